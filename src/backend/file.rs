@@ -1,0 +1,219 @@
+//! A repository in a local directory (or anything mounted as one).
+//!
+//! Atomicity comes from the file system: an object is written to a hidden temporary file
+//! beside its final name, flushed, and renamed (or hard-linked, for `put_if_absent`), and
+//! the directory is flushed too, so a crash or a full disk never leaves a partial object
+//! under a real name.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use super::{Backend, Error, ObjectInfo, Properties, Result};
+
+#[derive(Debug)]
+pub struct FileBackend {
+    root: PathBuf,
+}
+
+impl FileBackend {
+    pub fn new(root: PathBuf) -> FileBackend {
+        FileBackend { root }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    fn err(&self, name: &str, e: io::Error) -> Error {
+        let backend = self.location();
+        let name = name.to_string();
+        match e.kind() {
+            io::ErrorKind::NotFound => Error::NotFound { backend, name },
+            io::ErrorKind::Interrupted | io::ErrorKind::TimedOut => Error::Transient {
+                backend,
+                name,
+                cause: e.to_string(),
+            },
+            _ => Error::Permanent {
+                backend,
+                name,
+                cause: e.to_string(),
+            },
+        }
+    }
+
+    /// Writes `data` to a fresh hidden file next to `name` and flushes it to disk.
+    fn write_temp(&self, name: &str, data: &[u8]) -> io::Result<PathBuf> {
+        let target = self.path(name);
+        let dir = target.parent().unwrap_or(&self.root).to_path_buf();
+        let base = target.file_name().and_then(|n| n.to_str()).unwrap_or("obj");
+        let tmp = dir.join(format!(
+            ".{base}.tmp-{}",
+            hex::encode(&crate::ids::random_bytes()[..8])
+        ));
+        let open = || {
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+        };
+        let mut f = match open() {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir_all(&dir)?;
+                open()?
+            }
+            r => r?,
+        };
+        let written = f.write_all(data).and_then(|_| f.sync_all());
+        if let Err(e) = written {
+            drop(f);
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        Ok(tmp)
+    }
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    fs::File::open(dir)?.sync_all()
+}
+
+impl Backend for FileBackend {
+    fn location(&self) -> String {
+        self.root.display().to_string()
+    }
+
+    fn properties(&self) -> Properties {
+        Properties {
+            connections: 2,
+            atomic_put_if_absent: true,
+        }
+    }
+
+    fn create(&self) -> Result<()> {
+        fs::create_dir_all(&self.root).map_err(|e| self.err("", e))
+    }
+
+    fn put(&self, name: &str, data: &[u8]) -> Result<()> {
+        let tmp = self.write_temp(name, data).map_err(|e| self.err(name, e))?;
+        let target = self.path(name);
+        if let Err(e) = fs::rename(&tmp, &target) {
+            let _ = fs::remove_file(&tmp);
+            return Err(self.err(name, e));
+        }
+        sync_dir(target.parent().unwrap_or(&self.root)).map_err(|e| self.err(name, e))
+    }
+
+    fn put_if_absent(&self, name: &str, data: &[u8]) -> Result<bool> {
+        let tmp = self.write_temp(name, data).map_err(|e| self.err(name, e))?;
+        let target = self.path(name);
+        // link(2) refuses to replace an existing name, which rename(2) would not.
+        let linked = fs::hard_link(&tmp, &target);
+        let _ = fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => {
+                sync_dir(target.parent().unwrap_or(&self.root)).map_err(|e| self.err(name, e))?;
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(self.err(name, e)),
+        }
+    }
+
+    fn get(&self, name: &str) -> Result<Vec<u8>> {
+        fs::read(self.path(name)).map_err(|e| self.err(name, e))
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>> {
+        // Walk the deepest directory the prefix names, then filter by the rest.
+        let dir_part = match prefix.rfind('/') {
+            Some(i) => &prefix[..i],
+            None => "",
+        };
+        let mut out = Vec::new();
+        let mut stack = vec![dir_part.to_string()];
+        while let Some(rel) = stack.pop() {
+            let entries = match fs::read_dir(self.root.join(&rel)) {
+                Ok(e) => e,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(self.err(&rel, e)),
+            };
+            for entry in entries {
+                let entry = entry.map_err(|e| self.err(&rel, e))?;
+                let fname = entry.file_name();
+                let Some(fname) = fname.to_str() else {
+                    continue;
+                };
+                if fname.starts_with('.') {
+                    continue;
+                }
+                let name = if rel.is_empty() {
+                    fname.to_string()
+                } else {
+                    format!("{rel}/{fname}")
+                };
+                let meta = entry.metadata().map_err(|e| self.err(&name, e))?;
+                if meta.is_dir() {
+                    if prefix.starts_with(&name) || name.starts_with(prefix) {
+                        stack.push(name);
+                    }
+                } else if name.starts_with(prefix) {
+                    out.push(ObjectInfo {
+                        name,
+                        size: meta.len(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn delete(&self, name: &str) -> Result<()> {
+        match fs::remove_file(self.path(name)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(self.err(name, e)),
+        }
+    }
+
+    fn exists(&self, name: &str) -> Result<bool> {
+        match fs::symlink_metadata(self.path(name)) {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(self.err(name, e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn put_get_list_delete_and_put_if_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = FileBackend::new(dir.path().join("repo"));
+        b.create().unwrap();
+        b.put("data/ab/abcd", b"one").unwrap();
+        b.put("data/ab/abcd", b"two").unwrap();
+        assert_eq!(b.get("data/ab/abcd").unwrap(), b"two");
+        assert!(b.put_if_absent("config", b"c1").unwrap());
+        assert!(!b.put_if_absent("config", b"c2").unwrap());
+        assert_eq!(b.get("config").unwrap(), b"c1");
+        let mut names: Vec<_> = b.list("").unwrap().into_iter().map(|o| o.name).collect();
+        names.sort();
+        assert_eq!(names, ["config", "data/ab/abcd"]);
+        assert_eq!(b.list("data/").unwrap().len(), 1);
+        assert_eq!(b.list("snapshots/").unwrap().len(), 0);
+        assert!(b.get("nope").unwrap_err().is_not_found());
+        b.delete("data/ab/abcd").unwrap();
+        b.delete("data/ab/abcd").unwrap();
+        assert!(!b.exists("data/ab/abcd").unwrap());
+        // No temporary files are left behind.
+        assert!(fs::read_dir(dir.path().join("repo/data/ab"))
+            .unwrap()
+            .next()
+            .is_none());
+    }
+}

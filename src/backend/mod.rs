@@ -1,0 +1,87 @@
+//! Stores of named objects. A backend knows nothing about packs, keys or plaintext: it
+//! puts, gets, lists and deletes opaque byte strings under `/`-separated names relative
+//! to the repository prefix.
+//!
+//! The contract every implementation keeps:
+//! - `put` is atomic: a reader sees the whole object or no object, never a prefix.
+//! - `put_if_absent` creates the object only if no object of that name exists, and says
+//!   whether it did; where a store cannot do that atomically, `Properties` says so.
+//! - a missing object is `Error::NotFound`, never an empty body.
+//! - `Error::Permanent` (auth refused, no such bucket, disk full) must not be retried;
+//!   `Error::Transient` may be.
+
+pub mod file;
+pub mod url;
+
+use std::fmt;
+
+/// What a store can do, as data rather than `if s3` branches.
+#[derive(Debug, Clone)]
+pub struct Properties {
+    /// Connections worth keeping busy at once.
+    pub connections: usize,
+    /// `put_if_absent` is atomic on this store.
+    pub atomic_put_if_absent: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub name: String,
+    pub size: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{backend}: {name}: not found")]
+    NotFound { backend: String, name: String },
+    #[error("{backend}: {name}: {cause}")]
+    Permanent {
+        backend: String,
+        name: String,
+        cause: String,
+    },
+    #[error("{backend}: {name}: {cause}")]
+    Transient {
+        backend: String,
+        name: String,
+        cause: String,
+    },
+}
+
+impl Error {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound { .. })
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+pub trait Backend: Send + Sync + fmt::Debug {
+    /// Where this backend stores, with any credentials stripped; used in messages.
+    fn location(&self) -> String;
+    fn properties(&self) -> Properties;
+    /// Prepares an empty store (creates the directory, bucket or container if needed).
+    fn create(&self) -> Result<()>;
+    fn put(&self, name: &str, data: &[u8]) -> Result<()>;
+    /// Returns `Ok(false)` when an object of that name already existed (nothing written).
+    fn put_if_absent(&self, name: &str, data: &[u8]) -> Result<bool>;
+    fn get(&self, name: &str) -> Result<Vec<u8>>;
+    /// Every object whose name starts with `prefix`, in no particular order.
+    fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>>;
+    /// Deleting a missing object is not an error.
+    fn delete(&self, name: &str) -> Result<()>;
+    fn exists(&self, name: &str) -> Result<bool> {
+        match self.get(name) {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Opens the backend a repository URL names.
+pub fn open(url: &str) -> std::result::Result<Box<dyn Backend>, url::UrlError> {
+    match url::RepoUrl::parse(url)? {
+        url::RepoUrl::File(path) => Ok(Box::new(file::FileBackend::new(path))),
+    }
+}

@@ -1,0 +1,164 @@
+//! A backup run: read the sources, store what is new, write the snapshot.
+
+pub mod files;
+mod stream;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+use crate::chunker::Chunker;
+use crate::ids::SnapshotId;
+use crate::repo::lock::LockKind;
+use crate::repo::snapshot::{Snapshot, SnapshotStats, SourceKind};
+use crate::repo::uploader::Uploader;
+use crate::repo::{RepoError, Repository, Result};
+use crate::source::exclude::Excludes;
+use crate::ui::Progress;
+
+pub enum Source {
+    Paths(Vec<PathBuf>),
+    Stream {
+        name: String,
+        reader: Box<dyn Read + Send>,
+        kind: SourceKind,
+    },
+}
+
+pub struct BackupOptions {
+    pub source: Source,
+    pub excludes: Excludes,
+    pub tags: Vec<String>,
+    pub host: String,
+    pub profile: Option<String>,
+    pub time: Option<DateTime<Utc>>,
+}
+
+pub struct BackupOutcome {
+    pub id: SnapshotId,
+    pub snapshot: Snapshot,
+}
+
+pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
+    let started = Instant::now();
+    let _lock = repo.lock(LockKind::Shared, "backup")?;
+    let time = opts.time.unwrap_or_else(Utc::now);
+    let mut up = Uploader::new(repo);
+    let mut stats = SnapshotStats::default();
+    let (tree, paths, source, stream) = match opts.source {
+        Source::Paths(paths) => {
+            let total = paths.iter().map(|p| estimate(p)).sum::<u64>();
+            let progress = Progress::new(Some(total), "backup");
+            let archiver = files::Archiver {
+                repo,
+                up: &up,
+                chunker: Chunker::new(repo.chunk_sizes(false), repo.config().chunker_seed),
+                excludes: &opts.excludes,
+                counters: Default::default(),
+                progress: &progress,
+                seen: Mutex::new(Vec::new()),
+            };
+            let tree = archiver.save_paths(&paths)?;
+            progress.finish();
+            let c = &archiver.counters;
+            stats.files_new = c.files_new.load(Ordering::Relaxed);
+            stats.files_changed = c.files_changed.load(Ordering::Relaxed);
+            stats.files_unchanged = c.files_unchanged.load(Ordering::Relaxed);
+            stats.dirs = c.dirs.load(Ordering::Relaxed);
+            stats.total_bytes = c.total_bytes.load(Ordering::Relaxed);
+            stats.bytes_read = c.bytes_read.load(Ordering::Relaxed);
+            stats.errors = c.errors.load(Ordering::Relaxed);
+            let seen = std::mem::take(&mut *archiver.seen.lock().unwrap());
+            let shown = paths.iter().map(|p| p.display().to_string()).collect();
+            (tree, shown, SourceKind::Files, Some(seen))
+        }
+        Source::Stream { name, reader, kind } => {
+            let progress = Progress::new(None, &name);
+            let chunker = Chunker::new(repo.chunk_sizes(true), repo.config().chunker_seed);
+            let (tree, size) = stream::save(&up, &chunker, reader, &name, time, &progress)?;
+            progress.finish();
+            stats.files_new = 1;
+            stats.total_bytes = size;
+            stats.bytes_read = size;
+            stats.dirs = 1;
+            (tree, vec![name], kind, None)
+        }
+    };
+    let parent = latest_of_group(repo, &opts.host, &opts.profile, &paths)?;
+    stats.blobs_added = up.stats.blobs_added.load(Ordering::Relaxed);
+    stats.bytes_added = up.stats.bytes_added.load(Ordering::Relaxed);
+    let chunk_sizes = repo.chunk_sizes(source != SourceKind::Files);
+    let mut snapshot = Snapshot {
+        version: 1,
+        time,
+        host: opts.host,
+        profile: opts.profile,
+        source,
+        paths,
+        tags: opts.tags,
+        tree,
+        parent,
+        chunk_sizes,
+        stats,
+        tool: format!("cairn {}", env!("CARGO_PKG_VERSION")),
+    };
+    // The stored byte count is known only once the last packs are uploaded, which is
+    // after the snapshot must be final; so it is finished in two steps.
+    let stats_handle = up.stats.clone();
+    up.flush()?;
+    snapshot.stats.bytes_stored = stats_handle.bytes_stored.load(Ordering::Relaxed);
+    snapshot.stats.duration_secs = started.elapsed().as_secs_f64();
+    let id = up.finish(Some(&snapshot))?.expect("a snapshot was given");
+    if let Some(seen) = stream {
+        if let Err(e) = repo.cache().put_files(&seen) {
+            crate::ui::warn(&format!("files cache not updated: {e}"));
+        }
+    }
+    Ok(BackupOutcome { id, snapshot })
+}
+
+/// Bytes below a path, for the progress bar only (cheap: metadata, no reads).
+fn estimate(p: &std::path::Path) -> u64 {
+    fn walk(p: &std::path::Path, depth: usize) -> u64 {
+        let Ok(meta) = std::fs::symlink_metadata(p) else {
+            return 0;
+        };
+        if meta.is_file() {
+            return meta.len();
+        }
+        if !meta.is_dir() || depth > 64 {
+            return 0;
+        }
+        std::fs::read_dir(p)
+            .map(|rd| rd.flatten().map(|e| walk(&e.path(), depth + 1)).sum())
+            .unwrap_or(0)
+    }
+    if crate::ui::quiet() || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return 0;
+    }
+    walk(p, 0)
+}
+
+fn latest_of_group(
+    repo: &Repository,
+    host: &str,
+    profile: &Option<String>,
+    paths: &[String],
+) -> Result<Option<SnapshotId>> {
+    let snaps = repo.snapshots()?;
+    Ok(snaps
+        .iter()
+        .rev()
+        .find(|s| s.snap.host == host && &s.snap.profile == profile && s.snap.paths == paths)
+        .map(|s| s.id))
+}
+
+impl From<std::io::Error> for RepoError {
+    fn from(e: std::io::Error) -> RepoError {
+        RepoError::Invalid(e.to_string())
+    }
+}

@@ -1,0 +1,102 @@
+//! Backing up one byte stream (stdin or a command's output) as a single file.
+//!
+//! A reader thread chunks the stream and hands batches through a bounded queue; the
+//! batches are hashed, compressed and encrypted in parallel. Memory stays at a few
+//! batches, whatever the stream's length.
+
+use std::io::Read;
+
+use chrono::{DateTime, Utc};
+use crossbeam_channel::bounded;
+use rayon::prelude::*;
+
+use crate::chunker::Chunker;
+use crate::ids::BlobId;
+use crate::repo::pack::BlobType;
+use crate::repo::tree::{Node, NodeKind, Tree};
+use crate::repo::uploader::Uploader;
+use crate::repo::{RepoError, Result};
+use crate::ui::Progress;
+
+const BATCH_BYTES: usize = 8 << 20;
+
+pub fn save(
+    up: &Uploader,
+    chunker: &Chunker,
+    reader: Box<dyn Read + Send>,
+    name: &str,
+    time: DateTime<Utc>,
+    progress: &Progress,
+) -> Result<(BlobId, u64)> {
+    let (tx, rx) = bounded::<Vec<Vec<u8>>>(2);
+    let mut ids: Vec<BlobId> = Vec::new();
+    let result = std::thread::scope(|s| {
+        let reader_thread = s.spawn(move || {
+            let mut batch = Vec::new();
+            let mut batch_bytes = 0;
+            let total = chunker.for_each_chunk(reader, |chunk| {
+                batch_bytes += chunk.len();
+                batch.push(chunk.to_vec());
+                if batch_bytes >= BATCH_BYTES {
+                    batch_bytes = 0;
+                    tx.send(std::mem::take(&mut batch))
+                        .map_err(|_| std::io::Error::other("backup stopped"))?;
+                }
+                Ok(())
+            });
+            if !batch.is_empty() && total.is_ok() {
+                let _ = tx.send(batch);
+            }
+            total
+        });
+        let mut failure = None;
+        for batch in rx {
+            if failure.is_some() {
+                continue;
+            }
+            let added: Result<Vec<BlobId>> = batch
+                .par_iter()
+                .map(|c| up.add(BlobType::Data, c))
+                .collect();
+            match added {
+                Ok(v) => {
+                    progress.add(batch.iter().map(|c| c.len() as u64).sum());
+                    ids.extend(v)
+                }
+                Err(e) => failure = Some(e),
+            }
+        }
+        let read = reader_thread.join().expect("reader thread does not panic");
+        match (failure, read) {
+            (Some(e), _) => Err(e),
+            (None, Err(e)) => Err(RepoError::Invalid(format!("reading {name}: {e}"))),
+            (None, Ok(n)) => Ok(n),
+        }
+    });
+    let size = result?;
+    // Owner and group of the process, which is what the stream belongs to.
+    let (uid, gid) = std::fs::metadata("/proc/self")
+        .map(|m| {
+            use std::os::unix::fs::MetadataExt;
+            (m.uid(), m.gid())
+        })
+        .unwrap_or((0, 0));
+    let mut node = Node {
+        name: String::new(),
+        name_bytes: None,
+        kind: NodeKind::File,
+        mode: 0o600,
+        uid,
+        gid,
+        mtime_ns: time.timestamp_nanos_opt().unwrap_or(0),
+        size,
+        content: ids,
+        subtree: None,
+        target: None,
+        target_bytes: None,
+        rdev: 0,
+    };
+    node.set_name(name.as_bytes());
+    let tree = Tree { nodes: vec![node] };
+    Ok((up.add(BlobType::Tree, &tree.to_bytes())?, size))
+}

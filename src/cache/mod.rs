@@ -1,0 +1,291 @@
+//! The local cache (SQLite): the blob index of every index file already read, the files
+//! cache that lets an unchanged file skip reading, and the pinned signing key.
+//!
+//! It is never the source of truth: delete it and every command rebuilds what it needs
+//! from the repository.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::ids::{BlobId, PackId};
+use crate::repo::index::IndexFile;
+use crate::repo::pack::{BlobType, Compression, PackEntry};
+
+#[derive(Debug, thiserror::Error)]
+#[error("cache {path}: {cause}")]
+pub struct CacheError {
+    path: String,
+    cause: String,
+}
+
+/// One files-cache row: absolute path, what the file looked like, its blobs.
+pub type FileRow = (Vec<u8>, FileFacts, Vec<BlobId>);
+
+/// What the files cache remembers about a file that was backed up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileFacts {
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+    pub inode: u64,
+}
+
+pub struct Cache {
+    conn: Mutex<Connection>,
+    path: String,
+}
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+CREATE TABLE IF NOT EXISTS blobs (
+    id BLOB PRIMARY KEY, pack BLOB NOT NULL, type INTEGER NOT NULL,
+    offset INTEGER NOT NULL, length INTEGER NOT NULL, raw_length INTEGER NOT NULL,
+    compression INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS index_files (name TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS files (
+    path BLOB PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, blobs BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+";
+
+impl Cache {
+    /// Opens (creating if needed) the cache of one repository under `dir`.
+    pub fn open(dir: &Path, repo_id: &str) -> Result<Cache, CacheError> {
+        let dir = dir.join(repo_id);
+        let path = dir.join("cache.sqlite");
+        let err = |cause: String| CacheError {
+            path: path.display().to_string(),
+            cause,
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| err(e.to_string()))?;
+        crate::fsutil::restrict_dir(&dir);
+        let conn = Connection::open(&path).map_err(|e| err(e.to_string()))?;
+        Self::init(conn, path.display().to_string())
+    }
+
+    /// A cache that lives only as long as the process, for when no directory is usable.
+    pub fn in_memory() -> Result<Cache, CacheError> {
+        let conn = Connection::open_in_memory().map_err(|e| CacheError {
+            path: ":memory:".into(),
+            cause: e.to_string(),
+        })?;
+        Self::init(conn, ":memory:".into())
+    }
+
+    fn init(conn: Connection, path: String) -> Result<Cache, CacheError> {
+        let err = |e: rusqlite::Error| CacheError {
+            path: path.clone(),
+            cause: e.to_string(),
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(60))
+            .map_err(err)?;
+        conn.execute_batch(SCHEMA).map_err(err)?;
+        Ok(Cache {
+            conn: Mutex::new(conn),
+            path,
+        })
+    }
+
+    fn err(&self, e: rusqlite::Error) -> CacheError {
+        CacheError {
+            path: self.path.clone(),
+            cause: e.to_string(),
+        }
+    }
+
+    pub fn index_files(&self) -> Result<Vec<String>, CacheError> {
+        let conn = self.conn.lock().unwrap();
+        let mut st = conn
+            .prepare("SELECT name FROM index_files")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Forgets the blob index (when index files vanished, e.g. after a prune).
+    pub fn reset_index(&self) -> Result<(), CacheError> {
+        let conn = self.conn.lock().unwrap();
+        conn.execute_batch("DELETE FROM blobs; DELETE FROM index_files;")
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn add_index(&self, name: &str, index: &IndexFile) -> Result<(), CacheError> {
+        let mut conn = self.conn.lock().unwrap();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        {
+            let mut st = tx
+                .prepare_cached("INSERT OR REPLACE INTO blobs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                .map_err(|e| self.err(e))?;
+            for p in &index.packs {
+                for b in &p.blobs {
+                    st.execute(params![
+                        &b.id.0[..],
+                        &p.id.0[..],
+                        b.kind as u8,
+                        b.offset as i64,
+                        b.length,
+                        b.raw_length,
+                        b.compression as u8
+                    ])
+                    .map_err(|e| self.err(e))?;
+                }
+            }
+            tx.execute(
+                "INSERT OR IGNORE INTO index_files VALUES (?1)",
+                params![name],
+            )
+            .map_err(|e| self.err(e))?;
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    pub fn lookup(&self, id: &BlobId) -> Result<Option<(PackId, PackEntry)>, CacheError> {
+        let conn = self.conn.lock().unwrap();
+        let mut st = conn
+            .prepare_cached(&format!("SELECT {BLOB_COLUMNS} FROM blobs WHERE id = ?1"))
+            .map_err(|e| self.err(e))?;
+        st.query_row(params![&id.0[..]], blob_row)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn contains(&self, id: &BlobId) -> Result<bool, CacheError> {
+        let conn = self.conn.lock().unwrap();
+        let mut st = conn
+            .prepare_cached("SELECT 1 FROM blobs WHERE id = ?1")
+            .map_err(|e| self.err(e))?;
+        st.exists(params![&id.0[..]]).map_err(|e| self.err(e))
+    }
+
+    /// Calls `each` for every blob of the index, in no particular order.
+    pub fn for_each_blob(&self, mut each: impl FnMut(PackId, PackEntry)) -> Result<(), CacheError> {
+        let conn = self.conn.lock().unwrap();
+        let mut st = conn
+            .prepare(&format!("SELECT {BLOB_COLUMNS} FROM blobs"))
+            .map_err(|e| self.err(e))?;
+        let rows = st.query_map([], blob_row).map_err(|e| self.err(e))?;
+        for row in rows {
+            let (pack, entry) = row.map_err(|e| self.err(e))?;
+            each(pack, entry);
+        }
+        Ok(())
+    }
+
+    pub fn file(&self, path: &[u8]) -> Result<Option<(FileFacts, Vec<BlobId>)>, CacheError> {
+        let conn = self.conn.lock().unwrap();
+        let mut st = conn
+            .prepare_cached(
+                "SELECT size, mtime_ns, ctime_ns, inode, blobs FROM files WHERE path = ?1",
+            )
+            .map_err(|e| self.err(e))?;
+        st.query_row(params![path], |r| {
+            let blobs: Vec<u8> = r.get(4)?;
+            Ok((
+                FileFacts {
+                    size: r.get::<_, i64>(0)? as u64,
+                    mtime_ns: r.get(1)?,
+                    ctime_ns: r.get(2)?,
+                    inode: r.get::<_, i64>(3)? as u64,
+                },
+                blobs
+                    .chunks_exact(32)
+                    .map(|c| BlobId(c.try_into().unwrap()))
+                    .collect(),
+            ))
+        })
+        .optional()
+        .map_err(|e| self.err(e))
+    }
+
+    pub fn put_files(&self, files: &[FileRow]) -> Result<(), CacheError> {
+        let mut conn = self.conn.lock().unwrap();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        {
+            let mut st = tx
+                .prepare_cached("INSERT OR REPLACE INTO files VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .map_err(|e| self.err(e))?;
+            for (path, f, blobs) in files {
+                let flat: Vec<u8> = blobs.iter().flat_map(|b| b.0).collect();
+                st.execute(params![
+                    path,
+                    f.size as i64,
+                    f.mtime_ns,
+                    f.ctime_ns,
+                    f.inode as i64,
+                    flat
+                ])
+                .map_err(|e| self.err(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>, CacheError> {
+        let conn = self.conn.lock().unwrap();
+        conn.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(|e| self.err(e))
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), CacheError> {
+        let conn = self.conn.lock().unwrap();
+        conn.execute(
+            "INSERT OR REPLACE INTO meta VALUES (?1, ?2)",
+            params![key, value],
+        )
+        .map(|_| ())
+        .map_err(|e| self.err(e))
+    }
+}
+
+const BLOB_COLUMNS: &str = "id, pack, type, offset, length, raw_length, compression";
+
+fn id32(r: &rusqlite::Row, i: usize) -> rusqlite::Result<[u8; 32]> {
+    let v: Vec<u8> = r.get(i)?;
+    v.try_into().map_err(|_| {
+        rusqlite::Error::InvalidColumnType(i, "id".into(), rusqlite::types::Type::Blob)
+    })
+}
+
+fn blob_row(r: &rusqlite::Row) -> rusqlite::Result<(PackId, PackEntry)> {
+    let kind: u8 = r.get(2)?;
+    let comp: u8 = r.get(6)?;
+    Ok((
+        PackId(id32(r, 1)?),
+        PackEntry {
+            id: BlobId(id32(r, 0)?),
+            kind: if kind == 1 {
+                BlobType::Tree
+            } else {
+                BlobType::Data
+            },
+            offset: r.get::<_, i64>(3)? as u64,
+            length: r.get(4)?,
+            raw_length: r.get(5)?,
+            compression: if comp == 1 {
+                Compression::Zstd
+            } else {
+                Compression::None
+            },
+        },
+    ))
+}
+
+/// Where caches live unless told otherwise: `$XDG_CACHE_HOME/cairn` or `~/.cache/cairn`.
+pub fn default_dir() -> Option<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(x).join("cairn"));
+    }
+    std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .map(|h| PathBuf::from(h).join(".cache").join("cairn"))
+}

@@ -1,0 +1,237 @@
+//! Verifying a repository: structure always, data on request.
+//!
+//! The structural check reads every snapshot (verifying its signature), every tree they
+//! reach, and makes sure each referenced blob is indexed in a pack that exists. Reading
+//! data downloads packs, checks them against their ids, decrypts them and verifies every
+//! blob against its keyed id. Problems are collected, not fatal, so one run names them
+//! all and the snapshots they affect.
+
+use std::collections::{HashMap, HashSet};
+
+use rayon::prelude::*;
+
+use crate::ids::{BlobId, PackId, SnapshotId};
+use crate::repo::pack::PackEntry;
+use crate::repo::tree::NodeKind;
+use crate::repo::{Repository, Result};
+
+#[derive(Debug, Clone, Copy)]
+pub enum ReadData {
+    None,
+    All,
+    /// Packs whose id falls in bucket `n` of `m` (1-based).
+    Bucket(u32, u32),
+    Percent(f64),
+}
+
+impl ReadData {
+    pub fn parse(spec: &str) -> std::result::Result<ReadData, String> {
+        if let Some(p) = spec.strip_suffix('%') {
+            let v: f64 = p
+                .trim()
+                .parse()
+                .map_err(|_| format!("bad percentage {spec:?}"))?;
+            if !(0.0..=100.0).contains(&v) || v == 0.0 {
+                return Err(format!("percentage {spec:?} must be in (0, 100]"));
+            }
+            return Ok(ReadData::Percent(v));
+        }
+        if let Some((n, m)) = spec.split_once('/') {
+            let n: u32 = n
+                .trim()
+                .parse()
+                .map_err(|_| format!("bad subset {spec:?}"))?;
+            let m: u32 = m
+                .trim()
+                .parse()
+                .map_err(|_| format!("bad subset {spec:?}"))?;
+            if m == 0 || n == 0 || n > m {
+                return Err(format!("subset {spec:?} must be n/m with 1 <= n <= m"));
+            }
+            return Ok(ReadData::Bucket(n, m));
+        }
+        Err(format!("subset {spec:?}: use N% or n/m"))
+    }
+
+    fn selects(&self, id: &PackId) -> bool {
+        let v = u32::from_be_bytes(id.0[..4].try_into().unwrap());
+        match *self {
+            ReadData::None => false,
+            ReadData::All => true,
+            ReadData::Bucket(n, m) => v % m == n - 1,
+            ReadData::Percent(p) => rand::random::<f64>() * 100.0 < p,
+        }
+    }
+}
+
+#[derive(Debug, Default, serde::Serialize)]
+pub struct CheckReport {
+    pub snapshots: usize,
+    pub trees: usize,
+    pub packs: usize,
+    pub packs_read: usize,
+    pub errors: Vec<String>,
+}
+
+pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
+    let mut report = CheckReport::default();
+    let listed: HashMap<PackId, u64> = repo.pack_ids()?.into_iter().collect();
+    report.packs = listed.len();
+
+    let mut index: HashMap<BlobId, (PackId, PackEntry)> = HashMap::new();
+    repo.cache().for_each_blob(|pack, entry| {
+        index.insert(entry.id, (pack, entry));
+    })?;
+    let mut indexed_packs: HashMap<PackId, Vec<PackEntry>> = HashMap::new();
+    for (pack, entry) in index.values() {
+        indexed_packs.entry(*pack).or_default().push(entry.clone());
+    }
+    for pack in indexed_packs.keys() {
+        if !listed.contains_key(pack) {
+            report.errors.push(format!(
+                "pack {pack}: in the index but missing from storage"
+            ));
+        }
+    }
+
+    // Snapshots one by one, so a bad one is reported and the rest still checked.
+    let mut uses: HashMap<BlobId, Vec<SnapshotId>> = HashMap::new();
+    let mut seen_trees: HashSet<BlobId> = HashSet::new();
+    for id in repo.snapshot_ids()? {
+        report.snapshots += 1;
+        let snap = match repo.read_snapshot(&id) {
+            Ok(s) => s,
+            Err(e) => {
+                report.errors.push(format!("snapshot {}: {e}", id.short()));
+                continue;
+            }
+        };
+        let mut stack = vec![snap.tree];
+        let mut this_snap: HashSet<BlobId> = HashSet::new();
+        while let Some(tree_id) = stack.pop() {
+            if !this_snap.insert(tree_id) {
+                continue;
+            }
+            if seen_trees.insert(tree_id) {
+                report.trees += 1;
+            }
+            let tree = match repo.read_tree(&tree_id) {
+                Ok(t) => t,
+                Err(e) => {
+                    report.errors.push(format!(
+                        "snapshot {}: tree {}: {e}",
+                        id.short(),
+                        tree_id.short()
+                    ));
+                    continue;
+                }
+            };
+            for node in tree.nodes {
+                if node.kind == NodeKind::Dir {
+                    stack.extend(node.subtree);
+                }
+                for b in node.content {
+                    this_snap.insert(b);
+                }
+            }
+        }
+        for b in this_snap {
+            uses.entry(b).or_default().push(id);
+        }
+    }
+    let mut missing_blobs = 0usize;
+    for b in uses.keys() {
+        if !index.contains_key(b) {
+            missing_blobs += 1;
+            if missing_blobs <= 20 {
+                report
+                    .errors
+                    .push(format!("blob {b}: referenced but not in any index"));
+            }
+        }
+    }
+    if missing_blobs > 20 {
+        report.errors.push(format!(
+            "... {} more blobs missing from the index",
+            missing_blobs - 20
+        ));
+    }
+
+    let to_read: Vec<&PackId> = indexed_packs
+        .keys()
+        .filter(|p| listed.contains_key(*p) && read.selects(p))
+        .collect();
+    report.packs_read = to_read.len();
+    let damaged: Vec<(PackId, String)> = to_read
+        .par_iter()
+        .filter_map(|id| {
+            check_pack(repo, id, &indexed_packs[*id])
+                .err()
+                .map(|e| (**id, e))
+        })
+        .collect();
+    for (pack, err) in damaged {
+        let mut affected: Vec<String> = indexed_packs[&pack]
+            .iter()
+            .filter_map(|e| uses.get(&e.id))
+            .flatten()
+            .map(|s| s.short())
+            .collect();
+        affected.sort();
+        affected.dedup();
+        let affected = if affected.is_empty() {
+            "no snapshot uses it".to_string()
+        } else {
+            format!("affects snapshots {}", affected.join(", "))
+        };
+        report.errors.push(format!("{err}; {affected}"));
+    }
+    // Missing packs affect snapshots too: say which.
+    for (pack, entries) in &indexed_packs {
+        if listed.contains_key(pack) {
+            continue;
+        }
+        let mut affected: Vec<String> = entries
+            .iter()
+            .filter_map(|e| uses.get(&e.id))
+            .flatten()
+            .map(|s| s.short())
+            .collect();
+        affected.sort();
+        affected.dedup();
+        if !affected.is_empty() {
+            report.errors.push(format!(
+                "pack {pack} is missing; affects snapshots {}",
+                affected.join(", ")
+            ));
+        }
+    }
+    Ok(report)
+}
+
+fn check_pack(
+    repo: &Repository,
+    id: &PackId,
+    indexed: &[PackEntry],
+) -> std::result::Result<(), String> {
+    let pack = repo.read_pack(id).map_err(|e| e.to_string())?;
+    for entry in indexed {
+        let Some(stored) = pack.entry(&entry.id) else {
+            return Err(format!(
+                "pack {id}: blob {} is indexed but not in the pack",
+                entry.id
+            ));
+        };
+        if stored != entry {
+            return Err(format!(
+                "pack {id}: blob {} differs from the index",
+                entry.id
+            ));
+        }
+    }
+    for entry in &pack.entries {
+        pack.blob(entry, repo.blob_key())
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}

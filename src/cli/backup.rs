@@ -1,0 +1,168 @@
+//! `cairn backup`.
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Context, Result};
+use chrono::{DateTime, Utc};
+
+use super::{Ctx, Outcome};
+use crate::backup::{self, BackupOptions, Source};
+use crate::repo::snapshot::SourceKind;
+use crate::source::command::CommandReader;
+use crate::source::exclude::Excludes;
+use crate::ui;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Files and directories to back up
+    pub paths: Vec<PathBuf>,
+    /// Back up standard input (or --stdin-from's output) as a file of this name
+    #[arg(long, value_name = "NAME")]
+    pub stdin_name: Option<String>,
+    /// Run this command (via sh -c) and back up its output; a non-zero exit fails the
+    /// backup and no snapshot is written
+    #[arg(long, value_name = "CMD", requires = "stdin_name")]
+    pub stdin_from: Option<String>,
+    /// Skip files matching this glob (repeatable); without a `/` it matches names at any depth
+    #[arg(long = "exclude", short = 'e', value_name = "GLOB")]
+    pub excludes: Vec<String>,
+    /// Read exclude globs from a file, one per line
+    #[arg(long = "exclude-file", value_name = "FILE")]
+    pub exclude_files: Vec<PathBuf>,
+    /// Skip directories holding a valid CACHEDIR.TAG
+    #[arg(long)]
+    pub exclude_caches: bool,
+    /// Do not cross into other file systems
+    #[arg(long, short = 'x')]
+    pub one_file_system: bool,
+    /// Tag the snapshot (repeatable)
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Host name to record [default: this machine's]
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Snapshot time, RFC 3339 (e.g. 2026-01-31T02:00:00Z) [default: now]
+    #[arg(long, value_name = "TIME")]
+    pub time: Option<String>,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
+    let time = args
+        .time
+        .as_deref()
+        .map(|t| {
+            DateTime::parse_from_rfc3339(t)
+                .map(|d| d.with_timezone(&Utc))
+                .map_err(|e| anyhow!("--time {t:?}: {e} (use RFC 3339, e.g. 2026-01-31T02:00:00Z)"))
+        })
+        .transpose()?;
+    let mut patterns = args.excludes.clone();
+    for f in &args.exclude_files {
+        patterns.extend(Excludes::read_file(f).map_err(|e| anyhow!(e))?);
+    }
+    let excludes = Excludes::new(&patterns, args.exclude_caches, args.one_file_system)
+        .map_err(|e| anyhow!(e))?;
+    let source = match (&args.stdin_name, args.paths.is_empty()) {
+        (Some(_), false) => bail!("give either paths or --stdin-name, not both"),
+        (None, true) => {
+            bail!("nothing to back up: give paths, or --stdin-name to read standard input")
+        }
+        (Some(name), true) => {
+            if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+                bail!("--stdin-name {name:?} must be a plain file name");
+            }
+            match &args.stdin_from {
+                Some(cmd) => Source::Stream {
+                    name: name.clone(),
+                    reader: Box::new(CommandReader::spawn(cmd)?),
+                    kind: SourceKind::Command,
+                },
+                None => Source::Stream {
+                    name: name.clone(),
+                    reader: Box::new(std::io::stdin()),
+                    kind: SourceKind::Stdin,
+                },
+            }
+        }
+        (None, false) => {
+            let mut paths = Vec::new();
+            for p in &args.paths {
+                let abs = std::path::absolute(p).with_context(|| format!("{}", p.display()))?;
+                std::fs::symlink_metadata(&abs)
+                    .with_context(|| format!("backup source {}", abs.display()))?;
+                paths.push(normalize(&abs));
+            }
+            paths.sort();
+            paths.dedup();
+            // A path inside another one is already covered.
+            let mut kept: Vec<PathBuf> = Vec::new();
+            for p in paths {
+                if !kept.iter().any(|k| p.starts_with(k)) {
+                    kept.push(p);
+                }
+            }
+            Source::Paths(kept)
+        }
+    };
+    let repo = ctx.open()?;
+    let host = args.host.clone().unwrap_or_else(crate::hostname);
+    let out = backup::run(
+        &repo,
+        BackupOptions {
+            source,
+            excludes,
+            tags: args.tags.clone(),
+            host,
+            profile: None,
+            time,
+        },
+    )?;
+    let s = &out.snapshot.stats;
+    if ctx.json {
+        super::print_json(&serde_json::json!({
+            "id": out.id,
+            "time": out.snapshot.time,
+            "stats": s,
+        }))?;
+    } else {
+        let secs = s.duration_secs.max(0.001);
+        ui::info(&format!(
+            "snapshot {} saved: files {} new, {} changed, {} unchanged; {} read of {}, {} added ({} stored) in {:.1}s ({}/s){}",
+            out.id.short(),
+            s.files_new,
+            s.files_changed,
+            s.files_unchanged,
+            ui::bytes(s.bytes_read),
+            ui::bytes(s.total_bytes),
+            ui::bytes(s.bytes_added),
+            ui::bytes(s.bytes_stored),
+            secs,
+            ui::bytes((s.bytes_read as f64 / secs) as u64),
+            if s.errors > 0 {
+                format!("; {} unreadable (see warnings)", s.errors)
+            } else {
+                String::new()
+            }
+        ));
+    }
+    Ok(if s.errors > 0 {
+        Outcome::Partial
+    } else {
+        Outcome::Ok
+    })
+}
+
+/// Drops `.` and resolves `..` lexically, so the snapshot records clean paths.
+fn normalize(p: &std::path::Path) -> PathBuf {
+    let mut out = PathBuf::from("/");
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::Normal(n) => out.push(n),
+            _ => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,33 @@
+//! `cairn dump`: one file of a snapshot to standard output, e.g. into pg_restore.
+
+use std::io::Write;
+
+use anyhow::{bail, Result};
+
+use super::{Ctx, Filter, Outcome};
+use crate::repo::tree::NodeKind;
+use crate::restore;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Snapshot id (prefix) or `latest`
+    pub snapshot: String,
+    /// Path of the file in the snapshot (for stdin backups: the --stdin-name)
+    pub path: String,
+    #[command(flatten)]
+    pub filter: Filter,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
+    let repo = ctx.open()?;
+    let snap = super::find_snapshot(&repo, &args.snapshot, &args.filter)?;
+    let node = restore::plan_find_node(&repo, &snap.snap.tree, &args.path)?;
+    if node.kind != NodeKind::File {
+        bail!("{}: not a regular file ({:?})", args.path, node.kind);
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    restore::dump(&repo, &node, &mut out)?;
+    out.flush()?;
+    Ok(Outcome::Ok)
+}

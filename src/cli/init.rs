@@ -1,0 +1,45 @@
+//! `cairn init`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use super::{Ctx, Outcome};
+use crate::crypto::keys;
+use crate::repo::Repository;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Also encrypt everything to this public certificate (repeatable), e.g. an offline
+    /// disaster-recovery key; any one of the secret keys restores everything
+    #[arg(long = "recipient", value_name = "CERT_FILE")]
+    pub recipients: Vec<PathBuf>,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
+    let mut extra = Vec::new();
+    for path in &args.recipients {
+        let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+        let cert = keys::parse_public(&bytes, &path.display().to_string())?;
+        keys::encryption_keys(&cert)?;
+        extra.push(cert);
+    }
+    let backend = ctx.backend()?;
+    let identity = ctx.identity()?;
+    let repo = Repository::init(backend, identity, extra, ctx.cache_dir().as_deref())?;
+    if ctx.json {
+        super::print_json(&serde_json::json!({
+            "repository": repo.location(),
+            "id": repo.config().id,
+            "recipients": repo.config().recipients,
+        }))?;
+    } else {
+        crate::ui::info(&format!(
+            "created repository {} (id {}) encrypted to {}",
+            repo.location(),
+            repo.config().id,
+            repo.config().recipients.join(", ")
+        ));
+    }
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,267 @@
+//! The command line: one file per command, each an argument struct and a handler that
+//! resolves its arguments and calls into the library. No business logic here.
+
+mod backup;
+mod check;
+mod diff;
+mod dump;
+mod init;
+mod key;
+mod ls;
+mod restore;
+mod snapshots;
+mod stats;
+mod unlock;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Parser, Subcommand};
+
+use crate::crypto::{keys, Identity};
+use crate::repo::snapshot::StoredSnapshot;
+use crate::repo::Repository;
+use crate::secret::Secret;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cairn",
+    version,
+    about = "Encrypted, deduplicating, incremental backups",
+    after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 finished but some source files were unreadable.\n\
+Passphrases come from CAIRN_PASSPHRASE_FILE, CAIRN_PASSPHRASE, or a prompt on a terminal."
+)]
+pub struct Cli {
+    /// Repository: a directory path or file:///path
+    #[arg(short = 'r', long, env = "CAIRN_REPO", global = true)]
+    pub repo: Option<String>,
+    /// Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)
+    #[arg(short = 'k', long, env = "CAIRN_KEY", global = true)]
+    pub key: Option<PathBuf>,
+    /// Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]
+    #[arg(long, env = "CAIRN_CACHE_DIR", global = true)]
+    pub cache_dir: Option<PathBuf>,
+    /// Keep no cache on disk (slower; for one-off restores on a bare machine)
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+    /// Print machine-readable JSON on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print only errors and warnings
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate, export or inspect keys
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Create a new repository
+    Init(init::Args),
+    /// Back up files, standard input or a command's output
+    Backup(backup::Args),
+    /// List snapshots
+    Snapshots(snapshots::Args),
+    /// List files in a snapshot
+    Ls(ls::Args),
+    /// Restore a snapshot into a directory
+    Restore(restore::Args),
+    /// Write one file of a snapshot to standard output
+    Dump(dump::Args),
+    /// Show what changed between two snapshots
+    Diff(diff::Args),
+    /// Verify the repository's structure and, optionally, its data
+    Check(check::Args),
+    /// Show repository statistics
+    Stats(stats::Args),
+    /// Remove stale locks
+    Unlock(unlock::Args),
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Key(_) => "key",
+            Command::Init(_) => "init",
+            Command::Backup(_) => "backup",
+            Command::Snapshots(_) => "snapshots",
+            Command::Ls(_) => "ls",
+            Command::Restore(_) => "restore",
+            Command::Dump(_) => "dump",
+            Command::Diff(_) => "diff",
+            Command::Check(_) => "check",
+            Command::Stats(_) => "stats",
+            Command::Unlock(_) => "unlock",
+        }
+    }
+}
+
+/// How a command that did not fail ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    /// Finished, but some source files could not be read.
+    Partial,
+}
+
+/// Settings every command shares.
+pub struct Ctx {
+    pub repo: Option<String>,
+    pub key: Option<PathBuf>,
+    pub cache_dir: Option<PathBuf>,
+    pub no_cache: bool,
+    pub json: bool,
+}
+
+impl Ctx {
+    pub fn key_path(&self) -> Result<&Path> {
+        self.key
+            .as_deref()
+            .ok_or_else(|| anyhow!("no key given: use -k/--key FILE or set CAIRN_KEY"))
+    }
+
+    pub fn identity(&self) -> Result<Identity> {
+        load_identity(self.key_path()?)
+    }
+
+    pub fn backend(&self) -> Result<Box<dyn crate::backend::Backend>> {
+        let url = self
+            .repo
+            .as_deref()
+            .ok_or_else(|| anyhow!("no repository given: use -r/--repo URL or set CAIRN_REPO"))?;
+        Ok(crate::backend::open(url)?)
+    }
+
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        if self.no_cache {
+            return None;
+        }
+        self.cache_dir.clone().or_else(crate::cache::default_dir)
+    }
+
+    pub fn open(&self) -> Result<Repository> {
+        let backend = self.backend()?;
+        let identity = self.identity()?;
+        Ok(Repository::open(
+            backend,
+            identity,
+            self.cache_dir().as_deref(),
+        )?)
+    }
+}
+
+/// Reads a passphrase from the environment or, on a terminal, a prompt.
+pub fn passphrase(prompt: &str) -> Result<Option<Secret>> {
+    if let Some(file) = std::env::var_os("CAIRN_PASSPHRASE_FILE").filter(|v| !v.is_empty()) {
+        let raw = std::fs::read_to_string(&file)
+            .with_context(|| format!("CAIRN_PASSPHRASE_FILE {}", Path::new(&file).display()))?;
+        let line = raw.strip_suffix('\n').unwrap_or(&raw);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        return Ok(Some(Secret::new(line)));
+    }
+    if let Ok(p) = std::env::var("CAIRN_PASSPHRASE") {
+        return Ok(Some(Secret::new(p)));
+    }
+    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        let p = rpassword::prompt_password(prompt).context("reading passphrase")?;
+        return Ok(Some(Secret::new(p)));
+    }
+    Ok(None)
+}
+
+pub fn load_identity(path: &Path) -> Result<Identity> {
+    let cert = keys::read_cert(path)?;
+    let pass = if keys::needs_passphrase(&cert) {
+        passphrase(&format!("Passphrase for {}: ", path.display()))?
+    } else {
+        None
+    };
+    Ok(keys::unlock(
+        cert,
+        pass.as_ref(),
+        &path.display().to_string(),
+    )?)
+}
+
+/// Narrows snapshots by host, tag and path.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Filter {
+    /// Only snapshots of this host
+    #[arg(long = "host", value_name = "HOST")]
+    pub hosts: Vec<String>,
+    /// Only snapshots with this tag
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Only snapshots that include this path
+    #[arg(long = "path", value_name = "PATH")]
+    pub paths: Vec<String>,
+}
+
+impl Filter {
+    pub fn matches(&self, s: &StoredSnapshot) -> bool {
+        (self.hosts.is_empty() || self.hosts.contains(&s.snap.host))
+            && self.tags.iter().all(|t| s.snap.tags.contains(t))
+            && self.paths.iter().all(|p| s.snap.paths.contains(p))
+    }
+}
+
+/// Resolves `latest` or an id prefix to one snapshot.
+pub fn find_snapshot(repo: &Repository, spec: &str, filter: &Filter) -> Result<StoredSnapshot> {
+    let snaps: Vec<StoredSnapshot> = repo
+        .snapshots()?
+        .into_iter()
+        .filter(|s| filter.matches(s))
+        .collect();
+    if spec == "latest" {
+        return snaps
+            .into_iter()
+            .last()
+            .ok_or_else(|| anyhow!("no snapshot matches (repository {})", repo.location()));
+    }
+    if spec.is_empty() || !spec.chars().all(|c| c.is_ascii_hexdigit()) {
+        bail!("{spec:?} is not a snapshot id or `latest`");
+    }
+    let spec = spec.to_ascii_lowercase();
+    let mut found: Vec<StoredSnapshot> = snaps
+        .into_iter()
+        .filter(|s| s.id.to_hex().starts_with(&spec))
+        .collect();
+    match found.len() {
+        0 => bail!("no snapshot {spec} in {}", repo.location()),
+        1 => Ok(found.pop().unwrap()),
+        n => bail!("snapshot id {spec} is ambiguous ({n} match); give more digits"),
+    }
+}
+
+pub fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+pub fn run(cli: Cli) -> Result<Outcome> {
+    crate::ui::set_quiet(cli.quiet);
+    let ctx = Ctx {
+        repo: cli.repo,
+        key: cli.key,
+        cache_dir: cli.cache_dir,
+        no_cache: cli.no_cache,
+        json: cli.json,
+    };
+    match cli.command {
+        Command::Key(c) => key::run(&ctx, c),
+        Command::Init(a) => init::run(&ctx, a),
+        Command::Backup(a) => backup::run(&ctx, a),
+        Command::Snapshots(a) => snapshots::run(&ctx, a),
+        Command::Ls(a) => ls::run(&ctx, a),
+        Command::Restore(a) => restore::run(&ctx, a),
+        Command::Dump(a) => dump::run(&ctx, a),
+        Command::Diff(a) => diff::run(&ctx, a),
+        Command::Check(a) => check::run(&ctx, a),
+        Command::Stats(a) => stats::run(&ctx, a),
+        Command::Unlock(a) => unlock::run(&ctx, a),
+    }
+}

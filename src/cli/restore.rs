@@ -1,0 +1,61 @@
+//! `cairn restore`.
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Result};
+
+use super::{Ctx, Filter, Outcome};
+use crate::restore::{self, Plan, Selector};
+use crate::ui;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Snapshot id (prefix) or `latest`
+    pub snapshot: String,
+    /// Directory to restore into (created if missing)
+    #[arg(long, short = 't')]
+    pub target: PathBuf,
+    /// Restore only this path or glob (repeatable), e.g. /etc/nginx
+    #[arg(long = "include", short = 'i', value_name = "PATTERN")]
+    pub includes: Vec<String>,
+    #[command(flatten)]
+    pub filter: Filter,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
+    let repo = ctx.open()?;
+    let snap = super::find_snapshot(&repo, &args.snapshot, &args.filter)?;
+    let sel = Selector::new(&args.includes).map_err(|e| anyhow!(e))?;
+    let plan = Plan::build(&repo, &snap.snap.tree, &sel)?;
+    if plan.files.is_empty() && plan.dirs.is_empty() && plan.others.is_empty() {
+        return Err(anyhow!(
+            "nothing in snapshot {} matches {:?}",
+            snap.id.short(),
+            args.includes
+        ));
+    }
+    let started = std::time::Instant::now();
+    let stats = restore::restore(&repo, &plan, &args.target)?;
+    let secs = started.elapsed().as_secs_f64().max(0.001);
+    if ctx.json {
+        super::print_json(&serde_json::json!({
+            "snapshot": snap.id,
+            "target": args.target.display().to_string(),
+            "stats": stats,
+            "duration_secs": secs,
+        }))?;
+    } else {
+        ui::info(&format!(
+            "restored snapshot {} to {}: {} files, {} dirs, {} symlinks, {} in {:.1}s ({}/s)",
+            snap.id.short(),
+            args.target.display(),
+            stats.files,
+            stats.dirs,
+            stats.symlinks,
+            ui::bytes(stats.bytes),
+            secs,
+            ui::bytes((stats.bytes as f64 / secs) as u64)
+        ));
+    }
+    Ok(Outcome::Ok)
+}

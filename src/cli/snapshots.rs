@@ -1,0 +1,50 @@
+//! `cairn snapshots`.
+
+use anyhow::Result;
+
+use super::{Ctx, Filter, Outcome};
+use crate::ui;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub filter: Filter,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
+    let repo = ctx.open()?;
+    let snaps: Vec<_> = repo
+        .snapshots()?
+        .into_iter()
+        .filter(|s| args.filter.matches(s))
+        .collect();
+    if ctx.json {
+        let v: Vec<_> = snaps
+            .iter()
+            .map(|s| {
+                let mut j = serde_json::to_value(&s.snap).expect("snapshot serialises");
+                j["id"] = serde_json::Value::String(s.id.to_hex());
+                j["short_id"] = serde_json::Value::String(s.id.short());
+                j
+            })
+            .collect();
+        return super::print_json(&v).map(|_| Outcome::Ok);
+    }
+    println!(
+        "{:<8}  {:<20}  {:<16}  {:<16}  {:>10}  paths",
+        "id", "time (UTC)", "host", "tags", "size"
+    );
+    for s in &snaps {
+        println!(
+            "{:<8}  {:<20}  {:<16}  {:<16}  {:>10}  {}",
+            s.id.short(),
+            s.snap.time.format("%Y-%m-%d %H:%M:%S"),
+            s.snap.host,
+            s.snap.tags.join(","),
+            ui::bytes(s.snap.stats.total_bytes),
+            s.snap.paths.join(" ")
+        );
+    }
+    println!("{} snapshots", snaps.len());
+    Ok(Outcome::Ok)
+}

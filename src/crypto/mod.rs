@@ -1,0 +1,286 @@
+//! OpenPGP for cairn, with sequoia-openpgp: every stored object is a standard message
+//! that GnuPG 2.2 can open.
+//!
+//! Choices that matter for compatibility and speed (see docs/FORMAT.md):
+//! - SEIPD v1 with AES-256 for every recipient, because GnuPG 2.2 cannot read SEIPD v2,
+//!   which sequoia would otherwise pick for keys that advertise it;
+//! - binary packets, no armor and no OpenPGP compression (zstd already compressed);
+//! - manifests and config are signed; packs are not (their integrity follows from the
+//!   signed manifest through keyed blob ids).
+
+pub mod keys;
+
+use std::cell::Cell;
+use std::io::{self, Read, Write};
+use std::sync::{Arc, Mutex};
+
+use openpgp::crypto::SessionKey;
+use openpgp::packet::key::{PublicParts, UnspecifiedRole};
+use openpgp::packet::{Key, PKESK, SKESK};
+use openpgp::parse::stream::{
+    DecryptionHelper, DecryptorBuilder, MessageLayer, MessageStructure, VerificationHelper,
+};
+use openpgp::parse::Parse;
+use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message, Recipient, Signer};
+use openpgp::types::{Features, SymmetricAlgorithm};
+use openpgp::{Cert, KeyHandle};
+use sequoia_openpgp as openpgp;
+
+pub use keys::{Identity, KeyKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Key(String),
+    #[error("{0}")]
+    Passphrase(String),
+    /// Not encrypted to any key we hold.
+    #[error("not encrypted to this key")]
+    NotForUs,
+    /// Decryption or the integrity check failed: the object was damaged or altered.
+    #[error("corrupt or tampered")]
+    Corrupt,
+    #[error("signature missing or not made by the repository key")]
+    BadSignature,
+    #[error("encryption failed: {0}")]
+    Encrypt(String),
+}
+
+/// The public keys every new object is encrypted to.
+#[derive(Clone)]
+pub struct RecipientSet {
+    keys: Vec<Key<PublicParts, UnspecifiedRole>>,
+    fingerprints: Vec<String>,
+}
+
+impl std::fmt::Debug for RecipientSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RecipientSet({:?})", self.fingerprints)
+    }
+}
+
+impl RecipientSet {
+    pub fn new(certs: &[Cert]) -> Result<RecipientSet, Error> {
+        let mut keys = Vec::new();
+        let mut fingerprints = Vec::new();
+        for cert in certs {
+            keys.extend(keys::encryption_keys(cert)?);
+            fingerprints.push(cert.fingerprint().to_hex());
+        }
+        Ok(RecipientSet { keys, fingerprints })
+    }
+
+    pub fn fingerprints(&self) -> &[String] {
+        &self.fingerprints
+    }
+
+    fn recipients(&self) -> impl Iterator<Item = Recipient<'_>> {
+        // Features without SEIPDv2 force the SEIPD v1 packet GnuPG 2.2 understands.
+        self.keys.iter().map(|k| {
+            Recipient::new(
+                Features::empty().set_seipdv1(),
+                Some(KeyHandle::from(k.keyid())),
+                k,
+            )
+        })
+    }
+}
+
+/// A `Write` that keeps what sequoia writes, and hashes it on the way, so the pack id
+/// (BLAKE3 of the stored bytes) costs no second pass.
+#[derive(Clone, Default)]
+struct Sink(Arc<Mutex<(Vec<u8>, blake3::Hasher)>>);
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut g = self.0.lock().unwrap();
+        g.0.extend_from_slice(buf);
+        g.1.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Encrypts a stream of writes into one OpenPGP message held in memory.
+pub struct StreamEncryptor<'a> {
+    msg: Message<'a>,
+    sink: Sink,
+    written: u64,
+}
+
+fn enc_err(e: impl std::fmt::Display) -> Error {
+    Error::Encrypt(e.to_string())
+}
+
+impl<'a> StreamEncryptor<'a> {
+    pub fn new(
+        recipients: &'a RecipientSet,
+        signer: Option<&Identity>,
+        capacity: usize,
+    ) -> Result<StreamEncryptor<'a>, Error> {
+        let sink = Sink(Arc::new(Mutex::new((
+            Vec::with_capacity(capacity),
+            blake3::Hasher::new(),
+        ))));
+        let msg = Message::new(sink.clone());
+        let msg = Encryptor::for_recipients(msg, recipients.recipients())
+            .symmetric_algo(SymmetricAlgorithm::AES256)
+            .build()
+            .map_err(enc_err)?;
+        let msg = match signer {
+            Some(id) => Signer::new(msg, id.signer().clone())
+                .map_err(enc_err)?
+                .build()
+                .map_err(enc_err)?,
+            None => msg,
+        };
+        let msg = LiteralWriter::new(msg).build().map_err(enc_err)?;
+        Ok(StreamEncryptor {
+            msg,
+            sink,
+            written: 0,
+        })
+    }
+
+    pub fn write(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.written += data.len() as u64;
+        self.msg.write_all(data).map_err(enc_err)
+    }
+
+    /// Plaintext bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Ends the message; returns the ciphertext and its BLAKE3 hash.
+    pub fn finish(self) -> Result<(Vec<u8>, [u8; 32]), Error> {
+        self.msg.finalize().map_err(enc_err)?;
+        let mut g = self.sink.0.lock().unwrap();
+        let bytes = std::mem::take(&mut g.0);
+        Ok((bytes, *g.1.finalize().as_bytes()))
+    }
+}
+
+/// Encrypts `plaintext` to the recipients; signs it first when `signer` is given.
+pub fn encrypt(
+    recipients: &RecipientSet,
+    signer: Option<&Identity>,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, Error> {
+    let mut enc = StreamEncryptor::new(recipients, signer, plaintext.len() + 1024)?;
+    enc.write(plaintext)?;
+    Ok(enc.finish()?.0)
+}
+
+#[derive(Clone, Copy, Default)]
+struct Outcome {
+    asked: bool,
+    for_us: bool,
+    decrypted: bool,
+    bad_signature: bool,
+}
+
+struct Helper<'a> {
+    identity: &'a Identity,
+    /// When set, the message must carry a good signature by this certificate.
+    signer: Option<&'a Cert>,
+    outcome: &'a Cell<Outcome>,
+}
+
+impl Helper<'_> {
+    fn note(&self, f: impl FnOnce(&mut Outcome)) {
+        let mut o = self.outcome.get();
+        f(&mut o);
+        self.outcome.set(o);
+    }
+}
+
+impl VerificationHelper for Helper<'_> {
+    fn get_certs(&mut self, _ids: &[KeyHandle]) -> openpgp::Result<Vec<Cert>> {
+        Ok(self.signer.into_iter().cloned().collect())
+    }
+
+    fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
+        let Some(signer) = self.signer else {
+            return Ok(());
+        };
+        let want = signer.fingerprint();
+        for layer in structure.into_iter() {
+            if let MessageLayer::SignatureGroup { results } = layer {
+                if results
+                    .iter()
+                    .any(|r| matches!(r, Ok(good) if good.ka.cert().fingerprint() == want))
+                {
+                    return Ok(());
+                }
+            }
+        }
+        self.note(|o| o.bad_signature = true);
+        Err(anyhow::anyhow!("signature check failed"))
+    }
+}
+
+impl DecryptionHelper for Helper<'_> {
+    fn decrypt(
+        &mut self,
+        pkesks: &[PKESK],
+        _skesks: &[SKESK],
+        sym_algo: Option<SymmetricAlgorithm>,
+        decrypt: &mut dyn FnMut(Option<SymmetricAlgorithm>, &SessionKey) -> bool,
+    ) -> openpgp::Result<Option<Cert>> {
+        self.note(|o| o.asked = true);
+        for pkesk in pkesks {
+            for pair in self.identity.decryptors() {
+                let ours = match pkesk.recipient() {
+                    None => true,
+                    Some(h) => h.aliases(KeyHandle::from(pair.public().keyid())),
+                };
+                if !ours {
+                    continue;
+                }
+                self.note(|o| o.for_us = true);
+                let mut pair = pair.clone();
+                if let Some((algo, sk)) = pkesk.decrypt(&mut pair, sym_algo) {
+                    if decrypt(algo, &sk) {
+                        self.note(|o| o.decrypted = true);
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+        Err(anyhow::anyhow!("no matching key"))
+    }
+}
+
+/// Decrypts a message; with `signer`, also requires a good signature by that certificate.
+/// A message that is not encrypted at all is refused as tampered.
+pub fn decrypt(
+    identity: &Identity,
+    ciphertext: &[u8],
+    signer: Option<&Cert>,
+) -> Result<Vec<u8>, Error> {
+    let outcome = Cell::new(Outcome::default());
+    let helper = Helper {
+        identity,
+        signer,
+        outcome: &outcome,
+    };
+    let mut out = Vec::with_capacity(ciphertext.len());
+    // Small messages are verified inside the builder, large ones at the end of reading:
+    // failures from either place are classified by what the helper saw.
+    let result = DecryptorBuilder::from_bytes(ciphertext)
+        .and_then(|b| b.with_policy(keys::policy(), None, helper))
+        .and_then(|mut d| {
+            d.read_to_end(&mut out)?;
+            Ok(())
+        });
+    let o = outcome.get();
+    match result {
+        Ok(()) if o.decrypted => Ok(out),
+        _ if o.bad_signature => Err(Error::BadSignature),
+        _ if o.asked && !o.for_us => Err(Error::NotForUs),
+        _ => Err(Error::Corrupt),
+    }
+}

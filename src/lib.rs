@@ -1,0 +1,26 @@
+//! cairn: encrypted, deduplicating, incremental backups to a local directory, S3 or
+//! OpenStack Swift. The binary in `main.rs` is a thin layer over this library.
+
+pub mod backend;
+pub mod backup;
+pub mod cache;
+pub mod check;
+pub mod chunker;
+pub mod cli;
+pub mod crypto;
+pub mod fsutil;
+pub mod ids;
+pub mod repo;
+pub mod restore;
+pub mod secret;
+pub mod source;
+pub mod ui;
+
+/// This machine's name, as recorded in snapshots and locks.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}

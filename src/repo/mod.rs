@@ -1,0 +1,434 @@
+//! The repository: the on-storage format (see docs/FORMAT.md) and nothing else knows it.
+//!
+//! Object names below the repository prefix:
+//! `config`, `keys/<fingerprint>.asc`, `data/<xx>/<pack id>`, `index/<id>`,
+//! `snapshots/<id>`, `locks/<id>`. Every object but `keys/` is an OpenPGP message.
+
+pub mod config;
+pub mod index;
+pub mod lock;
+pub mod pack;
+pub mod snapshot;
+pub mod tree;
+pub mod uploader;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rayon::prelude::*;
+use sequoia_openpgp::Cert;
+
+use crate::backend::{self, Backend};
+use crate::cache::{Cache, CacheError};
+use crate::chunker::ChunkSizes;
+use crate::crypto::{self, keys, Identity, RecipientSet};
+use crate::ids::{BlobId, IndexId, PackId, SnapshotId};
+use config::{Config, FORMAT_VERSION};
+use index::IndexFile;
+use pack::{Pack, PackEntry, PackError};
+use snapshot::{Snapshot, StoredSnapshot};
+use tree::Tree;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    #[error("{0}")]
+    Backend(#[from] backend::Error),
+    #[error("repository {0}: not initialised (no config object); run `cairn init` first")]
+    NotInitialised(String),
+    #[error("repository {0}: already initialised")]
+    AlreadyInitialised(String),
+    #[error("{object}: {cause}")]
+    Object {
+        object: String,
+        cause: crypto::Error,
+    },
+    #[error("{0}")]
+    Pack(#[from] PackError),
+    #[error("{0}")]
+    Cache(#[from] CacheError),
+    #[error("{0}")]
+    Crypto(#[from] crypto::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl RepoError {
+    fn object(name: &str, cause: crypto::Error) -> RepoError {
+        RepoError::Object {
+            object: name.to_string(),
+            cause,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, RepoError>;
+
+/// Decrypted packs kept around, for tree walks that touch the same pack many times.
+const PACK_CACHE_SLOTS: usize = 8;
+
+pub struct Repository {
+    backend: Arc<dyn Backend>,
+    identity: Identity,
+    config: Config,
+    recipients: RecipientSet,
+    signer: Cert,
+    blob_key: [u8; 32],
+    cache: Cache,
+    packs: Mutex<Vec<Arc<Pack>>>,
+}
+
+impl std::fmt::Debug for Repository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Repository({})", self.backend.location())
+    }
+}
+
+fn open_cache(cache_dir: Option<&Path>, repo_id: &str) -> Cache {
+    if let Some(dir) = cache_dir {
+        match Cache::open(dir, repo_id) {
+            Ok(c) => return c,
+            Err(e) => crate::ui::warn(&format!("{e}; using a temporary in-memory cache")),
+        }
+    }
+    Cache::in_memory().expect("an in-memory SQLite database always opens")
+}
+
+impl Repository {
+    /// Creates a new repository encrypted to `identity` and every extra certificate.
+    pub fn init(
+        backend: Box<dyn Backend>,
+        identity: Identity,
+        extra_recipients: Vec<Cert>,
+        cache_dir: Option<&Path>,
+    ) -> Result<Repository> {
+        let loc = backend.location();
+        backend.create()?;
+        if backend.exists("config")? {
+            return Err(RepoError::AlreadyInitialised(loc));
+        }
+        let mut certs = vec![identity.cert().clone().strip_secret_key_material()];
+        for c in extra_recipients {
+            if !certs.iter().any(|k| k.fingerprint() == c.fingerprint()) {
+                certs.push(c);
+            }
+        }
+        let recipients = RecipientSet::new(&certs)?;
+        let blob_key = crate::ids::random_bytes();
+        let seed = u64::from_le_bytes(crate::ids::random_bytes()[..8].try_into().unwrap());
+        let config = Config {
+            version: FORMAT_VERSION,
+            id: hex::encode(&crate::ids::random_bytes()[..16]),
+            created: chrono::Utc::now(),
+            blob_id_key: hex::encode(blob_key),
+            chunker_seed: seed,
+            chunk_sizes_files: ChunkSizes::FILES,
+            chunk_sizes_stream: ChunkSizes::STREAM,
+            compression_level: 3,
+            pack_size: config::DEFAULT_PACK_SIZE,
+            signer: identity.fingerprint(),
+            recipients: recipients.fingerprints().to_vec(),
+        };
+        for cert in &certs {
+            let name = format!("keys/{}.asc", cert.fingerprint().to_hex());
+            backend.put(&name, &keys::armored_public(cert)?)?;
+        }
+        let body = serde_json::to_vec_pretty(&config).expect("config serialises");
+        let stored = crypto::encrypt(&recipients, Some(&identity), &body)?;
+        if !backend.put_if_absent("config", &stored)? {
+            return Err(RepoError::AlreadyInitialised(loc));
+        }
+        let cache = open_cache(cache_dir, &config.id);
+        cache.set_meta("signer", &config.signer)?;
+        let signer = identity.cert().clone();
+        Ok(Repository {
+            backend: backend.into(),
+            identity,
+            blob_key,
+            config,
+            recipients,
+            signer,
+            cache,
+            packs: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Opens an existing repository: reads and verifies the config, resolves the
+    /// recipients and brings the cached index up to date.
+    pub fn open(
+        backend: Box<dyn Backend>,
+        identity: Identity,
+        cache_dir: Option<&Path>,
+    ) -> Result<Repository> {
+        let loc = backend.location();
+        let stored = match backend.get("config") {
+            Ok(b) => b,
+            Err(e) if e.is_not_found() => return Err(RepoError::NotInitialised(loc)),
+            Err(e) => return Err(e.into()),
+        };
+        // The signer is named inside the config, so read it once unverified to learn
+        // who must have signed it, then again requiring that signature.
+        let plain = crypto::decrypt(&identity, &stored, None).map_err(|e| match e {
+            crypto::Error::NotForUs => RepoError::Invalid(format!(
+                "repository {loc}: config is not encrypted to key {} (wrong key?)",
+                identity.fingerprint()
+            )),
+            e => RepoError::object("config", e),
+        })?;
+        let unverified: Config = serde_json::from_slice(&plain)
+            .map_err(|e| RepoError::Invalid(format!("config: malformed: {e}")))?;
+        let cache = open_cache(cache_dir, &unverified.id);
+        let signer = Self::resolve_signer(&*backend, &identity, &cache, &unverified.signer)?;
+        let plain = crypto::decrypt(&identity, &stored, Some(&signer))
+            .map_err(|e| RepoError::object("config", e))?;
+        let config: Config = serde_json::from_slice(&plain)
+            .map_err(|e| RepoError::Invalid(format!("config: malformed: {e}")))?;
+        config
+            .validate()
+            .map_err(|e| RepoError::Invalid(format!("repository {loc}: {e}")))?;
+        let mut certs = Vec::new();
+        for fpr in &config.recipients {
+            if *fpr == identity.fingerprint() {
+                certs.push(identity.cert().clone().strip_secret_key_material());
+                continue;
+            }
+            let name = format!("keys/{fpr}.asc");
+            let cert = keys::parse_public(&backend.get(&name)?, &name)?;
+            if cert.fingerprint().to_hex() != *fpr {
+                return Err(RepoError::Invalid(format!(
+                    "{name}: certificate does not match its fingerprint (tampered?)"
+                )));
+            }
+            certs.push(cert);
+        }
+        let recipients = RecipientSet::new(&certs)?;
+        let repo = Repository {
+            backend: backend.into(),
+            identity,
+            blob_key: config.blob_key(),
+            config,
+            recipients,
+            signer,
+            cache,
+            packs: Mutex::new(Vec::new()),
+        };
+        repo.sync_index()?;
+        Ok(repo)
+    }
+
+    /// The certificate that must have signed config and snapshots. Our own key when it
+    /// is the signer; otherwise the one pinned in the cache on first use.
+    fn resolve_signer(
+        backend: &dyn Backend,
+        identity: &Identity,
+        cache: &Cache,
+        fpr: &str,
+    ) -> Result<Cert> {
+        let pinned = cache.meta("signer")?;
+        if let Some(p) = &pinned {
+            if p != fpr {
+                return Err(RepoError::Invalid(format!(
+                    "config names signing key {fpr}, but this machine pinned {p}: refusing (tampered repository, or delete the cache to trust the new key)"
+                )));
+            }
+        }
+        let cert = if identity.fingerprint() == fpr {
+            identity.cert().clone()
+        } else {
+            let name = format!("keys/{fpr}.asc");
+            let cert = keys::parse_public(&backend.get(&name)?, &name)?;
+            if cert.fingerprint().to_hex() != fpr {
+                return Err(RepoError::Invalid(format!(
+                    "{name}: certificate does not match its fingerprint (tampered?)"
+                )));
+            }
+            cert
+        };
+        if pinned.is_none() {
+            cache.set_meta("signer", fpr)?;
+        }
+        Ok(cert)
+    }
+
+    pub fn backend(&self) -> &dyn Backend {
+        &*self.backend
+    }
+    /// A handle on the backend that can move to another thread.
+    pub fn backend_handle(&self) -> Arc<dyn Backend> {
+        self.backend.clone()
+    }
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+    pub fn recipients(&self) -> &RecipientSet {
+        &self.recipients
+    }
+    pub fn blob_key(&self) -> &[u8; 32] {
+        &self.blob_key
+    }
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+    pub fn location(&self) -> String {
+        self.backend.location()
+    }
+
+    /// Reads index files the cache has not seen; rebuilds the cached index if some it
+    /// had were deleted (by prune).
+    pub fn sync_index(&self) -> Result<()> {
+        let listed: HashSet<String> = self
+            .backend
+            .list("index/")?
+            .into_iter()
+            .map(|o| o.name)
+            .collect();
+        let known: HashSet<String> = self.cache.index_files()?.into_iter().collect();
+        let missing: Vec<&String> = if known.is_subset(&listed) {
+            listed.difference(&known).collect()
+        } else {
+            self.cache.reset_index()?;
+            listed.iter().collect()
+        };
+        let loaded: Vec<Result<(String, IndexFile)>> = missing
+            .par_iter()
+            .map(|name| Ok(((*name).clone(), self.read_index(name)?)))
+            .collect();
+        for r in loaded {
+            let (name, idx) = r?;
+            self.cache.add_index(&name, &idx)?;
+        }
+        Ok(())
+    }
+
+    pub fn read_index(&self, name: &str) -> Result<IndexFile> {
+        let stored = self.backend.get(name)?;
+        let plain = crypto::decrypt(&self.identity, &stored, None)
+            .map_err(|e| RepoError::object(name, e))?;
+        let json = zstd::decode_all(&plain[..])
+            .map_err(|_| RepoError::object(name, crypto::Error::Corrupt))?;
+        serde_json::from_slice(&json)
+            .map_err(|e| RepoError::Invalid(format!("{name}: malformed index: {e}")))
+    }
+
+    /// Stores an index file and adds it to the cache.
+    pub fn write_index(&self, index: &IndexFile) -> Result<IndexId> {
+        let json = serde_json::to_vec(index).expect("index serialises");
+        let packed = zstd::encode_all(&json[..], 3)
+            .map_err(|e| RepoError::Invalid(format!("compressing index: {e}")))?;
+        let stored = crypto::encrypt(&self.recipients, None, &packed)?;
+        let id = IndexId(*blake3::hash(&stored).as_bytes());
+        let name = format!("index/{id}");
+        self.backend.put(&name, &stored)?;
+        self.cache.add_index(&name, index)?;
+        Ok(id)
+    }
+
+    pub fn write_snapshot(&self, snap: &Snapshot) -> Result<SnapshotId> {
+        let body = serde_json::to_vec_pretty(snap).expect("snapshot serialises");
+        let stored = crypto::encrypt(&self.recipients, Some(&self.identity), &body)?;
+        let id = SnapshotId(*blake3::hash(&stored).as_bytes());
+        self.backend.put(&format!("snapshots/{id}"), &stored)?;
+        Ok(id)
+    }
+
+    pub fn read_snapshot(&self, id: &SnapshotId) -> Result<Snapshot> {
+        let name = format!("snapshots/{id}");
+        let stored = self.backend.get(&name)?;
+        if blake3::hash(&stored).as_bytes() != &id.0 {
+            return Err(RepoError::object(&name, crypto::Error::Corrupt));
+        }
+        let plain = crypto::decrypt(&self.identity, &stored, Some(&self.signer))
+            .map_err(|e| RepoError::object(&name, e))?;
+        serde_json::from_slice(&plain)
+            .map_err(|e| RepoError::Invalid(format!("{name}: malformed manifest: {e}")))
+    }
+
+    pub fn snapshot_ids(&self) -> Result<Vec<SnapshotId>> {
+        let mut ids = Vec::new();
+        for o in self.backend.list("snapshots/")? {
+            let hex = o.name.trim_start_matches("snapshots/");
+            match hex.parse() {
+                Ok(id) => ids.push(id),
+                Err(_) => crate::ui::warn(&format!("ignoring unexpected object {}", o.name)),
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Every snapshot, oldest first; fails on the first one that does not verify.
+    pub fn snapshots(&self) -> Result<Vec<StoredSnapshot>> {
+        let ids = self.snapshot_ids()?;
+        let mut snaps = ids
+            .par_iter()
+            .map(|id| {
+                Ok(StoredSnapshot {
+                    id: *id,
+                    snap: self.read_snapshot(id)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        snaps.sort_by(|a, b| a.snap.time.cmp(&b.snap.time).then(a.id.cmp(&b.id)));
+        Ok(snaps)
+    }
+
+    pub fn pack_ids(&self) -> Result<Vec<(PackId, u64)>> {
+        let mut out = Vec::new();
+        for o in self.backend.list("data/")? {
+            let hex = o.name.rsplit('/').next().unwrap_or("");
+            if let Ok(id) = hex.parse() {
+                out.push((id, o.size));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Downloads, checks and decrypts a pack.
+    pub fn read_pack(&self, id: &PackId) -> Result<Pack> {
+        let stored = self.backend.get(&pack::pack_name(id))?;
+        Ok(Pack::open(*id, &stored, &self.identity)?)
+    }
+
+    fn cached_pack(&self, id: &PackId) -> Result<Arc<Pack>> {
+        if let Some(p) = self.packs.lock().unwrap().iter().find(|p| &p.id == id) {
+            return Ok(p.clone());
+        }
+        let pack = Arc::new(self.read_pack(id)?);
+        let mut packs = self.packs.lock().unwrap();
+        if packs.len() >= PACK_CACHE_SLOTS {
+            packs.remove(0);
+        }
+        packs.push(pack.clone());
+        Ok(pack)
+    }
+
+    pub fn locate(&self, id: &BlobId) -> Result<(PackId, PackEntry)> {
+        self.cache.lookup(id)?.ok_or_else(|| {
+            RepoError::Invalid(format!(
+                "blob {id} is not in the index (repository incomplete)"
+            ))
+        })
+    }
+
+    pub fn read_blob(&self, id: &BlobId) -> Result<Vec<u8>> {
+        let (pack_id, entry) = self.locate(id)?;
+        let pack = self.cached_pack(&pack_id)?;
+        Ok(pack.blob(&entry, &self.blob_key)?)
+    }
+
+    pub fn read_tree(&self, id: &BlobId) -> Result<Tree> {
+        let raw = self.read_blob(id)?;
+        serde_json::from_slice(&raw)
+            .map_err(|e| RepoError::Invalid(format!("tree {id}: malformed: {e}")))
+    }
+
+    pub fn chunk_sizes(&self, stream: bool) -> ChunkSizes {
+        if stream {
+            self.config.chunk_sizes_stream
+        } else {
+            self.config.chunk_sizes_files
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! Packs: many compressed blobs in one encrypted object.
+//!
+//! Plaintext layout (all integers little-endian):
+//! ```text
+//! blob 0 | blob 1 | ... | entry 0 | entry 1 | ... | u32 entry count | "CAIRNPK1"
+//! entry = u8 type | u8 compression | 32-byte blob id | u64 offset | u32 stored length | u32 raw length
+//! ```
+//! The header sits at the end so blobs can be written as they arrive; its fixed-size
+//! entries make it readable with a few lines of any scripting language.
+
+use crate::crypto::{self, Identity, RecipientSet, StreamEncryptor};
+use crate::ids::{BlobId, PackId};
+
+pub const MAGIC: &[u8; 8] = b"CAIRNPK1";
+pub const ENTRY_LEN: usize = 50;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlobType {
+    Data,
+    Tree,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    None,
+    Zstd,
+}
+
+/// Where one blob sits inside a pack's plaintext.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PackEntry {
+    pub id: BlobId,
+    #[serde(rename = "type")]
+    pub kind: BlobType,
+    pub offset: u64,
+    pub length: u32,
+    pub raw_length: u32,
+    pub compression: Compression,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PackError {
+    #[error("pack {0}: stored bytes do not match the pack id (damaged in storage)")]
+    HashMismatch(PackId),
+    #[error("pack {0}: {1}")]
+    Crypto(PackId, crypto::Error),
+    #[error("pack {0}: malformed header")]
+    Header(PackId),
+    #[error("pack {pack}: blob {blob}: {what}")]
+    Blob {
+        pack: PackId,
+        blob: BlobId,
+        what: String,
+    },
+}
+
+/// Compresses with zstd unless that does not shrink the blob.
+pub fn compress(raw: &[u8], level: i32) -> (Vec<u8>, Compression) {
+    thread_local! {
+        static CTX: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let packed = CTX.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = zstd::bulk::Compressor::new(level).ok();
+        }
+        c.as_mut()
+            .and_then(|z| z.compress(raw).ok())
+            .filter(|v| v.len() < raw.len())
+    });
+    match packed {
+        Some(v) => (v, Compression::Zstd),
+        None => (raw.to_vec(), Compression::None),
+    }
+}
+
+/// Writes blobs into one pack, encrypting as it goes so the plaintext pack is never held.
+pub struct PackWriter<'a> {
+    enc: StreamEncryptor<'a>,
+    entries: Vec<PackEntry>,
+}
+
+impl<'a> PackWriter<'a> {
+    pub fn new(
+        recipients: &'a RecipientSet,
+        capacity: usize,
+    ) -> Result<PackWriter<'a>, crypto::Error> {
+        Ok(PackWriter {
+            enc: StreamEncryptor::new(recipients, None, capacity)?,
+            entries: Vec::new(),
+        })
+    }
+
+    pub fn add(
+        &mut self,
+        id: BlobId,
+        kind: BlobType,
+        stored: &[u8],
+        raw_length: usize,
+        compression: Compression,
+    ) -> Result<(), crypto::Error> {
+        let offset = self.enc.written();
+        self.enc.write(stored)?;
+        self.entries.push(PackEntry {
+            id,
+            kind,
+            offset,
+            length: stored.len() as u32,
+            raw_length: raw_length as u32,
+            compression,
+        });
+        Ok(())
+    }
+
+    pub fn size(&self) -> u64 {
+        self.enc.written()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Appends the header and ends the message.
+    pub fn finish(mut self) -> Result<(PackId, Vec<u8>, Vec<PackEntry>), crypto::Error> {
+        let mut header = Vec::with_capacity(self.entries.len() * ENTRY_LEN + 12);
+        for e in &self.entries {
+            header.push(match e.kind {
+                BlobType::Data => 0,
+                BlobType::Tree => 1,
+            });
+            header.push(match e.compression {
+                Compression::None => 0,
+                Compression::Zstd => 1,
+            });
+            header.extend_from_slice(&e.id.0);
+            header.extend_from_slice(&e.offset.to_le_bytes());
+            header.extend_from_slice(&e.length.to_le_bytes());
+            header.extend_from_slice(&e.raw_length.to_le_bytes());
+        }
+        header.extend_from_slice(&(self.entries.len() as u32).to_le_bytes());
+        header.extend_from_slice(MAGIC);
+        self.enc.write(&header)?;
+        let (bytes, hash) = self.enc.finish()?;
+        Ok((PackId(hash), bytes, self.entries))
+    }
+}
+
+/// A downloaded pack, checked against its id and decrypted.
+pub struct Pack {
+    pub id: PackId,
+    plain: Vec<u8>,
+    pub entries: Vec<PackEntry>,
+}
+
+impl Pack {
+    pub fn open(id: PackId, stored: &[u8], identity: &Identity) -> Result<Pack, PackError> {
+        if blake3::hash(stored).as_bytes() != &id.0 {
+            return Err(PackError::HashMismatch(id));
+        }
+        let plain =
+            crypto::decrypt(identity, stored, None).map_err(|e| PackError::Crypto(id, e))?;
+        let entries = parse_header(&plain).ok_or(PackError::Header(id))?;
+        Ok(Pack { id, plain, entries })
+    }
+
+    /// The blob's plaintext, decompressed and checked against its keyed id.
+    pub fn blob(&self, entry: &PackEntry, blob_key: &[u8; 32]) -> Result<Vec<u8>, PackError> {
+        let bad = |what: &str| PackError::Blob {
+            pack: self.id,
+            blob: entry.id,
+            what: what.to_string(),
+        };
+        let start = entry.offset as usize;
+        let stored = self
+            .plain
+            .get(start..start + entry.length as usize)
+            .ok_or_else(|| bad("outside the pack"))?;
+        let raw = match entry.compression {
+            Compression::None => stored.to_vec(),
+            Compression::Zstd => zstd::bulk::decompress(stored, entry.raw_length as usize)
+                .map_err(|_| bad("does not decompress"))?,
+        };
+        if raw.len() != entry.raw_length as usize
+            || crate::chunker::blob_id(blob_key, &raw) != entry.id
+        {
+            return Err(bad("content does not match its id"));
+        }
+        Ok(raw)
+    }
+
+    pub fn entry(&self, id: &BlobId) -> Option<&PackEntry> {
+        self.entries.iter().find(|e| &e.id == id)
+    }
+}
+
+fn parse_header(plain: &[u8]) -> Option<Vec<PackEntry>> {
+    let n = plain.len();
+    if n < 12 || &plain[n - 8..] != MAGIC {
+        return None;
+    }
+    let count = u32::from_le_bytes(plain[n - 12..n - 8].try_into().ok()?) as usize;
+    let header_len = count.checked_mul(ENTRY_LEN)?;
+    let start = (n - 12).checked_sub(header_len)?;
+    let mut entries = Vec::with_capacity(count);
+    for raw in plain[start..n - 12].chunks_exact(ENTRY_LEN) {
+        let kind = match raw[0] {
+            0 => BlobType::Data,
+            1 => BlobType::Tree,
+            _ => return None,
+        };
+        let compression = match raw[1] {
+            0 => Compression::None,
+            1 => Compression::Zstd,
+            _ => return None,
+        };
+        let e = PackEntry {
+            id: BlobId(raw[2..34].try_into().ok()?),
+            kind,
+            compression,
+            offset: u64::from_le_bytes(raw[34..42].try_into().ok()?),
+            length: u32::from_le_bytes(raw[42..46].try_into().ok()?),
+            raw_length: u32::from_le_bytes(raw[46..50].try_into().ok()?),
+        };
+        if e.offset + e.length as u64 > start as u64 {
+            return None;
+        }
+        entries.push(e);
+    }
+    Some(entries)
+}
+
+/// Object name of a pack.
+pub fn pack_name(id: &PackId) -> String {
+    let hex = id.to_hex();
+    format!("data/{}/{}", &hex[..2], hex)
+}

@@ -1,0 +1,66 @@
+//! Snapshot manifests: what one backup run stored. Signed and encrypted.
+
+use serde::{Deserialize, Serialize};
+
+use crate::chunker::ChunkSizes;
+use crate::ids::{BlobId, SnapshotId};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotStats {
+    pub files_new: u64,
+    pub files_changed: u64,
+    pub files_unchanged: u64,
+    pub dirs: u64,
+    /// Bytes of file content in the snapshot.
+    pub total_bytes: u64,
+    /// Bytes actually read from the sources (unchanged files are not read).
+    pub bytes_read: u64,
+    pub blobs_added: u64,
+    /// Plaintext bytes of the blobs this run added.
+    pub bytes_added: u64,
+    /// Bytes this run added to the storage after compression and encryption.
+    pub bytes_stored: u64,
+    pub errors: u64,
+    pub duration_secs: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Files,
+    Stdin,
+    Command,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub version: u32,
+    pub time: chrono::DateTime<chrono::Utc>,
+    pub host: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    pub source: SourceKind,
+    pub paths: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub tree: BlobId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<SnapshotId>,
+    pub chunk_sizes: ChunkSizes,
+    pub stats: SnapshotStats,
+    pub tool: String,
+}
+
+impl Snapshot {
+    /// Snapshots of the same thing: same host, profile and paths.
+    pub fn same_group(&self, other: &Snapshot) -> bool {
+        self.host == other.host && self.profile == other.profile && self.paths == other.paths
+    }
+}
+
+/// A snapshot with the id it is stored under.
+#[derive(Debug, Clone)]
+pub struct StoredSnapshot {
+    pub id: SnapshotId,
+    pub snap: Snapshot,
+}

@@ -1,0 +1,211 @@
+//! One upload session: blobs in, then packs, index and snapshot out, in that order.
+//!
+//! Worker threads compress and encrypt into a pack writer of their own (no lock on the
+//! hot path); full packs go through a bounded queue to uploader threads, so a slow store
+//! stalls the workers instead of filling memory. `finish` is the one place that writes
+//! packs → index → snapshot, which is what keeps every snapshot complete after a crash.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{bounded, Sender};
+
+use super::index::{IndexFile, IndexPack};
+use super::pack::{self, BlobType, PackWriter};
+use super::snapshot::Snapshot;
+use super::{RepoError, Repository, Result};
+use crate::ids::{BlobId, SnapshotId};
+
+struct Finished {
+    id: crate::ids::PackId,
+    bytes: Vec<u8>,
+    index: IndexPack,
+}
+
+#[derive(Debug, Default)]
+pub struct UploadStats {
+    pub blobs_added: AtomicU64,
+    pub bytes_added: AtomicU64,
+    pub bytes_stored: AtomicU64,
+}
+
+pub struct Uploader<'r> {
+    repo: &'r Repository,
+    /// Data pack writers, one per worker thread (plus one for threads outside the pool).
+    data: Vec<Mutex<Option<PackWriter<'r>>>>,
+    tree: Mutex<Option<PackWriter<'r>>>,
+    pending: Mutex<HashSet<BlobId>>,
+    tx: Option<Sender<Finished>>,
+    threads: Vec<JoinHandle<()>>,
+    done: Arc<Mutex<Vec<IndexPack>>>,
+    failed: Arc<Mutex<Option<RepoError>>>,
+    pub stats: Arc<UploadStats>,
+}
+
+impl<'r> Uploader<'r> {
+    pub fn new(repo: &'r Repository) -> Uploader<'r> {
+        let connections = repo.backend().properties().connections.max(1);
+        let (tx, rx) = bounded::<Finished>(1);
+        let done = Arc::new(Mutex::new(Vec::new()));
+        let failed = Arc::new(Mutex::new(None));
+        let stats = Arc::new(UploadStats::default());
+        let threads = (0..connections)
+            .map(|_| {
+                let rx = rx.clone();
+                let done = done.clone();
+                let failed = failed.clone();
+                let stats = stats.clone();
+                let store = repo.backend_handle();
+                std::thread::spawn(move || {
+                    for f in rx {
+                        if failed.lock().unwrap().is_some() {
+                            continue;
+                        }
+                        match store.put(&pack::pack_name(&f.id), &f.bytes) {
+                            Ok(()) => {
+                                stats
+                                    .bytes_stored
+                                    .fetch_add(f.bytes.len() as u64, Ordering::Relaxed);
+                                done.lock().unwrap().push(f.index);
+                            }
+                            Err(e) => {
+                                failed.lock().unwrap().get_or_insert(e.into());
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        let slots = rayon::current_num_threads() + 1;
+        Uploader {
+            repo,
+            data: (0..slots).map(|_| Mutex::new(None)).collect(),
+            tree: Mutex::new(None),
+            pending: Mutex::new(HashSet::new()),
+            tx: Some(tx),
+            threads,
+            done,
+            failed,
+            stats,
+        }
+    }
+
+    fn check_failed(&self) -> Result<()> {
+        if let Some(e) = self.failed.lock().unwrap().as_ref() {
+            return Err(RepoError::Invalid(format!("upload failed: {e}")));
+        }
+        Ok(())
+    }
+
+    /// Whether the repository (or this session) already has the blob.
+    pub fn has(&self, id: &BlobId) -> Result<bool> {
+        Ok(self.pending.lock().unwrap().contains(id) || self.repo.cache().contains(id)?)
+    }
+
+    /// Stores a blob unless it is already there; returns its id either way.
+    pub fn add(&self, kind: BlobType, raw: &[u8]) -> Result<BlobId> {
+        let id = crate::chunker::blob_id(self.repo.blob_key(), raw);
+        self.add_with_id(id, kind, raw)?;
+        Ok(id)
+    }
+
+    pub fn add_with_id(&self, id: BlobId, kind: BlobType, raw: &[u8]) -> Result<()> {
+        if self.repo.cache().contains(&id)? || !self.pending.lock().unwrap().insert(id) {
+            return Ok(());
+        }
+        self.check_failed()?;
+        let (stored, compression) = pack::compress(raw, self.repo.config().compression_level);
+        let slot = match kind {
+            BlobType::Tree => &self.tree,
+            BlobType::Data => {
+                let i = rayon::current_thread_index().unwrap_or(self.data.len() - 1);
+                &self.data[i.min(self.data.len() - 1)]
+            }
+        };
+        let pack_size = self.repo.config().pack_size as usize;
+        let full = {
+            let mut w = slot.lock().unwrap();
+            if w.is_none() {
+                *w = Some(PackWriter::new(
+                    self.repo.recipients(),
+                    pack_size + pack_size / 8,
+                )?);
+            }
+            let writer = w.as_mut().unwrap();
+            writer.add(id, kind, &stored, raw.len(), compression)?;
+            if writer.size() >= pack_size as u64 {
+                w.take()
+            } else {
+                None
+            }
+        };
+        self.stats.blobs_added.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .bytes_added
+            .fetch_add(raw.len() as u64, Ordering::Relaxed);
+        if let Some(writer) = full {
+            self.send(writer)?;
+        }
+        Ok(())
+    }
+
+    fn send(&self, writer: PackWriter<'r>) -> Result<()> {
+        let (id, bytes, blobs) = writer.finish()?;
+        let size = bytes.len() as u64;
+        let finished = Finished {
+            id,
+            bytes,
+            index: IndexPack { id, size, blobs },
+        };
+        let Some(tx) = &self.tx else {
+            return Err(RepoError::Invalid("upload session already flushed".into()));
+        };
+        // A closed channel means the uploaders died; the error is in `failed`.
+        let _ = tx.send(finished);
+        self.check_failed()
+    }
+
+    /// Stores every pack still open and waits for all uploads; after this the session
+    /// takes no more blobs.
+    pub fn flush(&mut self) -> Result<()> {
+        let mut writers: Vec<PackWriter<'r>> = self
+            .data
+            .iter()
+            .filter_map(|m| m.lock().unwrap().take())
+            .collect();
+        writers.extend(self.tree.lock().unwrap().take());
+        for w in writers.into_iter().filter(|w| !w.is_empty()) {
+            self.send(w)?;
+        }
+        self.tx = None;
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        self.check_failed()
+    }
+
+    /// Flushes, writes the index, then the snapshot if one is given: nothing refers to a
+    /// pack before it is stored, and no snapshot to a blob before it is indexed.
+    pub fn finish(mut self, snapshot: Option<&Snapshot>) -> Result<Option<SnapshotId>> {
+        self.flush()?;
+        let packs = std::mem::take(&mut *self.done.lock().unwrap());
+        for index in IndexFile::split(packs) {
+            self.repo.write_index(&index)?;
+        }
+        match snapshot {
+            Some(s) => Ok(Some(self.repo.write_snapshot(s)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+impl Drop for Uploader<'_> {
+    fn drop(&mut self) {
+        self.tx = None;
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! What gets read: file trees (with excludes) and byte streams (stdin, a command's
+//! output). Sources know nothing about repositories or encryption.
+
+pub mod command;
+pub mod exclude;

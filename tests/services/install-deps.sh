@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Install the Debian packages that cairn's test suite needs.
+#
+# Usage (as root, Debian 12 or similar):
+#   tests/services/install-deps.sh [EXTRA_PACKAGE...]
+#
+# Idempotent and non-interactive: each package is checked with dpkg-query; if
+# everything is already installed the script does nothing (no apt-get update)
+# and finishes in well under a second. Otherwise it runs `apt-get update` once
+# and installs only the missing packages. The last line on stdout is a
+# one-line summary.
+set -euo pipefail
+
+PACKAGES=(
+    # OpenPGP interoperability tests (gpg, gpg-agent, gpgconf)
+    gnupg
+    # PostgreSQL server (initdb, pg_ctl, postgres, pgbench) and client
+    # (psql, createdb, pg_dump, pg_restore, pg_isready)
+    postgresql
+    postgresql-client
+    # zstd CLI for cross-checking compressed data
+    zstd
+    # building the Rust crate: C toolchain for -sys crates, OpenSSL headers
+    gcc
+    libc6-dev
+    make
+    pkg-config
+    libssl-dev
+    # helper scripts (free-port lookup in postgres.sh) and HTTPS trust store
+    python3
+    ca-certificates
+    # process tools used by tests and scripts: ps/pgrep/pkill, fuser/killall,
+    # runuser/flock/setsid
+    procps
+    psmisc
+    util-linux
+    # setfacl: postgres.sh grants the postgres user search permission on
+    # private (0700) parent directories of the test's DIR
+    acl
+)
+PACKAGES+=("$@")
+
+if [[ "$(id -u)" -ne 0 ]]; then
+    echo "install-deps.sh: must be run as root (try: sudo $0)" >&2
+    exit 1
+fi
+if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
+    echo "install-deps.sh: apt-get/dpkg-query not found; this script supports Debian-based systems only" >&2
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+is_installed() {
+    local status
+    status="$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" || return 1
+    [[ "$status" == "install ok installed" ]]
+}
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+    is_installed "$pkg" || missing+=("$pkg")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "install-deps: all ${#PACKAGES[@]} packages already installed, nothing to do"
+    exit 0
+fi
+
+echo "install-deps: missing: ${missing[*]}" >&2
+
+# Wait for a concurrent apt/dpkg (e.g. unattended-upgrades) instead of failing.
+APT_OPTS=(-o DPkg::Lock::Timeout=300 -o APT::Get::Assume-Yes=true)
+
+apt-get "${APT_OPTS[@]}" -q update >&2
+apt-get "${APT_OPTS[@]}" -q install --no-install-recommends \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+    "${missing[@]}" >&2
+
+still_missing=()
+for pkg in "${missing[@]}"; do
+    is_installed "$pkg" || still_missing+=("$pkg")
+done
+if [[ ${#still_missing[@]} -ne 0 ]]; then
+    echo "install-deps: failed to install: ${still_missing[*]}" >&2
+    exit 1
+fi
+
+echo "install-deps: installed ${#missing[@]} package(s): ${missing[*]} (${#PACKAGES[@]} checked)"
