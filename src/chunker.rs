@@ -32,9 +32,9 @@ impl ChunkSizes {
     /// For database dumps read from a stream: a 1% change in rows must not re-store
     /// most of the dump, so chunks are much smaller (measured in docs/BENCHMARKS.md).
     pub const STREAM: ChunkSizes = ChunkSizes {
-        min: 16 * 1024,
-        avg: 32 * 1024,
-        max: 128 * 1024,
+        min: 4 * 1024,
+        avg: 16 * 1024,
+        max: 64 * 1024,
     };
 }
 

@@ -19,6 +19,22 @@ use crate::repo::{RepoError, Repository, Result};
 use crate::ui::Progress;
 pub use plan::{find_node as plan_find_node, Plan, Selector};
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn zero_blocks_become_holes() {
+        let mut d = vec![0u8; 4096 * 4 + 10];
+        d[5] = 1;
+        d[4096 * 2 + 1] = 1;
+        d[4096 * 4 + 9] = 1;
+        assert_eq!(
+            super::nonzero_runs(&d),
+            vec![0..4096, 8192..12288, 16384..16394]
+        );
+        assert!(super::nonzero_runs(&[0u8; 100]).is_empty());
+    }
+}
+
 #[derive(Debug, Default, serde::Serialize)]
 pub struct RestoreStats {
     pub files: u64,
@@ -104,16 +120,19 @@ pub fn restore(repo: &Repository, plan: &Plan, target: &Path) -> Result<RestoreS
             let pack = repo.read_pack(pack_id)?;
             for (entry, places) in targets.values() {
                 let data = pack.blob(entry, repo.blob_key())?;
-                let zero = data.iter().all(|&b| b == 0);
+                let runs = nonzero_runs(&data);
                 for &(file, offset) in places {
-                    if !zero {
+                    if !runs.is_empty() {
                         let p = target.join(&plan.files[file].0);
                         let f = fs::OpenOptions::new()
                             .write(true)
                             .custom_flags(libc::O_NOFOLLOW)
                             .open(&p)
                             .map_err(|e| io_err(&p, e))?;
-                        f.write_all_at(&data, offset).map_err(|e| io_err(&p, e))?;
+                        for r in &runs {
+                            f.write_all_at(&data[r.clone()], offset + r.start as u64)
+                                .map_err(|e| io_err(&p, e))?;
+                        }
                     }
                     written.fetch_add(data.len() as u64, Ordering::Relaxed);
                     progress.add(data.len() as u64);
@@ -163,6 +182,24 @@ pub fn restore(repo: &Repository, plan: &Plan, target: &Path) -> Result<RestoreS
         set_meta(&target.join(rel), node, root)?;
     }
     Ok(stats)
+}
+
+/// Ranges of `data` that are not whole zero blocks: the rest is left as holes in the
+/// file (which was created at full size, so holes read back as zeros).
+fn nonzero_runs(data: &[u8]) -> Vec<std::ops::Range<usize>> {
+    const BLOCK: usize = 4096;
+    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+    for (i, block) in data.chunks(BLOCK).enumerate() {
+        if block.iter().all(|&b| b == 0) {
+            continue;
+        }
+        let (start, end) = (i * BLOCK, i * BLOCK + block.len());
+        match runs.last_mut() {
+            Some(last) if last.end == start => last.end = end,
+            _ => runs.push(start..end),
+        }
+    }
+    runs
 }
 
 fn remove_if_not_plain_file(p: &Path) -> Result<()> {

@@ -26,6 +26,9 @@ PACKAGES=(
     make
     pkg-config
     libssl-dev
+    # openssl-sys (under sequoia-openpgp) generates bindings with bindgen
+    clang
+    libclang-dev
     # helper scripts (free-port lookup in postgres.sh) and HTTPS trust store
     python3
     ca-certificates

@@ -1,0 +1,231 @@
+//! Shared harness: run the built `cairn` binary in a clean environment (no inherited
+//! CAIRN_*, AWS_*, OS_*, ST_* variables), each test in its own temporary directory.
+#![allow(dead_code)]
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_cairn")
+}
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// A scratch world: repository, key, cache and data under one temporary directory.
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub repo: PathBuf,
+    pub key: PathBuf,
+    pub cache: PathBuf,
+    pub passphrase_file: Option<PathBuf>,
+}
+
+impl World {
+    /// A fresh key (no passphrase) and an initialised repository.
+    pub fn new() -> World {
+        let w = World::bare();
+        w.ok(&["key", "generate", "--out", w.key.to_str().unwrap()]);
+        w.ok(&["init"]);
+        w
+    }
+
+    /// Paths only: no key, no repository.
+    pub fn bare() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        World {
+            repo: dir.path().join("repo"),
+            key: dir.path().join("test.key"),
+            cache: dir.path().join("cache"),
+            passphrase_file: None,
+            dir,
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(bin());
+        for (k, _) in std::env::vars_os() {
+            let k = k.to_string_lossy();
+            if ["CAIRN_", "AWS_", "OS_", "ST_"]
+                .iter()
+                .any(|p| k.starts_with(p))
+            {
+                c.env_remove(k.as_ref());
+            }
+        }
+        c.env("CAIRN_REPO", &self.repo)
+            .env("CAIRN_KEY", &self.key)
+            .env("CAIRN_CACHE_DIR", &self.cache)
+            .env("HOME", self.dir.path())
+            .stdin(Stdio::null());
+        if let Some(p) = &self.passphrase_file {
+            c.env("CAIRN_PASSPHRASE_FILE", p);
+        }
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    /// Runs and requires success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "cairn {args:?} failed ({:?}):\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs and requires failure with `code`; returns stderr.
+    pub fn fails(&self, args: &[&str], code: i32) -> String {
+        let out = self.run(args);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "cairn {args:?} should exit {code}; stdout:\n{}\nstderr:\n{err}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        err
+    }
+
+    /// Runs with `input` on stdin and requires success; returns stdout.
+    pub fn ok_stdin(&self, args: &[&str], input: &[u8]) -> String {
+        use std::io::Write;
+        let mut child = self
+            .cmd()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let data = input.to_vec();
+        let writer = std::thread::spawn(move || stdin.write_all(&data));
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap().unwrap();
+        assert!(
+            out.status.success(),
+            "cairn {args:?} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&a)).expect("valid JSON")
+    }
+
+    /// Backs up and returns the snapshot's JSON summary.
+    pub fn backup(&self, args: &[&str]) -> serde_json::Value {
+        let mut a = vec!["backup"];
+        a.extend_from_slice(args);
+        self.json(&a)
+    }
+
+    pub fn snapshots(&self) -> Vec<serde_json::Value> {
+        self.json(&["snapshots"]).as_array().unwrap().clone()
+    }
+
+    /// Every object of a kind in the repository (`data`, `snapshots`, `index`, …).
+    pub fn objects(&self, kind: &str) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.repo.join(kind)];
+        while let Some(d) = stack.pop() {
+            let Ok(rd) = fs::read_dir(&d) else { continue };
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+/// Deterministic pseudo-random bytes (xorshift), incompressible enough for dedup tests.
+pub fn noise(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut v = Vec::with_capacity(n + 8);
+    while v.len() < n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    v.truncate(n);
+    v
+}
+
+/// Text shaped like a `COPY` section of a dump: `rows` lines of tab-separated values.
+pub fn dump_rows(rows: usize, changed: impl Fn(usize) -> bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(rows * 90);
+    for i in 0..rows {
+        let balance = if changed(i) { 1000 + i % 7 } else { i % 5000 };
+        out.extend_from_slice(
+            format!(
+                "{i}\t{}\t{balance}\tcustomer-{:08x} street {} city {}\n",
+                i % 100,
+                (i as u64).wrapping_mul(2654435761) & 0xffff_ffff,
+                i % 997,
+                i % 31
+            )
+            .as_bytes(),
+        );
+    }
+    out
+}
+
+/// Compares two trees: same names, types, contents, symlink targets, modes and mtimes.
+pub fn assert_same_tree(a: &Path, b: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let mut names_a: Vec<_> = fs::read_dir(a).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let mut names_b: Vec<_> = fs::read_dir(b).unwrap().map(|e| e.unwrap().file_name()).collect();
+    names_a.sort();
+    names_b.sort();
+    assert_eq!(names_a, names_b, "entries of {} vs {}", a.display(), b.display());
+    for n in names_a {
+        let (pa, pb) = (a.join(&n), b.join(&n));
+        let (ma, mb) = (
+            fs::symlink_metadata(&pa).unwrap(),
+            fs::symlink_metadata(&pb).unwrap(),
+        );
+        assert_eq!(ma.file_type(), mb.file_type(), "{}", pa.display());
+        if ma.file_type().is_symlink() {
+            assert_eq!(fs::read_link(&pa).unwrap(), fs::read_link(&pb).unwrap());
+            continue;
+        }
+        assert_eq!(ma.mode(), mb.mode(), "mode of {}", pa.display());
+        if ma.is_dir() {
+            assert_same_tree(&pa, &pb);
+        } else {
+            assert_eq!(ma.len(), mb.len(), "size of {}", pa.display());
+            assert!(fs::read(&pa).unwrap() == fs::read(&pb).unwrap(), "content of {}", pa.display());
+        }
+        assert_eq!(
+            (ma.mtime(), ma.mtime_nsec()),
+            (mb.mtime(), mb.mtime_nsec()),
+            "mtime of {}",
+            pa.display()
+        );
+    }
+}
