@@ -82,7 +82,11 @@ fn walk(
 pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     let repo = ctx.open()?;
     let snap = super::find_snapshot(&repo, &args.snapshot, &args.filter)?;
-    match args.path.as_deref().filter(|p| !p.trim_matches('/').is_empty()) {
+    match args
+        .path
+        .as_deref()
+        .filter(|p| !p.trim_matches('/').is_empty())
+    {
         None => walk(ctx, &repo, args.long, "", &snap.snap.tree)?,
         Some(p) => {
             let node = plan_find_node(&repo, &snap.snap.tree, p)?;

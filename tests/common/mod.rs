@@ -198,11 +198,23 @@ pub fn dump_rows(rows: usize, changed: impl Fn(usize) -> bool) -> Vec<u8> {
 /// Compares two trees: same names, types, contents, symlink targets, modes and mtimes.
 pub fn assert_same_tree(a: &Path, b: &Path) {
     use std::os::unix::fs::MetadataExt;
-    let mut names_a: Vec<_> = fs::read_dir(a).unwrap().map(|e| e.unwrap().file_name()).collect();
-    let mut names_b: Vec<_> = fs::read_dir(b).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let mut names_a: Vec<_> = fs::read_dir(a)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let mut names_b: Vec<_> = fs::read_dir(b)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     names_a.sort();
     names_b.sort();
-    assert_eq!(names_a, names_b, "entries of {} vs {}", a.display(), b.display());
+    assert_eq!(
+        names_a,
+        names_b,
+        "entries of {} vs {}",
+        a.display(),
+        b.display()
+    );
     for n in names_a {
         let (pa, pb) = (a.join(&n), b.join(&n));
         let (ma, mb) = (
@@ -219,7 +231,11 @@ pub fn assert_same_tree(a: &Path, b: &Path) {
             assert_same_tree(&pa, &pb);
         } else {
             assert_eq!(ma.len(), mb.len(), "size of {}", pa.display());
-            assert!(fs::read(&pa).unwrap() == fs::read(&pb).unwrap(), "content of {}", pa.display());
+            assert!(
+                fs::read(&pa).unwrap() == fs::read(&pb).unwrap(),
+                "content of {}",
+                pa.display()
+            );
         }
         assert_eq!(
             (ma.mtime(), ma.mtime_nsec()),
