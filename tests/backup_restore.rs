@@ -16,7 +16,11 @@ fn awkward_tree(root: &Path) {
     fs::write(root.join("empty-file"), b"").unwrap();
     fs::write(root.join("docs/readme.txt"), b"hello cairn\n").unwrap();
     fs::write(root.join("docs/deep/deeper/big.bin"), noise(9_000_000, 1)).unwrap();
-    fs::write(root.join("docs/deep/repeated.txt"), "same line\n".repeat(100_000)).unwrap();
+    fs::write(
+        root.join("docs/deep/repeated.txt"),
+        "same line\n".repeat(100_000),
+    )
+    .unwrap();
     fs::write(root.join("été 😀 unicode.txt"), "unicode name").unwrap();
     let latin1 = std::ffi::OsStr::from_bytes(b"caf\xe9-latin1");
     fs::write(root.join(latin1), b"not utf-8 name").unwrap();
@@ -50,7 +54,11 @@ fn tree_round_trip_restores_content_modes_times_links_and_holes() {
     use std::os::unix::fs::MetadataExt;
     let meta = fs::metadata(restored.join("sparse.img")).unwrap();
     assert_eq!(meta.len(), 20 << 20);
-    assert!(meta.blocks() * 512 < 4 << 20, "sparse file restored dense: {} blocks", meta.blocks());
+    assert!(
+        meta.blocks() * 512 < 4 << 20,
+        "sparse file restored dense: {} blocks",
+        meta.blocks()
+    );
 }
 
 #[test]
@@ -62,10 +70,19 @@ fn second_backup_of_unchanged_tree_adds_nothing_and_reads_nothing() {
     assert!(first["stats"]["bytes_added"].as_u64().unwrap() > 9_000_000);
     let second = w.backup(&[src.to_str().unwrap()]);
     // At most the trees of ancestor directories (/tmp changes while tests run).
-    assert!(second["stats"]["bytes_added"].as_u64().unwrap() < 4096, "{second}");
-    assert_eq!(second["stats"]["bytes_read"], 0, "files cache unused: {second}");
+    assert!(
+        second["stats"]["bytes_added"].as_u64().unwrap() < 4096,
+        "{second}"
+    );
+    assert_eq!(
+        second["stats"]["bytes_read"], 0,
+        "files cache unused: {second}"
+    );
     assert_eq!(second["stats"]["files_new"], 0);
-    assert_eq!(second["stats"]["files_unchanged"], first["stats"]["files_new"]);
+    assert_eq!(
+        second["stats"]["files_unchanged"],
+        first["stats"]["files_new"]
+    );
 
     // Without the cache everything is read again, yet still nothing is stored twice.
     fs::remove_dir_all(&w.cache).unwrap();
@@ -73,7 +90,10 @@ fn second_backup_of_unchanged_tree_adds_nothing_and_reads_nothing() {
     assert!(third["stats"]["bytes_read"].as_u64().unwrap() > 9_000_000);
     // Only tree blobs may be new: deleting the cache changed the mtime of an ancestor
     // directory, which is recorded. No file content is stored again.
-    assert!(third["stats"]["bytes_added"].as_u64().unwrap() < 4096, "{third}");
+    assert!(
+        third["stats"]["bytes_added"].as_u64().unwrap() < 4096,
+        "{third}"
+    );
 
     // One changed file: only it is read.
     fs::write(src.join("docs/readme.txt"), b"changed\n").unwrap();
@@ -89,13 +109,23 @@ fn stdin_and_command_streams_round_trip_through_dump() {
     let w = World::new();
     let data = noise(3_000_000, 7);
     w.ok_stdin(&["backup", "--stdin-name", "app.dump"], &data);
-    let out = w.cmd().args(["dump", "latest", "app.dump"]).output().unwrap();
+    let out = w
+        .cmd()
+        .args(["dump", "latest", "app.dump"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert!(out.stdout == data, "dumped stream differs");
 
     let gen = w.path("gen.sh");
     fs::write(&gen, "seq 1 300000\n").unwrap();
-    w.ok(&["backup", "--stdin-name", "numbers.txt", "--stdin-from", &format!("sh {}", gen.display())]);
+    w.ok(&[
+        "backup",
+        "--stdin-name",
+        "numbers.txt",
+        "--stdin-from",
+        &format!("sh {}", gen.display()),
+    ]);
     let out = w.ok(&["dump", "latest", "numbers.txt"]);
     let expected: String = (1..=300000).map(|i| format!("{i}\n")).collect();
     assert!(out == expected);
@@ -108,13 +138,37 @@ fn stdin_and_command_streams_round_trip_through_dump() {
 fn failing_command_writes_no_snapshot() {
     let w = World::new();
     let err = w.fails(
-        &["backup", "--stdin-name", "db.dump", "--stdin-from", "seq 1 500000; echo 'pg_dump: connection lost' >&2; exit 2"],
+        &[
+            "backup",
+            "--stdin-name",
+            "db.dump",
+            "--stdin-from",
+            "seq 1 500000; echo 'pg_dump: connection lost' >&2; exit 2",
+        ],
         1,
     );
-    assert!(err.contains("exit status 2") && err.contains("connection lost"), "{err}");
-    assert!(err.lines().filter(|l| l.starts_with("cairn backup:")).count() == 1, "{err}");
+    assert!(
+        err.contains("exit status 2") && err.contains("connection lost"),
+        "{err}"
+    );
+    assert!(
+        err.lines()
+            .filter(|l| l.starts_with("cairn backup:"))
+            .count()
+            == 1,
+        "{err}"
+    );
     assert!(w.snapshots().is_empty());
-    let err = w.fails(&["backup", "--stdin-name", "x", "--stdin-from", "no-such-program-xyz"], 1);
+    let err = w.fails(
+        &[
+            "backup",
+            "--stdin-name",
+            "x",
+            "--stdin-from",
+            "no-such-program-xyz",
+        ],
+        1,
+    );
     assert!(err.contains("exit status 127"), "{err}");
     assert!(w.snapshots().is_empty());
     w.ok(&["check"]);
@@ -129,7 +183,11 @@ fn dump_with_one_percent_changed_rows_adds_a_small_fraction() {
     // 20 runs of 200.
     let day2 = dump_rows(rows, |i| i % 20_000 < 200);
     w.ok_stdin(&["backup", "--stdin-name", "app.dump"], &day1);
-    let before: u64 = w.objects("data").iter().map(|p| fs::metadata(p).unwrap().len()).sum();
+    let before: u64 = w
+        .objects("data")
+        .iter()
+        .map(|p| fs::metadata(p).unwrap().len())
+        .sum();
     let out = w.ok_stdin(&["--json", "backup", "--stdin-name", "app.dump"], &day2);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let added = v["stats"]["bytes_added"].as_u64().unwrap();
@@ -138,9 +196,21 @@ fn dump_with_one_percent_changed_rows_adds_a_small_fraction() {
         "{added} of {} bytes re-stored",
         day2.len()
     );
-    let after: u64 = w.objects("data").iter().map(|p| fs::metadata(p).unwrap().len()).sum();
-    assert!((after - before) * 10 < before, "storage grew {before} -> {after}");
-    let restored = w.cmd().args(["dump", "latest", "app.dump"]).output().unwrap().stdout;
+    let after: u64 = w
+        .objects("data")
+        .iter()
+        .map(|p| fs::metadata(p).unwrap().len())
+        .sum();
+    assert!(
+        (after - before) * 10 < before,
+        "storage grew {before} -> {after}"
+    );
+    let restored = w
+        .cmd()
+        .args(["dump", "latest", "app.dump"])
+        .output()
+        .unwrap()
+        .stdout;
     assert!(restored == day2);
 }
 
@@ -157,21 +227,48 @@ fn excludes_include_and_ls() {
     )
     .unwrap();
     let s = src.to_str().unwrap();
-    w.backup(&[s, "--exclude", "*.tmp", "--exclude", &format!("{s}/docs/deep/**"), "--exclude-caches"]);
+    w.backup(&[
+        s,
+        "--exclude",
+        "*.tmp",
+        "--exclude",
+        &format!("{s}/docs/deep/**"),
+        "--exclude-caches",
+    ]);
     let listing = w.ok(&["ls", "latest", s]);
     assert!(listing.contains("/docs/readme.txt"));
     assert!(!listing.contains("scratch.tmp"), "{listing}");
     assert!(!listing.contains("big.bin"), "{listing}");
     assert!(!listing.contains("cache-dir"), "{listing}");
-    assert!(listing.contains("/docs/deep\n"), "directory itself kept: {listing}");
+    assert!(
+        listing.contains("/docs/deep\n"),
+        "directory itself kept: {listing}"
+    );
 
     let target = w.path("partial");
     let docs = format!("{s}/docs");
-    w.ok(&["restore", "latest", "--target", target.to_str().unwrap(), "--include", &docs]);
+    w.ok(&[
+        "restore",
+        "latest",
+        "--target",
+        target.to_str().unwrap(),
+        "--include",
+        &docs,
+    ]);
     let base = target.join(src.strip_prefix("/").unwrap());
     assert!(base.join("docs/readme.txt").exists());
     assert!(!base.join("script.sh").exists());
-    let err = w.fails(&["restore", "latest", "--target", target.to_str().unwrap(), "--include", "/nope"], 1);
+    let err = w.fails(
+        &[
+            "restore",
+            "latest",
+            "--target",
+            target.to_str().unwrap(),
+            "--include",
+            "/nope",
+        ],
+        1,
+    );
     assert!(err.contains("nothing in snapshot"), "{err}");
 }
 
@@ -183,11 +280,25 @@ fn several_paths_diff_and_snapshot_selection() {
     fs::create_dir_all(&b).unwrap();
     fs::write(a.join("one"), b"1").unwrap();
     fs::write(b.join("two"), b"2").unwrap();
-    let first = w.backup(&[a.to_str().unwrap(), b.to_str().unwrap(), "--time", "2026-01-31T02:00:00Z", "--host", "db1"]);
+    let first = w.backup(&[
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--time",
+        "2026-01-31T02:00:00Z",
+        "--host",
+        "db1",
+    ]);
     fs::write(a.join("one"), b"11").unwrap();
     fs::write(a.join("new"), b"n").unwrap();
     fs::remove_file(b.join("two")).unwrap();
-    let second = w.backup(&[a.to_str().unwrap(), b.to_str().unwrap(), "--host", "db1", "--tag", "t"]);
+    let second = w.backup(&[
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--host",
+        "db1",
+        "--tag",
+        "t",
+    ]);
     let snaps = w.snapshots();
     assert_eq!(snaps[0]["time"], "2026-01-31T02:00:00Z");
     assert_eq!(snaps[0]["host"], "db1");
@@ -226,14 +337,23 @@ fn concurrent_backups_of_two_hosts_both_succeed() {
     let (a, b) = (spawn("host-a"), spawn("host-b"));
     for c in [a, b] {
         let out = c.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let snaps = w.snapshots();
     assert_eq!(snaps.len(), 2);
     w.ok(&["check", "--read-data"]);
     for (i, snap) in snaps.iter().enumerate() {
         let t = w.path(&format!("r{i}"));
-        w.ok(&["restore", snap["id"].as_str().unwrap(), "--target", t.to_str().unwrap()]);
+        w.ok(&[
+            "restore",
+            snap["id"].as_str().unwrap(),
+            "--target",
+            t.to_str().unwrap(),
+        ]);
         assert_same_tree(&src, &t.join(src.strip_prefix("/").unwrap()));
     }
 }

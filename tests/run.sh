@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs (Debian packages; root) and runs every check and
+# test: formatting, clippy, unit and integration tests (real gpg, zstd, PostgreSQL on
+# loopback), the benches in test mode, and the README demo.
+#
+#   tests/run.sh
+#
+# Set CARGO_TARGET_DIR to reuse a build directory between runs (CI does, outside the
+# clone); a cold run works the same, only slower.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -eq 0 ]; then
+    tests/services/install-deps.sh
+else
+    echo "not root: assuming the packages of tests/services/install-deps.sh are installed" >&2
+fi
+
+if [ "${CI:-}" = "true" ] && [ -z "${CARGO_TARGET_DIR:-}" ]; then
+    export CARGO_TARGET_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/cairn-ci-target"
+fi
+target="${CARGO_TARGET_DIR:-target}"
+
+echo "== cargo fmt --check" >&2
+cargo fmt --all -- --check
+echo "== cargo clippy -D warnings" >&2
+cargo clippy --all-targets --locked -- -D warnings
+echo "== layering: backend/ and source/ know nothing of repo/ or crypto/" >&2
+if grep -rnE 'crate::(repo|crypto)' src/backend src/source; then
+    echo "layering violation (see above)" >&2
+    exit 1
+fi
+echo "== cargo test" >&2
+cargo test --all-targets --locked
+echo "== demo" >&2
+CAIRN_BIN="$target/debug/cairn" tests/demo.sh
