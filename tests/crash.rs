@@ -26,15 +26,27 @@ fn kill_9_mid_backup_leaves_a_valid_repository() {
     .unwrap();
     let mut child = w
         .cmd()
-        .args(["backup", "--stdin-name", "big.dump", "--stdin-from", &format!("sh {}", gen.display())])
+        .args([
+            "backup",
+            "--stdin-name",
+            "big.dump",
+            "--stdin-from",
+            &format!("sh {}", gen.display()),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while w.objects("data").len() < packs_before + 2 {
-        assert!(Instant::now() < deadline, "no packs written within a minute");
-        assert!(child.try_wait().unwrap().is_none(), "backup ended before the kill");
+        assert!(
+            Instant::now() < deadline,
+            "no packs written within a minute"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "backup ended before the kill"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     child.kill().unwrap(); // SIGKILL
@@ -50,7 +62,10 @@ fn kill_9_mid_backup_leaves_a_valid_repository() {
     assert!(snap["id"].is_string());
     assert_eq!(w.snapshots().len(), 2);
     let out = w.ok(&["unlock"]);
-    assert!(out.contains("removed locks/") && out.contains("pid"), "{out}");
+    assert!(
+        out.contains("removed locks/") && out.contains("pid"),
+        "{out}"
+    );
     assert!(w.objects("locks").is_empty());
     w.ok(&["check"]);
 }

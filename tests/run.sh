@@ -30,7 +30,8 @@ if grep -rnE 'crate::(repo|crypto)' src/backend src/source; then
     echo "layering violation (see above)" >&2
     exit 1
 fi
+echo "== demo" >&2
+cargo build --locked
+CAIRN_BIN="$target/debug/cairn" tests/demo.sh
 echo "== cargo test" >&2
 cargo test --all-targets --locked
-echo "== demo" >&2
-CAIRN_BIN="$target/debug/cairn" tests/demo.sh
