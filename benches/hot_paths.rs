@@ -1,0 +1,164 @@
+//! Hot paths, measured in isolation: chunking + blob ids, compression, pack encryption
+//! and decryption, and the whole stream pipeline into a local repository.
+//!
+//! cargo bench --bench hot_paths
+
+use std::hint::black_box;
+
+use cairn::chunker::{blob_id, ChunkSizes, Chunker};
+use cairn::crypto::{self, keys, KeyKind, RecipientSet};
+use cairn::repo::pack::{compress, BlobType, PackWriter};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+
+/// Text-like data resembling a database dump: compressible, but not trivially.
+fn dumpish(n: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(n + 128);
+    let mut i = 0u64;
+    while out.len() < n {
+        out.extend_from_slice(
+            format!(
+                "{i}\t{}\t{}\tcustomer-{:08x}\tstreet {}\n",
+                i % 97,
+                (i * 7919) % 100_000,
+                i.wrapping_mul(2654435761) & 0xffff_ffff,
+                i % 991
+            )
+            .as_bytes(),
+        );
+        i += 1;
+    }
+    out.truncate(n);
+    out
+}
+
+fn noise(n: usize) -> Vec<u8> {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+fn identity() -> crypto::Identity {
+    let armored = keys::generate("bench", KeyKind::Cv25519, None).unwrap();
+    let tsk = sequoia_openpgp::Cert::from_bytes(&armored).unwrap();
+    keys::unlock(tsk, None, "bench").unwrap()
+}
+
+use sequoia_openpgp::parse::Parse;
+
+fn chunking(c: &mut Criterion) {
+    let data = noise(64 << 20);
+    let mut g = c.benchmark_group("chunk+hash");
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.sample_size(10);
+    for (name, sizes) in [
+        ("files-1MiB", ChunkSizes::FILES),
+        ("stream-16KiB", ChunkSizes::STREAM),
+    ] {
+        let chunker = Chunker::new(sizes, 42);
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut n = 0;
+                chunker
+                    .for_each_chunk(&data[..], |ch| {
+                        black_box(blob_id(&[7; 32], ch));
+                        n += 1;
+                        Ok(())
+                    })
+                    .unwrap();
+                n
+            })
+        });
+    }
+    g.finish();
+}
+
+fn compression(c: &mut Criterion) {
+    let text = dumpish(1 << 20);
+    let mut g = c.benchmark_group("zstd-3");
+    g.throughput(Throughput::Bytes(text.len() as u64));
+    g.bench_function("compress-1MiB-dump", |b| {
+        b.iter(|| compress(black_box(&text), 3))
+    });
+    let small = dumpish(16 << 10);
+    g.throughput(Throughput::Bytes(small.len() as u64));
+    g.bench_function("compress-16KiB-dump", |b| {
+        b.iter(|| compress(black_box(&small), 3))
+    });
+    g.finish();
+}
+
+fn pack_crypto(c: &mut Criterion) {
+    let id = identity();
+    let recipients = RecipientSet::new(&[id.cert().clone()]).unwrap();
+    let blob = noise(1 << 20);
+    let mut g = c.benchmark_group("pack-16MiB");
+    g.throughput(Throughput::Bytes(16 << 20));
+    g.sample_size(10);
+    let build = || {
+        let mut w = PackWriter::new(&recipients, 17 << 20).unwrap();
+        for i in 0..16u8 {
+            let bid = blob_id(&[i; 32], &blob);
+            w.add(
+                bid,
+                BlobType::Data,
+                &blob,
+                blob.len(),
+                cairn::repo::pack::Compression::None,
+            )
+            .unwrap();
+        }
+        w.finish().unwrap()
+    };
+    g.bench_function("encrypt", |b| b.iter(build));
+    let (pack_id, bytes, _) = build();
+    g.bench_function("decrypt+verify", |b| {
+        b.iter(|| cairn::repo::pack::Pack::open(pack_id, black_box(&bytes), &id).unwrap())
+    });
+    g.finish();
+}
+
+fn pipeline(c: &mut Criterion) {
+    let data = dumpish(64 << 20);
+    let mut g = c.benchmark_group("pipeline");
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.sample_size(10);
+    g.bench_function("stream-backup-64MiB-dump", |b| {
+        b.iter_batched(
+            || {
+                let dir = tempfile::tempdir().unwrap();
+                let backend =
+                    cairn::backend::open(dir.path().join("repo").to_str().unwrap()).unwrap();
+                let repo =
+                    cairn::repo::Repository::init(backend, identity(), vec![], None).unwrap();
+                (dir, repo)
+            },
+            |(dir, repo)| {
+                let opts = cairn::backup::BackupOptions {
+                    source: cairn::backup::Source::Stream {
+                        name: "bench.dump".into(),
+                        reader: Box::new(std::io::Cursor::new(data.clone())),
+                        kind: cairn::repo::snapshot::SourceKind::Stdin,
+                    },
+                    excludes: cairn::source::exclude::Excludes::new(&[], false, false).unwrap(),
+                    tags: vec![],
+                    host: "bench".into(),
+                    profile: None,
+                    time: None,
+                };
+                cairn::backup::run(&repo, opts).unwrap();
+                drop(dir);
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, chunking, compression, pack_crypto, pipeline);
+criterion_main!(benches);
