@@ -86,11 +86,28 @@ impl Chunker {
     /// is a few times the maximum chunk size, whatever the input size.
     pub fn for_each_chunk<R: Read>(
         &self,
+        reader: R,
+        each: impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<u64> {
+        self.for_each_chunk_sized(reader, None, each)
+    }
+
+    /// As `for_each_chunk`, with the input's expected size (a file's length), so a small
+    /// file costs a buffer of its own size rather than one for a stream.
+    pub fn for_each_chunk_sized<R: Read>(
+        &self,
         mut reader: R,
+        size_hint: Option<u64>,
         mut each: impl FnMut(&[u8]) -> io::Result<()>,
     ) -> io::Result<u64> {
         let max = self.sizes.max as usize;
-        let mut buf = vec![0u8; (4 * max).max(1 << 20)];
+        let stream_buf = (4 * max).max(1 << 20);
+        // One byte more than the hint, so reaching the end needs no second read. A file
+        // that grew past its hint is still read whole; only its cut points are forced.
+        let len = size_hint.map_or(stream_buf, |h| {
+            (h as usize).saturating_add(1).clamp(8192, stream_buf)
+        });
+        let mut buf = vec![0u8; len];
         let (mut start, mut end, mut eof, mut total) = (0usize, 0usize, false, 0u64);
         loop {
             if !eof && end - start < max {
@@ -195,6 +212,29 @@ mod tests {
     fn blob_ids_are_keyed() {
         assert_ne!(blob_id(&[1; 32], b"x"), blob_id(&[2; 32], b"x"));
         assert_eq!(blob_id(&[1; 32], b"x"), blob_id(&[1; 32], b"x"));
+    }
+
+    #[test]
+    fn wrong_size_hints_lose_nothing() {
+        let data = pseudo_random(5_000_000, 8);
+        let c = Chunker::new(ChunkSizes::FILES, 1);
+        for hint in [0u64, 100, 4_999_999, 5_000_000, 50_000_000] {
+            let mut got = Vec::new();
+            c.for_each_chunk_sized(&data[..], Some(hint), |ch| {
+                got.extend_from_slice(ch);
+                Ok(())
+            })
+            .unwrap();
+            assert!(got == data, "hint {hint}");
+        }
+        // A correct hint gives the same chunks as no hint.
+        let mut a = Vec::new();
+        c.for_each_chunk_sized(&data[..], Some(data.len() as u64), |ch| {
+            a.push(ch.len());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(a, lengths(&c, &data));
     }
 
     #[test]

@@ -220,6 +220,16 @@ fn gpg(home: &Path, args: &[&str], input: &[u8]) -> Vec<u8> {
     out.stdout
 }
 
+/// The repository's config, decrypted with gpg.
+fn decrypted_config(home: &Path, repo: &Path) -> serde_json::Value {
+    let plain = gpg(
+        home,
+        &["--decrypt"],
+        &fs::read(repo.join("config")).unwrap(),
+    );
+    serde_json::from_slice(&plain).unwrap()
+}
+
 fn stop_agent(home: &Path) {
     let _ = Command::new("gpgconf")
         .arg("--homedir")
@@ -233,10 +243,7 @@ fn tampered_manifests_are_refused() {
     let w = World::new();
     let src = tree(&w);
     w.backup(&[src.to_str().unwrap()]);
-    let fpr = w.json(&["key", "info"])["fingerprint"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let fpr = w.fingerprint();
     let snap = w.objects("snapshots")[0].clone();
     let home = gpg_with(&w);
     let plain = gpg(home.path(), &["--decrypt"], &fs::read(&snap).unwrap());
@@ -301,18 +308,9 @@ fn tampered_manifests_are_refused() {
 #[test]
 fn unknown_format_version_is_refused() {
     let w = World::new();
-    let fpr = w.json(&["key", "info"])["fingerprint"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let fpr = w.fingerprint();
     let home = gpg_with(&w);
-    let plain = gpg(
-        home.path(),
-        &["--decrypt"],
-        &fs::read(w.repo.join("config")).unwrap(),
-    );
-    let v: serde_json::Value = serde_json::from_slice(&plain).unwrap();
-    let mut v2 = v.clone();
+    let mut v2 = decrypted_config(home.path(), &w.repo);
     v2["version"] = 2.into();
     let forged = gpg(
         home.path(),
@@ -482,4 +480,178 @@ fn disk_full_while_writing_leaves_a_valid_repository() {
         t.to_str().unwrap(),
     ]);
     assert_same_tree(&small, &t.join(small.strip_prefix("/").unwrap()));
+}
+
+#[test]
+fn forged_config_id_is_not_used_as_a_path() {
+    let w = World::new();
+    let fpr = w.fingerprint();
+    let home = gpg_with(&w);
+    let mut v = decrypted_config(home.path(), &w.repo);
+    let probe = w.path("traversal-probe");
+    v["id"] = probe.to_str().unwrap().into();
+    // Encrypted to the repository key, which anyone with the public key can do.
+    let forged = gpg(
+        home.path(),
+        &["--encrypt", "-r", &fpr],
+        &serde_json::to_vec(&v).unwrap(),
+    );
+    fs::write(w.repo.join("config"), forged).unwrap();
+    let err = one_line(&w.fails(&["--no-cache", "snapshots"], 1), "snapshots");
+    assert!(err.contains("malformed repository id"), "{err}");
+    let err = one_line(&w.fails(&["snapshots"], 1), "snapshots");
+    assert!(err.contains("malformed repository id"), "{err}");
+    assert!(
+        !probe.exists(),
+        "a directory was created from the forged id"
+    );
+    stop_agent(home.path());
+}
+
+#[test]
+fn recipient_key_reads_but_cannot_write_and_pinned_signer_refuses_forgery() {
+    let w = World::new();
+    let recovery_pub = fixtures().join("keys/gpg-ed25519-nopass.pub.asc");
+    let recovery_sec = fixtures().join("keys/gpg-ed25519-nopass.sec.asc");
+    let repo = w.path("repo-r");
+    let r = repo.to_str().unwrap();
+    w.ok(&[
+        "-r",
+        r,
+        "init",
+        "--recipient",
+        recovery_pub.to_str().unwrap(),
+    ]);
+    let src = tree(&w);
+    w.ok(&["-r", r, "backup", src.to_str().unwrap()]);
+    let repo_fpr = w.fingerprint();
+
+    // The recovery key on a new machine: reads, with a warning naming the signer.
+    let reader = |extra: &[(&str, &str)], args: &[&str]| {
+        let mut c = w.cmd();
+        c.env("CAIRN_REPO", &repo)
+            .env("CAIRN_KEY", &recovery_sec)
+            .env("CAIRN_CACHE_DIR", w.path("recovery-cache"));
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        c.args(args).output().unwrap()
+    };
+    let out = reader(&[], &["snapshots"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&repo_fpr) && err.contains("CAIRN_TRUST_SIGNER"),
+        "{err}"
+    );
+    // …but never writes: its snapshots could not be verified, and a forged config must
+    // not be able to send backups to another key.
+    let out = reader(&[], &["backup", src.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = one_line(&String::from_utf8_lossy(&out.stderr), "backup");
+    assert!(
+        err.contains("can read this repository but not write"),
+        "{err}"
+    );
+
+    // Pin the signer explicitly, then forge a config signed by another key.
+    let out = reader(&[("CAIRN_TRUST_SIGNER", &repo_fpr)], &["snapshots"]);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
+    let home = gpg_with(&w);
+    let attacker = fixtures().join("keys/gpg-rsa3072.sec.asc");
+    let pass = fixtures().join("keys/gpg-rsa3072.pass");
+    let st = Command::new("gpg")
+        .arg("--homedir")
+        .arg(home.path())
+        .args([
+            "--batch",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase-file",
+        ])
+        .arg(&pass)
+        .arg("--import")
+        .arg(&attacker)
+        .arg(&recovery_pub)
+        .output()
+        .unwrap();
+    assert!(st.status.success());
+    let mut v = decrypted_config(home.path(), &repo);
+    let attacker_fpr = "8A36B5C79514F60D20845D7BFDAB61B0BF2098DE";
+    v["signer"] = attacker_fpr.into();
+    let forged = gpg(
+        home.path(),
+        &[
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase-file",
+            pass.to_str().unwrap(),
+            "--sign",
+            "--encrypt",
+            "-r",
+            "3407DC353B334AEF4FC930D1E56A668BDAEF30BC",
+            "-u",
+            attacker_fpr,
+        ],
+        &serde_json::to_vec(&v).unwrap(),
+    );
+    fs::write(repo.join("config"), forged).unwrap();
+    fs::copy(
+        fixtures().join("keys/gpg-rsa3072.pub.asc"),
+        repo.join(format!("keys/{attacker_fpr}.asc")),
+    )
+    .unwrap();
+    let out = reader(&[], &["snapshots"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = one_line(&String::from_utf8_lossy(&out.stderr), "snapshots");
+    assert!(
+        err.contains("pinned") && err.contains(attacker_fpr),
+        "{err}"
+    );
+    // The repository key's holder refuses it too (here it was not even encrypted to it).
+    let err = one_line(&w.fails(&["-r", r, "snapshots"], 1), "snapshots");
+    assert!(
+        err.contains("pinned") || err.contains("not encrypted to key"),
+        "{err}"
+    );
+    stop_agent(home.path());
+}
+
+#[test]
+fn one_forged_manifest_does_not_block_restore_or_backup() {
+    let w = World::new();
+    let src = tree(&w);
+    w.backup(&[src.to_str().unwrap()]);
+    let fpr = w.fingerprint();
+    let home = gpg_with(&w);
+    let forged = gpg(home.path(), &["--encrypt", "-r", &fpr], b"{}");
+    let name = blake3::hash(&forged).to_hex().to_string();
+    fs::write(w.repo.join("snapshots").join(&name), &forged).unwrap();
+    let t = w.path("r");
+    let out = w.run(&["restore", "latest", "--target", t.to_str().unwrap()]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&name) && err.contains("skipped"), "{err}");
+    assert_same_tree(&src, &t.join(src.strip_prefix("/").unwrap()));
+    w.backup(&[src.to_str().unwrap()]);
+    // `snapshots` lists the good ones, then fails naming the bad one.
+    let out = w.run(&["snapshots"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 snapshots"));
+    stop_agent(home.path());
+}
+
+#[test]
+fn errors_name_the_cause_once() {
+    let w = World::new();
+    let src = tree(&w);
+    w.backup(&[src.to_str().unwrap()]);
+    fs::remove_file(biggest_pack(&w)).unwrap();
+    let t = w.path("r");
+    let err = one_line(
+        &w.fails(&["restore", "latest", "--target", t.to_str().unwrap()], 1),
+        "restore",
+    );
+    assert_eq!(err.matches("not found").count(), 1, "{err}");
 }

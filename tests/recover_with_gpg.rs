@@ -212,6 +212,27 @@ fn recover_py_restores_files_and_stream_snapshots_with_stock_gpg() {
         0o600
     );
 
+    // Without index objects the pack headers are enough, with --scan-packs.
+    for index in w.objects("index") {
+        fs::remove_file(index).unwrap();
+    }
+    let target = w.path("recovered-without-index");
+    let args: [&OsStr; 4] = [
+        "--snapshot".as_ref(),
+        files_id[..8].as_ref(),
+        "--target".as_ref(),
+        target.as_os_str(),
+    ];
+    let out = gpg.recover(&w, &args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("--scan-packs"),
+        "{err}"
+    );
+    fs::remove_dir_all(&target).unwrap();
+    gpg.recover_ok(&w, &[&args[..], &["--scan-packs".as_ref()]].concat());
+    assert_same_tree(&src, &restored(&target, &src));
+
     // Damaged packs are refused, not restored quietly.
     for pack in w.objects("data") {
         let mut bytes = fs::read(&pack).unwrap();
@@ -221,7 +242,11 @@ fn recover_py_restores_files_and_stream_snapshots_with_stock_gpg() {
     }
     let out = gpg.recover(
         &w,
-        &["--target".as_ref(), w.path("from-damaged").as_os_str()],
+        &[
+            "--scan-packs".as_ref(),
+            "--target".as_ref(),
+            w.path("from-damaged").as_os_str(),
+        ],
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -246,6 +271,8 @@ fn recover_py_with_a_passphrase_protected_gpg_key() {
 
     // The export is as protected as the key file; gpg imports it without the passphrase.
     let key = export_secret_key(&w);
+    let info = w.ok(&["-k", key.to_str().unwrap(), "key", "info"]);
+    assert!(info.contains("passphrase-protected"), "{info}");
     let gpg = GnupgHome::new(&w);
     gpg.import(&key);
     gpg.kill_agent();

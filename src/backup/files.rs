@@ -267,17 +267,19 @@ impl Archiver<'_, '_> {
         };
         let mut ids = Vec::new();
         let mut repo_err: Option<RepoError> = None;
-        let read = self.chunker.for_each_chunk(file, |chunk| {
-            match self.up.add(BlobType::Data, chunk) {
-                Ok(id) => ids.push(id),
-                Err(e) => {
-                    repo_err = Some(e);
-                    return Err(io::Error::other("repository write failed"));
+        let read = self
+            .chunker
+            .for_each_chunk_sized(file, Some(now.size), |chunk| {
+                match self.up.add(BlobType::Data, chunk) {
+                    Ok(id) => ids.push(id),
+                    Err(e) => {
+                        repo_err = Some(e);
+                        return Err(io::Error::other("repository write failed"));
+                    }
                 }
-            }
-            self.progress.add(chunk.len() as u64);
-            Ok(())
-        });
+                self.progress.add(chunk.len() as u64);
+                Ok(())
+            });
         if let Some(e) = repo_err {
             return Err(e);
         }

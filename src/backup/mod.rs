@@ -45,6 +45,7 @@ pub struct BackupOutcome {
 
 pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
     let started = Instant::now();
+    repo.require_signer()?;
     let _lock = repo.lock(LockKind::Shared, "backup")?;
     let time = opts.time.unwrap_or_else(Utc::now);
     let mut up = Uploader::new(repo);

@@ -13,11 +13,9 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     let repo = ctx.open()?;
-    let snaps: Vec<_> = repo
-        .snapshots()?
-        .into_iter()
-        .filter(|s| args.filter.matches(s))
-        .collect();
+    let (all, bad) = repo.snapshots_checked()?;
+    let snaps: Vec<_> = all.into_iter().filter(|s| args.filter.matches(s)).collect();
+    let result = fail_on_bad(&bad);
     if ctx.json {
         let v: Vec<_> = snaps
             .iter()
@@ -28,7 +26,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                 j
             })
             .collect();
-        return super::print_json(&v).map(|_| Outcome::Ok);
+        super::print_json(&v)?;
+        return result;
     }
     println!(
         "{:<8}  {:<20}  {:<16}  {:<16}  {:>10}  paths",
@@ -46,5 +45,17 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         );
     }
     println!("{} snapshots", snaps.len());
-    Ok(Outcome::Ok)
+    result
+}
+
+/// Lists what verified, then fails naming what did not.
+fn fail_on_bad(bad: &[String]) -> Result<Outcome> {
+    for b in bad.iter().skip(1) {
+        crate::ui::warn(b);
+    }
+    match bad.first() {
+        None => Ok(Outcome::Ok),
+        Some(first) if bad.len() == 1 => anyhow::bail!("{first}"),
+        Some(first) => anyhow::bail!("{first} (and {} more, above)", bad.len() - 1),
+    }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::chunker::ChunkSizes;
 
 pub const FORMAT_VERSION: u32 = 1;
-pub const DEFAULT_PACK_SIZE: u32 = 16 * 1024 * 1024;
+pub const DEFAULT_PACK_SIZE: u32 = 8 * 1024 * 1024;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {

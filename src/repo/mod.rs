@@ -32,7 +32,7 @@ use tree::Tree;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
-    #[error("{0}")]
+    #[error(transparent)]
     Backend(#[from] backend::Error),
     #[error("repository {0}: not initialised (no config object); run `cairn init` first")]
     NotInitialised(String),
@@ -43,11 +43,11 @@ pub enum RepoError {
         object: String,
         cause: crypto::Error,
     },
-    #[error("{0}")]
+    #[error(transparent)]
     Pack(#[from] PackError),
-    #[error("{0}")]
+    #[error(transparent)]
     Cache(#[from] CacheError),
-    #[error("{0}")]
+    #[error(transparent)]
     Crypto(#[from] crypto::Error),
     #[error("{0}")]
     Invalid(String),
@@ -64,8 +64,10 @@ impl RepoError {
 
 pub type Result<T> = std::result::Result<T, RepoError>;
 
-/// Decrypted packs kept around, for tree walks that touch the same pack many times.
-const PACK_CACHE_SLOTS: usize = 8;
+/// Bytes of decrypted packs kept for tree walks, which visit the same few tree packs in
+/// an order unrelated to how they were written. Tree packs are small (compressed
+/// directory listings), so this usually holds all of them.
+const PACK_CACHE_BYTES: usize = 64 << 20;
 
 pub struct Repository {
     backend: Arc<dyn Backend>,
@@ -177,8 +179,14 @@ impl Repository {
         })?;
         let unverified: Config = serde_json::from_slice(&plain)
             .map_err(|e| RepoError::Invalid(format!("config: malformed: {e}")))?;
+        // The id names a local directory, so it is checked before anything uses it.
+        if unverified.id.len() != 32 || !unverified.id.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(RepoError::Invalid(format!(
+                "repository {loc}: config holds a malformed repository id (tampered?)"
+            )));
+        }
         let cache = open_cache(cache_dir, &unverified.id);
-        let signer = Self::resolve_signer(&*backend, &identity, &cache, &unverified.signer)?;
+        let (signer, pin) = Self::resolve_signer(&*backend, &identity, &cache, &unverified.signer)?;
         let plain = crypto::decrypt(&identity, &stored, Some(&signer))
             .map_err(|e| RepoError::object("config", e))?;
         let config: Config = serde_json::from_slice(&plain)
@@ -186,6 +194,9 @@ impl Repository {
         config
             .validate()
             .map_err(|e| RepoError::Invalid(format!("repository {loc}: {e}")))?;
+        if pin {
+            cache.set_meta("signer", &config.signer)?;
+        }
         let mut certs = Vec::new();
         for fpr in &config.recipients {
             if *fpr == identity.fingerprint() {
@@ -216,38 +227,59 @@ impl Repository {
         Ok(repo)
     }
 
-    /// The certificate that must have signed config and snapshots. Our own key when it
-    /// is the signer; otherwise the one pinned in the cache on first use.
+    /// The certificate that must have signed config and snapshots, and whether to pin
+    /// it once the config verifies.
+    ///
+    /// Our own key needs no trust decision. Another signer (we hold only a recipient
+    /// key, e.g. the offline recovery key) must match the fingerprint pinned in the
+    /// cache, or `CAIRN_TRUST_SIGNER`; failing both, it is used for reading with a
+    /// warning and not pinned. Such a key can never write (see `require_signer`), so a
+    /// forged config cannot redirect future backups to someone else's key.
     fn resolve_signer(
         backend: &dyn Backend,
         identity: &Identity,
         cache: &Cache,
         fpr: &str,
-    ) -> Result<Cert> {
+    ) -> Result<(Cert, bool)> {
         let pinned = cache.meta("signer")?;
         if let Some(p) = &pinned {
-            if p != fpr {
+            if !p.eq_ignore_ascii_case(fpr) {
                 return Err(RepoError::Invalid(format!(
                     "config names signing key {fpr}, but this machine pinned {p}: refusing (tampered repository, or delete the cache to trust the new key)"
                 )));
             }
         }
-        let cert = if identity.fingerprint() == fpr {
-            identity.cert().clone()
-        } else {
-            let name = format!("keys/{fpr}.asc");
-            let cert = keys::parse_public(&backend.get(&name)?, &name)?;
-            if cert.fingerprint().to_hex() != fpr {
-                return Err(RepoError::Invalid(format!(
-                    "{name}: certificate does not match its fingerprint (tampered?)"
-                )));
-            }
-            cert
-        };
-        if pinned.is_none() {
-            cache.set_meta("signer", fpr)?;
+        if identity.fingerprint().eq_ignore_ascii_case(fpr) {
+            return Ok((identity.cert().clone(), pinned.is_none()));
         }
-        Ok(cert)
+        let trusted = std::env::var("CAIRN_TRUST_SIGNER")
+            .map(|t| t.replace(' ', "").eq_ignore_ascii_case(fpr))
+            .unwrap_or(false);
+        if pinned.is_none() && !trusted {
+            crate::ui::warn(&format!(
+                "repository is signed by key {fpr}, which is not the key given; trusting it for reading only. Confirm the fingerprint and set CAIRN_TRUST_SIGNER={fpr} to pin it"
+            ));
+        }
+        let name = format!("keys/{fpr}.asc");
+        let cert = keys::parse_public(&backend.get(&name)?, &name)?;
+        if !cert.fingerprint().to_hex().eq_ignore_ascii_case(fpr) {
+            return Err(RepoError::Invalid(format!(
+                "{name}: certificate does not match its fingerprint (tampered?)"
+            )));
+        }
+        Ok((cert, trusted && pinned.is_none()))
+    }
+
+    /// Writing needs the repository's signing key: snapshots are verified against it.
+    pub fn require_signer(&self) -> Result<()> {
+        if self.identity.fingerprint() == self.config.signer {
+            return Ok(());
+        }
+        Err(RepoError::Invalid(format!(
+            "key {} can read this repository but not write to it: snapshots must be signed by the repository key {}",
+            self.identity.fingerprint(),
+            self.config.signer
+        )))
     }
 
     pub fn backend(&self) -> &dyn Backend {
@@ -342,8 +374,15 @@ impl Repository {
         }
         let plain = crypto::decrypt(&self.identity, &stored, Some(&self.signer))
             .map_err(|e| RepoError::object(&name, e))?;
-        serde_json::from_slice(&plain)
-            .map_err(|e| RepoError::Invalid(format!("{name}: malformed manifest: {e}")))
+        let snap: Snapshot = serde_json::from_slice(&plain)
+            .map_err(|e| RepoError::Invalid(format!("{name}: malformed manifest: {e}")))?;
+        if snap.version != 1 {
+            return Err(RepoError::Invalid(format!(
+                "{name}: manifest version {} is not supported by this cairn",
+                snap.version
+            )));
+        }
+        Ok(snap)
     }
 
     pub fn snapshot_ids(&self) -> Result<Vec<SnapshotId>> {
@@ -358,19 +397,34 @@ impl Repository {
         Ok(ids)
     }
 
-    /// Every snapshot, oldest first; fails on the first one that does not verify.
-    pub fn snapshots(&self) -> Result<Vec<StoredSnapshot>> {
+    /// Every snapshot that verifies, oldest first, and one message per snapshot that
+    /// does not: a single bad object must not hide the good ones.
+    pub fn snapshots_checked(&self) -> Result<(Vec<StoredSnapshot>, Vec<String>)> {
         let ids = self.snapshot_ids()?;
-        let mut snaps = ids
+        let results: Vec<(SnapshotId, Result<Snapshot>)> = ids
             .par_iter()
-            .map(|id| {
-                Ok(StoredSnapshot {
-                    id: *id,
-                    snap: self.read_snapshot(id)?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+            .map(|id| (*id, self.read_snapshot(id)))
+            .collect();
+        let mut snaps = Vec::new();
+        let mut bad = Vec::new();
+        for (id, r) in results {
+            match r {
+                Ok(snap) => snaps.push(StoredSnapshot { id, snap }),
+                Err(RepoError::Backend(e)) if e.is_not_found() => {} // deleted meanwhile
+                Err(e) => bad.push(e.to_string()),
+            }
+        }
         snaps.sort_by(|a, b| a.snap.time.cmp(&b.snap.time).then(a.id.cmp(&b.id)));
+        bad.sort();
+        Ok((snaps, bad))
+    }
+
+    /// Every snapshot that verifies, oldest first; each one that does not is warned about.
+    pub fn snapshots(&self) -> Result<Vec<StoredSnapshot>> {
+        let (snaps, bad) = self.snapshots_checked()?;
+        for b in bad {
+            crate::ui::warn(&format!("{b} (skipped)"));
+        }
         Ok(snaps)
     }
 
@@ -392,16 +446,28 @@ impl Repository {
     }
 
     fn cached_pack(&self, id: &PackId) -> Result<Arc<Pack>> {
-        if let Some(p) = self.packs.lock().unwrap().iter().find(|p| &p.id == id) {
-            return Ok(p.clone());
+        {
+            let mut packs = self.packs.lock().unwrap();
+            if let Some(i) = packs.iter().position(|p| &p.id == id) {
+                // Most recently used last.
+                let p = packs.remove(i);
+                packs.push(p.clone());
+                return Ok(p);
+            }
         }
         let pack = Arc::new(self.read_pack(id)?);
         let mut packs = self.packs.lock().unwrap();
-        if packs.len() >= PACK_CACHE_SLOTS {
-            packs.remove(0);
+        let mut held: usize = packs.iter().map(|p| p.plain_len()).sum();
+        while held + pack.plain_len() > PACK_CACHE_BYTES && !packs.is_empty() {
+            held -= packs.remove(0).plain_len();
         }
         packs.push(pack.clone());
         Ok(pack)
+    }
+
+    /// Drops the decrypted packs kept for tree walks (once a walk is done).
+    pub fn forget_cached_packs(&self) {
+        self.packs.lock().unwrap().clear();
     }
 
     pub fn locate(&self, id: &BlobId) -> Result<(PackId, PackEntry)> {

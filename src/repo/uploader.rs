@@ -47,7 +47,9 @@ pub struct Uploader<'r> {
 impl<'r> Uploader<'r> {
     pub fn new(repo: &'r Repository) -> Uploader<'r> {
         let connections = repo.backend().properties().connections.max(1);
-        let (tx, rx) = bounded::<Finished>(1);
+        // Rendezvous: a finished pack waits for a free uploader instead of queueing, so at
+        // most `connections` packs are in flight besides the open writers.
+        let (tx, rx) = bounded::<Finished>(0);
         let done = Arc::new(Mutex::new(Vec::new()));
         let failed = Arc::new(Mutex::new(None));
         let stats = Arc::new(UploadStats::default());
@@ -128,10 +130,8 @@ impl<'r> Uploader<'r> {
         let full = {
             let mut w = slot.lock().unwrap();
             if w.is_none() {
-                *w = Some(PackWriter::new(
-                    self.repo.recipients(),
-                    pack_size + pack_size / 8,
-                )?);
+                // Grown as blobs arrive: most packs of a small backup stay small.
+                *w = Some(PackWriter::new(self.repo.recipients(), 1 << 20)?);
             }
             let writer = w.as_mut().unwrap();
             writer.add(id, kind, &stored, raw.len(), compression)?;

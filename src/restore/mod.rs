@@ -53,6 +53,7 @@ type Targets = HashMap<BlobId, (PackEntry, Vec<(usize, u64)>)>;
 
 pub fn restore(repo: &Repository, plan: &Plan, target: &Path) -> Result<RestoreStats> {
     let mut stats = RestoreStats::default();
+    repo.forget_cached_packs();
     fs::create_dir_all(target).map_err(|e| io_err(target, e))?;
     // Probe writability now so the failure names the target, not some file inside it.
     let probe = target.join(format!(".cairn-probe-{}", std::process::id()));

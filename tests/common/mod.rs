@@ -138,6 +138,14 @@ impl World {
         self.json(&a)
     }
 
+    /// Fingerprint of the world's key.
+    pub fn fingerprint(&self) -> String {
+        self.json(&["key", "info"])["fingerprint"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     pub fn snapshots(&self) -> Vec<serde_json::Value> {
         self.json(&["snapshots"]).as_array().unwrap().clone()
     }
