@@ -69,3 +69,46 @@ fn kill_9_mid_backup_leaves_a_valid_repository() {
     assert!(w.objects("locks").is_empty());
     w.ok(&["check"]);
 }
+
+#[test]
+fn live_exclusive_lock_of_another_host_blocks_backup_until_removed() {
+    use common::forge::{gpg, gpg_with, stop_agent};
+    let w = World::new();
+    let src = w.path("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("f"), b"x").unwrap();
+    // What a running prune on another host leaves: a fresh exclusive lock.
+    let home = gpg_with(&w);
+    let now = chrono::Utc::now().to_rfc3339();
+    let lock = serde_json::json!({
+        "host": "other-host", "pid": 4242, "kind": "exclusive", "command": "prune",
+        "created": now, "refreshed": now,
+    });
+    let sealed = gpg(
+        home.path(),
+        &["--encrypt", "-r", &w.fingerprint()],
+        &serde_json::to_vec(&lock).unwrap(),
+    );
+    std::fs::create_dir_all(w.repo.join("locks")).unwrap();
+    std::fs::write(w.repo.join("locks").join("a".repeat(64)), sealed).unwrap();
+    stop_agent(home.path());
+
+    let err = w.fails(&["backup", src.to_str().unwrap()], 1);
+    assert!(
+        err.contains("is locked: exclusive lock held by `cairn prune` (pid 4242 on other-host)")
+            && err.contains("cairn unlock"),
+        "{err}"
+    );
+    // Our own lock was withdrawn: only the foreign one is left, and no snapshot.
+    assert_eq!(w.objects("locks").len(), 1);
+    assert!(w.snapshots().is_empty());
+    // Not stale (refreshed just now, other host): plain unlock keeps it.
+    let out = w.ok(&["unlock"]);
+    assert!(
+        out.contains("0 locks removed") || !out.contains("removed locks/"),
+        "{out}"
+    );
+    assert_eq!(w.objects("locks").len(), 1);
+    w.ok(&["unlock", "--remove-all"]);
+    w.backup(&[src.to_str().unwrap()]);
+}

@@ -2,6 +2,8 @@
 //! CAIRN_*, AWS_*, OS_*, ST_* variables), each test in its own temporary directory.
 #![allow(dead_code)]
 
+pub mod forge;
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

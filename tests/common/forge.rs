@@ -1,0 +1,66 @@
+//! Forging repository objects with the real gpg, as an attacker with write access to
+//! the storage could (anyone can encrypt to the public keys), or as a test that needs an
+//! object cairn would never write.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use super::World;
+
+/// GnuPG with the repository key imported, to forge objects the way an attacker with
+/// write access to the storage (but without the key) could not.
+pub fn gpg_with(w: &World) -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    let sec = w.path("sec.asc");
+    w.ok(&["key", "export", "--secret", "--out", sec.to_str().unwrap()]);
+    let st = Command::new("gpg")
+        .arg("--homedir")
+        .arg(home.path())
+        .args(["--batch", "--import"])
+        .arg(&sec)
+        .output()
+        .unwrap();
+    assert!(st.status.success());
+    home
+}
+
+pub fn gpg(home: &Path, args: &[&str], input: &[u8]) -> Vec<u8> {
+    let mut c = Command::new("gpg")
+        .arg("--homedir")
+        .arg(home)
+        .args(["--batch", "--yes", "--trust-model", "always"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(input).unwrap();
+    let out = c.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "gpg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The repository's config, decrypted with gpg.
+pub fn decrypted_config(home: &Path, repo: &Path) -> serde_json::Value {
+    let plain = gpg(
+        home,
+        &["--decrypt"],
+        &fs::read(repo.join("config")).unwrap(),
+    );
+    serde_json::from_slice(&plain).unwrap()
+}
+
+pub fn stop_agent(home: &Path) {
+    let _ = Command::new("gpgconf")
+        .arg("--homedir")
+        .arg(home)
+        .args(["--kill", "gpg-agent"])
+        .status();
+}

@@ -1,0 +1,86 @@
+//! The committed format-v1 repository (fixtures/repo-v1, made by
+//! fixtures/make-repo-v1.sh) stays readable: snapshots, restore, dump and check.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{fixtures, World};
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dst);
+        } else {
+            fs::copy(e.path(), dst).unwrap();
+        }
+    }
+}
+
+/// Content, types and symlink targets (git keeps neither mtimes nor most mode bits).
+fn assert_same_content(a: &Path, b: &Path) {
+    let mut names: Vec<_> = fs::read_dir(a)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let mut other: Vec<_> = fs::read_dir(b)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    other.sort();
+    assert_eq!(names, other, "{} vs {}", a.display(), b.display());
+    for n in names {
+        let (pa, pb) = (a.join(&n), b.join(&n));
+        let (ma, mb) = (
+            fs::symlink_metadata(&pa).unwrap(),
+            fs::symlink_metadata(&pb).unwrap(),
+        );
+        assert_eq!(ma.file_type(), mb.file_type(), "{}", pa.display());
+        if ma.is_symlink() {
+            assert_eq!(fs::read_link(&pa).unwrap(), fs::read_link(&pb).unwrap());
+        } else if ma.is_dir() {
+            assert_same_content(&pa, &pb);
+        } else {
+            assert!(
+                fs::read(&pa).unwrap() == fs::read(&pb).unwrap(),
+                "{}",
+                pa.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn format_v1_fixture_restores() {
+    let mut w = World::bare();
+    copy_dir(&fixtures().join("repo-v1"), &w.repo);
+    w.key = fixtures().join("keys/gpg-ed25519-nopass.sec.asc");
+    let snaps = w.snapshots();
+    assert_eq!(snaps.len(), 2);
+    assert_eq!(snaps[0]["time"], "2026-01-31T02:00:00Z");
+    assert_eq!(snaps[0]["host"], "fixture");
+    assert_eq!(snaps[1]["source"], "stdin");
+    let t = w.path("restored");
+    w.ok(&[
+        "restore",
+        "latest",
+        "--tag",
+        "v1",
+        "--target",
+        t.to_str().unwrap(),
+    ]);
+    assert_same_content(
+        &fixtures().join("repo-v1-source"),
+        &t.join("tmp/cairn-repo-v1-source"),
+    );
+    assert_eq!(
+        w.ok(&["dump", "latest", "app.dump"]),
+        "stdin stream of format v1\n"
+    );
+    w.ok(&["check", "--read-data"]);
+}
