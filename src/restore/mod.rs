@@ -8,12 +8,11 @@ use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
 use crate::ids::{BlobId, PackId};
-use crate::repo::pack::PackEntry;
+use crate::repo::pack::{Pack, PackEntry};
 use crate::repo::tree::{Node, NodeKind};
 use crate::repo::{RepoError, Repository, Result};
 use crate::ui::Progress;
@@ -21,6 +20,31 @@ pub use plan::{find_node as plan_find_node, Plan, Selector};
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn windows_cover_every_placement_in_order() {
+        use crate::ids::BlobId;
+        use crate::repo::pack::{BlobType, Compression, PackEntry};
+        let entry = |raw: u32| PackEntry {
+            id: BlobId([0; 32]),
+            kind: BlobType::Data,
+            offset: 0,
+            length: raw,
+            raw_length: raw,
+            compression: Compression::None,
+        };
+        let entries: Vec<PackEntry> = [5, 5, 5, 20, 1, 1].iter().map(|&r| entry(r)).collect();
+        let places: Vec<super::Placement> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (0, i as u64, e))
+            .collect();
+        let w = super::windows_of(&places, 10);
+        let lens: Vec<usize> = w.iter().map(|w| w.len()).collect();
+        assert_eq!(lens, vec![2, 2, 2]);
+        assert_eq!(w.concat(), places);
+        assert!(super::windows_of(&[], 10).is_empty());
+    }
+
     #[test]
     fn zero_blocks_become_holes() {
         let mut d = vec![0u8; 4096 * 4 + 10];
@@ -113,34 +137,25 @@ pub fn restore(repo: &Repository, plan: &Plan, target: &Path) -> Result<RestoreS
     }
 
     let progress = Progress::new(Some(stats.bytes), "restore");
-    let written = AtomicU64::new(0);
     let packs: Vec<(PackId, Targets)> = by_pack.into_iter().collect();
-    packs
-        .par_iter()
-        .try_for_each(|(pack_id, targets)| -> Result<()> {
-            let pack = repo.read_pack(pack_id)?;
-            for (entry, places) in targets.values() {
-                let data = pack.blob(entry, repo.blob_key())?;
-                let runs = nonzero_runs(&data);
-                for &(file, offset) in places {
-                    if !runs.is_empty() {
-                        let p = target.join(&plan.files[file].0);
-                        let f = fs::OpenOptions::new()
-                            .write(true)
-                            .custom_flags(libc::O_NOFOLLOW)
-                            .open(&p)
-                            .map_err(|e| io_err(&p, e))?;
-                        for r in &runs {
-                            f.write_all_at(&data[r.clone()], offset + r.start as u64)
-                                .map_err(|e| io_err(&p, e))?;
-                        }
-                    }
-                    written.fetch_add(data.len() as u64, Ordering::Relaxed);
-                    progress.add(data.len() as u64);
-                }
-            }
-            Ok(())
-        })?;
+    let mut writer = Writer {
+        target,
+        plan,
+        open: None,
+        progress: &progress,
+    };
+    // One pack at a time, the next one downloading and decrypting meanwhile: memory
+    // stays at two packs and two windows, whatever the snapshot's size.
+    let mut next = packs.first().map(|(id, _)| repo.read_pack(id));
+    for i in 0..packs.len() {
+        let pack = next.take().expect("fetched ahead")?;
+        let (done, fetched) = rayon::join(
+            || restore_pack(repo, &pack, &packs[i].1, &mut writer),
+            || packs.get(i + 1).map(|(id, _)| repo.read_pack(id)),
+        );
+        done?;
+        next = fetched;
+    }
     progress.finish();
 
     let root = is_root();
@@ -183,6 +198,99 @@ pub fn restore(repo: &Repository, plan: &Plan, target: &Path) -> Result<RestoreS
         set_meta(&target.join(rel), node, root)?;
     }
     Ok(stats)
+}
+
+/// Writes restored blobs in (file, offset) order, keeping one file open at a time.
+struct Writer<'a> {
+    target: &'a Path,
+    plan: &'a Plan,
+    open: Option<(usize, fs::File)>,
+    progress: &'a Progress,
+}
+
+impl Writer<'_> {
+    fn write(&mut self, file: usize, offset: u64, data: &[u8]) -> Result<()> {
+        let p = self.target.join(&self.plan.files[file].0);
+        if self.open.as_ref().map(|(f, _)| *f) != Some(file) {
+            let f = fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&p)
+                .map_err(|e| io_err(&p, e))?;
+            self.open = Some((file, f));
+        }
+        let (_, f) = self.open.as_ref().expect("just opened");
+        for r in nonzero_runs(data) {
+            f.write_all_at(&data[r.clone()], offset + r.start as u64)
+                .map_err(|e| io_err(&p, e))?;
+        }
+        self.progress.add(data.len() as u64);
+        Ok(())
+    }
+}
+
+/// Writes the blobs one pack holds. In file order, in windows: the next window is
+/// decompressed and verified on all cores while the previous one is written by one
+/// thread (writers to one file contend for its inode lock, so one writer is faster).
+fn restore_pack(
+    repo: &Repository,
+    pack: &Pack,
+    targets: &Targets,
+    writer: &mut Writer,
+) -> Result<()> {
+    let mut places: Vec<Placement> = targets
+        .values()
+        .flat_map(|(e, pl)| pl.iter().map(move |&(f, o)| (f, o, e)))
+        .collect();
+    places.sort_by_key(|&(f, o, _)| (f, o));
+    let decode = |w: &[Placement]| -> Result<Vec<Vec<u8>>> {
+        w.par_iter()
+            .map(|(_, _, e)| Ok(pack.blob(e, repo.blob_key())?))
+            .collect()
+    };
+    let mut pending: Option<(&[Placement], Vec<Vec<u8>>)> = None;
+    for w in windows_of(&places, RESTORE_WINDOW) {
+        let (wrote, decoded) = rayon::join(
+            || {
+                pending.take().map_or(Ok(()), |(pw, pd)| {
+                    pw.iter()
+                        .zip(pd)
+                        .try_for_each(|(&(f, o, _), d)| writer.write(f, o, &d))
+                })
+            },
+            || decode(w),
+        );
+        wrote?;
+        pending = Some((w, decoded?));
+    }
+    pending.map_or(Ok(()), |(pw, pd)| {
+        pw.iter()
+            .zip(pd)
+            .try_for_each(|(&(f, o, _), d)| writer.write(f, o, &d))
+    })
+}
+
+/// Raw bytes decompressed ahead of the writer during restore.
+const RESTORE_WINDOW: u64 = 16 << 20;
+
+/// Splits placements into consecutive windows of about `bytes` raw bytes each.
+type Placement<'p> = (usize, u64, &'p PackEntry);
+
+fn windows_of<'a, 'p>(places: &'a [Placement<'p>], bytes: u64) -> Vec<&'a [Placement<'p>]> {
+    let mut out = Vec::new();
+    let (mut start, mut size) = (0, 0u64);
+    for (i, (_, _, e)) in places.iter().enumerate() {
+        size += e.raw_length as u64;
+        if size >= bytes {
+            out.push(&places[start..=i]);
+            start = i + 1;
+            size = 0;
+        }
+    }
+    if start < places.len() {
+        out.push(&places[start..]);
+    }
+    out
 }
 
 /// Ranges of `data` that are not whole zero blocks: the rest is left as holes in the
