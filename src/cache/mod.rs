@@ -34,6 +34,10 @@ pub struct FileFacts {
 
 pub struct Cache {
     conn: Mutex<Connection>,
+    /// Read-only connections, one per worker thread (and one for other threads), so the
+    /// lookups on the hot paths of backup and restore never wait for each other. Empty
+    /// for the in-memory cache, which cannot be shared between connections.
+    readers: Vec<Mutex<Connection>>,
     path: String,
 }
 
@@ -53,6 +57,8 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 ";
 
+const READER_PRAGMAS: &str = "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -16384;";
+
 impl Cache {
     /// Opens (creating if needed) the cache of one repository under `dir`.
     pub fn open(dir: &Path, repo_id: &str) -> Result<Cache, CacheError> {
@@ -65,7 +71,35 @@ impl Cache {
         std::fs::create_dir_all(&dir).map_err(|e| err(e.to_string()))?;
         crate::fsutil::restrict_dir(&dir);
         let conn = Connection::open(&path).map_err(|e| err(e.to_string()))?;
-        Self::init(conn, path.display().to_string())
+        let mut cache = Self::init(conn, path.display().to_string())?;
+        for _ in 0..=rayon::current_num_threads() {
+            let r = Connection::open_with_flags(
+                &path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .and_then(|r| {
+                r.busy_timeout(std::time::Duration::from_secs(60))
+                    .map(|_| r)
+            })
+            // Pages come from the mapping instead of one pread each (measured: the
+            // unchanged re-run of a 70k-file tree spent half its time in SQLite syscalls).
+            .and_then(|r| r.execute_batch(READER_PRAGMAS).map(|_| r))
+            .map_err(|e| err(e.to_string()))?;
+            cache.readers.push(Mutex::new(r));
+        }
+        Ok(cache)
+    }
+
+    /// The calling thread's read connection.
+    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        match self.readers.len() {
+            0 => self.conn.lock().unwrap(),
+            n => {
+                let i = rayon::current_thread_index().map_or(n - 1, |i| i % (n - 1).max(1));
+                self.readers[i].lock().unwrap()
+            }
+        }
     }
 
     /// A cache that lives only as long as the process, for when no directory is usable.
@@ -87,6 +121,7 @@ impl Cache {
         conn.execute_batch(SCHEMA).map_err(err)?;
         Ok(Cache {
             conn: Mutex::new(conn),
+            readers: Vec::new(),
             path,
         })
     }
@@ -147,7 +182,7 @@ impl Cache {
     }
 
     pub fn lookup(&self, id: &BlobId) -> Result<Option<(PackId, PackEntry)>, CacheError> {
-        let conn = self.conn.lock().unwrap();
+        let conn = self.reader();
         let mut st = conn
             .prepare_cached(&format!("SELECT {BLOB_COLUMNS} FROM blobs WHERE id = ?1"))
             .map_err(|e| self.err(e))?;
@@ -157,7 +192,7 @@ impl Cache {
     }
 
     pub fn contains(&self, id: &BlobId) -> Result<bool, CacheError> {
-        let conn = self.conn.lock().unwrap();
+        let conn = self.reader();
         let mut st = conn
             .prepare_cached("SELECT 1 FROM blobs WHERE id = ?1")
             .map_err(|e| self.err(e))?;
@@ -179,7 +214,7 @@ impl Cache {
     }
 
     pub fn file(&self, path: &[u8]) -> Result<Option<(FileFacts, Vec<BlobId>)>, CacheError> {
-        let conn = self.conn.lock().unwrap();
+        let conn = self.reader();
         let mut st = conn
             .prepare_cached(
                 "SELECT size, mtime_ns, ctime_ns, inode, blobs FROM files WHERE path = ?1",
