@@ -101,7 +101,7 @@ fn pack_crypto(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(16 << 20));
     g.sample_size(10);
     let build = || {
-        let mut w = PackWriter::new(&recipients, 17 << 20).unwrap();
+        let mut w = PackWriter::new(&recipients, Vec::with_capacity(17 << 20)).unwrap();
         for i in 0..16u8 {
             let bid = blob_id(&[i; 32], &blob);
             w.add(

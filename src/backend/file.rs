@@ -86,7 +86,9 @@ impl Backend for FileBackend {
 
     fn properties(&self) -> Properties {
         Properties {
-            connections: 2,
+            // One writer: a local disk gains nothing from a second, and every upload in
+            // flight holds a pack in memory (see docs/BENCHMARKS.md).
+            connections: 1,
             atomic_put_if_absent: true,
         }
     }

@@ -120,10 +120,17 @@ impl<'a> StreamEncryptor<'a> {
         signer: Option<&Identity>,
         capacity: usize,
     ) -> Result<StreamEncryptor<'a>, Error> {
-        let sink = Sink(Arc::new(Mutex::new((
-            Vec::with_capacity(capacity),
-            blake3::Hasher::new(),
-        ))));
+        Self::with_buffer(recipients, signer, Vec::with_capacity(capacity))
+    }
+
+    /// Writes the ciphertext into `buffer` (cleared first), so callers can reuse one.
+    pub fn with_buffer(
+        recipients: &'a RecipientSet,
+        signer: Option<&Identity>,
+        mut buffer: Vec<u8>,
+    ) -> Result<StreamEncryptor<'a>, Error> {
+        buffer.clear();
+        let sink = Sink(Arc::new(Mutex::new((buffer, blake3::Hasher::new()))));
         let msg = Message::new(sink.clone());
         let msg = Encryptor::for_recipients(msg, recipients.recipients())
             .symmetric_algo(SymmetricAlgorithm::AES256)

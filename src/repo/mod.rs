@@ -347,8 +347,13 @@ impl Repository {
 
     /// Stores an index file and adds it to the cache.
     pub fn write_index(&self, index: &IndexFile) -> Result<IndexId> {
-        let json = serde_json::to_vec(index).expect("index serialises");
-        let packed = zstd::encode_all(&json[..], 3)
+        // Serialised straight into the compressor: the JSON of a large index would
+        // otherwise be the biggest allocation of a backup.
+        let mut z = zstd::Encoder::new(Vec::new(), 3)
+            .map_err(|e| RepoError::Invalid(format!("compressing index: {e}")))?;
+        serde_json::to_writer(&mut z, index).expect("index serialises");
+        let packed = z
+            .finish()
             .map_err(|e| RepoError::Invalid(format!("compressing index: {e}")))?;
         let stored = crypto::encrypt(&self.recipients, None, &packed)?;
         let id = IndexId(*blake3::hash(&stored).as_bytes());

@@ -102,12 +102,13 @@ pub struct PackWriter<'a> {
 }
 
 impl<'a> PackWriter<'a> {
+    /// A writer whose ciphertext goes into `buffer` (reused between packs).
     pub fn new(
         recipients: &'a RecipientSet,
-        capacity: usize,
+        buffer: Vec<u8>,
     ) -> Result<PackWriter<'a>, crypto::Error> {
         Ok(PackWriter {
-            enc: StreamEncryptor::new(recipients, None, capacity)?,
+            enc: StreamEncryptor::with_buffer(recipients, None, buffer)?,
             entries: Vec::new(),
         })
     }

@@ -37,6 +37,8 @@ pub struct Uploader<'r> {
     data: Vec<Mutex<Option<PackWriter<'r>>>>,
     tree: Mutex<Option<PackWriter<'r>>>,
     pending: Mutex<HashSet<BlobId>>,
+    /// Pack buffers handed back by the uploaders.
+    spare: Arc<Mutex<Vec<Vec<u8>>>>,
     tx: Option<Sender<Finished>>,
     threads: Vec<JoinHandle<()>>,
     done: Arc<Mutex<Vec<IndexPack>>>,
@@ -53,12 +55,14 @@ impl<'r> Uploader<'r> {
         let done = Arc::new(Mutex::new(Vec::new()));
         let failed = Arc::new(Mutex::new(None));
         let stats = Arc::new(UploadStats::default());
+        let spare: Arc<Mutex<Vec<Vec<u8>>>> = Arc::new(Mutex::new(Vec::new()));
         let threads = (0..connections)
             .map(|_| {
                 let rx = rx.clone();
                 let done = done.clone();
                 let failed = failed.clone();
                 let stats = stats.clone();
+                let spare = spare.clone();
                 let store = repo.backend_handle();
                 std::thread::spawn(move || {
                     for f in rx {
@@ -71,6 +75,7 @@ impl<'r> Uploader<'r> {
                                     .bytes_stored
                                     .fetch_add(f.bytes.len() as u64, Ordering::Relaxed);
                                 done.lock().unwrap().push(f.index);
+                                spare.lock().unwrap().push(f.bytes);
                             }
                             Err(e) => {
                                 failed.lock().unwrap().get_or_insert(e.into());
@@ -86,12 +91,25 @@ impl<'r> Uploader<'r> {
             data: (0..slots).map(|_| Mutex::new(None)).collect(),
             tree: Mutex::new(None),
             pending: Mutex::new(HashSet::new()),
+            spare,
             tx: Some(tx),
             threads,
             done,
             failed,
             stats,
         }
+    }
+
+    /// A pack buffer from the pool, or a new one reserved whole so it never moves.
+    /// Reusing buffers keeps the allocator from churning through many large blocks,
+    /// which glibc then keeps resident (measured in docs/BENCHMARKS.md).
+    fn buffer(&self) -> Vec<u8> {
+        self.spare.lock().unwrap().pop().unwrap_or_else(|| {
+            let pack_size = self.repo.config().pack_size as usize;
+            Vec::with_capacity(
+                pack_size + crate::chunker::ChunkSizes::FILES.max as usize + (1 << 16),
+            )
+        })
     }
 
     fn check_failed(&self) -> Result<()> {
@@ -130,8 +148,7 @@ impl<'r> Uploader<'r> {
         let full = {
             let mut w = slot.lock().unwrap();
             if w.is_none() {
-                // Grown as blobs arrive: most packs of a small backup stay small.
-                *w = Some(PackWriter::new(self.repo.recipients(), 1 << 20)?);
+                *w = Some(PackWriter::new(self.repo.recipients(), self.buffer())?);
             }
             let writer = w.as_mut().unwrap();
             writer.add(id, kind, &stored, raw.len(), compression)?;
