@@ -277,10 +277,13 @@ pub fn decrypt(
     let mut out = Vec::with_capacity(ciphertext.len());
     // Small messages are verified inside the builder, large ones at the end of reading:
     // failures from either place are classified by what the helper saw.
-    // The default hold-back buffer (25 MiB) holds a whole pack, which keeps sequoia on
-    // its fully-buffered path: smaller buffers trip an assertion in sequoia-openpgp
-    // 2.4's Decryptor::read_helper (seen with 16 MiB packs and a 64 KiB buffer).
+    // A hold-back buffer larger than the message keeps sequoia on its fully-buffered
+    // path (smaller buffers trip an assertion in sequoia-openpgp 2.4's
+    // Decryptor::read_helper, seen with 16 MiB packs and a 64 KiB buffer), and sized to
+    // the message it does not reserve the default 25 MiB for every pack.
+    let hold_back = ciphertext.len() + (1 << 16);
     let result = DecryptorBuilder::from_bytes(ciphertext)
+        .map(|b| b.buffer_size(hold_back))
         .and_then(|b| b.with_policy(keys::policy(), None, helper))
         .and_then(|mut d| {
             d.read_to_end(&mut out)?;
