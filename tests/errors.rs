@@ -11,11 +11,7 @@ use common::forge::{decrypted_config, gpg, gpg_with, stop_agent};
 use common::{assert_same_tree, fixtures, World};
 
 fn tree(w: &World) -> std::path::PathBuf {
-    let src = w.path("src");
-    fs::create_dir_all(src.join("d")).unwrap();
-    fs::write(src.join("d/a.txt"), "alpha\n".repeat(10_000)).unwrap();
-    fs::write(src.join("b.bin"), common::noise(3_000_000, 11)).unwrap();
-    src
+    common::small_tree(w, 11)
 }
 
 /// The error output is exactly one line starting with `cairn <command>:`.

@@ -10,7 +10,9 @@
 //! - `Error::Permanent` (auth refused, no such bucket, disk full) must not be retried;
 //!   `Error::Transient` may be.
 
+pub mod fault;
 pub mod file;
+pub mod retry;
 pub mod url;
 
 use std::fmt;
@@ -79,9 +81,28 @@ pub trait Backend: Send + Sync + fmt::Debug {
     }
 }
 
-/// Opens the backend a repository URL names.
+/// Opens the backend a repository URL names, with the wrappers every backend gets:
+/// fault injection (tests only, `CAIRN_TEST_FAULTS`) inside, retries outside, so that
+/// injected transient faults are retried like real ones.
 pub fn open(url: &str) -> std::result::Result<Box<dyn Backend>, url::UrlError> {
+    let faults = std::env::var("CAIRN_TEST_FAULTS")
+        .ok()
+        .filter(|s| !s.is_empty());
     match url::RepoUrl::parse(url)? {
-        url::RepoUrl::File(path) => Ok(Box::new(file::FileBackend::new(path))),
+        url::RepoUrl::File(path) => Ok(wrap(file::FileBackend::new(path), faults.as_deref())?),
     }
+}
+
+fn wrap<B: Backend + 'static>(
+    inner: B,
+    faults: Option<&str>,
+) -> std::result::Result<Box<dyn Backend>, url::UrlError> {
+    let policy = retry::RetryPolicy::from_env();
+    Ok(match faults {
+        Some(spec) => Box::new(retry::Retry::new(
+            fault::Faulty::parse(inner, spec).map_err(url::UrlError::Config)?,
+            policy,
+        )),
+        None => Box::new(retry::Retry::new(inner, policy)),
+    })
 }

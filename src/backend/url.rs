@@ -13,6 +13,8 @@ pub enum UrlError {
     Empty,
     #[error("unsupported repository URL scheme {0:?} (supported: a path, file://)")]
     Scheme(String),
+    #[error("{0}")]
+    Config(String),
 }
 
 impl RepoUrl {

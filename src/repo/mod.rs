@@ -445,9 +445,22 @@ impl Repository {
     }
 
     /// Downloads, checks and decrypts a pack.
+    /// A download whose bytes do not match the pack id is fetched once more before the
+    /// pack is declared damaged: a broken transfer must not fail a restore.
     pub fn read_pack(&self, id: &PackId) -> Result<Pack> {
-        let stored = self.backend.get(&pack::pack_name(id))?;
-        Ok(Pack::open(*id, &stored, &self.identity)?)
+        let name = pack::pack_name(id);
+        let stored = self.backend.get(&name)?;
+        match Pack::open(*id, &stored, &self.identity) {
+            Err(PackError::HashMismatch(_)) => {
+                crate::ui::warn(&format!(
+                    "{}: {name}: download does not match its id; fetching it again",
+                    self.location()
+                ));
+                let stored = self.backend.get(&name)?;
+                Ok(Pack::open(*id, &stored, &self.identity)?)
+            }
+            r => Ok(r?),
+        }
     }
 
     fn cached_pack(&self, id: &PackId) -> Result<Arc<Pack>> {

@@ -172,6 +172,15 @@ impl World {
     }
 }
 
+/// A small tree: a text file that compresses and 3 MB of noise that does not.
+pub fn small_tree(w: &World, seed: u64) -> PathBuf {
+    let src = w.path("src");
+    fs::create_dir_all(src.join("d")).unwrap();
+    fs::write(src.join("d/a.txt"), "alpha\n".repeat(10_000)).unwrap();
+    fs::write(src.join("b.bin"), noise(3_000_000, seed)).unwrap();
+    src
+}
+
 /// Deterministic pseudo-random bytes (xorshift), incompressible enough for dedup tests.
 pub fn noise(n: usize, seed: u64) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;

@@ -1,0 +1,128 @@
+//! Fault injection around the real file backend (`CAIRN_TEST_FAULTS`): transient
+//! failures are retried and reported; permanent ones fail fast with one line and leave
+//! a valid repository; damaged transfers are caught.
+
+mod common;
+
+use std::fs;
+
+use common::{assert_same_tree, World};
+
+fn tree(w: &World) -> std::path::PathBuf {
+    common::small_tree(w, 21)
+}
+
+fn with_faults(w: &World, faults: &str, args: &[&str]) -> std::process::Output {
+    w.cmd()
+        .env("CAIRN_TEST_FAULTS", faults)
+        .env("CAIRN_RETRY_FAST", "1")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn transient_failures_are_retried_and_reported() {
+    let w = World::new();
+    let src = tree(&w);
+    let s = src.to_str().unwrap();
+    let out = with_faults(
+        &w,
+        "put@data/:1:transient,put@data/:2:transient,put@index/:1:transient,list@snapshots/:1:transient",
+        &["backup", s],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("injected transient fault; retrying in"),
+        "{err}"
+    );
+    assert!(err.matches("retrying").count() >= 3, "{err}");
+    let t = w.path("r");
+    let out = with_faults(
+        &w,
+        "get@data/:1:transient",
+        &["restore", "latest", "--target", t.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same_tree(&src, &t.join(src.strip_prefix("/").unwrap()));
+    w.ok(&["check", "--read-data"]);
+}
+
+#[test]
+fn persistent_or_permanent_failures_fail_fast_and_lose_nothing() {
+    let w = World::new();
+    let src = tree(&w);
+    let s = src.to_str().unwrap();
+    w.backup(&[s]);
+    fs::write(src.join("new.bin"), common::noise(2_000_000, 22)).unwrap();
+    for faults in [
+        "put@data/:1:permanent",
+        "put@data/:*:transient",
+        "put@snapshots/:1:permanent",
+    ] {
+        let out = with_faults(&w, faults, &["backup", s]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{faults}: {err}");
+        let last = err.lines().last().unwrap_or("");
+        assert!(
+            last.starts_with("cairn backup: ") && last.contains("injected"),
+            "{faults}: {err}"
+        );
+        assert!(
+            last.contains("data/") || last.contains("snapshots/"),
+            "the failing object is named: {err}"
+        );
+        if faults.contains("*:transient") {
+            assert!(last.contains("gave up after 5 attempts"), "{err}");
+        }
+        // Still one snapshot, and everything checks.
+        assert_eq!(w.snapshots().len(), 1, "{faults}");
+        w.ok(&["check", "--read-data"]);
+    }
+    // Without faults the next backup goes through.
+    w.backup(&[s]);
+    assert_eq!(w.snapshots().len(), 2);
+}
+
+#[test]
+fn damaged_transfers_are_caught() {
+    let w = World::new();
+    let src = tree(&w);
+    let s = src.to_str().unwrap();
+    // A store that keeps half of an object and says it kept all of it: check finds it.
+    let out = with_faults(&w, "put@data/:1:truncate", &["backup", s]);
+    assert!(out.status.success());
+    let err = w.fails(&["check", "--read-data"], 1);
+    assert!(err.contains("do not match the pack id"), "{err}");
+    // A download cut short is fetched again, and the restore succeeds.
+    let w = World::new();
+    let src = tree(&w);
+    w.backup(&[src.to_str().unwrap()]);
+    let t = w.path("r");
+    let out = with_faults(
+        &w,
+        "get@data/:1:truncate",
+        &["restore", "latest", "--target", t.to_str().unwrap()],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("fetching it again"), "{err}");
+    assert_same_tree(&src, &t.join(src.strip_prefix("/").unwrap()));
+}
+
+#[test]
+fn bad_fault_spec_is_a_clear_error() {
+    let w = World::new();
+    let out = with_faults(&w, "put:x:melt", &["snapshots"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("CAIRN_TEST_FAULTS") && err.contains("put:x:melt"),
+        "{err}"
+    );
+}
