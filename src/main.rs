@@ -6,7 +6,27 @@ use clap::Parser;
 
 use cairn::cli::{self, Cli, Outcome};
 
+/// Large buffers (packs, chunks, decoded windows) come and go by the thousand. With
+/// glibc's default, the mmap threshold rises after the first large free and later
+/// buffers are carved from per-thread arenas that keep freed memory resident: peak RSS
+/// of a 1 GiB / 70k-file backup was 157 MB with a heap peak of 100 MB. A fixed 128 KiB
+/// threshold returns each large buffer to the system when freed: 103 MB for the backup,
+/// 230 -> 160 MB for its restore, at a few percent of time (docs/BENCHMARKS.md).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn return_large_buffers_to_the_system() {
+    // SAFETY: mallopt only changes allocator tuning; it is called before any thread
+    // starts, and a failure (return 0) just leaves the default in place.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_large_buffers_to_the_system() {}
+
 fn main() -> ExitCode {
+    return_large_buffers_to_the_system();
     let cli = Cli::parse();
     let name = cli.command.name();
     match cli::run(cli) {
