@@ -271,7 +271,7 @@ fn restore_pack(
 }
 
 /// Raw bytes decompressed ahead of the writer during restore.
-const RESTORE_WINDOW: u64 = 16 << 20;
+const RESTORE_WINDOW: u64 = 8 << 20;
 
 /// Splits placements into consecutive windows of about `bytes` raw bytes each.
 type Placement<'p> = (usize, u64, &'p PackEntry);
