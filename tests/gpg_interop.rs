@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{assert_same_tree, fixtures, World};
+use common::{assert_ok, assert_same_tree, fixtures, run_with_input, World};
 
 /// A throwaway GnuPG home whose agent is stopped when dropped.
 struct GpgHome(tempfile::TempDir);
@@ -133,21 +133,10 @@ fn gpg_decrypts_packs_index_and_verifies_signed_manifests() {
         .output()
         .unwrap();
     assert!(unwrapped.status.success());
-    let mut verify = home
-        .gpg()
-        .args(["--status-fd", "2", "--verify"])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    verify
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&unwrapped.stdout)
-        .unwrap();
-    let out = verify.wait_with_output().unwrap();
+    let out = run_with_input(
+        home.gpg().args(["--status-fd", "2", "--verify"]),
+        &unwrapped.stdout,
+    );
     let status = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success() && status.contains("VALIDSIG"),
@@ -157,15 +146,8 @@ fn gpg_decrypts_packs_index_and_verifies_signed_manifests() {
     // Index files are zstd inside OpenPGP: the stock zstd tool opens them.
     let index = &w.objects("index")[0];
     let (packed, _) = home.decrypt(index);
-    let mut z = Command::new("zstd")
-        .args(["-d", "-c"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("zstd is installed");
-    z.stdin.take().unwrap().write_all(&packed).unwrap();
-    let out = z.wait_with_output().unwrap();
-    assert!(out.status.success());
+    let out = run_with_input(Command::new("zstd").args(["-d", "-c"]), &packed);
+    assert_ok(&out, "zstd -d");
     let idx: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(!idx["packs"].as_array().unwrap().is_empty());
 
@@ -223,41 +205,32 @@ fn extra_recipient_alone_restores_everything() {
     let w = World::new();
     let recovery_pub = fixtures().join("keys/gpg-ed25519-nopass.pub.asc");
     let repo2 = w.path("repo2");
-    w.cmd()
-        .env("CAIRN_REPO", &repo2)
-        .args(["init", "--recipient", recovery_pub.to_str().unwrap()])
-        .status()
-        .unwrap();
+    let r2 = repo2.to_str().unwrap();
+    w.ok(&[
+        "-r",
+        r2,
+        "init",
+        "--recipient",
+        recovery_pub.to_str().unwrap(),
+    ]);
     let src = small_tree(&w);
-    let out = w
-        .cmd()
-        .env("CAIRN_REPO", &repo2)
-        .args(["backup", src.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    w.ok(&["-r", r2, "backup", src.to_str().unwrap()]);
     // Restore with only the recovery key, on a "new machine" (empty cache).
     let t = w.path("recovered");
-    let out = w
-        .cmd()
-        .env("CAIRN_REPO", &repo2)
-        .env(
-            "CAIRN_KEY",
-            fixtures().join("keys/gpg-ed25519-nopass.sec.asc"),
-        )
-        .env("CAIRN_CACHE_DIR", w.path("other-cache"))
-        .args(["restore", "latest", "--target", t.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let recovery_sec = fixtures().join("keys/gpg-ed25519-nopass.sec.asc");
+    let other_cache = w.path("other-cache");
+    w.ok(&[
+        "-r",
+        r2,
+        "-k",
+        recovery_sec.to_str().unwrap(),
+        "--cache-dir",
+        other_cache.to_str().unwrap(),
+        "restore",
+        "latest",
+        "--target",
+        t.to_str().unwrap(),
+    ]);
     assert_same_tree(&src, &t.join(src.strip_prefix("/").unwrap()));
     // gpg alone, with the recovery key, opens the packs too.
     let home = GpgHome::new();

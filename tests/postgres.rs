@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::World;
+use common::{assert_ok, World};
 
 struct Postgres {
     dir: PathBuf,
@@ -22,11 +22,7 @@ impl Postgres {
             .arg(dir)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "postgres.sh start: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out, "postgres.sh start");
         let env = String::from_utf8(out.stdout)
             .unwrap()
             .lines()
@@ -53,11 +49,7 @@ impl Postgres {
             .args(["-X", "-A", "-t", "-d", db, "-c", query])
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "psql: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out, "psql");
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     }
 }

@@ -245,8 +245,9 @@ impl Archiver<'_, '_> {
         let key = path.as_os_str().as_bytes().to_vec();
         let now = facts(meta);
         let cached = self.repo.cache().file(&key)?;
-        if let Some((old, ids)) = &cached {
-            if *old == now && self.all_known(ids)? {
+        let was_cached = cached.is_some();
+        if let Some((old, ids)) = cached {
+            if old == now && self.all_known(&ids)? {
                 self.counters
                     .files_unchanged
                     .fetch_add(1, Ordering::Relaxed);
@@ -254,8 +255,8 @@ impl Archiver<'_, '_> {
                     .total_bytes
                     .fetch_add(now.size, Ordering::Relaxed);
                 self.progress.add(now.size);
-                self.seen.lock().unwrap().push((key, now, ids.clone()));
-                return Ok(Some((ids.clone(), now.size)));
+                // The cache already holds exactly this row: nothing to write back.
+                return Ok(Some((ids, now.size)));
             }
         }
         let file = match fs::File::open(path) {
@@ -290,7 +291,7 @@ impl Archiver<'_, '_> {
                 return Ok(None);
             }
         };
-        let counter = if cached.is_some() {
+        let counter = if was_cached {
             &self.counters.files_changed
         } else {
             &self.counters.files_new

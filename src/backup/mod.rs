@@ -16,7 +16,7 @@ use crate::ids::SnapshotId;
 use crate::repo::lock::LockKind;
 use crate::repo::snapshot::{Snapshot, SnapshotStats, SourceKind};
 use crate::repo::uploader::Uploader;
-use crate::repo::{RepoError, Repository, Result};
+use crate::repo::{Repository, Result};
 use crate::source::exclude::Excludes;
 use crate::ui::Progress;
 
@@ -156,10 +156,4 @@ fn latest_of_group(
         .rev()
         .find(|s| s.snap.host == host && &s.snap.profile == profile && s.snap.paths == paths)
         .map(|s| s.id))
-}
-
-impl From<std::io::Error> for RepoError {
-    fn from(e: std::io::Error) -> RepoError {
-        RepoError::Invalid(e.to_string())
-    }
 }

@@ -499,7 +499,7 @@ impl Repository {
     pub fn read_blob(&self, id: &BlobId) -> Result<Vec<u8>> {
         let (pack_id, entry) = self.locate(id)?;
         let pack = self.cached_pack(&pack_id)?;
-        Ok(pack.blob(&entry, &self.blob_key)?)
+        Ok(pack.blob(&entry, &self.blob_key)?.into_owned())
     }
 
     pub fn read_tree(&self, id: &BlobId) -> Result<Tree> {

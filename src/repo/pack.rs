@@ -59,13 +59,14 @@ pub enum PackError {
     },
 }
 
-/// Compresses with zstd unless that does not shrink the blob.
-pub fn compress(raw: &[u8], level: i32) -> (Vec<u8>, Compression) {
+/// The blob compressed with zstd, or `None` when that does not shrink it (the caller then
+/// stores the raw bytes it already holds, with no copy).
+pub fn compress(raw: &[u8], level: i32) -> Option<Vec<u8>> {
     thread_local! {
         static CTX: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
             const { std::cell::RefCell::new(None) };
     }
-    let packed = CTX.with(|c| {
+    CTX.with(|c| {
         let mut c = c.borrow_mut();
         if c.is_none() {
             *c = zstd::bulk::Compressor::new(level).ok();
@@ -73,11 +74,7 @@ pub fn compress(raw: &[u8], level: i32) -> (Vec<u8>, Compression) {
         c.as_mut()
             .and_then(|z| z.compress(raw).ok())
             .filter(|v| v.len() < raw.len())
-    });
-    match packed {
-        Some(v) => (v, Compression::Zstd),
-        None => (raw.to_vec(), Compression::None),
-    }
+    })
 }
 
 /// Decompresses with a per-thread context: creating one per blob showed in profiles.
@@ -186,7 +183,12 @@ impl Pack {
     }
 
     /// The blob's plaintext, decompressed and checked against its keyed id.
-    pub fn blob(&self, entry: &PackEntry, blob_key: &[u8; 32]) -> Result<Vec<u8>, PackError> {
+    /// Raw blobs are borrowed from the pack, not copied.
+    pub fn blob(
+        &self,
+        entry: &PackEntry,
+        blob_key: &[u8; 32],
+    ) -> Result<std::borrow::Cow<'_, [u8]>, PackError> {
         let bad = |what: &str| PackError::Blob {
             pack: self.id,
             blob: entry.id,
@@ -198,9 +200,11 @@ impl Pack {
             .get(start..start + entry.length as usize)
             .ok_or_else(|| bad("outside the pack"))?;
         let raw = match entry.compression {
-            Compression::None => stored.to_vec(),
-            Compression::Zstd => decompress(stored, entry.raw_length as usize)
-                .ok_or_else(|| bad("does not decompress"))?,
+            Compression::None => std::borrow::Cow::Borrowed(stored),
+            Compression::Zstd => std::borrow::Cow::Owned(
+                decompress(stored, entry.raw_length as usize)
+                    .ok_or_else(|| bad("does not decompress"))?,
+            ),
         };
         if raw.len() != entry.raw_length as usize
             || crate::chunker::blob_id(blob_key, &raw) != entry.id

@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{bounded, Sender};
 
 use super::index::{IndexFile, IndexPack};
-use super::pack::{self, BlobType, PackWriter};
+use super::pack::{self, BlobType, Compression, PackWriter};
 use super::snapshot::Snapshot;
 use super::{RepoError, Repository, Result};
 use crate::ids::{BlobId, SnapshotId};
@@ -127,16 +127,15 @@ impl<'r> Uploader<'r> {
     /// Stores a blob unless it is already there; returns its id either way.
     pub fn add(&self, kind: BlobType, raw: &[u8]) -> Result<BlobId> {
         let id = crate::chunker::blob_id(self.repo.blob_key(), raw);
-        self.add_with_id(id, kind, raw)?;
-        Ok(id)
-    }
-
-    pub fn add_with_id(&self, id: BlobId, kind: BlobType, raw: &[u8]) -> Result<()> {
         if self.repo.cache().contains(&id)? || !self.pending.lock().unwrap().insert(id) {
-            return Ok(());
+            return Ok(id);
         }
         self.check_failed()?;
-        let (stored, compression) = pack::compress(raw, self.repo.config().compression_level);
+        let packed = pack::compress(raw, self.repo.config().compression_level);
+        let (stored, compression) = match &packed {
+            Some(z) => (&z[..], Compression::Zstd),
+            None => (raw, Compression::None),
+        };
         let slot = match kind {
             BlobType::Tree => &self.tree,
             BlobType::Data => {
@@ -151,7 +150,7 @@ impl<'r> Uploader<'r> {
                 *w = Some(PackWriter::new(self.repo.recipients(), self.buffer())?);
             }
             let writer = w.as_mut().unwrap();
-            writer.add(id, kind, &stored, raw.len(), compression)?;
+            writer.add(id, kind, stored, raw.len(), compression)?;
             if writer.size() >= pack_size as u64 {
                 w.take()
             } else {
@@ -165,7 +164,7 @@ impl<'r> Uploader<'r> {
         if let Some(writer) = full {
             self.send(writer)?;
         }
-        Ok(())
+        Ok(id)
     }
 
     fn send(&self, writer: PackWriter<'r>) -> Result<()> {

@@ -210,8 +210,9 @@ struct Writer<'a> {
 
 impl Writer<'_> {
     fn write(&mut self, file: usize, offset: u64, data: &[u8]) -> Result<()> {
-        let p = self.target.join(&self.plan.files[file].0);
+        let path = || self.target.join(&self.plan.files[file].0);
         if self.open.as_ref().map(|(f, _)| *f) != Some(file) {
+            let p = path();
             let f = fs::OpenOptions::new()
                 .write(true)
                 .custom_flags(libc::O_NOFOLLOW)
@@ -222,7 +223,7 @@ impl Writer<'_> {
         let (_, f) = self.open.as_ref().expect("just opened");
         for r in nonzero_runs(data) {
             f.write_all_at(&data[r.clone()], offset + r.start as u64)
-                .map_err(|e| io_err(&p, e))?;
+                .map_err(|e| io_err(&path(), e))?;
         }
         self.progress.add(data.len() as u64);
         Ok(())
@@ -243,31 +244,31 @@ fn restore_pack(
         .flat_map(|(e, pl)| pl.iter().map(move |&(f, o)| (f, o, e)))
         .collect();
     places.sort_by_key(|&(f, o, _)| (f, o));
-    let decode = |w: &[Placement]| -> Result<Vec<Vec<u8>>> {
+    type Decoded<'p> = Vec<std::borrow::Cow<'p, [u8]>>;
+    let decode = |w: &[Placement]| -> Result<Decoded> {
         w.par_iter()
             .map(|(_, _, e)| Ok(pack.blob(e, repo.blob_key())?))
             .collect()
     };
-    let mut pending: Option<(&[Placement], Vec<Vec<u8>>)> = None;
+    let write = |writer: &mut Writer, w: &[Placement], data: Decoded| -> Result<()> {
+        w.iter()
+            .zip(data)
+            .try_for_each(|(&(f, o, _), d)| writer.write(f, o, &d))
+    };
+    let mut pending: Option<(&[Placement], Decoded)> = None;
     for w in windows_of(&places, RESTORE_WINDOW) {
         let (wrote, decoded) = rayon::join(
             || {
-                pending.take().map_or(Ok(()), |(pw, pd)| {
-                    pw.iter()
-                        .zip(pd)
-                        .try_for_each(|(&(f, o, _), d)| writer.write(f, o, &d))
-                })
+                pending
+                    .take()
+                    .map_or(Ok(()), |(pw, pd)| write(writer, pw, pd))
             },
             || decode(w),
         );
         wrote?;
         pending = Some((w, decoded?));
     }
-    pending.map_or(Ok(()), |(pw, pd)| {
-        pw.iter()
-            .zip(pd)
-            .try_for_each(|(&(f, o, _), d)| writer.write(f, o, &d))
-    })
+    pending.map_or(Ok(()), |(pw, pd)| write(writer, pw, pd))
 }
 
 /// Raw bytes decompressed ahead of the writer during restore.

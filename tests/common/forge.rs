@@ -3,11 +3,10 @@
 //! object cairn would never write.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use super::World;
+use super::{assert_ok, run_with_input, World};
 
 /// GnuPG with the repository key imported, to forge objects the way an attacker with
 /// write access to the storage (but without the key) could not.
@@ -27,23 +26,15 @@ pub fn gpg_with(w: &World) -> tempfile::TempDir {
 }
 
 pub fn gpg(home: &Path, args: &[&str], input: &[u8]) -> Vec<u8> {
-    let mut c = Command::new("gpg")
-        .arg("--homedir")
-        .arg(home)
-        .args(["--batch", "--yes", "--trust-model", "always"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    c.stdin.take().unwrap().write_all(input).unwrap();
-    let out = c.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "gpg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_with_input(
+        Command::new("gpg")
+            .arg("--homedir")
+            .arg(home)
+            .args(["--batch", "--yes", "--trust-model", "always"])
+            .args(args),
+        input,
     );
+    assert_ok(&out, &format!("gpg {args:?}"));
     out.stdout
 }
 

@@ -17,6 +17,34 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
+/// Runs `cmd` with `input` on its stdin, written from another thread so a child that
+/// answers before reading everything cannot deadlock on a full pipe.
+pub fn run_with_input(cmd: &mut Command, input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&data));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    out
+}
+
+/// Requires success, showing `what` and the child's stderr otherwise.
+pub fn assert_ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed ({:?}):\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A scratch world: repository, key, cache and data under one temporary directory.
 pub struct World {
     pub dir: tempfile::TempDir,
@@ -105,25 +133,8 @@ impl World {
 
     /// Runs with `input` on stdin and requires success; returns stdout.
     pub fn ok_stdin(&self, args: &[&str], input: &[u8]) -> String {
-        use std::io::Write;
-        let mut child = self
-            .cmd()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let data = input.to_vec();
-        let writer = std::thread::spawn(move || stdin.write_all(&data));
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap().unwrap();
-        assert!(
-            out.status.success(),
-            "cairn {args:?} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = run_with_input(self.cmd().args(args), input);
+        assert_ok(&out, &format!("cairn {args:?}"));
         String::from_utf8(out.stdout).unwrap()
     }
 
