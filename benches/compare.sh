@@ -13,6 +13,13 @@
 #   --work DIR    repositories, caches, restores and logs
 #                 (default: ${TMPDIR:-/tmp}/cairn-bench/work)
 #   --out FILE    also write the markdown report to FILE
+#   --store KIND  where the repositories live: file (default), swift or s3.
+#                 swift and s3 use the Swift all-in-one of tests/services/swift.sh
+#                 on loopback (TempAuth; s3api for S3), started under WORK unless
+#                 ST_AUTH / AWS_ENDPOINT_URL already point at one; borg has
+#                 neither, so only cairn and restic run there
+#   --phases LIST comma-separated subset of the phases below (default: all),
+#                 e.g. tree-initial,tree-rerun,restore-tree
 #   --install-deps  apt-get install whatever of restic, borgbackup, time and
 #                 postgresql is missing (needs root; Debian/Ubuntu)
 #
@@ -53,6 +60,9 @@ DATA=$BASE/data
 WORK=$BASE/work
 OUT=""
 INSTALL_DEPS=0
+STORE=file
+PHASES_ARG=""
+
 
 log() { printf '[compare] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -70,15 +80,22 @@ while [[ $# -gt 0 ]]; do
         --out) OUT=${2:?--out needs a value}; shift 2 ;;
         --out=*) OUT=${1#*=}; shift ;;
         --install-deps) INSTALL_DEPS=1; shift ;;
+        --store) STORE=${2:?--store needs a value}; shift 2 ;;
+        --phases) PHASES_ARG=${2:?--phases needs a value}; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument: $1" ;;
     esac
 done
 
 IFS=, read -r -a TOOL_LIST <<< "$TOOLS"
+case $STORE in
+    file|swift|s3) ;;
+    *) die "unknown store '$STORE' (expected file, swift or s3)" ;;
+esac
 for t in "${TOOL_LIST[@]}"; do
     case $t in
-        cairn|restic|borg) ;;
+        borg) [[ $STORE == file ]] || die "borg has no $STORE backend (use --tools cairn,restic)" ;;
+        cairn|restic) ;;
         *) die "unknown tool '$t' (expected cairn, restic or borg)" ;;
     esac
 done
@@ -167,6 +184,17 @@ if [[ ! -s $PASSFILE ]]; then
 fi
 chmod 600 "$PASSFILE"
 
+if [[ $STORE != file && -z ${ST_AUTH:-} ]]; then
+    log "starting Swift (TempAuth + s3api) on loopback under $WORK/swift"
+    mkdir -p "$WORK/swift"
+    eval "$("$ROOT/tests/services/swift.sh" start "$WORK/swift")"
+fi
+STORE_DESC="in a local directory"
+case $STORE in
+    swift) STORE_DESC="in OpenStack Swift on 127.0.0.1 (TempAuth, Debian's swift $(dpkg-query -W -f '${Version}' swift-proxy 2>/dev/null || echo '?'), one replica)" ;;
+    s3) STORE_DESC="in S3 (Swift's s3api on 127.0.0.1, $AWS_ENDPOINT_URL)" ;;
+esac
+
 log "warming the page cache with the datasets"
 cat "$DUMP1" "$DUMP2" "$DUMP3" > /dev/null
 find "$TREE" -type f -print0 | xargs -0 cat > /dev/null
@@ -177,6 +205,22 @@ find "$TREE" -type f -print0 | xargs -0 cat > /dev/null
 
 REPO=""
 
+# The repository's location as each tool names it, for the store being measured.
+REPO_URL=""
+set_repo() {
+    local tool=$1 name
+    REPO=$WORK/repo-$tool
+    REPO_URL=$REPO
+    name="bench-$tool-$(date +%s)-$RANDOM"
+    case $STORE:$tool in
+        swift:cairn) REPO_URL=swift://$name/repo ;;
+        swift:restic) REPO_URL=swift:$name:/repo ;;
+        s3:cairn) REPO_URL=s3://$name/repo ;;
+        s3:restic) REPO_URL=s3:$AWS_ENDPOINT_URL/$name/repo ;;
+    esac
+}
+
+# Sizes are measured for directories only; an object store's usage is not.
 repo_bytes() {
     if [[ -d $REPO ]]; then du -sb "$REPO" | cut -f1; else echo 0; fi
 }
@@ -254,13 +298,16 @@ verify_tree() {
 }
 
 PHASES=(dump-day1 dump-day2 dump-day3 restore-dump tree-initial tree-rerun restore-tree)
+if [[ -n $PHASES_ARG ]]; then
+    IFS=, read -r -a PHASES <<< "$PHASES_ARG"
+fi
 
 # run_tool TOOL: runs every phase using the command arrays set up by the
 # per-tool functions below.
 run_tool() {
     local tool=$1 i=0 phase target
     local -a cmd
-    REPO=$WORK/repo-$tool
+    set_repo "$tool"
     rm -rf "$REPO" "$WORK/cache-$tool" "$WORK/restore-$tool"
     mkdir -p "$WORK/cache-$tool"
     if ! "${tool}_init" > "$LOGS/$tool-init.log" 2>&1; then
@@ -317,16 +364,16 @@ cairn_init() {
     cairn_env
     rm -f "$WORK/cairn.key"
     "$CAIRN_BIN" key generate --out "$WORK/cairn.key" < /dev/null
-    "$CAIRN_BIN" -r "$REPO" -k "$WORK/cairn.key" init < /dev/null
+    "$CAIRN_BIN" -r "$REPO_URL" -k "$WORK/cairn.key" init < /dev/null
 }
 cairn_cmd_backup_stdin() {
-    cmd=("$CAIRN_BIN" -r "$REPO" -k "$WORK/cairn.key" backup --stdin-name app.dump)
+    cmd=("$CAIRN_BIN" -r "$REPO_URL" -k "$WORK/cairn.key" backup --stdin-name app.dump)
 }
 cairn_cmd_backup_tree() {
-    cmd=("$CAIRN_BIN" -r "$REPO" -k "$WORK/cairn.key" backup tree)
+    cmd=("$CAIRN_BIN" -r "$REPO_URL" -k "$WORK/cairn.key" backup tree)
 }
 cairn_cmd_restore() {
-    cmd=("$CAIRN_BIN" -r "$REPO" -k "$WORK/cairn.key" restore latest --target "$2")
+    cmd=("$CAIRN_BIN" -r "$REPO_URL" -k "$WORK/cairn.key" restore latest --target "$2")
 }
 
 # --- restic ----------------------------------------------------------------
@@ -336,11 +383,11 @@ restic_env() {
     export RESTIC_PASSWORD_FILE=$PASSFILE
 }
 restic_base() {
-    cmd=(restic -r "$REPO" --cache-dir "$WORK/cache-restic")
+    cmd=(restic -r "$REPO_URL" --cache-dir "$WORK/cache-restic")
 }
 restic_init() {
     restic_env
-    restic -r "$REPO" --cache-dir "$WORK/cache-restic" init --repository-version 2
+    restic -r "$REPO_URL" --cache-dir "$WORK/cache-restic" init --repository-version 2
 }
 restic_cmd_backup_stdin() {
     restic_base
@@ -454,7 +501,7 @@ report() {
     echo "- Dumps: pgbench scale $PG_SCALE, pg_dump -Fc -Z0: day 1 $(mib "$DUMP1_BYTES") MiB," \
          "day 2 $(mib "$DUMP2_BYTES") MiB (1% of accounts rows updated, aid % 100 = 0)," \
          "day 3 $(mib "$DUMP3_BYTES") MiB (another 1%, one contiguous block of aids)"
-    echo "- All repositories encrypted, in a local directory. Dumps are backed up from stdin."
+    echo "- All repositories encrypted, $STORE_DESC. Dumps are backed up from stdin."
     echo "- Page cache not dropped: the datasets were read once before the runs, so" \
          "reads come from a warm cache; restores write into the page cache too."
     echo "- seconds = wall time, peak RSS = GNU time %M; MiB/s = dataset bytes / seconds;" \

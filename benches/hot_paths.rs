@@ -132,8 +132,11 @@ fn pipeline(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let dir = tempfile::tempdir().unwrap();
-                let backend =
-                    cairn::backend::open(dir.path().join("repo").to_str().unwrap()).unwrap();
+                let backend = cairn::backend::open(
+                    dir.path().join("repo").to_str().unwrap(),
+                    &Default::default(),
+                )
+                .unwrap();
                 let repo =
                     cairn::repo::Repository::init(backend, identity(), vec![], None).unwrap();
                 (dir, repo)

@@ -78,7 +78,7 @@ fn persistent_or_permanent_failures_fail_fast_and_lose_nothing() {
             "the failing object is named: {err}"
         );
         if faults.contains("*:transient") {
-            assert!(last.contains("gave up after 5 attempts"), "{err}");
+            assert!(last.contains("gave up after 10 attempts"), "{err}");
         }
         // Still one snapshot, and everything checks.
         assert_eq!(w.snapshots().len(), 1, "{faults}");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs (Debian packages; root) and runs every check and
-# test: formatting, clippy, unit and integration tests (real gpg, zstd, PostgreSQL on
-# loopback), the benches in test mode, and the README demo.
+# test: formatting, clippy, unit and integration tests (real gpg, zstd, PostgreSQL,
+# OpenStack Swift with TempAuth and S3, Keystone v3, all on loopback in a temporary
+# directory), the benches in test mode, and the README demo.
 #
 #   tests/run.sh
 #
@@ -33,5 +34,19 @@ fi
 echo "== demo" >&2
 cargo build --locked
 CAIRN_BIN="$target/debug/cairn" tests/demo.sh
+echo "== object stores: Swift (TempAuth + s3api) and Keystone on loopback" >&2
+# Started once here rather than by the first test that needs them; the tests find
+# them through SWIFT_DIR (and start them themselves when run without this script).
+SWIFT_DIR="$(mktemp -d "${TMPDIR:-/tmp}/cairn-stores.XXXXXX")"
+export SWIFT_DIR
+trap 'tests/services/swift.sh destroy "$SWIFT_DIR" >/dev/null 2>&1 || true' EXIT
+# Keystone's first start takes a minute or two; it overlaps with building the tests.
+tests/services/keystone.sh start "$SWIFT_DIR" >/dev/null &
+stores=$!
+cargo test --all-targets --locked --no-run
+if ! wait "$stores"; then
+    echo "starting Swift/Keystone failed (logs under $SWIFT_DIR)" >&2
+    exit 1
+fi
 echo "== cargo test" >&2
 cargo test --all-targets --locked

@@ -185,6 +185,17 @@ impl<B: Backend> Backend for Faulty<B> {
             None => self.inner.delete(name),
         }
     }
+    /// Each name counts as one delete, so a rule can fail the n-th object of a batch;
+    /// the objects before it are deleted, as a store that fails mid-batch would.
+    fn delete_many(&self, names: &[String]) -> Result<()> {
+        for (i, n) in names.iter().enumerate() {
+            if let Some(e) = self.fault(Op::Delete, n).and_then(|f| self.injected(n, f)) {
+                self.inner.delete_many(&names[..i])?;
+                return Err(e);
+            }
+        }
+        self.inner.delete_many(names)
+    }
     fn exists(&self, name: &str) -> Result<bool> {
         self.inner.exists(name)
     }

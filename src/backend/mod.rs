@@ -12,7 +12,10 @@
 
 pub mod fault;
 pub mod file;
+pub mod http;
 pub mod retry;
+pub mod s3;
+pub mod swift;
 pub mod url;
 
 use std::fmt;
@@ -72,6 +75,11 @@ pub trait Backend: Send + Sync + fmt::Debug {
     fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>>;
     /// Deleting a missing object is not an error.
     fn delete(&self, name: &str) -> Result<()>;
+    /// Deletes many objects, in as few requests as the store allows. On error, any
+    /// subset may have been deleted.
+    fn delete_many(&self, names: &[String]) -> Result<()> {
+        names.iter().try_for_each(|n| self.delete(n))
+    }
     fn exists(&self, name: &str) -> Result<bool> {
         match self.get(name) {
             Ok(_) => Ok(true),
@@ -81,15 +89,38 @@ pub trait Backend: Send + Sync + fmt::Debug {
     }
 }
 
+/// Settings for opening a backend, from flags, environment or a profile.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Requests in flight at once; `None` is the backend type's default.
+    pub connections: Option<usize>,
+    pub s3: s3::S3Options,
+}
+
+/// Concurrent requests worth making by default: a local disk gains nothing from more
+/// than one writer per pack, an object store hides its latency behind several.
+const OBJECT_STORE_CONNECTIONS: usize = 8;
+
 /// Opens the backend a repository URL names, with the wrappers every backend gets:
 /// fault injection (tests only, `CAIRN_TEST_FAULTS`) inside, retries outside, so that
 /// injected transient faults are retried like real ones.
-pub fn open(url: &str) -> std::result::Result<Box<dyn Backend>, url::UrlError> {
+pub fn open(url: &str, opts: &Options) -> std::result::Result<Box<dyn Backend>, url::UrlError> {
     let faults = std::env::var("CAIRN_TEST_FAULTS")
         .ok()
         .filter(|s| !s.is_empty());
+    let faults = faults.as_deref();
+    let remote = opts.connections.unwrap_or(OBJECT_STORE_CONNECTIONS).max(1);
     match url::RepoUrl::parse(url)? {
-        url::RepoUrl::File(path) => Ok(wrap(file::FileBackend::new(path), faults.as_deref())?),
+        url::RepoUrl::File(path) => wrap(file::FileBackend::new(path), faults),
+        url::RepoUrl::Swift { container, prefix } => wrap(
+            swift::SwiftBackend::new(container, prefix, remote).map_err(url::UrlError::Config)?,
+            faults,
+        ),
+        url::RepoUrl::S3 { bucket, prefix } => wrap(
+            s3::S3Backend::new(bucket, prefix, opts.s3.clone(), remote)
+                .map_err(url::UrlError::Config)?,
+            faults,
+        ),
     }
 }
 

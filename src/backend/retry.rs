@@ -14,12 +14,14 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The default; `CAIRN_RETRY_FAST=1` shrinks the waits to milliseconds, so tests of
-    /// retries do not sleep.
+    /// The default rides out about two minutes of outage (a proxy restart, a failover)
+    /// before giving up: 10 attempts, waits doubling from 0.5 s to at most 30 s.
+    /// `CAIRN_RETRY_FAST=1` shrinks the waits to milliseconds, so tests of retries do
+    /// not sleep.
     pub fn from_env() -> RetryPolicy {
         let fast = std::env::var("CAIRN_RETRY_FAST").is_ok_and(|v| v == "1");
         RetryPolicy {
-            attempts: 5,
+            attempts: 10,
             base: if fast {
                 Duration::from_millis(1)
             } else {
@@ -113,6 +115,11 @@ impl<B: Backend> Backend for Retry<B> {
     }
     fn delete(&self, name: &str) -> Result<()> {
         self.run("delete", name, || self.inner.delete(name))
+    }
+    /// Deleting is idempotent, so a failed batch is simply sent again.
+    fn delete_many(&self, names: &[String]) -> Result<()> {
+        let first = names.first().map(String::as_str).unwrap_or("");
+        self.run("delete", first, || self.inner.delete_many(names))
     }
     fn exists(&self, name: &str) -> Result<bool> {
         self.run("stat", name, || self.inner.exists(name))

@@ -11,6 +11,7 @@ mod ls;
 mod restore;
 mod snapshots;
 mod stats;
+mod store;
 mod unlock;
 
 use std::io::IsTerminal;
@@ -33,7 +34,7 @@ use crate::secret::Secret;
 Passphrases come from CAIRN_PASSPHRASE_FILE, CAIRN_PASSPHRASE, or a prompt on a terminal."
 )]
 pub struct Cli {
-    /// Repository: a directory path or file:///path
+    /// Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX
     #[arg(short = 'r', long, env = "CAIRN_REPO", global = true)]
     pub repo: Option<String>,
     /// Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)
@@ -51,6 +52,8 @@ pub struct Cli {
     /// Print only errors and warnings
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub store: store::StoreArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -115,6 +118,7 @@ pub struct Ctx {
     pub cache_dir: Option<PathBuf>,
     pub no_cache: bool,
     pub json: bool,
+    pub store: crate::backend::Options,
 }
 
 impl Ctx {
@@ -133,7 +137,7 @@ impl Ctx {
             .repo
             .as_deref()
             .ok_or_else(|| anyhow!("no repository given: use -r/--repo URL or set CAIRN_REPO"))?;
-        Ok(crate::backend::open(url)?)
+        Ok(crate::backend::open(url, &self.store)?)
     }
 
     pub fn cache_dir(&self) -> Option<PathBuf> {
@@ -250,6 +254,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         cache_dir: cli.cache_dir,
         no_cache: cli.no_cache,
         json: cli.json,
+        store: cli.store.options(),
     };
     match cli.command {
         Command::Key(c) => key::run(&ctx, c),

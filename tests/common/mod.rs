@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod forge;
+#[macro_use]
+pub mod stores;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -52,6 +54,10 @@ pub struct World {
     pub key: PathBuf,
     pub cache: PathBuf,
     pub passphrase_file: Option<PathBuf>,
+    /// Where the repository is when it is not the directory `repo`: a swift:// or s3://
+    /// URL, with the variables that give access to it.
+    pub url: Option<String>,
+    pub env: Vec<(String, String)>,
 }
 
 impl World {
@@ -72,8 +78,22 @@ impl World {
             key: dir.path().join("test.key"),
             cache: dir.path().join("cache"),
             passphrase_file: None,
+            url: None,
+            env: Vec::new(),
             dir,
         }
+    }
+
+    /// A fresh key and a repository initialised in `store`.
+    pub fn on(store: stores::Store) -> World {
+        let mut w = World::bare();
+        if store != stores::Store::File {
+            w.url = Some(store.url(w.dir.path()));
+            w.env = store.env();
+        }
+        w.ok(&["key", "generate", "--out", w.key.to_str().unwrap()]);
+        w.ok(&["init"]);
+        w
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -91,7 +111,11 @@ impl World {
                 c.env_remove(k.as_ref());
             }
         }
-        c.env("CAIRN_REPO", &self.repo)
+        match &self.url {
+            Some(url) => c.env("CAIRN_REPO", url),
+            None => c.env("CAIRN_REPO", &self.repo),
+        };
+        c.envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("CAIRN_KEY", &self.key)
             .env("CAIRN_CACHE_DIR", &self.cache)
             .env("HOME", self.dir.path())

@@ -6,9 +6,12 @@
 #
 # Idempotent and non-interactive: each package is checked with dpkg-query; if
 # everything is already installed the script does nothing (no apt-get update)
-# and finishes in well under a second. Otherwise it runs `apt-get update` once
-# and installs only the missing packages. The last line on stdout is a
-# one-line summary.
+# and finishes in well under a second. Otherwise it runs `apt-get update` and
+# installs only the missing packages (once more after a second `apt-get update`
+# if that fails). The last line on stdout is a one-line summary.
+#
+# The Swift and Keystone packages (for swift.sh and keystone.sh) are about 140
+# packages on a bare Debian 12; expect 1-3 minutes.
 set -euo pipefail
 
 PACKAGES=(
@@ -40,6 +43,22 @@ PACKAGES=(
     # setfacl: postgres.sh grants the postgres user search permission on
     # private (0700) parent directories of the test's DIR
     acl
+    # swift.sh: OpenStack Swift all-in-one (proxy with tempauth + s3api,
+    # account/container/object servers), its own memcached (tempauth keeps
+    # tokens there), curl for health checks, swiftclient for debugging
+    swift
+    swift-proxy
+    swift-account
+    swift-container
+    swift-object
+    python3-swiftclient
+    memcached
+    curl
+    # keystone.sh: Keystone v3 served by keystone-wsgi-public (python3-keystone,
+    # not `keystone`, which pulls in dbconfig-common and debconf questions) and
+    # the authtoken middleware for the Keystone-backed Swift proxy
+    python3-keystone
+    python3-keystonemiddleware
 )
 PACKAGES+=("$@")
 
@@ -75,10 +94,20 @@ echo "install-deps: missing: ${missing[*]}" >&2
 # Wait for a concurrent apt/dpkg (e.g. unattended-upgrades) instead of failing.
 APT_OPTS=(-o DPkg::Lock::Timeout=300 -o APT::Get::Assume-Yes=true)
 
+apt_install() {
+    apt-get "${APT_OPTS[@]}" -q install --no-install-recommends \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+        "${missing[@]}" >&2
+}
+
 apt-get "${APT_OPTS[@]}" -q update >&2
-apt-get "${APT_OPTS[@]}" -q install --no-install-recommends \
-    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-    "${missing[@]}" >&2
+# A mirror that changed between `update` and `install` (404 on a .deb) or a
+# transient network error: refresh the lists once more and retry.
+if ! apt_install; then
+    echo "install-deps: apt-get install failed; running apt-get update and retrying" >&2
+    apt-get "${APT_OPTS[@]}" -q update >&2 || true
+    apt_install || true
+fi
 
 still_missing=()
 for pkg in "${missing[@]}"; do
