@@ -1,6 +1,7 @@
 //! Restoring snapshots to a directory, or one file to a stream.
 
 mod plan;
+mod prefetch;
 
 use std::collections::HashMap;
 use std::fs;
@@ -144,18 +145,27 @@ pub fn restore(repo: &Repository, plan: &Plan, target: &Path) -> Result<RestoreS
         open: None,
         progress: &progress,
     };
-    // One pack at a time, the next one downloading and decrypting meanwhile: memory
-    // stays at two packs and two windows, whatever the snapshot's size.
-    let mut next = packs.first().map(|(id, _)| repo.read_pack(id));
-    for i in 0..packs.len() {
-        let pack = next.take().expect("fetched ahead")?;
-        let (done, fetched) = rayon::join(
-            || restore_pack(repo, &pack, &packs[i].1, &mut writer),
-            || packs.get(i + 1).map(|(id, _)| repo.read_pack(id)),
-        );
-        done?;
-        next = fetched;
-    }
+    // Packs are written one at a time while the next ones download and decrypt: one
+    // ahead from a directory, up to PREFETCH_MAX from an object store, whose round
+    // trips would otherwise idle the restore. Memory stays at that many packs plus two
+    // windows, whatever the snapshot's size.
+    // One more than the downloads in flight: the pack being written counts too.
+    let depth = repo
+        .backend()
+        .properties()
+        .connections
+        .clamp(1, PREFETCH_MAX)
+        + 1;
+    let mut targets = packs.iter().map(|(_, t)| t);
+    prefetch::in_order(
+        packs.iter().map(|(id, _)| *id).collect(),
+        depth,
+        |id| repo.read_pack(&id),
+        |pack| {
+            let t = targets.next().expect("one result per pack");
+            restore_pack(repo, &pack?, t, &mut writer)
+        },
+    )?;
     progress.finish();
 
     let root = is_root();
@@ -270,6 +280,9 @@ fn restore_pack(
     }
     pending.map_or(Ok(()), |(pw, pd)| write(writer, pw, pd))
 }
+
+/// Packs fetched ahead of the writer from an object store (16 MiB each, decrypted).
+const PREFETCH_MAX: usize = 4;
 
 /// Raw bytes decompressed ahead of the writer during restore.
 const RESTORE_WINDOW: u64 = 8 << 20;
