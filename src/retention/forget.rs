@@ -17,7 +17,9 @@ pub enum ForgetError {
     EmptyPolicy,
     #[error("the policy keeps none of the {count} snapshots of group {group}; refusing (add --keep-none to allow it)")]
     WouldEmptyGroup { group: String, count: usize },
-    #[error("{0:?} is not a grouping field (use host, profile, paths, tags, or \"\" for one group)")]
+    #[error(
+        "{0:?} is not a grouping field (use host, profile, paths, tags, or \"\" for one group)"
+    )]
     BadGroupBy(String),
     #[error("removed {done} of {total} snapshots, then: {cause}")]
     Removing {
@@ -209,9 +211,7 @@ fn group(key: GroupKey, members: Vec<StoredSnapshot>, decisions: Vec<Decision>) 
         .zip(decisions)
         .map(|(snap, decision)| Entry { snap, decision })
         .collect();
-    entries.sort_by(|a, b| {
-        (b.snap.snap.time, b.snap.id).cmp(&(a.snap.snap.time, a.snap.id))
-    });
+    entries.sort_by(|a, b| (b.snap.snap.time, b.snap.id).cmp(&(a.snap.snap.time, a.snap.id)));
     Group { key, entries }
 }
 
@@ -286,7 +286,10 @@ mod tests {
 
     #[test]
     fn group_by_parses_fields_and_empty_means_one_group() {
-        assert_eq!("host,profile,paths".parse::<GroupBy>().unwrap(), GroupBy::default());
+        assert_eq!(
+            "host,profile,paths".parse::<GroupBy>().unwrap(),
+            GroupBy::default()
+        );
         let one: GroupBy = "".parse().unwrap();
         assert_eq!(one.key(&snap(1, "a", 1, &[]).snap), GroupKey::default());
         assert_eq!(GroupKey::default().to_string(), "(all snapshots)");
@@ -301,10 +304,19 @@ mod tests {
             snap(3, "b", 1, &[]),
             snap(4, "b", 3, &[]),
         ];
-        let groups = plan(snaps.clone(), GroupBy::default(), &daily(1), Zone::Utc, false);
+        let groups = plan(
+            snaps.clone(),
+            GroupBy::default(),
+            &daily(1),
+            Zone::Utc,
+            false,
+        );
         let groups = groups.unwrap();
         assert_eq!(groups.len(), 2);
-        assert_eq!(groups[0].key.to_string(), "host=a profile=(none) paths=/srv");
+        assert_eq!(
+            groups[0].key.to_string(),
+            "host=a profile=(none) paths=/srv"
+        );
         assert_eq!(kept_ids(&groups), [2, 4]);
         let one = plan(snaps, "".parse().unwrap(), &daily(1), Zone::Utc, false).unwrap();
         assert_eq!(kept_ids(&one), [4]);
@@ -315,7 +327,13 @@ mod tests {
     #[test]
     fn refuses_empty_policy_and_emptied_groups_unless_keep_none() {
         let snaps = vec![snap(1, "a", 1, &["keep"]), snap(2, "b", 2, &[])];
-        let err = plan(snaps.clone(), GroupBy::default(), &Policy::default(), Zone::Utc, false);
+        let err = plan(
+            snaps.clone(),
+            GroupBy::default(),
+            &Policy::default(),
+            Zone::Utc,
+            false,
+        );
         assert!(matches!(err, Err(ForgetError::EmptyPolicy)));
         let tag = Policy {
             tags: vec![vec!["keep".to_string()]],
@@ -325,7 +343,14 @@ mod tests {
         assert!(err.to_string().contains("group host=b"), "{err}");
         let groups = plan(snaps.clone(), GroupBy::default(), &tag, Zone::Utc, true).unwrap();
         assert_eq!(kept_ids(&groups), [1]);
-        let all = plan(snaps, GroupBy::default(), &Policy::default(), Zone::Utc, true).unwrap();
+        let all = plan(
+            snaps,
+            GroupBy::default(),
+            &Policy::default(),
+            Zone::Utc,
+            true,
+        )
+        .unwrap();
         assert_eq!(kept_ids(&all), Vec::<u8>::new());
     }
 

@@ -16,9 +16,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{
-    DateTime, Datelike, Days, FixedOffset, Local, Months, NaiveDateTime, TimeDelta, Utc,
-};
+use chrono::{DateTime, Datelike, Days, FixedOffset, Local, Months, NaiveDateTime, TimeDelta, Utc};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ParseError {
@@ -79,7 +77,9 @@ impl FromStr for Span {
                 'h' => &mut span.hours,
                 _ => return Err(bad("units are y, m, w, d and h")),
             };
-            *field = field.checked_add(n).ok_or_else(|| bad("number too large"))?;
+            *field = field
+                .checked_add(n)
+                .ok_or_else(|| bad("number too large"))?;
         }
         if !digits.is_empty() {
             return Err(bad("the last number has no unit"));
@@ -762,10 +762,7 @@ mod tests {
             },
             Zone::Utc,
         );
-        assert_eq!(
-            d.iter().map(|d| d.keep).collect::<Vec<_>>(),
-            [false, true]
-        );
+        assert_eq!(d.iter().map(|d| d.keep).collect::<Vec<_>>(), [false, true]);
     }
 
     #[test]
@@ -803,7 +800,15 @@ mod tests {
         ] {
             assert_eq!(text.parse::<Zone>(), Ok(want), "{text}");
         }
-        for bad in ["", "+", "02:00", "+24:00", "+01:60", "+1:2:3", "Europe/Paris"] {
+        for bad in [
+            "",
+            "+",
+            "02:00",
+            "+24:00",
+            "+01:60",
+            "+1:2:3",
+            "Europe/Paris",
+        ] {
             assert!(bad.parse::<Zone>().is_err(), "{bad:?} parsed");
         }
     }
