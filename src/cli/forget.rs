@@ -66,7 +66,12 @@ pub struct Args {
     #[arg(long, value_name = "FIELDS", default_value = "host,profile,paths")]
     pub group_by: GroupBy,
     /// Time zone of days, weeks, months: local, utc, or an offset like +02:00
-    #[arg(long, value_name = "ZONE", default_value = "local")]
+    #[arg(
+        long,
+        value_name = "ZONE",
+        default_value = "local",
+        allow_hyphen_values = true
+    )]
     pub tz: Zone,
     /// Show what would be removed, and why each snapshot stays, without changing anything
     #[arg(long, short = 'n')]
