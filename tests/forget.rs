@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use chrono::{DateTime, Datelike, NaiveDate};
@@ -19,7 +19,7 @@ fn source(w: &World) -> PathBuf {
 }
 
 /// Backs up `src` as of 02:00 UTC on `night`; returns the snapshot id.
-fn nightly(w: &World, src: &PathBuf, night: NaiveDate, extra: &[&str]) -> String {
+fn nightly(w: &World, src: &Path, night: NaiveDate, extra: &[&str]) -> String {
     fs::write(src.join("night.txt"), night.to_string()).unwrap();
     let time = format!("{night}T02:00:00Z");
     let mut args = vec![src.to_str().unwrap(), "--time", &time];
@@ -417,4 +417,39 @@ fn the_time_zone_decides_which_day_a_snapshot_belongs_to() {
     let out = forget_in(&w, "UTC", &["--keep-daily", "2", "--tz", "Mars/Olympus"]);
     assert_eq!(out.status.code(), Some(2), "a bad --tz is a usage error");
     assert_eq!(w.snapshots().len(), 3);
+}
+
+#[test]
+fn a_running_backup_blocks_forget_but_not_a_dry_run() {
+    let w = World::new();
+    let src = source(&w);
+    for n in nights("2026-01-01", "2026-01-03") {
+        nightly(&w, &src, n, &[]);
+    }
+    // A backup reading a slow command holds its shared lock for the whole run.
+    let mut backup = w
+        .cmd()
+        .args(["backup", "--stdin-name", "slow", "--stdin-from", "sleep 4"])
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while w.objects("locks").is_empty() {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "backup never took its lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let err = forget_fails(&w, &["--keep-last", "1"]);
+    assert!(
+        err.contains("is locked") && err.contains("cairn backup"),
+        "{err}"
+    );
+    forget(&w, &["--keep-last", "1", "--dry-run"]);
+    assert!(backup.wait().unwrap().success());
+    assert_eq!(w.snapshots().len(), 4);
+    // The stream is a group of its own (other paths): one snapshot stays in each.
+    forget(&w, &["--keep-last", "1"]);
+    assert_eq!(w.snapshots().len(), 2);
+    assert!(w.objects("locks").is_empty(), "forget left its lock behind");
 }

@@ -211,7 +211,7 @@ fn group(key: GroupKey, members: Vec<StoredSnapshot>, decisions: Vec<Decision>) 
         .zip(decisions)
         .map(|(snap, decision)| Entry { snap, decision })
         .collect();
-    entries.sort_by(|a, b| (b.snap.snap.time, b.snap.id).cmp(&(a.snap.snap.time, a.snap.id)));
+    entries.sort_by_key(|e| std::cmp::Reverse((e.snap.snap.time, e.snap.id)));
     Group { key, entries }
 }
 

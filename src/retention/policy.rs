@@ -459,7 +459,14 @@ mod tests {
     fn calendar_rules_table() {
         let utc = Zone::Utc;
         // (what, snapshots oldest first, policy, zone, expected kept)
-        let cases: Vec<(&str, Vec<&str>, Policy, Zone, Vec<&str>)> = vec![
+        type Case = (
+            &'static str,
+            Vec<&'static str>,
+            Policy,
+            Zone,
+            Vec<&'static str>,
+        );
+        let cases: Vec<Case> = vec![
             (
                 "keep-last 2 of 4, given out of order",
                 vec![
