@@ -10,6 +10,8 @@ use crate::repo::Repository;
 use crate::retention::forget::{self, Group, GroupBy};
 use crate::retention::policy::{PerPeriod, Policy, Span, Zone};
 
+const POLICY: &str = "Keep policy (a snapshot is kept when any rule keeps it)";
+
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Each group (host, profile and paths by default) is decided on its own. Calendar rules keep \
@@ -21,46 +23,46 @@ pub struct Args {
     #[arg(value_name = "SNAPSHOT")]
     pub ids: Vec<String>,
     /// Keep the N newest snapshots
-    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true, help_heading = POLICY)]
     pub keep_last: usize,
     /// Keep the newest snapshot of each of the N most recent hours that have one
-    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true, help_heading = POLICY)]
     pub keep_hourly: usize,
     /// Keep the newest snapshot of each of the N most recent days that have one
-    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true, help_heading = POLICY)]
     pub keep_daily: usize,
     /// Keep the newest snapshot of each of the N most recent ISO weeks that have one
-    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true, help_heading = POLICY)]
     pub keep_weekly: usize,
     /// Keep the newest snapshot of each of the N most recent months that have one
-    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true, help_heading = POLICY)]
     pub keep_monthly: usize,
     /// Keep the newest snapshot of each of the N most recent years that have one
-    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true, help_heading = POLICY)]
     pub keep_yearly: usize,
     /// Keep every snapshot newer than DURATION before the group's newest (e.g. 30d, 2w, 1y6m, 12h)
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", help_heading = POLICY)]
     pub keep_within: Option<Span>,
     /// Keep the newest snapshot of each hour within DURATION of the group's newest
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", help_heading = POLICY)]
     pub keep_within_hourly: Option<Span>,
     /// Keep the newest snapshot of each day within DURATION of the group's newest
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", help_heading = POLICY)]
     pub keep_within_daily: Option<Span>,
     /// Keep the newest snapshot of each ISO week within DURATION of the group's newest
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", help_heading = POLICY)]
     pub keep_within_weekly: Option<Span>,
     /// Keep the newest snapshot of each month within DURATION of the group's newest
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", help_heading = POLICY)]
     pub keep_within_monthly: Option<Span>,
     /// Keep the newest snapshot of each year within DURATION of the group's newest
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", help_heading = POLICY)]
     pub keep_within_yearly: Option<Span>,
     /// Keep snapshots with this tag; `a,b` needs both (repeatable: any of them)
-    #[arg(long = "keep-tag", value_name = "TAG[,TAG]")]
+    #[arg(long = "keep-tag", value_name = "TAG[,TAG]", help_heading = POLICY)]
     pub keep_tags: Vec<String>,
     /// Allow removing every snapshot of a group, or with no policy every selected snapshot
-    #[arg(long)]
+    #[arg(long, help_heading = POLICY)]
     pub keep_none: bool,
     /// Group by these fields: host, profile, paths, tags (comma list; "" for one group)
     #[arg(long, value_name = "FIELDS", default_value = "host,profile,paths")]
@@ -206,13 +208,14 @@ fn print_groups(groups: &[Group], zone: Zone) {
         );
         for e in &g.entries {
             let reasons: Vec<String> = e.decision.reasons.iter().map(|r| r.to_string()).collect();
-            println!(
+            let line = format!(
                 "  {}  {}  {:<6}  {}",
                 e.snap.id.short(),
                 zone.at(e.snap.snap.time).format("%Y-%m-%d %H:%M:%S %:z"),
                 if e.decision.keep { "keep" } else { "remove" },
                 reasons.join(", ")
             );
+            println!("{}", line.trim_end());
         }
     }
 }
