@@ -33,6 +33,18 @@ fn nights(first: &str, last: &str) -> Vec<NaiveDate> {
     first.iter_days().take_while(|d| *d <= last).collect()
 }
 
+/// A repository with one backup a night from `first` to `last`; returns the world, the
+/// source directory and the snapshot ids, oldest first.
+fn with_nights(first: &str, last: &str, extra: &[&str]) -> (World, PathBuf, Vec<String>) {
+    let w = World::new();
+    let src = source(&w);
+    let ids = nights(first, last)
+        .into_iter()
+        .map(|n| nightly(&w, &src, n, extra))
+        .collect();
+    (w, src, ids)
+}
+
 /// Runs `cairn forget` in time zone `tz` (the TZ variable the local zone comes from).
 fn forget_in(w: &World, tz: &str, args: &[&str]) -> Output {
     w.cmd()
@@ -206,11 +218,11 @@ fn nightly_backups_keep_exactly_the_daily_weekly_and_monthly_windows() {
 
 #[test]
 fn json_rows_carry_every_field_and_the_reasons() {
-    let w = World::new();
-    let src = source(&w);
-    for n in nights("2026-01-01", "2026-01-04") {
-        nightly(&w, &src, n, &["--tag", "nightly", "--profile", "app"]);
-    }
+    let (w, src, _) = with_nights(
+        "2026-01-01",
+        "2026-01-04",
+        &["--tag", "nightly", "--profile", "app"],
+    );
     let rows = forget_json(
         &w,
         "UTC",
@@ -250,11 +262,7 @@ fn json_rows_carry_every_field_and_the_reasons() {
 
 #[test]
 fn empty_policy_is_refused_and_keep_none_removes_everything_selected() {
-    let w = World::new();
-    let src = source(&w);
-    for n in nights("2026-01-01", "2026-01-03") {
-        nightly(&w, &src, n, &[]);
-    }
+    let (w, _, _) = with_nights("2026-01-01", "2026-01-03", &[]);
     let err = forget_fails(&w, &[]);
     assert!(err.contains("cairn forget: no keep policy given"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -347,12 +355,7 @@ fn hosts_and_profiles_are_separate_groups_and_filters_select_what_is_considered(
 
 #[test]
 fn forgetting_by_id_removes_exactly_those_snapshots() {
-    let w = World::new();
-    let src = source(&w);
-    let ids: Vec<String> = nights("2026-01-01", "2026-01-04")
-        .into_iter()
-        .map(|n| nightly(&w, &src, n, &[]))
-        .collect();
+    let (w, _, ids) = with_nights("2026-01-01", "2026-01-04", &[]);
     let err = forget_fails(&w, &[&ids[0][..8], "--keep-last", "1"]);
     assert!(err.contains("not both"), "{err}");
 
@@ -421,11 +424,7 @@ fn the_time_zone_decides_which_day_a_snapshot_belongs_to() {
 
 #[test]
 fn a_running_backup_blocks_forget_but_not_a_dry_run() {
-    let w = World::new();
-    let src = source(&w);
-    for n in nights("2026-01-01", "2026-01-03") {
-        nightly(&w, &src, n, &[]);
-    }
+    let (w, _, _) = with_nights("2026-01-01", "2026-01-03", &[]);
     // A backup reading a slow command holds its shared lock for the whole run.
     let mut backup = w
         .cmd()
