@@ -142,7 +142,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         forget::remove(&repo, &groups)?
     };
     if ctx.json {
-        return print_json(&groups);
+        return print_rows(&groups);
     }
     if !crate::ui::quiet() {
         print_groups(&groups, args.tz);
@@ -175,7 +175,7 @@ struct Row<'a> {
     reasons: Vec<String>,
 }
 
-fn print_json(groups: &[Group]) -> Result<Outcome> {
+fn print_rows(groups: &[Group]) -> Result<Outcome> {
     let rows: Vec<Row> = groups
         .iter()
         .flat_map(|g| &g.entries)
