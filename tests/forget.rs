@@ -452,3 +452,30 @@ fn a_running_backup_blocks_forget_but_not_a_dry_run() {
     assert_eq!(w.snapshots().len(), 2);
     assert!(w.objects("locks").is_empty(), "forget left its lock behind");
 }
+
+#[test]
+fn the_local_zone_follows_daylight_saving_time() {
+    let w = World::new();
+    let src = source(&w);
+    // Berlin leaves summer time at 01:00 UTC on 25 October 2026: 00:30 UTC is 02:30
+    // CEST and 01:15 UTC is 02:15 CET, the same local hour lived twice.
+    for t in ["2026-10-25T00:30:00Z", "2026-10-25T01:15:00Z"] {
+        fs::write(src.join("night.txt"), t).unwrap();
+        w.backup(&[src.to_str().unwrap(), "--time", t]);
+    }
+    let kept = |tz_env: &str| -> usize {
+        forget_json(&w, tz_env, &["--keep-hourly", "5", "--dry-run"])
+            .iter()
+            .filter(|r| r["keep"] == true)
+            .count()
+    };
+    assert_eq!(kept("UTC"), 2);
+    assert_eq!(kept("Europe/Berlin"), 1);
+    let out = forget_in(&w, "Europe/Berlin", &["--keep-hourly", "5", "--dry-run"]);
+    let out = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.contains("2026-10-25 02:15:00 +01:00  keep    hourly 2026-10-25T02"),
+        "{out}"
+    );
+    assert!(out.contains("2026-10-25 02:30:00 +02:00  remove"), "{out}");
+}
