@@ -41,6 +41,9 @@ pub struct Args {
     /// Host name to record [default: this machine's]
     #[arg(long)]
     pub host: Option<String>,
+    /// Profile name to record; `forget` keeps each profile's snapshots as their own group
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Snapshot time, RFC 3339 (e.g. 2026-01-31T02:00:00Z) [default: now]
     #[arg(long, value_name = "TIME")]
     pub time: Option<String>,
@@ -56,6 +59,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                 .map_err(|e| anyhow!("--time {t:?}: {e} (use RFC 3339, e.g. 2026-01-31T02:00:00Z)"))
         })
         .transpose()?;
+    if args.profile.as_deref() == Some("") {
+        bail!("--profile must not be empty");
+    }
     let mut patterns = args.excludes.clone();
     for f in &args.exclude_files {
         patterns.extend(Excludes::read_file(f).map_err(|e| anyhow!(e))?);
@@ -113,7 +119,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
             excludes,
             tags: args.tags.clone(),
             host,
-            profile: None,
+            profile: args.profile.clone(),
             time,
         },
     )?;

@@ -5,6 +5,7 @@ mod backup;
 mod check;
 mod diff;
 mod dump;
+mod forget;
 mod init;
 mod key;
 mod ls;
@@ -81,6 +82,8 @@ pub enum Command {
     Check(check::Args),
     /// Show repository statistics
     Stats(stats::Args),
+    /// Remove snapshots by a keep policy (daily/weekly/monthly…) or by id
+    Forget(forget::Args),
     /// Remove stale locks
     Unlock(unlock::Args),
 }
@@ -98,6 +101,7 @@ impl Command {
             Command::Diff(_) => "diff",
             Command::Check(_) => "check",
             Command::Stats(_) => "stats",
+            Command::Forget(_) => "forget",
             Command::Unlock(_) => "unlock",
         }
     }
@@ -267,6 +271,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Diff(a) => diff::run(&ctx, a),
         Command::Check(a) => check::run(&ctx, a),
         Command::Stats(a) => stats::run(&ctx, a),
+        Command::Forget(a) => forget::run(&ctx, a),
         Command::Unlock(a) => unlock::run(&ctx, a),
     }
 }

@@ -29,16 +29,32 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         super::print_json(&v)?;
         return result;
     }
+    // The profile column only appears once some snapshot has a profile, so plain
+    // repositories keep the narrower table.
+    let profiles = snaps.iter().any(|s| s.snap.profile.is_some());
+    let profile = |p: &str| {
+        if profiles {
+            format!("{p:<12}  ")
+        } else {
+            String::new()
+        }
+    };
     println!(
-        "{:<8}  {:<20}  {:<16}  {:<16}  {:>10}  paths",
-        "id", "time (UTC)", "host", "tags", "size"
+        "{:<8}  {:<20}  {:<16}  {}{:<16}  {:>10}  paths",
+        "id",
+        "time (UTC)",
+        "host",
+        profile("profile"),
+        "tags",
+        "size"
     );
     for s in &snaps {
         println!(
-            "{:<8}  {:<20}  {:<16}  {:<16}  {:>10}  {}",
+            "{:<8}  {:<20}  {:<16}  {}{:<16}  {:>10}  {}",
             s.id.short(),
             s.snap.time.format("%Y-%m-%d %H:%M:%S"),
             s.snap.host,
+            profile(s.snap.profile.as_deref().unwrap_or("-")),
             s.snap.tags.join(","),
             ui::bytes(s.snap.stats.total_bytes),
             s.snap.paths.join(" ")

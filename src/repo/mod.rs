@@ -390,6 +390,11 @@ impl Repository {
         Ok(snap)
     }
 
+    /// Deletes a snapshot's manifest. Its data stays until prune finds it unused.
+    pub fn remove_snapshot(&self, id: &SnapshotId) -> Result<()> {
+        Ok(self.backend.delete(&format!("snapshots/{id}"))?)
+    }
+
     pub fn snapshot_ids(&self) -> Result<Vec<SnapshotId>> {
         let mut ids = Vec::new();
         for o in self.backend.list("snapshots/")? {
