@@ -12,6 +12,7 @@ pub mod fsutil;
 pub mod ids;
 pub mod repo;
 pub mod restore;
+pub mod retention;
 pub mod secret;
 pub mod source;
 pub mod ui;

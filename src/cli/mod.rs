@@ -8,6 +8,7 @@ mod dump;
 mod init;
 mod key;
 mod ls;
+mod prune;
 mod restore;
 mod snapshots;
 mod stats;
@@ -78,6 +79,8 @@ pub enum Command {
     Check(check::Args),
     /// Show repository statistics
     Stats(stats::Args),
+    /// Delete data no snapshot needs and repack mostly unused packs
+    Prune(prune::Args),
     /// Remove stale locks
     Unlock(unlock::Args),
 }
@@ -95,6 +98,7 @@ impl Command {
             Command::Diff(_) => "diff",
             Command::Check(_) => "check",
             Command::Stats(_) => "stats",
+            Command::Prune(_) => "prune",
             Command::Unlock(_) => "unlock",
         }
     }
@@ -262,6 +266,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Diff(a) => diff::run(&ctx, a),
         Command::Check(a) => check::run(&ctx, a),
         Command::Stats(a) => stats::run(&ctx, a),
+        Command::Prune(a) => prune::run(&ctx, a),
         Command::Unlock(a) => unlock::run(&ctx, a),
     }
 }
