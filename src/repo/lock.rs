@@ -153,7 +153,7 @@ impl Repository {
             let Ok(held) = held else { continue };
             let conflict = kind == LockKind::Exclusive || held.kind == LockKind::Exclusive;
             match held.stale_reason(Utc::now()) {
-                Some(why) => stale.push(format!("{other}: {} ({why})", held.describe())),
+                Some(why) => stale.push(format!("{} ({why}; {other})", held.describe())),
                 None if conflict => {
                     return Err(RepoError::Locked(format!(
                         "repository {} is locked: {}; if that process is gone, run `cairn unlock`",
