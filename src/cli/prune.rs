@@ -25,7 +25,6 @@ pub struct Args {
 
 impl Args {
     fn options(&self) -> Result<PruneOptions> {
-        let flag = |name: &str| move |e: String| anyhow!("--{name}: {e}");
         Ok(PruneOptions {
             max_unused: MaxUnused::parse(&self.max_unused).map_err(flag("max-unused"))?,
             max_repack_size: self
@@ -43,6 +42,11 @@ impl Args {
                 .map_err(flag("wait-lock"))?,
         })
     }
+}
+
+/// Prefixes a parse error with the flag it belongs to.
+fn flag(name: &'static str) -> impl Fn(String) -> anyhow::Error {
+    move |e| anyhow!("--{name}: {e}")
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {

@@ -108,14 +108,14 @@ pub fn write_merged_index(
     new: Vec<IndexPack>,
 ) -> Result<Vec<IndexId>, PruneError> {
     let old = kept.iter().map(|(id, size)| {
-        Ok(IndexPack {
+        Ok::<_, PruneError>(IndexPack {
             id: *id,
             size: *size,
             blobs: scratch.all_in(id)?,
         })
     });
     let mut written = Vec::new();
-    IndexFile::split_with(old.chain(new.into_iter().map(Ok)), |file| {
+    IndexFile::split_with::<PruneError>(old.chain(new.into_iter().map(Ok)), |file| {
         written.push(repo.write_index(&file)?);
         Ok(())
     })?;
