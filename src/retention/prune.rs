@@ -171,7 +171,8 @@ pub fn prune_locked(
 fn load_index(repo: &Repository, scratch: &Scratch) -> Result<Vec<String>> {
     let names: Vec<String> = repo
         .backend()
-        .list("index/")?
+        .list("index/")
+        .map_err(RepoError::from)?
         .into_iter()
         .map(|o| o.name)
         .collect();
