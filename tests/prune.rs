@@ -198,7 +198,7 @@ fn dry_run_changes_nothing_and_reports_what_it_would_free() {
 #[test]
 fn half_used_packs_are_repacked_above_the_threshold_only() {
     let w = World::new();
-    let kept = half_used_stored(&w, "data");
+    let kept = half_used_packs(&w);
 
     let r = prune(&w, &["--max-unused", "80%"]);
     assert_eq!(r["packs_repacked"], 0, "{r}");
@@ -220,7 +220,7 @@ fn half_used_packs_are_repacked_above_the_threshold_only() {
 
     // A size limit below every pack's size repacks nothing.
     let w = World::new();
-    half_used_stored(&w, "data");
+    half_used_packs(&w);
     let r = prune(&w, &["--max-repack-size", "1K"]);
     assert_eq!(r["packs_repacked"], 0, "{r}");
     w.fails(&["prune", "--max-unused", "150%"], 1);
@@ -238,7 +238,7 @@ fn a_crash_at_any_step_of_prune_leaves_a_valid_repository() {
         "delete@data/:2:permanent",
     ] {
         let w = World::new();
-        let kept = half_used_stored(&w, "data");
+        let kept = half_used_packs(&w);
         let out = w.cmd().env("CAIRN_TEST_FAULTS", fault).arg("prune").output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{fault}: prune should fail");
         w.ok(&["check", "--read-data"]);
@@ -299,7 +299,7 @@ fn leftovers_of_a_killed_backup_are_removed() {
 #[test]
 fn backup_during_prune_fails_cleanly_and_prune_waits_for_a_running_backup() {
     let w = World::new();
-    let kept = half_used_stored(&w, "data");
+    let kept = half_used_packs(&w);
 
     // Prune slowed down while it holds the exclusive lock: a backup must fail at once,
     // naming it, and leave nothing behind.
