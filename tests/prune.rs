@@ -59,8 +59,30 @@ fn dump(w: &World, snap: &Value, name: &str) -> Vec<u8> {
 }
 
 fn cp_a(from: &Path, to: &Path) {
-    let st = Command::new("cp").arg("-a").arg(from).arg(to).status().unwrap();
+    let st = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
     assert!(st.success(), "cp -a {}", from.display());
+}
+
+/// Starts `cairn --json backup` of a command's output, in the background.
+fn backup_from(w: &World, name: &str, cmd: &str) -> Child {
+    w.cmd()
+        .args([
+            "--json",
+            "backup",
+            "--stdin-name",
+            name,
+            "--stdin-from",
+            cmd,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 /// Waits until `cond` holds, failing after a minute or if `child` ended first.
@@ -112,7 +134,13 @@ impl HalfUsed {
 
 /// A name part unique within a test run.
 fn hex_now() -> String {
-    format!("{:x}", std::time::SystemTime::UNIX_EPOCH.elapsed().unwrap().as_nanos())
+    format!(
+        "{:x}",
+        std::time::SystemTime::UNIX_EPOCH
+            .elapsed()
+            .unwrap()
+            .as_nanos()
+    )
 }
 
 /// Stored objects of a kind, without the hidden temporary files of unfinished puts.
@@ -132,7 +160,11 @@ fn prune_frees_space_and_every_remaining_snapshot_restores_bit_for_bit() {
     let mut snaps = Vec::new();
     for gen in 0..4u64 {
         fs::write(src.join("sub/v.bin"), noise(2_500_000, 10 + gen)).unwrap();
-        fs::write(src.join("note.txt"), format!("generation {gen}\n").repeat(500)).unwrap();
+        fs::write(
+            src.join("note.txt"),
+            format!("generation {gen}\n").repeat(500),
+        )
+        .unwrap();
         snaps.push(w.backup(&[src.to_str().unwrap()]));
         cp_a(&src, &w.path(&format!("copy{gen}")));
     }
@@ -166,7 +198,10 @@ fn prune_frees_space_and_every_remaining_snapshot_restores_bit_for_bit() {
     // has to store its changed file anew.
     fs::write(src.join("sub/v.bin"), noise(2_500_000, 10)).unwrap();
     let snap = w.backup(&[src.to_str().unwrap()]);
-    assert!(snap["stats"]["bytes_added"].as_u64().unwrap() >= 2_500_000, "{snap}");
+    assert!(
+        snap["stats"]["bytes_added"].as_u64().unwrap() >= 2_500_000,
+        "{snap}"
+    );
     w.ok(&["check", "--read-data"]);
     let target = w.path("restored-again");
     w.ok(&["restore", "latest", "--target", target.to_str().unwrap()]);
@@ -239,7 +274,12 @@ fn a_crash_at_any_step_of_prune_leaves_a_valid_repository() {
     ] {
         let w = World::new();
         let kept = half_used_packs(&w);
-        let out = w.cmd().env("CAIRN_TEST_FAULTS", fault).arg("prune").output().unwrap();
+        let out = w
+            .cmd()
+            .env("CAIRN_TEST_FAULTS", fault)
+            .arg("prune")
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(1), "{fault}: prune should fail");
         w.ok(&["check", "--read-data"]);
         kept.assert_restores(&w, fault);
@@ -248,8 +288,14 @@ fn a_crash_at_any_step_of_prune_leaves_a_valid_repository() {
         w.ok(&["check", "--read-data"]);
         kept.assert_restores(&w, fault);
         let again = prune(&w, &[]);
-        assert_eq!(again["packs_deleted"], 0, "{fault}: did not converge: {again}");
-        assert_eq!(again["packs_repacked"], 0, "{fault}: did not converge: {again}");
+        assert_eq!(
+            again["packs_deleted"], 0,
+            "{fault}: did not converge: {again}"
+        );
+        assert_eq!(
+            again["packs_repacked"], 0,
+            "{fault}: did not converge: {again}"
+        );
     }
 }
 
@@ -268,14 +314,7 @@ fn leftovers_of_a_killed_backup_are_removed() {
         "i=0; while [ $i -lt 400 ]; do head -c 1048576 /dev/urandom; sleep 0.02; i=$((i+1)); done\n",
     )
     .unwrap();
-    let mut child = w
-        .cmd()
-        .args(["backup", "--stdin-name", "big.dump", "--stdin-from"])
-        .arg(format!("sh {}", gen.display()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = backup_from(&w, "big.dump", &format!("sh {}", gen.display()));
     wait_for(&mut child, "two packs", || {
         stored(&w, "data").len() >= packs_before.len() + 2
     });
@@ -311,7 +350,9 @@ fn backup_during_prune_fails_cleanly_and_prune_waits_for_a_running_backup() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for(&mut pruner, "prune's lock", || !stored(&w, "locks").is_empty());
+    wait_for(&mut pruner, "prune's lock", || {
+        !stored(&w, "locks").is_empty()
+    });
     // Past its own lock check, into the slowed listing of snapshots.
     std::thread::sleep(Duration::from_millis(500));
     let other = w.path("other");
@@ -319,13 +360,20 @@ fn backup_during_prune_fails_cleanly_and_prune_waits_for_a_running_backup() {
     fs::write(other.join("f"), b"during prune").unwrap();
     let started = Instant::now();
     let err = w.fails(&["backup", other.to_str().unwrap()], 1);
-    assert!(started.elapsed() < Duration::from_secs(20), "backup did not fail fast");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "backup did not fail fast"
+    );
     assert!(
         err.contains("is locked: exclusive lock held by `cairn prune`") && err.lines().count() == 1,
         "{err}"
     );
     let out = pruner.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(w.snapshots().len(), 1);
     w.ok(&["check", "--read-data"]);
 
@@ -333,17 +381,15 @@ fn backup_during_prune_fails_cleanly_and_prune_waits_for_a_running_backup() {
     // and the backup's snapshot is complete after both.
     let gen = w.path("slow.sh");
     fs::write(&gen, "sleep 3; head -c 2000000 /dev/zero | tr '\\0' 'x'\n").unwrap();
-    let mut backup = w
-        .cmd()
-        .args(["--json", "backup", "--stdin-name", "late.bin", "--stdin-from"])
-        .arg(format!("sh {}", gen.display()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for(&mut backup, "backup's lock", || !stored(&w, "locks").is_empty());
+    let mut backup = backup_from(&w, "late.bin", &format!("sh {}", gen.display()));
+    wait_for(&mut backup, "backup's lock", || {
+        !stored(&w, "locks").is_empty()
+    });
     let err = w.fails(&["prune"], 1);
-    assert!(err.contains("is locked: shared lock held by `cairn backup`"), "{err}");
+    assert!(
+        err.contains("is locked: shared lock held by `cairn backup`"),
+        "{err}"
+    );
     let r = prune(&w, &["--wait-lock", "60s"]);
     let out = backup.wait_with_output().unwrap();
     common::assert_ok(&out, "backup");
@@ -358,13 +404,7 @@ fn backup_during_prune_fails_cleanly_and_prune_waits_for_a_running_backup() {
 fn stale_lock_of_a_killed_backup_is_reported_and_removed_by_unlock() {
     let w = World::new();
     backup_stream(&w, "a.bin", &noise(100_000, 1));
-    let mut child = w
-        .cmd()
-        .args(["backup", "--stdin-name", "slow", "--stdin-from", "sleep 30"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = backup_from(&w, "slow", "sleep 30");
     wait_for(&mut child, "the backup's lock", || {
         stored(&w, "locks").len() == 1
     });

@@ -27,19 +27,9 @@ impl Args {
     fn options(&self) -> Result<PruneOptions> {
         Ok(PruneOptions {
             max_unused: MaxUnused::parse(&self.max_unused).map_err(flag("max-unused"))?,
-            max_repack_size: self
-                .max_repack_size
-                .as_deref()
-                .map(prune::parse_size)
-                .transpose()
-                .map_err(flag("max-repack-size"))?,
+            max_repack_size: optional(&self.max_repack_size, "max-repack-size", prune::parse_size)?,
             dry_run: self.dry_run,
-            wait_lock: self
-                .wait_lock
-                .as_deref()
-                .map(prune::parse_duration)
-                .transpose()
-                .map_err(flag("wait-lock"))?,
+            wait_lock: optional(&self.wait_lock, "wait-lock", prune::parse_duration)?,
         })
     }
 }
@@ -47,6 +37,14 @@ impl Args {
 /// Prefixes a parse error with the flag it belongs to.
 fn flag(name: &'static str) -> impl Fn(String) -> anyhow::Error {
     move |e| anyhow!("--{name}: {e}")
+}
+
+fn optional<T>(
+    value: &Option<String>,
+    name: &'static str,
+    parse: fn(&str) -> std::result::Result<T, String>,
+) -> Result<Option<T>> {
+    value.as_deref().map(parse).transpose().map_err(flag(name))
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {

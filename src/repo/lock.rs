@@ -167,9 +167,7 @@ impl Repository {
         // Reported once the lock is ours (a conflict above says all that matters): a
         // stale lock means a command died and may have left unreferenced packs.
         for s in stale {
-            crate::ui::warn(&format!(
-                "ignoring stale {s}; `cairn unlock` removes it"
-            ));
+            crate::ui::warn(&format!("ignoring stale {s}; `cairn unlock` removes it"));
         }
         let guard = self.start_refresher(guard, info);
         // The index may have changed (a prune) between opening the repository and taking

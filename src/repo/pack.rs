@@ -218,7 +218,8 @@ impl Pack {
     /// a new pack after `blob` has checked them, without compressing again.
     pub fn stored(&self, entry: &PackEntry) -> Option<&[u8]> {
         let start = usize::try_from(entry.offset).ok()?;
-        self.plain.get(start..start.checked_add(entry.length as usize)?)
+        self.plain
+            .get(start..start.checked_add(entry.length as usize)?)
     }
 
     pub fn plain_len(&self) -> usize {

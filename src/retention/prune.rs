@@ -120,7 +120,9 @@ pub fn prune_locked(
     let stored = repo.pack_ids()?;
     report.packs = stored.len();
     scratch.batch(|s| {
-        stored.iter().try_for_each(|(id, size)| s.add_stored(id, *size))
+        stored
+            .iter()
+            .try_for_each(|(id, size)| s.add_stored(id, *size))
     })?;
     drop(stored);
     let index_names = load_index(repo, &scratch)?;
@@ -158,10 +160,18 @@ pub fn prune_locked(
     }
 
     if !opts.dry_run {
-        execute(repo, &scratch, &plan, &index_names, rewrite_index, lock, &mut report)?;
+        execute(
+            repo,
+            &scratch,
+            &plan,
+            &index_names,
+            rewrite_index,
+            lock,
+            &mut report,
+        )?;
     }
-    report.bytes_freed = (report.bytes_deleted + report.bytes_repacked)
-        .saturating_sub(report.bytes_written);
+    report.bytes_freed =
+        (report.bytes_deleted + report.bytes_repacked).saturating_sub(report.bytes_written);
     report.duration_secs = started.elapsed().as_secs_f64();
     Ok(report)
 }

@@ -52,7 +52,9 @@ impl<'r> Repacker<'r> {
                 BlobType::Tree => &mut self.tree,
             };
             if slot.is_none() {
-                *slot = Some(PackWriter::new(self.repo.recipients(), Vec::new()).map_err(RepoError::from)?);
+                *slot = Some(
+                    PackWriter::new(self.repo.recipients(), Vec::new()).map_err(RepoError::from)?,
+                );
             }
             let w = slot.as_mut().expect("just set");
             w.add(

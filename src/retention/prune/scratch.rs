@@ -14,9 +14,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::plan::PackUsage;
 use super::PruneError;
+use crate::cache::{blob_row, id32, insert_index, BLOB_COLUMNS};
 use crate::ids::{BlobId, PackId};
 use crate::repo::index::IndexFile;
-use crate::repo::pack::{BlobType, Compression, PackEntry};
+use crate::repo::pack::PackEntry;
 
 /// Page cache of the scratch database, in KiB.
 const CACHE_KIB: i64 = 64 * 1024;
@@ -128,23 +129,11 @@ impl Scratch {
     pub fn add_index(&self, index: &IndexFile) -> Result<(), PruneError> {
         let mut st = self
             .conn
-            .prepare_cached("INSERT OR IGNORE INTO loc VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+            .prepare_cached(&format!(
+                "INSERT OR IGNORE INTO loc ({BLOB_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+            ))
             .map_err(|e| self.err(e))?;
-        for p in &index.packs {
-            for b in &p.blobs {
-                st.execute(params![
-                    &b.id.0[..],
-                    &p.id.0[..],
-                    b.kind as u8,
-                    b.offset as i64,
-                    b.length,
-                    b.raw_length,
-                    b.compression as u8
-                ])
-                .map_err(|e| self.err(e))?;
-            }
-        }
-        Ok(())
+        insert_index(&mut st, index).map_err(|e| self.err(e))
     }
 
     /// Whether some index places the blob in a pack that storage holds.
@@ -237,7 +226,7 @@ impl Scratch {
     /// The kept copies that live in `pack`, in pack order.
     pub fn kept_in(&self, pack: &PackId) -> Result<Vec<PackEntry>, PruneError> {
         self.entries(
-            "SELECT l.id, l.type, l.offset, l.length, l.raw_length, l.compression
+            "SELECT l.id, l.pack, l.type, l.offset, l.length, l.raw_length, l.compression
              FROM keep k JOIN loc l ON l.id = k.id AND l.pack = k.pack
              WHERE k.pack = ?1 ORDER BY l.offset",
             pack,
@@ -248,8 +237,7 @@ impl Scratch {
     /// later backups can still deduplicate against its unused blobs.
     pub fn all_in(&self, pack: &PackId) -> Result<Vec<PackEntry>, PruneError> {
         self.entries(
-            "SELECT id, type, offset, length, raw_length, compression
-             FROM loc WHERE pack = ?1 ORDER BY offset",
+            &format!("SELECT {BLOB_COLUMNS} FROM loc WHERE pack = ?1 ORDER BY offset"),
             pack,
         )
     }
@@ -257,24 +245,7 @@ impl Scratch {
     fn entries(&self, sql: &str, pack: &PackId) -> Result<Vec<PackEntry>, PruneError> {
         let mut st = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = st
-            .query_map(params![&pack.0[..]], |r| {
-                Ok(PackEntry {
-                    id: BlobId(id32(r, 0)?),
-                    kind: if r.get::<_, u8>(1)? == BlobType::Tree as u8 {
-                        BlobType::Tree
-                    } else {
-                        BlobType::Data
-                    },
-                    offset: r.get::<_, i64>(2)? as u64,
-                    length: r.get(3)?,
-                    raw_length: r.get(4)?,
-                    compression: if r.get::<_, u8>(5)? == Compression::Zstd as u8 {
-                        Compression::Zstd
-                    } else {
-                        Compression::None
-                    },
-                })
-            })
+            .query_map(params![&pack.0[..]], |r| Ok(blob_row(r)?.1))
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
@@ -287,11 +258,4 @@ impl Scratch {
             .map(|n| n.unwrap_or(0) as u64)
             .map_err(|e| self.err(e))
     }
-}
-
-fn id32(r: &rusqlite::Row, i: usize) -> rusqlite::Result<[u8; 32]> {
-    let v: Vec<u8> = r.get(i)?;
-    v.try_into().map_err(|_| {
-        rusqlite::Error::InvalidColumnType(i, "id".into(), rusqlite::types::Type::Blob)
-    })
 }

@@ -18,7 +18,11 @@ pub fn parse_size(spec: &str) -> Result<u64, String> {
         "m" | "mb" | "mib" => 20,
         "g" | "gb" | "gib" => 30,
         "t" | "tb" | "tib" => 40,
-        _ => return Err(format!("{spec:?}: unknown size unit {unit:?} (use K, M, G or T)")),
+        _ => {
+            return Err(format!(
+                "{spec:?}: unknown size unit {unit:?} (use K, M, G or T)"
+            ))
+        }
     };
     Ok((v * (1u64 << shift) as f64) as u64)
 }
@@ -36,7 +40,11 @@ pub fn parse_duration(spec: &str) -> Result<Duration, String> {
         "m" => 60,
         "h" => 3600,
         "d" => 86400,
-        u => return Err(format!("{spec:?}: unknown duration unit {u:?} (use s, m, h or d)")),
+        u => {
+            return Err(format!(
+                "{spec:?}: unknown duration unit {u:?} (use s, m, h or d)"
+            ))
+        }
     };
     v.checked_mul(secs)
         .map(Duration::from_secs)
