@@ -470,3 +470,33 @@ fn prune_refuses_and_deletes_nothing_when_a_used_blob_is_not_indexed() {
     assert!(err.contains("refusing to prune, nothing deleted"), "{err}");
     assert!(listing(&w) == before, "prune changed the repository");
 }
+
+#[test]
+fn backup_that_opened_the_repository_before_a_prune_does_not_reuse_deleted_blobs() {
+    let w = World::new();
+    let data = noise(1_000_000, 5);
+    let gone = backup_stream(&w, "x.bin", &data);
+    drop_snapshot(&w, &gone["id"]);
+    let file = w.path("x.bin");
+    fs::write(&file, &data).unwrap();
+    // The backup reads the index when it opens the repository, then takes its lock late:
+    // in between, prune deletes the only copy of the blobs it is about to deduplicate.
+    let mut late = w
+        .cmd()
+        .env("CAIRN_TEST_FAULTS", "put@locks/:1:delay=6000")
+        .args(["--json", "backup", "--stdin-name", "x.bin", "--stdin-from"])
+        .arg(format!("cat {}", file.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2000));
+    let r = prune(&w, &[]);
+    assert!(r["packs_deleted"].as_u64().unwrap() >= 1, "{r}");
+    assert!(late.try_wait().unwrap().is_none(), "backup finished before prune");
+    let out = late.wait_with_output().unwrap();
+    common::assert_ok(&out, "backup");
+    let snap: Value = serde_json::from_slice(&out.stdout).unwrap();
+    w.ok(&["check", "--read-data"]);
+    assert!(dump(&w, &snap, "x.bin") == data, "restored stream differs");
+}
