@@ -158,20 +158,7 @@ impl Cache {
             let mut st = tx
                 .prepare_cached("INSERT OR REPLACE INTO blobs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
                 .map_err(|e| self.err(e))?;
-            for p in &index.packs {
-                for b in &p.blobs {
-                    st.execute(params![
-                        &b.id.0[..],
-                        &p.id.0[..],
-                        b.kind as u8,
-                        b.offset as i64,
-                        b.length,
-                        b.raw_length,
-                        b.compression as u8
-                    ])
-                    .map_err(|e| self.err(e))?;
-                }
-            }
+            insert_index(&mut st, index).map_err(|e| self.err(e))?;
             tx.execute(
                 "INSERT OR IGNORE INTO index_files VALUES (?1)",
                 params![name],
@@ -282,16 +269,39 @@ impl Cache {
     }
 }
 
-const BLOB_COLUMNS: &str = "id, pack, type, offset, length, raw_length, compression";
+/// The columns `blob_row` reads, in its order; also the order `insert_index` binds.
+pub(crate) const BLOB_COLUMNS: &str = "id, pack, type, offset, length, raw_length, compression";
 
-fn id32(r: &rusqlite::Row, i: usize) -> rusqlite::Result<[u8; 32]> {
+/// Runs `st`, an insert of `BLOB_COLUMNS`, once per blob of the index. Shared with
+/// prune's scratch database, which holds the same rows.
+pub(crate) fn insert_index(
+    st: &mut rusqlite::Statement,
+    index: &IndexFile,
+) -> rusqlite::Result<()> {
+    for p in &index.packs {
+        for b in &p.blobs {
+            st.execute(params![
+                &b.id.0[..],
+                &p.id.0[..],
+                b.kind as u8,
+                b.offset as i64,
+                b.length,
+                b.raw_length,
+                b.compression as u8
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn id32(r: &rusqlite::Row, i: usize) -> rusqlite::Result<[u8; 32]> {
     let v: Vec<u8> = r.get(i)?;
     v.try_into().map_err(|_| {
         rusqlite::Error::InvalidColumnType(i, "id".into(), rusqlite::types::Type::Blob)
     })
 }
 
-fn blob_row(r: &rusqlite::Row) -> rusqlite::Result<(PackId, PackEntry)> {
+pub(crate) fn blob_row(r: &rusqlite::Row) -> rusqlite::Result<(PackId, PackEntry)> {
     let kind: u8 = r.get(2)?;
     let comp: u8 = r.get(6)?;
     Ok((

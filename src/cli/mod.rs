@@ -9,6 +9,7 @@ mod forget;
 mod init;
 mod key;
 mod ls;
+mod prune;
 mod restore;
 mod snapshots;
 mod stats;
@@ -84,6 +85,8 @@ pub enum Command {
     Stats(stats::Args),
     /// Remove snapshots by a keep policy (daily/weekly/monthly…) or by id
     Forget(forget::Args),
+    /// Delete data no snapshot needs and repack mostly unused packs
+    Prune(prune::Args),
     /// Remove stale locks
     Unlock(unlock::Args),
 }
@@ -102,6 +105,7 @@ impl Command {
             Command::Check(_) => "check",
             Command::Stats(_) => "stats",
             Command::Forget(_) => "forget",
+            Command::Prune(_) => "prune",
             Command::Unlock(_) => "unlock",
         }
     }
@@ -272,6 +276,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Check(a) => check::run(&ctx, a),
         Command::Stats(a) => stats::run(&ctx, a),
         Command::Forget(a) => forget::run(&ctx, a),
+        Command::Prune(a) => prune::run(&ctx, a),
         Command::Unlock(a) => unlock::run(&ctx, a),
     }
 }

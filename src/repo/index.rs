@@ -25,19 +25,34 @@ impl IndexFile {
     /// Splits packs into index files of bounded size.
     pub fn split(packs: Vec<IndexPack>) -> Vec<IndexFile> {
         let mut out = Vec::new();
+        let all = packs.into_iter().map(Ok::<_, std::convert::Infallible>);
+        let Ok(()) = Self::split_with(all, |f| {
+            out.push(f);
+            Ok(())
+        });
+        out
+    }
+
+    /// Groups packs into index files of bounded size as they arrive and hands each file
+    /// to `emit`, so a caller streaming many packs (prune) holds one file at a time.
+    pub fn split_with<E>(
+        packs: impl IntoIterator<Item = Result<IndexPack, E>>,
+        mut emit: impl FnMut(IndexFile) -> Result<(), E>,
+    ) -> Result<(), E> {
         let mut cur = IndexFile::default();
         let mut blobs = 0;
         for p in packs {
+            let p = p?;
             if blobs + p.blobs.len() > MAX_BLOBS_PER_INDEX && !cur.packs.is_empty() {
-                out.push(std::mem::take(&mut cur));
+                emit(std::mem::take(&mut cur))?;
                 blobs = 0;
             }
             blobs += p.blobs.len();
             cur.packs.push(p);
         }
         if !cur.packs.is_empty() {
-            out.push(cur);
+            emit(cur)?;
         }
-        out
+        Ok(())
     }
 }

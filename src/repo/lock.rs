@@ -3,7 +3,8 @@
 //! Protocol: write our lock object, then list the others; on a conflict with a live
 //! lock, remove ours and fail. A lock is live while its holder refreshes it (every
 //! `REFRESH`); it is stale when not refreshed for `STALE`, or when it names a process
-//! on this host that no longer runs. Stale locks are ignored and removed by `unlock`.
+//! on this host that no longer runs. Stale locks are ignored (with a warning naming
+//! them) and removed by `unlock`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -18,6 +19,8 @@ use crate::ids::LockId;
 
 pub const REFRESH: Duration = Duration::from_secs(5 * 60);
 pub const STALE: Duration = Duration::from_secs(30 * 60);
+/// How often `lock_wait` tries again.
+const LOCK_POLL: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -38,11 +41,22 @@ pub struct LockInfo {
 
 impl LockInfo {
     pub fn is_stale(&self, now: DateTime<Utc>) -> bool {
+        self.stale_reason(now).is_some()
+    }
+
+    /// Why the lock no longer counts, in words for a warning; `None` while it is live.
+    pub fn stale_reason(&self, now: DateTime<Utc>) -> Option<String> {
         let age = now.signed_duration_since(self.refreshed);
         if age.to_std().map(|a| a > STALE).unwrap_or(false) {
-            return true;
+            return Some(format!(
+                "not refreshed since {}",
+                self.refreshed.format("%Y-%m-%d %H:%M:%S UTC")
+            ));
         }
-        self.host == crate::hostname() && !process_alive(self.pid)
+        if self.host == crate::hostname() && !process_alive(self.pid) {
+            return Some(format!("process {} no longer runs", self.pid));
+        }
+        None
     }
 
     pub fn describe(&self) -> String {
@@ -70,6 +84,13 @@ pub struct LockGuard {
     name: String,
     stop: Arc<AtomicBool>,
     refresher: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LockGuard {
+    /// The lock object's name, e.g. `locks/<id>`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 impl Drop for LockGuard {
@@ -124,21 +145,77 @@ impl Repository {
             stop: Arc::new(AtomicBool::new(false)),
             refresher: None,
         };
+        let mut stale = Vec::new();
         for (other, held) in self.locks()? {
             if other == name {
                 continue;
             }
             let Ok(held) = held else { continue };
             let conflict = kind == LockKind::Exclusive || held.kind == LockKind::Exclusive;
-            if conflict && !held.is_stale(Utc::now()) {
-                return Err(RepoError::Invalid(format!(
-                    "repository {} is locked: {}; if that process is gone, run `cairn unlock`",
-                    self.location(),
-                    held.describe()
-                )));
+            match held.stale_reason(Utc::now()) {
+                Some(why) => stale.push(format!("{} ({why}; {other})", held.describe())),
+                None if conflict => {
+                    return Err(RepoError::Locked(format!(
+                        "repository {} is locked: {}; if that process is gone, run `cairn unlock`",
+                        self.location(),
+                        held.describe()
+                    )))
+                }
+                None => {}
             }
         }
-        Ok(self.start_refresher(guard, info))
+        // Reported once the lock is ours (a conflict above says all that matters): a
+        // stale lock means a command died and may have left unreferenced packs.
+        for s in stale {
+            crate::ui::warn(&format!("ignoring stale {s}; `cairn unlock` removes it"));
+        }
+        let guard = self.start_refresher(guard, info);
+        // The index may have changed (a prune) between opening the repository and taking
+        // the lock; a backup deduplicating against the older view could name blobs whose
+        // packs are gone.
+        self.sync_index()?;
+        Ok(guard)
+    }
+
+    /// Like `lock`, but while another process holds a conflicting lock, retries until
+    /// `wait` has passed.
+    pub fn lock_wait(&self, kind: LockKind, command: &str, wait: Duration) -> Result<LockGuard> {
+        let deadline = std::time::Instant::now() + wait;
+        let mut told = false;
+        loop {
+            match self.lock(kind, command) {
+                Err(RepoError::Locked(msg)) => {
+                    let now = std::time::Instant::now();
+                    if now >= deadline {
+                        return Err(RepoError::Locked(format!(
+                            "{msg} (waited {}s)",
+                            wait.as_secs()
+                        )));
+                    }
+                    if !told {
+                        crate::ui::info(&format!("{msg}; waiting up to {}s", wait.as_secs()));
+                        told = true;
+                    }
+                    std::thread::sleep(LOCK_POLL.min(deadline - now));
+                }
+                r => return r,
+            }
+        }
+    }
+
+    /// Live locks other than `own`, described; a command that must be alone checks this
+    /// again right before it deletes anything.
+    pub fn other_live_locks(&self, own: &LockGuard) -> Result<Vec<String>> {
+        let now = Utc::now();
+        Ok(self
+            .locks()?
+            .into_iter()
+            .filter(|(name, _)| name != own.name())
+            .filter_map(|(name, info)| match info {
+                Ok(i) if !i.is_stale(now) => Some(format!("{name}: {}", i.describe())),
+                _ => None,
+            })
+            .collect())
     }
 
     fn start_refresher(&self, mut guard: LockGuard, mut info: LockInfo) -> LockGuard {

@@ -51,6 +51,9 @@ pub enum RepoError {
     Crypto(#[from] crypto::Error),
     #[error("{0}")]
     Invalid(String),
+    /// Another live process holds a conflicting lock; callers may wait and retry.
+    #[error("{0}")]
+    Locked(String),
 }
 
 impl RepoError {

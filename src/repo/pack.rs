@@ -214,6 +214,14 @@ impl Pack {
         Ok(raw)
     }
 
+    /// The blob's bytes as stored (compressed or raw), unverified: prune copies them into
+    /// a new pack after `blob` has checked them, without compressing again.
+    pub fn stored(&self, entry: &PackEntry) -> Option<&[u8]> {
+        let start = usize::try_from(entry.offset).ok()?;
+        self.plain
+            .get(start..start.checked_add(entry.length as usize)?)
+    }
+
     pub fn plain_len(&self) -> usize {
         self.plain.len()
     }

@@ -1,0 +1,99 @@
+//! `cairn prune`.
+
+use anyhow::{anyhow, Result};
+
+use super::{Ctx, Outcome};
+use crate::retention::prune::{self, MaxUnused, PruneOptions, PruneReport};
+use crate::ui;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Repack a partly used pack when more than this share of it is unused: a
+    /// percentage, or `unlimited` to only delete packs nothing uses
+    #[arg(long, value_name = "PCT", default_value = "10%")]
+    pub max_unused: String,
+    /// Repack at most this many stored bytes in one run (e.g. 500M, 2G)
+    #[arg(long, value_name = "SIZE")]
+    pub max_repack_size: Option<String>,
+    /// Show what would be deleted and repacked; change nothing
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// If another process holds the repository, wait up to this long (e.g. 30s, 10m)
+    #[arg(long, value_name = "DURATION")]
+    pub wait_lock: Option<String>,
+}
+
+impl Args {
+    fn options(&self) -> Result<PruneOptions> {
+        Ok(PruneOptions {
+            max_unused: MaxUnused::parse(&self.max_unused).map_err(flag("max-unused"))?,
+            max_repack_size: optional(&self.max_repack_size, "max-repack-size", prune::parse_size)?,
+            dry_run: self.dry_run,
+            wait_lock: optional(&self.wait_lock, "wait-lock", prune::parse_duration)?,
+        })
+    }
+}
+
+/// Prefixes a parse error with the flag it belongs to.
+fn flag(name: &'static str) -> impl Fn(String) -> anyhow::Error {
+    move |e| anyhow!("--{name}: {e}")
+}
+
+fn optional<T>(
+    value: &Option<String>,
+    name: &'static str,
+    parse: fn(&str) -> std::result::Result<T, String>,
+) -> Result<Option<T>> {
+    value.as_deref().map(parse).transpose().map_err(flag(name))
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
+    let opts = args.options()?;
+    let repo = ctx.open()?;
+    let r = prune::prune(&repo, &opts)?;
+    if ctx.json {
+        super::print_json(&r)?;
+    } else {
+        print_plan(&r);
+        ui::info(&summary(&r));
+    }
+    Ok(Outcome::Ok)
+}
+
+fn print_plan(r: &PruneReport) {
+    let verb = if r.dry_run { "would " } else { "" };
+    ui::info(&format!(
+        "{} snapshots use {} blobs; {} packs ({} not in any index)",
+        r.snapshots, r.blobs_used, r.packs, r.packs_unindexed
+    ));
+    ui::info(&format!(
+        "{verb}delete {} unused packs ({}), {verb}repack {} packs ({}, {} blobs kept), {verb}replace {} index files",
+        r.packs_deleted,
+        ui::bytes(r.bytes_deleted),
+        r.packs_repacked,
+        ui::bytes(r.bytes_repacked),
+        r.blobs_repacked,
+        r.index_files_replaced
+    ));
+}
+
+fn summary(r: &PruneReport) -> String {
+    if r.dry_run {
+        return format!(
+            "dry run: would free {} ({} packs deleted, {} repacked); nothing changed",
+            ui::bytes(r.bytes_freed),
+            r.packs_deleted,
+            r.packs_repacked
+        );
+    }
+    format!(
+        "pruned: {} packs deleted, {} repacked into {}, {} index files replaced by {}, {} freed in {:.1}s",
+        r.packs_deleted,
+        r.packs_repacked,
+        r.packs_written,
+        r.index_files_replaced,
+        r.index_files_written,
+        ui::bytes(r.bytes_freed),
+        r.duration_secs
+    )
+}

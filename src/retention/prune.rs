@@ -1,0 +1,292 @@
+//! Garbage collection: delete the packs no snapshot needs, rewrite the mostly empty
+//! ones, and replace the many small index files by a merged set.
+//!
+//! Order of effects (docs/FORMAT.md, "Prune protocol and invariants"), each step
+//! complete before the next starts, so a crash anywhere leaves a valid repository:
+//! 1. new packs holding the used blobs of the packs being repacked;
+//! 2. new index files covering every kept and new pack;
+//! 3. deletion of the old index files (exactly those read in the beginning);
+//! 4. deletion of the unused and repacked packs (exactly those listed in the beginning).
+//!
+//! Nothing is deleted when a snapshot cannot be read or a referenced blob has no stored
+//! copy: a prune working from an incomplete picture would destroy data.
+
+mod plan;
+mod repack;
+mod scratch;
+mod units;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+pub use plan::{MaxUnused, PackUsage, Plan};
+pub use units::{parse_duration, parse_size};
+
+use crate::repo::index::MAX_BLOBS_PER_INDEX;
+use crate::repo::lock::{LockGuard, LockKind};
+use crate::repo::snapshot::StoredSnapshot;
+use crate::repo::tree::NodeKind;
+use crate::repo::{pack, RepoError, Repository};
+use repack::Repacker;
+use scratch::Scratch;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PruneError {
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error("scratch database {path}: {cause}")]
+    Scratch { path: String, cause: String },
+    #[error("refusing to prune, nothing deleted: {0}; remove a damaged snapshot with `cairn forget` first")]
+    BadSnapshot(String),
+    #[error("refusing to prune, nothing deleted: {count} blobs used by snapshots have no stored copy in any index (first: {first}); run `cairn check` to see the affected snapshots")]
+    Missing { count: u64, first: String },
+    #[error("stopped before deleting anything: {0} appeared while prune held the exclusive lock")]
+    NotAlone(String),
+    #[error("internal check failed, nothing deleted: {0}")]
+    Inconsistent(String),
+}
+
+pub type Result<T> = std::result::Result<T, PruneError>;
+
+#[derive(Debug, Clone, Default)]
+pub struct PruneOptions {
+    pub max_unused: MaxUnused,
+    /// Upper bound on the stored bytes of the packs repacked in one run.
+    pub max_repack_size: Option<u64>,
+    /// Compute and report the plan; change nothing.
+    pub dry_run: bool,
+    /// Wait this long for a conflicting lock to go away instead of failing at once.
+    pub wait_lock: Option<Duration>,
+}
+
+/// What prune did (or, with `dry_run`, would do). Byte counts are stored bytes.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PruneReport {
+    pub dry_run: bool,
+    pub snapshots: usize,
+    pub blobs_used: u64,
+    pub packs: usize,
+    /// Packs no index lists: leftovers of interrupted backups (deleted with the rest).
+    pub packs_unindexed: usize,
+    pub packs_deleted: usize,
+    pub bytes_deleted: u64,
+    pub packs_repacked: usize,
+    pub bytes_repacked: u64,
+    pub blobs_repacked: u64,
+    pub packs_written: usize,
+    /// With `dry_run`, an estimate: the stored lengths of the blobs to copy.
+    pub bytes_written: u64,
+    pub index_files_replaced: usize,
+    pub index_files_written: usize,
+    /// Packs some index names that storage does not hold; dropped from the new index.
+    pub packs_missing_from_storage: u64,
+    pub bytes_freed: u64,
+    pub duration_secs: f64,
+}
+
+/// Takes the exclusive lock (a shared one for a dry run, which deletes nothing and so
+/// need not stop backups) and prunes.
+pub fn prune(repo: &Repository, opts: &PruneOptions) -> Result<PruneReport> {
+    let kind = if opts.dry_run {
+        LockKind::Shared
+    } else {
+        repo.require_signer()?;
+        LockKind::Exclusive
+    };
+    let lock = match opts.wait_lock {
+        Some(wait) => repo.lock_wait(kind, "prune", wait)?,
+        None => repo.lock(kind, "prune")?,
+    };
+    prune_locked(repo, opts, &lock)
+}
+
+/// Prunes under a lock the caller already holds (exclusive unless `dry_run`), e.g.
+/// `forget --prune` after removing manifests.
+pub fn prune_locked(
+    repo: &Repository,
+    opts: &PruneOptions,
+    lock: &LockGuard,
+) -> Result<PruneReport> {
+    let started = Instant::now();
+    let scratch = Scratch::create()?;
+    let mut report = PruneReport {
+        dry_run: opts.dry_run,
+        ..Default::default()
+    };
+
+    // Storage is listed first: a pack that appears later is never considered.
+    let stored = repo.pack_ids()?;
+    report.packs = stored.len();
+    scratch.batch(|s| {
+        stored
+            .iter()
+            .try_for_each(|(id, size)| s.add_stored(id, *size))
+    })?;
+    drop(stored);
+    let index_names = load_index(repo, &scratch)?;
+    report.packs_missing_from_storage = scratch.packs_missing_from_storage()?;
+
+    let (snaps, bad) = repo.snapshots_checked()?;
+    if let Some(first) = bad.first() {
+        return Err(PruneError::BadSnapshot(first.clone()));
+    }
+    report.snapshots = snaps.len();
+    scratch.batch(|s| mark_used(repo, s, &snaps))?;
+    repo.forget_cached_packs();
+    report.blobs_used = scratch.used_count()?;
+    let (missing, first) = scratch.choose_copies(3)?;
+    if missing > 0 {
+        let first: Vec<String> = first.iter().map(|b| b.to_hex()).collect();
+        return Err(PruneError::Missing {
+            count: missing,
+            first: first.join(", "),
+        });
+    }
+
+    let usage = scratch.usage()?;
+    report.packs_unindexed = usage.iter().filter(|p| !p.indexed).count();
+    let plan = plan::plan(usage, opts.max_unused, opts.max_repack_size);
+    report.packs_deleted = plan.delete.len();
+    report.bytes_deleted = plan.delete.iter().map(|p| p.size).sum();
+    report.packs_repacked = plan.repack.len();
+    report.bytes_repacked = plan.repack.iter().map(|p| p.size).sum();
+    report.blobs_repacked = plan.repack.iter().map(|p| p.used_blobs).sum();
+    report.bytes_written = plan.repack.iter().map(|p| p.used_bytes).sum();
+    let rewrite_index = needs_new_index(&plan, index_names.len(), &report);
+    if rewrite_index {
+        report.index_files_replaced = index_names.len();
+    }
+
+    if !opts.dry_run {
+        execute(
+            repo,
+            &scratch,
+            &plan,
+            &index_names,
+            rewrite_index,
+            lock,
+            &mut report,
+        )?;
+    }
+    report.bytes_freed =
+        (report.bytes_deleted + report.bytes_repacked).saturating_sub(report.bytes_written);
+    report.duration_secs = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Reads every index file into the scratch database, a few at a time in parallel (each
+/// is a separate download), and returns their names.
+fn load_index(repo: &Repository, scratch: &Scratch) -> Result<Vec<String>> {
+    let names: Vec<String> = repo
+        .backend()
+        .list("index/")
+        .map_err(RepoError::from)?
+        .into_iter()
+        .map(|o| o.name)
+        .collect();
+    let width = repo.backend().properties().connections.max(1);
+    for group in names.chunks(width) {
+        let files: Vec<_> = group
+            .par_iter()
+            .map(|n| repo.read_index(n))
+            .collect::<std::result::Result<_, _>>()?;
+        scratch.batch(|s| files.iter().try_for_each(|f| s.add_index(f)))?;
+    }
+    Ok(names)
+}
+
+/// Records every blob the snapshots reach. A tree already recorded was walked already
+/// (or is on the stack), so shared subtrees are read once; a tree without a stored copy
+/// is recorded but not read, and `choose_copies` then reports it missing.
+fn mark_used(repo: &Repository, scratch: &Scratch, snaps: &[StoredSnapshot]) -> Result<()> {
+    for s in snaps {
+        let mut stack = vec![s.snap.tree];
+        while let Some(id) = stack.pop() {
+            if !scratch.mark_used(&id)? || !scratch.is_located(&id)? {
+                continue;
+            }
+            for node in repo.read_tree(&id)?.nodes {
+                if node.kind == NodeKind::Dir {
+                    stack.extend(node.subtree);
+                }
+                for b in &node.content {
+                    scratch.mark_used(b)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether the index must be rewritten: it names packs that go (or are gone), or it is
+/// split into more files than its content needs.
+fn needs_new_index(plan: &Plan, index_files: usize, report: &PruneReport) -> bool {
+    let blobs: u64 = plan.keep.iter().map(|p| p.blobs).sum::<u64>() + report.blobs_repacked;
+    let needed = blobs.div_ceil(MAX_BLOBS_PER_INDEX as u64) as usize;
+    !plan.repack.is_empty()
+        || plan.delete.iter().any(|p| p.indexed)
+        || report.packs_missing_from_storage > 0
+        || index_files > needed
+}
+
+fn execute(
+    repo: &Repository,
+    scratch: &Scratch,
+    plan: &Plan,
+    index_names: &[String],
+    rewrite_index: bool,
+    lock: &LockGuard,
+    report: &mut PruneReport,
+) -> Result<()> {
+    // 1. New packs. A crash leaves them unindexed: leftovers for the next prune.
+    let mut repacker = Repacker::new(repo);
+    for p in &plan.repack {
+        repacker.copy(&p.id, &scratch.kept_in(&p.id)?)?;
+    }
+    let (new_packs, bytes_written, copied) = repacker.finish()?;
+    report.packs_written = new_packs.len();
+    report.bytes_written = bytes_written;
+    if copied != report.blobs_repacked {
+        return Err(PruneError::Inconsistent(format!(
+            "copied {copied} blobs out of the repacked packs, expected {}",
+            report.blobs_repacked
+        )));
+    }
+
+    // 2. The merged index. A crash leaves old and new index side by side: blobs listed
+    // twice, every pack either names still stored.
+    let mut new_names = HashSet::new();
+    if rewrite_index {
+        let kept: Vec<_> = plan.keep.iter().map(|p| (p.id, p.size)).collect();
+        for id in repack::write_merged_index(repo, scratch, &kept, new_packs)? {
+            new_names.insert(format!("index/{id}"));
+        }
+        report.index_files_written = new_names.len();
+    }
+
+    // The exclusive lock should make this impossible; if another process started anyway
+    // (a clock-skewed or protocol-breaking client), it may be using what we would delete.
+    let others = repo.other_live_locks(lock)?;
+    if !others.is_empty() {
+        return Err(PruneError::NotAlone(others.join("; ")));
+    }
+
+    // 3. Old index files. A crash leaves some of them: they name packs not yet deleted.
+    if rewrite_index {
+        for name in index_names.iter().filter(|n| !new_names.contains(*n)) {
+            repo.backend().delete(name).map_err(RepoError::from)?;
+        }
+    }
+    // 4. Old packs. No index names them any more; a crash leaves unindexed leftovers.
+    for p in plan.delete.iter().chain(&plan.repack) {
+        repo.backend()
+            .delete(&pack::pack_name(&p.id))
+            .map_err(RepoError::from)?;
+    }
+    // The cached blob index still points into deleted packs; it notices the vanished
+    // index files and rebuilds itself from the new ones.
+    repo.sync_index()?;
+    Ok(())
+}

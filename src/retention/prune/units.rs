@@ -1,0 +1,78 @@
+//! Sizes and durations as people write them on a command line.
+
+use std::time::Duration;
+
+/// `500`, `64K`, `500M`, `2G`, `1T` (powers of 1024; `KiB`/`MB`-style suffixes too).
+pub fn parse_size(spec: &str) -> Result<u64, String> {
+    let s = spec.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("{spec:?} is not a size (e.g. 500M, 2G)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => {
+            return Err(format!(
+                "{spec:?}: unknown size unit {unit:?} (use K, M, G or T)"
+            ))
+        }
+    };
+    Ok((v * (1u64 << shift) as f64) as u64)
+}
+
+/// `90` (seconds), `30s`, `10m`, `2h`, `1d`.
+pub fn parse_duration(spec: &str) -> Result<Duration, String> {
+    let s = spec.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let v: u64 = num
+        .parse()
+        .map_err(|_| format!("{spec:?} is not a duration (e.g. 30s, 10m, 2h)"))?;
+    let secs = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        u => {
+            return Err(format!(
+                "{spec:?}: unknown duration unit {u:?} (use s, m, h or d)"
+            ))
+        }
+    };
+    v.checked_mul(secs)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("{spec:?} is too long"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("500"), Ok(500));
+        assert_eq!(parse_size("64K"), Ok(64 << 10));
+        assert_eq!(parse_size("1.5 GiB"), Ok(3 << 29));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        for bad in ["", "M", "5X", "-1"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        for bad in ["", "m", "5w", "1.5h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+}
