@@ -15,8 +15,9 @@ per_store!(round_trip: File, SwiftTempAuth, SwiftKeystone, SwiftAppCred, S3);
 per_store!(wrong_credentials: SwiftTempAuth, SwiftKeystone, SwiftAppCred, S3);
 per_store!(not_initialised: File, SwiftTempAuth, SwiftKeystone, S3);
 
-/// init, two backups (the second mostly deduplicated), restore bit for bit, and a check
-/// that downloads and verifies every pack.
+/// init, two backups (the second mostly deduplicated), restore bit for bit, a check
+/// that downloads and verifies every pack; then forget --prune frees the data of the
+/// snapshots it removes and what is left still checks and restores.
 fn round_trip(store: Store) {
     let w = World::on(store);
     let src = small_tree(&w, 7);
@@ -40,6 +41,24 @@ fn round_trip(store: Store) {
     let inner = target.join(src.strip_prefix("/").unwrap());
     assert_same_tree(&src, &inner);
 
+    check_all(&w);
+
+    // A third night replaces the 3 MB file; keeping only that night frees the old one.
+    fs::write(src.join("b.bin"), common::noise(3_000_000, 8)).unwrap();
+    w.backup(&[src.to_str().unwrap()]);
+    let out = w.json(&["forget", "--keep-last", "1", "--prune"]);
+    assert_eq!(out["snapshots"].as_array().unwrap().len(), 3, "{out}");
+    let freed = out["prune"]["bytes_freed"].as_u64().unwrap();
+    assert!(freed > 2_500_000, "{store:?}: prune freed {freed}");
+    assert_eq!(w.snapshots().len(), 1, "{store:?}");
+    check_all(&w);
+    let again = w.path("restored-after-prune");
+    w.ok(&["restore", "latest", "--target", again.to_str().unwrap()]);
+    assert_same_tree(&src, &again.join(src.strip_prefix("/").unwrap()));
+}
+
+/// `check --read-data`: every pack downloaded, decrypted and verified, no errors.
+fn check_all(w: &World) {
     let check = w.json(&["check", "--read-data"]);
     assert_eq!(check["errors"].as_array().map(Vec::len), Some(0), "{check}");
     assert!(check["packs_read"].as_u64().unwrap() > 0, "{check}");

@@ -502,7 +502,10 @@ fn backup_that_opened_the_repository_before_a_prune_does_not_reuse_deleted_blobs
     common::assert_ok(&out, "prune");
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(r["packs_deleted"].as_u64().unwrap() >= 1, "{r}");
-    assert!(late.try_wait().unwrap().is_none(), "backup finished before prune");
+    assert!(
+        late.try_wait().unwrap().is_none(),
+        "backup finished before prune"
+    );
     let out = late.wait_with_output().unwrap();
     common::assert_ok(&out, "backup");
     let snap: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -9,6 +9,7 @@ use crate::repo::snapshot::StoredSnapshot;
 use crate::repo::Repository;
 use crate::retention::forget::{self, Group, GroupBy};
 use crate::retention::policy::{PerPeriod, Policy, Span, Zone};
+use crate::retention::prune;
 
 const POLICY: &str = "Keep policy (a snapshot is kept when any rule keeps it)";
 
@@ -78,6 +79,11 @@ pub struct Args {
     /// Show what would be removed, and why each snapshot stays, without changing anything
     #[arg(long, short = 'n')]
     pub dry_run: bool,
+    /// Prune right after, under the same lock (as `cairn prune` would)
+    #[arg(long)]
+    pub prune: bool,
+    #[command(flatten)]
+    pub repack: super::prune::RepackFlags,
     #[command(flatten)]
     pub filter: Filter,
 }
@@ -115,12 +121,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     if !args.ids.is_empty() && (!policy.is_empty() || args.keep_none) {
         bail!("give snapshot ids or a keep policy, not both");
     }
+    // Checked before anything is removed, so a bad flag cannot leave a half-done run.
+    let prune_opts = args.repack.options(false, &None)?;
     let repo = ctx.open()?;
     // Exclusive, like restic: the "never empty a group" check only holds if no other
     // forget removes snapshots of the same group at the same time, and prune must not
     // see the snapshot list change under it. Taken before listing, so the plan is made
     // on the list that is then changed.
-    let _lock = if args.dry_run {
+    let lock = if args.dry_run {
         None
     } else {
         repo.require_signer()?;
@@ -141,12 +149,23 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     } else {
         forget::remove(&repo, &groups)?
     };
-    if ctx.json {
-        return print_rows(&groups);
-    }
-    if !crate::ui::quiet() {
+    if !ctx.json && !crate::ui::quiet() {
         print_groups(&groups, args.tz);
-        print_summary(&groups, args.dry_run, removed);
+        print_summary(&groups, args.dry_run, removed, args.prune);
+    }
+    // A dry run's prune could not see the removals it would follow, so it is not run.
+    let pruned = match (&lock, args.prune) {
+        (Some(lock), true) => Some(prune::prune_locked(&repo, &prune_opts, lock)?),
+        _ => None,
+    };
+    if ctx.json {
+        let rows = rows(&groups);
+        match pruned {
+            Some(p) => super::print_json(&serde_json::json!({ "snapshots": rows, "prune": p }))?,
+            None => super::print_json(&rows)?,
+        }
+    } else if let Some(p) = &pruned {
+        super::prune::report(p);
     }
     Ok(Outcome::Ok)
 }
@@ -175,8 +194,8 @@ struct Row<'a> {
     reasons: Vec<String>,
 }
 
-fn print_rows(groups: &[Group]) -> Result<Outcome> {
-    let rows: Vec<Row> = groups
+fn rows(groups: &[Group]) -> Vec<Row<'_>> {
+    groups
         .iter()
         .flat_map(|g| &g.entries)
         .map(|e| Row {
@@ -189,9 +208,7 @@ fn print_rows(groups: &[Group]) -> Result<Outcome> {
             keep: e.decision.keep,
             reasons: e.decision.reasons.iter().map(|r| r.to_string()).collect(),
         })
-        .collect();
-    super::print_json(&rows)?;
-    Ok(Outcome::Ok)
+        .collect()
 }
 
 /// Times are shown in the zone the buckets were taken in, so that "daily 2026-01-31"
@@ -220,12 +237,17 @@ fn print_groups(groups: &[Group], zone: Zone) {
     }
 }
 
-fn print_summary(groups: &[Group], dry_run: bool, removed: usize) {
+fn print_summary(groups: &[Group], dry_run: bool, removed: usize, prune: bool) {
     let entries = groups.iter().flat_map(|g| &g.entries);
     let kept = entries.clone().filter(|e| e.decision.keep).count();
     if dry_run {
         let would = entries.count() - kept;
-        println!("{kept} snapshots kept, {would} would be removed (dry run: nothing changed)");
+        let then = if prune { "; prune would run after" } else { "" };
+        println!(
+            "{kept} snapshots kept, {would} would be removed{then} (dry run: nothing changed)"
+        );
+    } else if prune {
+        println!("{kept} snapshots kept, {removed} removed; pruning");
     } else {
         println!("{kept} snapshots kept, {removed} removed; run `cairn prune` to free their data");
     }

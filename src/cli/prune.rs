@@ -6,8 +6,9 @@ use super::{Ctx, Outcome};
 use crate::retention::prune::{self, MaxUnused, PruneOptions, PruneReport};
 use crate::ui;
 
+/// How much to repack; shared with `forget --prune`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct RepackFlags {
     /// Repack a partly used pack when more than this share of it is unused: a
     /// percentage, or `unlimited` to only delete packs nothing uses
     #[arg(long, value_name = "PCT", default_value = "10%")]
@@ -15,6 +16,12 @@ pub struct Args {
     /// Repack at most this many stored bytes in one run (e.g. 500M, 2G)
     #[arg(long, value_name = "SIZE")]
     pub max_repack_size: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub repack: RepackFlags,
     /// Show what would be deleted and repacked; change nothing
     #[arg(long, short = 'n')]
     pub dry_run: bool,
@@ -23,13 +30,13 @@ pub struct Args {
     pub wait_lock: Option<String>,
 }
 
-impl Args {
-    fn options(&self) -> Result<PruneOptions> {
+impl RepackFlags {
+    pub fn options(&self, dry_run: bool, wait_lock: &Option<String>) -> Result<PruneOptions> {
         Ok(PruneOptions {
             max_unused: MaxUnused::parse(&self.max_unused).map_err(flag("max-unused"))?,
             max_repack_size: optional(&self.max_repack_size, "max-repack-size", prune::parse_size)?,
-            dry_run: self.dry_run,
-            wait_lock: optional(&self.wait_lock, "wait-lock", prune::parse_duration)?,
+            dry_run,
+            wait_lock: optional(wait_lock, "wait-lock", prune::parse_duration)?,
         })
     }
 }
@@ -48,16 +55,21 @@ fn optional<T>(
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
-    let opts = args.options()?;
+    let opts = args.repack.options(args.dry_run, &args.wait_lock)?;
     let repo = ctx.open()?;
     let r = prune::prune(&repo, &opts)?;
     if ctx.json {
         super::print_json(&r)?;
     } else {
-        print_plan(&r);
-        ui::info(&summary(&r));
+        report(&r);
     }
     Ok(Outcome::Ok)
+}
+
+/// The plan and the one-line summary, on stderr like every progress message.
+pub fn report(r: &PruneReport) {
+    print_plan(r);
+    ui::info(&summary(r));
 }
 
 fn print_plan(r: &PruneReport) {
