@@ -425,6 +425,14 @@ mod tests {
     }
 
     #[test]
+    fn contrib_examples_parse() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/profiles");
+        for f in ["files.toml", "app-db.toml"] {
+            Profile::load(&dir.join(f)).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+
+    #[test]
     fn names_are_restricted() {
         assert!(valid_name("app-db_1.prod"));
         assert!(!valid_name(".hidden"));
