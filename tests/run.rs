@@ -268,7 +268,7 @@ fn overlapping_run_of_a_profile_exits_4() {
             started.display()
         ),
     );
-    let mut first = cmd(&w, &["run", "app"])
+    let first = cmd(&w, &["run", "app"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
