@@ -116,9 +116,9 @@ fn cmd(w: &World, args: &[&str]) -> Command {
     c.env_remove("CAIRN_REPO")
         .env_remove("CAIRN_KEY")
         .env_remove("CAIRN_PASSPHRASE_FILE")
+        .args(args)
         .arg("--config")
-        .arg(profiles(w))
-        .args(args);
+        .arg(profiles(w));
     c
 }
 
@@ -373,7 +373,7 @@ fn profile_check_names_each_failing_item() {
     let open = w.path("open.pass");
     fs::write(&open, "right horse\n").unwrap();
     fs::set_permissions(&open, fs::Permissions::from_mode(0o644)).unwrap();
-    let src = "[source]\ncommand = \"pg_dump -Fc app\"\nstdin_name = \"app.dump\"\n";
+    let src = "[source]\ncommand = \"pg_dump -Fc -d app\"\nstdin_name = \"app.dump\"\n";
     let cases = [
         (
             format!("passphrase_file = \"{}\"\n{src}", w.path("right.pass").display()),
@@ -395,19 +395,33 @@ fn profile_check_names_each_failing_item() {
             Some("FAIL  source command no-such-dumper: not found on PATH"),
         ),
     ];
-    // pg_dump may not be installed here: give it a stand-in on PATH so the good case
-    // tests our checks, not this machine.
+    // Stand-ins for pg_dump and pg_isready, so the good case tests our checks and not
+    // whether this machine runs PostgreSQL; pg_isready records what it was asked.
     let bin = w.path("bin");
     fs::create_dir_all(&bin).unwrap();
-    fs::write(bin.join("pg_dump"), "#!/bin/sh\n").unwrap();
-    fs::set_permissions(bin.join("pg_dump"), fs::Permissions::from_mode(0o755)).unwrap();
+    let asked = w.path("pg_isready.args");
+    for (prog, script) in [
+        ("pg_dump", "#!/bin/sh\n".to_string()),
+        (
+            "pg_isready",
+            format!("#!/bin/sh\necho \"$@\" > {}\n", asked.display()),
+        ),
+    ] {
+        fs::write(bin.join(prog), script).unwrap();
+        fs::set_permissions(bin.join(prog), fs::Permissions::from_mode(0o755)).unwrap();
+    }
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     for (i, (body, want)) in cases.iter().enumerate() {
         write_profile(&w, "app", body);
         let out = cmd(&w, &["profile", "check", "app"]).env("PATH", &path).output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         match want {
-            None => assert_eq!(out.status.code(), Some(0), "case {i}:\n{stdout}{}", stderr(&out)),
+            None => {
+                assert_eq!(out.status.code(), Some(0), "case {i}:\n{stdout}{}", stderr(&out));
+                assert!(stdout.contains("ok    database: pg_isready"), "{stdout}");
+                let args = fs::read_to_string(&asked).unwrap();
+                assert!(args.starts_with("-d app"), "{args}");
+            }
             Some(w) => {
                 assert_eq!(out.status.code(), Some(1), "case {i}:\n{stdout}");
                 assert!(stdout.contains(w), "case {i}: want {w:?}:\n{stdout}");
