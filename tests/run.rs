@@ -52,10 +52,14 @@ impl Receiver {
                 let mut parts = request_line.split_whitespace();
                 let method = parts.next().unwrap_or("").to_string();
                 let path = parts.next().unwrap_or("").to_string();
-                keep.lock()
-                    .unwrap()
-                    .push((method, path, String::from_utf8_lossy(&body).into_owned()));
-                let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK");
+                keep.lock().unwrap().push((
+                    method,
+                    path,
+                    String::from_utf8_lossy(&body).into_owned(),
+                ));
+                let _ = conn.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK",
+                );
             }
         });
         Receiver { base, got }
@@ -66,7 +70,12 @@ impl Receiver {
     }
 
     fn paths(&self) -> Vec<String> {
-        self.got.lock().unwrap().iter().map(|r| r.1.clone()).collect()
+        self.got
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r.1.clone())
+            .collect()
     }
 
     fn body(&self, path: &str) -> String {
@@ -170,7 +179,10 @@ fn run_backs_up_runs_hooks_in_order_and_notifies() {
     assert_eq!(snaps[0]["tags"][0], "nightly");
     let id = snaps[0]["id"].as_str().unwrap();
     let files = w.ok(&["ls", "latest"]);
-    assert!(files.contains("a.txt") && !files.contains("b.bin"), "{files}");
+    assert!(
+        files.contains("a.txt") && !files.contains("b.bin"),
+        "{files}"
+    );
 
     assert_eq!(
         fs::read_to_string(&log).unwrap(),
@@ -250,7 +262,10 @@ fn failing_source_command_writes_no_snapshot_and_pings_fail() {
         "before\nafter failure\non_failure failure\n"
     );
     let fail = rx.body("/fail");
-    assert!(fail.contains("exit status 5") && fail.contains("dump broke"), "{fail}");
+    assert!(
+        fail.contains("exit status 5") && fail.contains("dump broke"),
+        "{fail}"
+    );
     assert!(!rx.paths().contains(&"/success".to_string()));
 }
 
@@ -275,13 +290,19 @@ fn overlapping_run_of_a_profile_exits_4() {
         .unwrap();
     let t = Instant::now();
     while !started.exists() {
-        assert!(t.elapsed() < Duration::from_secs(60), "first run never started");
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "first run never started"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let second = run(&w, &["run", "app"]);
     let err = stderr(&second);
     assert_eq!(second.status.code(), Some(4), "{err}");
-    assert!(err.contains("result=busy") && err.contains("already running"), "{err}");
+    assert!(
+        err.contains("result=busy") && err.contains("already running"),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1, "{err}");
     let first = first.wait_with_output().unwrap();
     assert!(first.status.success(), "{}", stderr(&first));
@@ -316,12 +337,23 @@ fn textfile_metrics_of_two_profiles_merge() {
     // Every sample line parses as `name{profile="..."} number`.
     for line in metrics.lines().filter(|l| !l.starts_with('#')) {
         let (series, value) = line.rsplit_once(' ').unwrap();
-        assert!(series.starts_with("cairn_") && series.ends_with("\"}"), "{line}");
+        assert!(
+            series.starts_with("cairn_") && series.ends_with("\"}"),
+            "{line}"
+        );
         value.parse::<f64>().unwrap();
     }
-    assert_eq!(metrics.matches("# TYPE cairn_last_run_success gauge").count(), 1);
+    assert_eq!(
+        metrics
+            .matches("# TYPE cairn_last_run_success gauge")
+            .count(),
+        1
+    );
     let snaps = w.snapshots();
-    let mut profs: Vec<&str> = snaps.iter().map(|s| s["profile"].as_str().unwrap()).collect();
+    let mut profs: Vec<&str> = snaps
+        .iter()
+        .map(|s| s["profile"].as_str().unwrap())
+        .collect();
     profs.sort();
     assert_eq!(profs, ["db", "files"]);
 }
@@ -329,7 +361,11 @@ fn textfile_metrics_of_two_profiles_merge() {
 #[test]
 fn unknown_key_is_an_error_naming_file_and_line() {
     let w = World::new();
-    let p = write_profile(&w, "app", "[source]\npaths = [\"/etc\"]\n[retention]\nkeep_daly = 3\n");
+    let p = write_profile(
+        &w,
+        "app",
+        "[source]\npaths = [\"/etc\"]\n[retention]\nkeep_daly = 3\n",
+    );
     let out = run(&w, &["run", "app"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
@@ -341,19 +377,31 @@ fn unknown_key_is_an_error_naming_file_and_line() {
 
 fn check_lines(w: &World, name: &str) -> (Option<i32>, String) {
     let out = run(w, &["profile", "check", name]);
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 #[test]
 fn profile_check_passes_a_good_profile() {
     let w = World::new();
     let src = small_tree(&w, 5);
-    write_profile(&w, "app", &format!("[source]\npaths = [\"{}\"]\n", src.display()));
+    write_profile(
+        &w,
+        "app",
+        &format!("[source]\npaths = [\"{}\"]\n", src.display()),
+    );
     let (code, out) = check_lines(&w, "app");
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("ok    repository"), "{out}");
     assert!(!out.contains("FAIL"), "{out}");
-    let list = w.cmd().args(["profile", "list", "--config"]).arg(profiles(&w)).output().unwrap();
+    let list = w
+        .cmd()
+        .args(["profile", "list", "--config"])
+        .arg(profiles(&w))
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&list.stdout).starts_with("app\t"));
     assert!(w.objects("snapshots").is_empty(), "check wrote a snapshot");
 }
@@ -413,11 +461,19 @@ fn profile_check_names_each_failing_item() {
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     for (i, (body, want)) in cases.iter().enumerate() {
         write_profile(&w, "app", body);
-        let out = cmd(&w, &["profile", "check", "app"]).env("PATH", &path).output().unwrap();
+        let out = cmd(&w, &["profile", "check", "app"])
+            .env("PATH", &path)
+            .output()
+            .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         match want {
             None => {
-                assert_eq!(out.status.code(), Some(0), "case {i}:\n{stdout}{}", stderr(&out));
+                assert_eq!(
+                    out.status.code(),
+                    Some(0),
+                    "case {i}:\n{stdout}{}",
+                    stderr(&out)
+                );
                 assert!(stdout.contains("ok    database: pg_isready"), "{stdout}");
                 let args = fs::read_to_string(&asked).unwrap();
                 assert!(args.starts_with("-d app"), "{args}");
@@ -443,6 +499,12 @@ fn profile_check_names_each_failing_item() {
     .unwrap();
     let (code, out) = check_lines(&w, "broken");
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains(&format!("FAIL  key {}", w.path("no.key").display())), "{out}");
-    assert!(out.contains("FAIL  repository") && out.contains("not initialised"), "{out}");
+    assert!(
+        out.contains(&format!("FAIL  key {}", w.path("no.key").display())),
+        "{out}"
+    );
+    assert!(
+        out.contains("FAIL  repository") && out.contains("not initialised"),
+        "{out}"
+    );
 }

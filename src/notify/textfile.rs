@@ -159,14 +159,24 @@ mod tests {
         update(&p, "app", &m(false, 300.0)).unwrap();
         let s = parse(&std::fs::read_to_string(&p).unwrap());
         let get = |n: &str, prof: &str| s[&(n.to_string(), prof.to_string())].clone();
-        assert_eq!(get("cairn_last_success_timestamp_seconds", "app"), "100.000");
+        assert_eq!(
+            get("cairn_last_success_timestamp_seconds", "app"),
+            "100.000"
+        );
         assert_eq!(get("cairn_last_run_timestamp_seconds", "app"), "300.000");
         assert_eq!(get("cairn_last_run_success", "app"), "0");
         assert_eq!(get("cairn_last_bytes_added", "app"), "1234");
         assert_eq!(get("cairn_last_run_success", "db"), "1");
         assert_eq!(get("cairn_last_success_timestamp_seconds", "db"), "200.000");
         let text = std::fs::read_to_string(&p).unwrap();
-        assert_eq!(text.matches("# TYPE cairn_last_run_success gauge").count(), 1);
-        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1, "no temp file left");
+        assert_eq!(
+            text.matches("# TYPE cairn_last_run_success gauge").count(),
+            1
+        );
+        assert_eq!(
+            std::fs::read_dir(d.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
     }
 }

@@ -56,7 +56,10 @@ impl Lines {
 }
 
 fn chain(e: &anyhow::Error) -> String {
-    e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 pub fn check(spec: &str, config_dir: Option<&Path>, o: &Overrides) -> Vec<Line> {
@@ -64,7 +67,11 @@ pub fn check(spec: &str, config_dir: Option<&Path>, o: &Overrides) -> Vec<Line> 
     let profile = discover::find(spec, config_dir).and_then(|p| Profile::load(&p));
     let profile = match profile {
         Ok(p) => {
-            out.push(Status::Ok, "profile", format!("{} parses", p.path.display()));
+            out.push(
+                Status::Ok,
+                "profile",
+                format!("{} parses", p.path.display()),
+            );
             p
         }
         Err(e) => {
@@ -87,7 +94,11 @@ pub fn check(spec: &str, config_dir: Option<&Path>, o: &Overrides) -> Vec<Line> 
             None
         }
         Ok(cert) => {
-            out.push(Status::Ok, key_item, format!("readable ({})", cert.fingerprint()));
+            out.push(
+                Status::Ok,
+                key_item,
+                format!("readable ({})", cert.fingerprint()),
+            );
             unlock(&settings, cert, &mut out)
         }
     };
@@ -99,7 +110,8 @@ pub fn check(spec: &str, config_dir: Option<&Path>, o: &Overrides) -> Vec<Line> 
                 .and_then(|b| Ok(Repository::open(b, id, None)?));
             out.result(
                 &repo_item,
-                opened.map(|_| "reachable, initialised, opens with the key".to_string())
+                opened
+                    .map(|_| "reachable, initialised, opens with the key".to_string())
                     .map_err(|e| chain(&e)),
             );
         }
@@ -123,7 +135,11 @@ pub fn check(spec: &str, config_dir: Option<&Path>, o: &Overrides) -> Vec<Line> 
     out.0
 }
 
-fn unlock(s: &Settings, cert: sequoia_openpgp::Cert, out: &mut Lines) -> Option<crate::crypto::Identity> {
+fn unlock(
+    s: &Settings,
+    cert: sequoia_openpgp::Cert,
+    out: &mut Lines,
+) -> Option<crate::crypto::Identity> {
     let needs = keys::needs_passphrase(&cert);
     let pass = if needs {
         match s.passphrase() {
@@ -138,7 +154,11 @@ fn unlock(s: &Settings, cert: sequoia_openpgp::Cert, out: &mut Lines) -> Option<
     };
     match keys::unlock(cert, pass.as_ref(), &s.key.display().to_string()) {
         Ok(id) => {
-            let detail = if needs { "unlocks the key" } else { "not needed (key is not passphrase-protected)" };
+            let detail = if needs {
+                "unlocks the key"
+            } else {
+                "not needed (key is not passphrase-protected)"
+            };
             out.push(Status::Ok, "passphrase", detail);
             Some(id)
         }
@@ -156,7 +176,12 @@ fn source(src: &Source, out: &mut Lines) {
                 out.result(
                     &format!("source {}", p.display()),
                     std::fs::symlink_metadata(p).map(|m| {
-                        if m.is_dir() { "directory exists" } else { "exists" }.to_string()
+                        if m.is_dir() {
+                            "directory exists"
+                        } else {
+                            "exists"
+                        }
+                        .to_string()
                     }),
                 );
             }
@@ -170,8 +195,16 @@ fn source(src: &Source, out: &mut Lines) {
             };
             let program = words[pos];
             match find_program(program) {
-                Some(p) => out.push(Status::Ok, format!("source command {program}"), format!("found at {}", p.display())),
-                None => out.push(Status::Fail, format!("source command {program}"), "not found on PATH"),
+                Some(p) => out.push(
+                    Status::Ok,
+                    format!("source command {program}"),
+                    format!("found at {}", p.display()),
+                ),
+                None => out.push(
+                    Status::Fail,
+                    format!("source command {program}"),
+                    "not found on PATH",
+                ),
             }
             if matches!(program.rsplit('/').next(), Some("pg_dump" | "pg_dumpall")) {
                 pg_isready(&words[pos + 1..], out);
@@ -210,7 +243,10 @@ fn pg_isready(args: &[&str], out: &mut Lines) {
                 pass.push(a.to_string());
                 pass.push(v.to_string());
             }
-        } else if ["--host=", "--port=", "--username=", "--dbname="].iter().any(|f| a.starts_with(f)) {
+        } else if ["--host=", "--port=", "--username=", "--dbname="]
+            .iter()
+            .any(|f| a.starts_with(f))
+        {
             pass.push(a.to_string());
         }
     }
@@ -222,8 +258,17 @@ fn pg_isready(args: &[&str], out: &mut Lines) {
         .stderr(Stdio::null())
         .status();
     match status {
-        Ok(s) if s.success() => out.push(Status::Ok, "database", "pg_isready: accepting connections"),
-        Ok(s) => out.push(Status::Fail, "database", format!("pg_isready: not accepting connections (exit status {})", s.code().unwrap_or(-1))),
+        Ok(s) if s.success() => {
+            out.push(Status::Ok, "database", "pg_isready: accepting connections")
+        }
+        Ok(s) => out.push(
+            Status::Fail,
+            "database",
+            format!(
+                "pg_isready: not accepting connections (exit status {})",
+                s.code().unwrap_or(-1)
+            ),
+        ),
         Err(e) => out.push(Status::Fail, "database", format!("pg_isready: {e}")),
     }
 }
@@ -243,9 +288,19 @@ fn hooks(p: &Profile, out: &mut Lines) {
             .stderr(Stdio::null())
             .status();
         match r {
-            Ok(s) if s.success() => out.push(Status::Ok, format!("hooks.{name}"), "shell syntax ok"),
-            Ok(_) => out.push(Status::Fail, format!("hooks.{name}"), "shell syntax error (sh -n)"),
-            Err(e) => out.push(Status::Fail, format!("hooks.{name}"), format!("cannot run sh: {e}")),
+            Ok(s) if s.success() => {
+                out.push(Status::Ok, format!("hooks.{name}"), "shell syntax ok")
+            }
+            Ok(_) => out.push(
+                Status::Fail,
+                format!("hooks.{name}"),
+                "shell syntax error (sh -n)",
+            ),
+            Err(e) => out.push(
+                Status::Fail,
+                format!("hooks.{name}"),
+                format!("cannot run sh: {e}"),
+            ),
         }
     }
 }
@@ -254,7 +309,8 @@ fn notify(p: &Profile, out: &mut Lines) {
     for (field, url) in p.notify.urls() {
         out.result(
             &format!("notify.{field}"),
-            crate::notify::http::check_url(url).map(|()| format!("{} parses", crate::notify::http::redact(url))),
+            crate::notify::http::check_url(url)
+                .map(|()| format!("{} parses", crate::notify::http::redact(url))),
         );
     }
     if let Some(t) = &p.notify.textfile {

@@ -94,7 +94,10 @@ mod tests {
         );
         assert_eq!(find("./x.toml", None).unwrap(), PathBuf::from("./x.toml"));
         let e = find("missing", Some(b.path())).unwrap_err().to_string();
-        assert!(e.contains("missing") && e.contains("/etc/cairn/profiles"), "{e}");
+        assert!(
+            e.contains("missing") && e.contains("/etc/cairn/profiles"),
+            "{e}"
+        );
         let names: Vec<String> = list(Some(a.path())).into_iter().map(|(n, _)| n).collect();
         assert!(names.contains(&"app".to_string()));
         assert!(!names.iter().any(|n| n == "notes"));

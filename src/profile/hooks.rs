@@ -33,7 +33,9 @@ pub fn run(name: &'static str, command: &str, env: &[(&str, String)]) -> Result<
     // Both pipes are drained at once so a chatty hook never blocks on a full one.
     let t_out = std::thread::spawn(move || relay(name, out));
     let t_err = std::thread::spawn(move || relay(name, err));
-    let status = child.wait().map_err(|cause| HookError::Spawn { name, cause })?;
+    let status = child
+        .wait()
+        .map_err(|cause| HookError::Spawn { name, cause })?;
     let _ = t_out.join();
     let _ = t_err.join();
     if status.success() {
@@ -49,7 +51,10 @@ pub fn run(name: &'static str, command: &str, env: &[(&str, String)]) -> Result<
 fn relay(name: &str, from: impl Read) {
     for line in BufReader::new(from).split(b'\n') {
         let Ok(line) = line else { break };
-        eprintln!("[hook {name}] {}", String::from_utf8_lossy(&line).trim_end());
+        eprintln!(
+            "[hook {name}] {}",
+            String::from_utf8_lossy(&line).trim_end()
+        );
     }
 }
 
@@ -65,11 +70,16 @@ mod tests {
         run(
             "after",
             &cmd,
-            &[("CAIRN_PROFILE", "app".into()), ("CAIRN_RESULT", "success".into())],
+            &[
+                ("CAIRN_PROFILE", "app".into()),
+                ("CAIRN_RESULT", "success".into()),
+            ],
         )
         .unwrap();
         assert_eq!(std::fs::read_to_string(&f).unwrap(), "app success\n");
-        let e = run("before", "echo going; exit 7", &[]).unwrap_err().to_string();
+        let e = run("before", "echo going; exit 7", &[])
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "hook before failed (exit status 7)");
     }
 }

@@ -26,7 +26,11 @@ pub enum ProfileError {
     #[error("{path}: {cause}")]
     Read { path: String, cause: std::io::Error },
     #[error("{path}, line {line}: {msg}")]
-    Parse { path: String, line: usize, msg: String },
+    Parse {
+        path: String,
+        line: usize,
+        msg: String,
+    },
     #[error("{path}: {msg}")]
     Invalid { path: String, msg: String },
     #[error("no profile {name:?} (looked in {searched})")]
@@ -311,12 +315,10 @@ fn source(s: SourceFile) -> std::result::Result<Source, String> {
             }
             let Some(stdin_name) = s.stdin_name else {
                 return Err(
-                    "[source]: `command` needs `stdin_name`, the file name it is stored as"
-                        .into(),
+                    "[source]: `command` needs `stdin_name`, the file name it is stored as".into(),
                 );
             };
-            if stdin_name.is_empty() || stdin_name.contains('/') || stdin_name.starts_with('.')
-            {
+            if stdin_name.is_empty() || stdin_name.contains('/') || stdin_name.starts_with('.') {
                 return Err(format!(
                     "[source]: stdin_name {stdin_name:?} must be a plain file name"
                 ));
@@ -346,7 +348,10 @@ mod tests {
     #[test]
     fn directory_profile_with_defaults() {
         let p = parse(DIRS).unwrap();
-        assert_eq!(p.key.as_deref(), Some(Path::new("/etc/cairn/profiles/k.asc")));
+        assert_eq!(
+            p.key.as_deref(),
+            Some(Path::new("/etc/cairn/profiles/k.asc"))
+        );
         assert_eq!(p.retention.keep_daily, 7);
         assert_eq!(p.retention.keep_weekly, 4);
         assert_eq!(p.retention.keep_monthly, 12);
@@ -378,7 +383,10 @@ mod tests {
         let e = parse(&format!("{DIRS}[retention]\nkeep_daly = 3\n"))
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("/etc/cairn/profiles/app.toml, line 7:"), "{e}");
+        assert!(
+            e.starts_with("/etc/cairn/profiles/app.toml, line 7:"),
+            "{e}"
+        );
         assert!(e.contains("keep_daly"), "{e}");
     }
 
@@ -401,7 +409,10 @@ mod tests {
                 "[source]\npaths = [\"/a\"]\ncommand = \"x\"\nstdin_name = \"a\"\n",
                 "not both",
             ),
-            ("[source]\ncommand = \"x\"\nstdin_name = \"a/b\"\n", "plain file name"),
+            (
+                "[source]\ncommand = \"x\"\nstdin_name = \"a/b\"\n",
+                "plain file name",
+            ),
         ] {
             let e = parse(text).unwrap_err().to_string();
             assert!(e.contains(want), "{text:?}: {e}");

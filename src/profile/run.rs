@@ -158,7 +158,11 @@ pub fn run(profile: &Profile, overrides: &Overrides) -> RunReport {
     finish(profile, &notifier, Some(&settings), p, outcome, started)
 }
 
-fn hook_env(profile: &Profile, result: Option<&str>, snap: Option<&SnapshotId>) -> Vec<(&'static str, String)> {
+fn hook_env(
+    profile: &Profile,
+    result: Option<&str>,
+    snap: Option<&SnapshotId>,
+) -> Vec<(&'static str, String)> {
     let mut env = vec![("CAIRN_PROFILE", profile.name.clone())];
     if let Some(r) = result {
         env.push(("CAIRN_RESULT", r.to_string()));

@@ -63,9 +63,7 @@ impl Settings {
             None => std::env::var_os("XDG_RUNTIME_DIR")
                 .filter(|v| !v.is_empty())
                 .map(|d| PathBuf::from(d).join("cairn"))
-                .unwrap_or_else(|| {
-                    std::env::temp_dir().join(format!("cairn-{}", current_uid()))
-                }),
+                .unwrap_or_else(|| std::env::temp_dir().join(format!("cairn-{}", current_uid()))),
         };
         Ok(Settings {
             repo,
@@ -111,7 +109,8 @@ impl Settings {
 /// Reads a passphrase file, refusing one that every local user can read: the
 /// passphrase is all that stands between a copied key file and the backups.
 pub fn read_passphrase_file(path: &Path) -> Result<Secret> {
-    let meta = std::fs::metadata(path).with_context(|| format!("passphrase file {}", path.display()))?;
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("passphrase file {}", path.display()))?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o004 != 0 {
         bail!(
@@ -130,7 +129,9 @@ pub fn read_passphrase_file(path: &Path) -> Result<Secret> {
 fn current_uid() -> u32 {
     use std::os::unix::fs::MetadataExt;
     // The owner of /proc/self is this process's uid; it avoids an unsafe getuid().
-    std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(0)
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -144,7 +145,10 @@ mod tests {
         std::fs::write(&f, "secret\n").unwrap();
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
         let e = read_passphrase_file(&f).unwrap_err().to_string();
-        assert!(e.contains("readable by every user") && e.contains("chmod 600"), "{e}");
+        assert!(
+            e.contains("readable by every user") && e.contains("chmod 600"),
+            "{e}"
+        );
         assert!(!e.contains("secret\n"));
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert_eq!(read_passphrase_file(&f).unwrap().expose(), "secret");
