@@ -228,6 +228,14 @@ fn find_program(program: &str) -> Option<PathBuf> {
         .find(|p| executable(p))
 }
 
+/// Runs a probe whose output would only clutter the check's lines.
+fn silent(cmd: &mut Command) -> std::io::Result<std::process::ExitStatus> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+}
+
 /// Asks the server pg_dump will talk to whether it accepts connections, passing on the
 /// connection options the command gives (the PG* environment does the rest).
 fn pg_isready(args: &[&str], out: &mut Lines) {
@@ -250,13 +258,7 @@ fn pg_isready(args: &[&str], out: &mut Lines) {
             pass.push(a.to_string());
         }
     }
-    let status = Command::new("pg_isready")
-        .args(&pass)
-        .args(["-t", "10"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    let status = silent(Command::new("pg_isready").args(&pass).args(["-t", "10"]));
     match status {
         Ok(s) if s.success() => {
             out.push(Status::Ok, "database", "pg_isready: accepting connections")
@@ -281,12 +283,7 @@ fn hooks(p: &Profile, out: &mut Lines) {
         ("on_failure", &p.hooks.on_failure),
     ] {
         let Some(cmd) = cmd else { continue };
-        let r = Command::new("sh")
-            .args(["-n", "-c", cmd])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        let r = silent(Command::new("sh").args(["-n", "-c", cmd]));
         match r {
             Ok(s) if s.success() => {
                 out.push(Status::Ok, format!("hooks.{name}"), "shell syntax ok")

@@ -41,11 +41,10 @@ pub fn run(name: &'static str, command: &str, env: &[(&str, String)]) -> Result<
     if status.success() {
         return Ok(());
     }
-    let how = match status.code() {
-        Some(c) => format!("exit status {c}"),
-        None => "killed by a signal".into(),
-    };
-    Err(HookError::Failed { name, how })
+    Err(HookError::Failed {
+        name,
+        how: crate::source::command::describe_exit(status),
+    })
 }
 
 fn relay(name: &str, from: impl Read) {
