@@ -508,3 +508,31 @@ fn profile_check_names_each_failing_item() {
         "{out}"
     );
 }
+
+#[test]
+fn undeliverable_notification_is_a_warning_without_the_token() {
+    let w = World::new();
+    let src = small_tree(&w, 6);
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    write_profile(
+        &w,
+        "app",
+        &format!(
+            "[source]\npaths = [\"{}\"]\n[notify]\nping_success = \"http://127.0.0.1:{port}/ping/S3CRET\"\n",
+            src.display()
+        ),
+    );
+    let out = run(&w, &["run", "app"]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "warning: app: notify.ping_success (http://127.0.0.1:{port})"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("S3CRET"), "{err}");
+    assert_eq!(w.snapshots().len(), 1);
+}
