@@ -10,6 +10,8 @@ pub mod cli;
 pub mod crypto;
 pub mod fsutil;
 pub mod ids;
+pub mod notify;
+pub mod profile;
 pub mod repo;
 pub mod restore;
 pub mod retention;

@@ -32,6 +32,8 @@ fn main() -> ExitCode {
     match cli::run(cli) {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Partial) => ExitCode::from(3),
+        Ok(Outcome::Failed) => ExitCode::FAILURE,
+        Ok(Outcome::Busy) => ExitCode::from(4),
         Err(e) => {
             // `cairn dump … | head` closing the pipe early is not a failure.
             if e.chain().any(|c| {

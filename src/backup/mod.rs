@@ -122,6 +122,43 @@ pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
     Ok(BackupOutcome { id, snapshot })
 }
 
+/// Makes source paths absolute and clean, checks they exist, and drops any path inside
+/// another one (it is already covered), so snapshots of the same sources group together.
+pub fn prepare_paths(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let abs = std::path::absolute(p)?;
+        std::fs::symlink_metadata(&abs).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("backup source {}: {e}", abs.display()))
+        })?;
+        out.push(normalize(&abs));
+    }
+    out.sort();
+    out.dedup();
+    let mut kept: Vec<PathBuf> = Vec::new();
+    for p in out {
+        if !kept.iter().any(|k| p.starts_with(k)) {
+            kept.push(p);
+        }
+    }
+    Ok(kept)
+}
+
+/// Drops `.` and resolves `..` lexically, so the snapshot records clean paths.
+fn normalize(p: &std::path::Path) -> PathBuf {
+    let mut out = PathBuf::from("/");
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::Normal(n) => out.push(n),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Bytes below a path, for the progress bar only (cheap: metadata, no reads).
 fn estimate(p: &std::path::Path) -> u64 {
     fn walk(p: &std::path::Path, depth: usize) -> u64 {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use chrono::{DateTime, Utc};
 
 use super::{Ctx, Outcome};
@@ -90,25 +90,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                 },
             }
         }
-        (None, false) => {
-            let mut paths = Vec::new();
-            for p in &args.paths {
-                let abs = std::path::absolute(p).with_context(|| format!("{}", p.display()))?;
-                std::fs::symlink_metadata(&abs)
-                    .with_context(|| format!("backup source {}", abs.display()))?;
-                paths.push(normalize(&abs));
-            }
-            paths.sort();
-            paths.dedup();
-            // A path inside another one is already covered.
-            let mut kept: Vec<PathBuf> = Vec::new();
-            for p in paths {
-                if !kept.iter().any(|k| p.starts_with(k)) {
-                    kept.push(p);
-                }
-            }
-            Source::Paths(kept)
-        }
+        (None, false) => Source::Paths(backup::prepare_paths(&args.paths)?),
     };
     let repo = ctx.open()?;
     let host = args.host.clone().unwrap_or_else(crate::hostname);
@@ -156,19 +138,4 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     } else {
         Outcome::Ok
     })
-}
-
-/// Drops `.` and resolves `..` lexically, so the snapshot records clean paths.
-fn normalize(p: &std::path::Path) -> PathBuf {
-    let mut out = PathBuf::from("/");
-    for c in p.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::Normal(n) => out.push(n),
-            _ => {}
-        }
-    }
-    out
 }

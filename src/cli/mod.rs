@@ -9,8 +9,10 @@ mod forget;
 mod init;
 mod key;
 mod ls;
+mod profile;
 mod prune;
 mod restore;
+mod run;
 mod snapshots;
 mod stats;
 mod store;
@@ -32,7 +34,8 @@ use crate::secret::Secret;
     name = "cairn",
     version,
     about = "Encrypted, deduplicating, incremental backups",
-    after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 finished but some source files were unreadable.\n\
+    after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 finished but some source files were unreadable, \
+4 `cairn run`: the profile is already running.\n\
 Passphrases come from CAIRN_PASSPHRASE_FILE, CAIRN_PASSPHRASE, or a prompt on a terminal."
 )]
 pub struct Cli {
@@ -89,6 +92,11 @@ pub enum Command {
     Prune(prune::Args),
     /// Remove stale locks
     Unlock(unlock::Args),
+    /// Run profiles: hooks, backup, retention, check and notifications, as cron should
+    Run(run::Args),
+    /// Check or list profiles
+    #[command(subcommand)]
+    Profile(profile::ProfileCommand),
 }
 
 impl Command {
@@ -107,6 +115,8 @@ impl Command {
             Command::Forget(_) => "forget",
             Command::Prune(_) => "prune",
             Command::Unlock(_) => "unlock",
+            Command::Run(_) => "run",
+            Command::Profile(_) => "profile",
         }
     }
 }
@@ -117,6 +127,11 @@ pub enum Outcome {
     Ok,
     /// Finished, but some source files could not be read.
     Partial,
+    /// Failed, and the failure was already reported (`cairn run` prints one line per
+    /// profile), so nothing more is printed.
+    Failed,
+    /// `cairn run`: a profile was skipped because another run of it holds its lock.
+    Busy,
 }
 
 /// Settings every command shares.
@@ -278,5 +293,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Forget(a) => forget::run(&ctx, a),
         Command::Prune(a) => prune::run(&ctx, a),
         Command::Unlock(a) => unlock::run(&ctx, a),
+        Command::Run(a) => run::run(&ctx, a),
+        Command::Profile(c) => profile::run(&ctx, c),
     }
 }

@@ -67,10 +67,7 @@ impl CommandReader {
         if status.success() {
             return Ok(());
         }
-        let how = match status.code() {
-            Some(c) => format!("exit status {c}"),
-            None => "killed by a signal".to_string(),
-        };
+        let how = describe_exit(status);
         let last = self.last_err.lock().unwrap().clone();
         let detail = if last.is_empty() {
             String::new()
@@ -81,6 +78,14 @@ impl CommandReader {
             "command `{}` failed ({how}){detail}",
             self.program
         )))
+    }
+}
+
+/// "exit status 3" or "killed by a signal", for messages about a child that failed.
+pub fn describe_exit(status: std::process::ExitStatus) -> String {
+    match status.code() {
+        Some(c) => format!("exit status {c}"),
+        None => "killed by a signal".to_string(),
     }
 }
 

@@ -1,0 +1,96 @@
+//! `cairn profile check|list`.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+
+use super::{Ctx, Outcome};
+use crate::profile::check::{self, Status};
+use crate::profile::discover;
+use crate::profile::settings::Overrides;
+
+/// Where profiles are looked up by name before the user's and the system's directories.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConfigDir {
+    /// Directory searched first for NAME.toml [then ~/.config/cairn/profiles, /etc/cairn/profiles]
+    #[arg(long = "config", env = "CAIRN_CONFIG_DIR", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ProfileCommand {
+    /// Test a profile without writing anything: it parses, the key and passphrase unlock,
+    /// the repository opens, the source exists, notification URLs parse
+    Check {
+        /// Profile name or path to its file
+        profile: String,
+        #[command(flatten)]
+        config: ConfigDir,
+    },
+    /// List the profiles found by name, and their files
+    List {
+        #[command(flatten)]
+        config: ConfigDir,
+    },
+}
+
+pub fn overrides(ctx: &Ctx) -> Overrides {
+    Overrides {
+        repo: ctx.repo.clone(),
+        key: ctx.key.clone(),
+        cache_dir: ctx.cache_dir.clone(),
+        no_cache: ctx.no_cache,
+        store: ctx.store.clone(),
+    }
+}
+
+pub fn run(ctx: &Ctx, cmd: ProfileCommand) -> Result<Outcome> {
+    match cmd {
+        ProfileCommand::Check { profile, config } => {
+            let lines = check::check(&profile, config.dir.as_deref(), &overrides(ctx));
+            let failed = lines.iter().filter(|l| l.status == Status::Fail).count();
+            if ctx.json {
+                let v: Vec<_> = lines
+                    .iter()
+                    .map(|l| {
+                        serde_json::json!({
+                            "status": format!("{:?}", l.status).to_lowercase(),
+                            "item": l.item,
+                            "detail": l.detail,
+                        })
+                    })
+                    .collect();
+                super::print_json(&v)?;
+            } else {
+                for l in &lines {
+                    println!("{l}");
+                }
+            }
+            if failed > 0 {
+                bail!("{profile}: {failed} of {} checks failed", lines.len());
+            }
+            Ok(Outcome::Ok)
+        }
+        ProfileCommand::List { config } => {
+            let found = discover::list(config.dir.as_deref());
+            if ctx.json {
+                let v: Vec<_> = found
+                    .iter()
+                    .map(|(n, p)| serde_json::json!({ "name": n, "path": p }))
+                    .collect();
+                super::print_json(&v)?;
+            } else if found.is_empty() {
+                let dirs: Vec<String> = discover::search_dirs(config.dir.as_deref())
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect();
+                crate::ui::info(&format!("no profiles in {}", dirs.join(", ")));
+            } else {
+                for (n, p) in &found {
+                    println!("{n}\t{}", p.display());
+                }
+            }
+            Ok(Outcome::Ok)
+        }
+    }
+}

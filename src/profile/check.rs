@@ -1,0 +1,324 @@
+//! `cairn profile check`: everything a nightly run needs, tested up front without
+//! writing anything (no backup, no lock, no cache, no notification sent), so a new
+//! profile can be tried from a terminal before cron finds the problem at 2 a.m.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::settings::{Overrides, Settings};
+use super::{discover, Profile, Source};
+use crate::crypto::keys;
+use crate::repo::Repository;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    Fail,
+    /// Could not be tested here (e.g. pg_isready is not installed); not a failure.
+    Skip,
+}
+
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub status: Status,
+    pub item: String,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = match self.status {
+            Status::Ok => "ok",
+            Status::Fail => "FAIL",
+            Status::Skip => "skip",
+        };
+        write!(f, "{s:<4}  {}: {}", self.item, self.detail)
+    }
+}
+
+struct Lines(Vec<Line>);
+
+impl Lines {
+    fn push(&mut self, status: Status, item: impl Into<String>, detail: impl Into<String>) {
+        self.0.push(Line {
+            status,
+            item: item.into(),
+            detail: detail.into(),
+        });
+    }
+    fn result<E: std::fmt::Display>(&mut self, item: &str, r: Result<String, E>) -> bool {
+        match r {
+            Ok(d) => self.push(Status::Ok, item, d),
+            Err(e) => self.push(Status::Fail, item, e.to_string()),
+        }
+        self.0.last().unwrap().status == Status::Ok
+    }
+}
+
+fn chain(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+pub fn check(spec: &str, config_dir: Option<&Path>, o: &Overrides) -> Vec<Line> {
+    let mut out = Lines(Vec::new());
+    let profile = discover::find(spec, config_dir).and_then(|p| Profile::load(&p));
+    let profile = match profile {
+        Ok(p) => {
+            out.push(
+                Status::Ok,
+                "profile",
+                format!("{} parses", p.path.display()),
+            );
+            p
+        }
+        Err(e) => {
+            out.push(Status::Fail, "profile", e.to_string());
+            return out.0;
+        }
+    };
+    let settings = match Settings::resolve(&profile, o) {
+        Ok(s) => s,
+        Err(e) => {
+            out.push(Status::Fail, "settings", chain(&e));
+            return out.0;
+        }
+    };
+    let key_item = format!("key {}", settings.key.display());
+    let cert = keys::read_cert(&settings.key);
+    let identity = match cert {
+        Err(e) => {
+            out.push(Status::Fail, key_item, e.to_string());
+            None
+        }
+        Ok(cert) => {
+            out.push(
+                Status::Ok,
+                key_item,
+                format!("readable ({})", cert.fingerprint()),
+            );
+            unlock(&settings, cert, &mut out)
+        }
+    };
+    let repo_item = format!("repository {}", settings.repo);
+    match identity {
+        Some(id) => {
+            let opened = crate::backend::open(&settings.repo, &settings.store)
+                .map_err(anyhow::Error::from)
+                .and_then(|b| Ok(Repository::open(b, id, None)?));
+            out.result(
+                &repo_item,
+                opened
+                    .map(|_| "reachable, initialised, opens with the key".to_string())
+                    .map_err(|e| chain(&e)),
+            );
+        }
+        None => {
+            let reached = crate::backend::open(&settings.repo, &settings.store)
+                .map_err(anyhow::Error::from)
+                .and_then(|b| Ok(b.exists("config")?));
+            out.result(
+                &repo_item,
+                match reached {
+                    Ok(true) => Ok("reachable and initialised (not opened: no usable key)".into()),
+                    Ok(false) => Err("not initialised (no config object); run `cairn init`".into()),
+                    Err(e) => Err(chain(&e)),
+                },
+            );
+        }
+    }
+    source(&profile.source, &mut out);
+    hooks(&profile, &mut out);
+    notify(&profile, &mut out);
+    out.0
+}
+
+fn unlock(
+    s: &Settings,
+    cert: sequoia_openpgp::Cert,
+    out: &mut Lines,
+) -> Option<crate::crypto::Identity> {
+    let needs = keys::needs_passphrase(&cert);
+    let pass = if needs {
+        match s.passphrase() {
+            Ok(p) => p,
+            Err(e) => {
+                out.push(Status::Fail, "passphrase", chain(&e));
+                return None;
+            }
+        }
+    } else {
+        None
+    };
+    match keys::unlock(cert, pass.as_ref(), &s.key.display().to_string()) {
+        Ok(id) => {
+            let detail = if needs {
+                "unlocks the key"
+            } else {
+                "not needed (key is not passphrase-protected)"
+            };
+            out.push(Status::Ok, "passphrase", detail);
+            Some(id)
+        }
+        Err(e) => {
+            out.push(Status::Fail, "passphrase", e.to_string());
+            None
+        }
+    }
+}
+
+fn source(src: &Source, out: &mut Lines) {
+    match src {
+        Source::Paths { paths, .. } => {
+            for p in paths {
+                out.result(
+                    &format!("source {}", p.display()),
+                    std::fs::symlink_metadata(p).map(|m| {
+                        if m.is_dir() {
+                            "directory exists"
+                        } else {
+                            "exists"
+                        }
+                        .to_string()
+                    }),
+                );
+            }
+        }
+        Source::Command { command, .. } => {
+            let words: Vec<&str> = command.split_whitespace().collect();
+            // Leading `VAR=value` words are environment settings for the program.
+            let Some(pos) = words.iter().position(|w| !w.contains('=')) else {
+                out.push(Status::Fail, "source command", "no program in `command`");
+                return;
+            };
+            let program = words[pos];
+            match find_program(program) {
+                Some(p) => out.push(
+                    Status::Ok,
+                    format!("source command {program}"),
+                    format!("found at {}", p.display()),
+                ),
+                None => out.push(
+                    Status::Fail,
+                    format!("source command {program}"),
+                    "not found on PATH",
+                ),
+            }
+            if matches!(program.rsplit('/').next(), Some("pg_dump" | "pg_dumpall")) {
+                pg_isready(&words[pos + 1..], out);
+            }
+        }
+    }
+}
+
+fn find_program(program: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        let p = PathBuf::from(program);
+        return executable(&p).then_some(p);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| executable(p))
+}
+
+/// Runs a probe whose output would only clutter the check's lines.
+fn silent(cmd: &mut Command) -> std::io::Result<std::process::ExitStatus> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+}
+
+/// Asks the server pg_dump will talk to whether it accepts connections, passing on the
+/// connection options the command gives (the PG* environment does the rest).
+fn pg_isready(args: &[&str], out: &mut Lines) {
+    if find_program("pg_isready").is_none() {
+        out.push(Status::Skip, "database", "pg_isready not found on PATH");
+        return;
+    }
+    let mut pass = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if matches!(*a, "-h" | "-p" | "-U" | "-d") {
+            if let Some(v) = it.next() {
+                pass.push(a.to_string());
+                pass.push(v.to_string());
+            }
+        } else if ["--host=", "--port=", "--username=", "--dbname="]
+            .iter()
+            .any(|f| a.starts_with(f))
+        {
+            pass.push(a.to_string());
+        }
+    }
+    let status = silent(Command::new("pg_isready").args(&pass).args(["-t", "10"]));
+    match status {
+        Ok(s) if s.success() => {
+            out.push(Status::Ok, "database", "pg_isready: accepting connections")
+        }
+        Ok(s) => out.push(
+            Status::Fail,
+            "database",
+            format!(
+                "pg_isready: not accepting connections (exit status {})",
+                s.code().unwrap_or(-1)
+            ),
+        ),
+        Err(e) => out.push(Status::Fail, "database", format!("pg_isready: {e}")),
+    }
+}
+
+/// Hooks are shell snippets; `sh -n` catches a syntax error without running them.
+fn hooks(p: &Profile, out: &mut Lines) {
+    for (name, cmd) in [
+        ("before", &p.hooks.before),
+        ("after", &p.hooks.after),
+        ("on_failure", &p.hooks.on_failure),
+    ] {
+        let Some(cmd) = cmd else { continue };
+        let r = silent(Command::new("sh").args(["-n", "-c", cmd]));
+        match r {
+            Ok(s) if s.success() => {
+                out.push(Status::Ok, format!("hooks.{name}"), "shell syntax ok")
+            }
+            Ok(_) => out.push(
+                Status::Fail,
+                format!("hooks.{name}"),
+                "shell syntax error (sh -n)",
+            ),
+            Err(e) => out.push(
+                Status::Fail,
+                format!("hooks.{name}"),
+                format!("cannot run sh: {e}"),
+            ),
+        }
+    }
+}
+
+fn notify(p: &Profile, out: &mut Lines) {
+    for (field, url) in p.notify.urls() {
+        out.result(
+            &format!("notify.{field}"),
+            crate::notify::http::check_url(url)
+                .map(|()| format!("{} parses", crate::notify::http::redact(url))),
+        );
+    }
+    if let Some(t) = &p.notify.textfile {
+        let dir = t.parent().unwrap_or(Path::new("."));
+        out.result(
+            "notify.textfile",
+            if dir.is_dir() {
+                Ok(format!("directory {} exists", dir.display()))
+            } else {
+                Err(format!("directory {} does not exist", dir.display()))
+            },
+        );
+    }
+}

@@ -1,0 +1,453 @@
+//! Profiles: one TOML file per application saying what to back up, where, how long to
+//! keep it and whom to tell, so that cron needs one line (`cairn run app`) instead of a
+//! wrapper script per application. `cairn run` drives the sequence in [`run`].
+//!
+//! The file is checked strictly (unknown keys are errors, with file and line) because a
+//! misspelt `keep_daly` silently ignored would mean deleting snapshots someone meant to keep.
+
+pub mod check;
+pub mod discover;
+pub mod hooks;
+pub mod lock;
+pub mod retention;
+pub mod run;
+pub mod schedule;
+pub mod settings;
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::notify::NotifyConfig;
+use schedule::Every;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("{path}: {cause}")]
+    Read { path: String, cause: std::io::Error },
+    #[error("{path}, line {line}: {msg}")]
+    Parse {
+        path: String,
+        line: usize,
+        msg: String,
+    },
+    #[error("{path}: {msg}")]
+    Invalid { path: String, msg: String },
+    #[error("no profile {name:?} (looked in {searched})")]
+    NotFound { name: String, searched: String },
+}
+
+pub type Result<T> = std::result::Result<T, ProfileError>;
+
+/// The file as written. Paths are resolved and the source is checked in [`Profile::load`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    repository: Option<String>,
+    key: Option<PathBuf>,
+    passphrase_file: Option<PathBuf>,
+    /// Present only to refuse it with a reason rather than "unknown field".
+    passphrase: Option<toml::Spanned<toml::Value>>,
+    cache_dir: Option<PathBuf>,
+    source: Option<toml::Spanned<SourceFile>>,
+    #[serde(default)]
+    tags: Vec<String>,
+    host: Option<String>,
+    #[serde(default)]
+    retention: Retention,
+    #[serde(default)]
+    prune: Prune,
+    check: Option<Check>,
+    #[serde(default)]
+    hooks: Hooks,
+    #[serde(default)]
+    notify: NotifyConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceFile {
+    paths: Option<Vec<PathBuf>>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default)]
+    exclude_caches: bool,
+    #[serde(default)]
+    one_file_system: bool,
+    command: Option<String>,
+    stdin_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Paths {
+        paths: Vec<PathBuf>,
+        exclude: Vec<String>,
+        exclude_caches: bool,
+        one_file_system: bool,
+    },
+    Command {
+        command: String,
+        stdin_name: String,
+    },
+}
+
+/// What `forget` keeps. Unset counts are off, except the daily/weekly/monthly window,
+/// which defaults to a month of dailies, four weeklies and a year of monthlies.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    pub keep_last: Option<u32>,
+    pub keep_hourly: Option<u32>,
+    #[serde(default = "default_daily")]
+    pub keep_daily: u32,
+    #[serde(default = "default_weekly")]
+    pub keep_weekly: u32,
+    #[serde(default = "default_monthly")]
+    pub keep_monthly: u32,
+    pub keep_yearly: Option<u32>,
+    /// A duration such as "14d" or "2w".
+    pub keep_within: Option<String>,
+}
+
+fn default_daily() -> u32 {
+    7
+}
+fn default_weekly() -> u32 {
+    4
+}
+fn default_monthly() -> u32 {
+    12
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            keep_last: None,
+            keep_hourly: None,
+            keep_daily: default_daily(),
+            keep_weekly: default_weekly(),
+            keep_monthly: default_monthly(),
+            keep_yearly: None,
+            keep_within: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Prune {
+    /// "7d", "12h" or a weekday ("sunday"); prune runs when this much time has passed
+    /// since the last prune, or on the first run of that weekday.
+    #[serde(default = "default_prune_every")]
+    pub every: Every,
+    /// Repack packs with more than this share unused, e.g. "10%".
+    pub max_unused: Option<String>,
+}
+
+fn default_prune_every() -> Every {
+    Every::Interval(7 * 86_400)
+}
+
+impl Default for Prune {
+    fn default() -> Self {
+        Prune {
+            every: default_prune_every(),
+            max_unused: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    /// "5%" or "n/m", as `cairn check --read-data-subset` takes it.
+    pub read_data_subset: String,
+    /// How often; every run when unset.
+    pub every: Option<Every>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Hooks {
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub on_failure: Option<String>,
+}
+
+/// A loaded, checked profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub path: PathBuf,
+    pub repository: Option<String>,
+    pub key: Option<PathBuf>,
+    pub passphrase_file: Option<PathBuf>,
+    pub cache_dir: Option<PathBuf>,
+    pub source: Source,
+    pub tags: Vec<String>,
+    pub host: Option<String>,
+    pub retention: Retention,
+    pub prune: Prune,
+    pub check: Option<Check>,
+    pub hooks: Hooks,
+    pub notify: NotifyConfig,
+}
+
+/// Profile names become file names, lock names and Prometheus label values, so they are
+/// kept to characters that need no quoting anywhere.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+impl Profile {
+    pub fn load(path: &Path) -> Result<Profile> {
+        let text = std::fs::read_to_string(path).map_err(|cause| ProfileError::Read {
+            path: path.display().to_string(),
+            cause,
+        })?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Profile::parse(&name, path, &text)
+    }
+
+    pub fn parse(name: &str, path: &Path, text: &str) -> Result<Profile> {
+        let shown = path.display().to_string();
+        let invalid = |msg: String| ProfileError::Invalid {
+            path: shown.clone(),
+            msg,
+        };
+        if !valid_name(name) {
+            return Err(invalid(format!(
+                "profile name {name:?} may hold only letters, digits, '-', '_' and '.'"
+            )));
+        }
+        let file: File = toml::from_str(text).map_err(|e| ProfileError::Parse {
+            path: shown.clone(),
+            line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
+            msg: e.message().trim().to_string(),
+        })?;
+        if let Some(p) = &file.passphrase {
+            return Err(ProfileError::Parse {
+                path: shown,
+                line: line_of(text, p.span().start),
+                msg: "`passphrase` is not allowed in a profile; put it in a file only the \
+                      backup user can read and set `passphrase_file`"
+                    .into(),
+            });
+        }
+        let base = path.parent().unwrap_or(Path::new("."));
+        let Some(src) = file.source else {
+            return Err(invalid(
+                "no [source]: give `paths = [...]` or `command` + `stdin_name`".into(),
+            ));
+        };
+        let src_line = line_of(text, src.span().start);
+        let source = source(src.into_inner()).map_err(|msg| ProfileError::Parse {
+            path: shown.clone(),
+            line: src_line,
+            msg,
+        })?;
+        if let Some(c) = &file.check {
+            crate::check::ReadData::parse(&c.read_data_subset)
+                .map_err(|e| invalid(format!("check.read_data_subset: {e}")))?;
+        }
+        if let Some(w) = &file.retention.keep_within {
+            schedule::parse_duration(w)
+                .map_err(|e| invalid(format!("retention.keep_within: {e}")))?;
+        }
+        file.notify
+            .validate()
+            .map_err(|e| invalid(format!("notify.{e}")))?;
+        Ok(Profile {
+            name: name.to_string(),
+            path: path.to_path_buf(),
+            repository: file.repository,
+            key: file.key.map(|k| base.join(k)),
+            passphrase_file: file.passphrase_file.map(|k| base.join(k)),
+            cache_dir: file.cache_dir.map(|k| base.join(k)),
+            source,
+            tags: file.tags,
+            host: file.host,
+            retention: file.retention,
+            prune: file.prune,
+            check: file.check,
+            hooks: file.hooks,
+            notify: file.notify,
+        })
+    }
+}
+
+fn source(s: SourceFile) -> std::result::Result<Source, String> {
+    match (s.paths, s.command) {
+        (Some(_), Some(_)) => Err("[source]: give either `paths` or `command`, not both".into()),
+        (None, None) => Err("[source]: give `paths = [...]` or `command`".into()),
+        (Some(paths), None) => {
+            if s.stdin_name.is_some() {
+                return Err("[source]: `stdin_name` goes with `command`, not `paths`".into());
+            }
+            if paths.is_empty() {
+                return Err("[source]: `paths` is empty".into());
+            }
+            // Relative paths would depend on cron's working directory.
+            if let Some(p) = paths.iter().find(|p| !p.is_absolute()) {
+                return Err(format!("[source]: path {} must be absolute", p.display()));
+            }
+            Ok(Source::Paths {
+                paths,
+                exclude: s.exclude,
+                exclude_caches: s.exclude_caches,
+                one_file_system: s.one_file_system,
+            })
+        }
+        (None, Some(command)) => {
+            if !s.exclude.is_empty() || s.exclude_caches || s.one_file_system {
+                return Err("[source]: excludes apply to `paths`, not `command`".into());
+            }
+            if command.trim().is_empty() {
+                return Err("[source]: `command` is empty".into());
+            }
+            let Some(stdin_name) = s.stdin_name else {
+                return Err(
+                    "[source]: `command` needs `stdin_name`, the file name it is stored as".into(),
+                );
+            };
+            if stdin_name.is_empty() || stdin_name.contains('/') || stdin_name.starts_with('.') {
+                return Err(format!(
+                    "[source]: stdin_name {stdin_name:?} must be a plain file name"
+                ));
+            }
+            Ok(Source::Command {
+                command,
+                stdin_name,
+            })
+        }
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Profile> {
+        Profile::parse("app", Path::new("/etc/cairn/profiles/app.toml"), text)
+    }
+
+    const DIRS: &str = "repository = \"/srv/repo\"\nkey = \"k.asc\"\n[source]\npaths = [\"/srv/app\"]\nexclude = [\"*.tmp\"]\n";
+
+    #[test]
+    fn directory_profile_with_defaults() {
+        let p = parse(DIRS).unwrap();
+        assert_eq!(
+            p.key.as_deref(),
+            Some(Path::new("/etc/cairn/profiles/k.asc"))
+        );
+        assert_eq!(p.retention.keep_daily, 7);
+        assert_eq!(p.retention.keep_weekly, 4);
+        assert_eq!(p.retention.keep_monthly, 12);
+        assert_eq!(p.retention.keep_last, None);
+        assert_eq!(p.prune.every, Every::Interval(7 * 86_400));
+        assert!(matches!(p.source, Source::Paths { ref exclude, .. } if exclude == &["*.tmp"]));
+    }
+
+    #[test]
+    fn command_profile() {
+        let p = parse(
+            "[source]\ncommand = \"pg_dump -Fc -Z0 app\"\nstdin_name = \"app.dump\"\n[retention]\nkeep_daily = 3\n[prune]\nevery = \"sunday\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            p.source,
+            Source::Command {
+                command: "pg_dump -Fc -Z0 app".into(),
+                stdin_name: "app.dump".into()
+            }
+        );
+        assert_eq!(p.retention.keep_daily, 3);
+        assert_eq!(p.retention.keep_monthly, 12);
+        assert_eq!(p.prune.every, Every::Weekday(chrono::Weekday::Sun));
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_line() {
+        let e = parse(&format!("{DIRS}[retention]\nkeep_daly = 3\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("/etc/cairn/profiles/app.toml, line 7:"),
+            "{e}"
+        );
+        assert!(e.contains("keep_daly"), "{e}");
+    }
+
+    #[test]
+    fn inline_passphrase_is_refused_with_its_line() {
+        let e = parse(&format!("passphrase = \"hunter2\"\n{DIRS}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 1") && e.contains("passphrase_file"), "{e}");
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn bad_sources_are_explained() {
+        for (text, want) in [
+            ("repository = \"x\"\n", "no [source]"),
+            ("[source]\npaths = [\"rel\"]\n", "must be absolute"),
+            ("[source]\ncommand = \"pg_dump\"\n", "needs `stdin_name`"),
+            (
+                "[source]\npaths = [\"/a\"]\ncommand = \"x\"\nstdin_name = \"a\"\n",
+                "not both",
+            ),
+            (
+                "[source]\ncommand = \"x\"\nstdin_name = \"a/b\"\n",
+                "plain file name",
+            ),
+        ] {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.contains(want), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn bad_values_name_the_field() {
+        let e = parse(&format!("{DIRS}[check]\nread_data_subset = \"500%\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("check.read_data_subset"), "{e}");
+        let e = parse(&format!("{DIRS}[notify]\nping_start = \"not a url\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("notify.ping_start"), "{e}");
+        let e = parse(&format!("{DIRS}[prune]\nevery = \"fortnightly\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("fortnightly"), "{e}");
+    }
+
+    #[test]
+    fn contrib_examples_parse() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/profiles");
+        for f in ["files.toml", "app-db.toml"] {
+            Profile::load(&dir.join(f)).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+
+    #[test]
+    fn names_are_restricted() {
+        assert!(valid_name("app-db_1.prod"));
+        assert!(!valid_name(".hidden"));
+        assert!(!valid_name("a b"));
+        assert!(!valid_name("a\"b"));
+    }
+}

@@ -1,0 +1,359 @@
+//! One `cairn run` of one profile:
+//!
+//! lock → ping start → `before` hook → back up → `after` hook → retention → check →
+//! notify, and on any failure the `on_failure` hook, the fail ping and the webhook.
+//!
+//! The `after` hook runs whenever `before` succeeded, whatever the backup did, with the
+//! result in `CAIRN_RESULT`: it is where a service stopped by `before` is restarted, and
+//! a failed backup must not leave it stopped.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{anyhow, Context, Result};
+use chrono::{DateTime, Local, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::lock::{self, Acquire};
+use super::retention::retention_step;
+use super::settings::{Overrides, Settings};
+use super::{hooks, Profile, Source};
+use crate::backup::{self, BackupOptions};
+use crate::check::{self, ReadData};
+use crate::ids::SnapshotId;
+use crate::notify::{textfile, Notifier};
+use crate::repo::snapshot::SourceKind;
+use crate::repo::Repository;
+use crate::source::command::CommandReader;
+use crate::source::exclude::Excludes;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunResult {
+    Success,
+    /// A snapshot was written but some source files could not be read.
+    Partial,
+    Failure,
+    /// Another run of the profile holds its lock; nothing was done.
+    Busy,
+}
+
+impl RunResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunResult::Success => "success",
+            RunResult::Partial => "partial",
+            RunResult::Failure => "failure",
+            RunResult::Busy => "busy",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub profile: String,
+    pub result: RunResult,
+    pub snapshot: Option<String>,
+    pub bytes_added: Option<u64>,
+    pub duration_secs: f64,
+    pub retention: Option<String>,
+    pub error: Option<String>,
+}
+
+impl RunReport {
+    /// The one line a cron log keeps per run.
+    pub fn summary_line(&self) -> String {
+        let mut s = format!("profile={} result={}", self.profile, self.result.as_str());
+        if let Some(id) = &self.snapshot {
+            s.push_str(&format!(" snapshot={}", &id[..id.len().min(8)]));
+        }
+        if let Some(b) = self.bytes_added {
+            s.push_str(&format!(" added={b}"));
+        }
+        s.push_str(&format!(" duration={:.1}s", self.duration_secs));
+        if let Some(r) = &self.retention {
+            s.push_str(&format!(" retention={r:?}"));
+        }
+        if let Some(e) = &self.error {
+            s.push_str(&format!(" error={e:?}"));
+        }
+        s
+    }
+}
+
+/// When prune and check last ran, to honour their `every`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct State {
+    last_prune: Option<DateTime<Utc>>,
+    last_check: Option<DateTime<Utc>>,
+}
+
+impl State {
+    fn path(s: &Settings, name: &str) -> PathBuf {
+        s.run_dir.join(format!("{name}.state.json"))
+    }
+    fn load(s: &Settings, name: &str) -> State {
+        std::fs::read(State::path(s, name))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+    fn save(&self, s: &Settings, name: &str) {
+        let path = State::path(s, name);
+        let tmp = path.with_extension("json.tmp");
+        let saved = std::fs::write(&tmp, serde_json::to_vec(self).expect("state serialises"))
+            .and_then(|_| std::fs::rename(&tmp, &path));
+        if let Err(e) = saved {
+            crate::ui::warn(&format!("{}: {e}", path.display()));
+        }
+    }
+}
+
+/// What the steps after the backup need to know about it.
+#[derive(Default)]
+struct Progress {
+    snapshot: Option<SnapshotId>,
+    bytes_added: Option<u64>,
+    unreadable: u64,
+    retention: Option<String>,
+    snapshots_total: Option<u64>,
+}
+
+pub fn run(profile: &Profile, overrides: &Overrides) -> RunReport {
+    let started = Instant::now();
+    let notifier = Notifier {
+        cfg: &profile.notify,
+        profile: &profile.name,
+    };
+    let mut p = Progress::default();
+    let settings = match Settings::resolve(profile, overrides) {
+        Ok(s) => s,
+        Err(e) => return finish(profile, &notifier, None, p, Err(e), started),
+    };
+    let lock_path = settings.run_dir.join(format!("{}.lock", profile.name));
+    let _lock = match lock::try_lock(&lock_path) {
+        Ok(Acquire::Held(l)) => l,
+        Ok(Acquire::Busy) => {
+            // Not a failure of the profile: the run holding the lock reports for both.
+            return RunReport {
+                profile: profile.name.clone(),
+                result: RunResult::Busy,
+                snapshot: None,
+                bytes_added: None,
+                duration_secs: started.elapsed().as_secs_f64(),
+                retention: None,
+                error: Some(format!(
+                    "already running (lock {} is held); not starting a second run",
+                    lock_path.display()
+                )),
+            };
+        }
+        Err(e) => {
+            let e = anyhow!(e).context(format!("local lock {}", lock_path.display()));
+            return finish(profile, &notifier, Some(&settings), p, Err(e), started);
+        }
+    };
+    notifier.start();
+    let outcome = steps(profile, &settings, &mut p);
+    finish(profile, &notifier, Some(&settings), p, outcome, started)
+}
+
+fn hook_env(
+    profile: &Profile,
+    result: Option<&str>,
+    snap: Option<&SnapshotId>,
+) -> Vec<(&'static str, String)> {
+    let mut env = vec![("CAIRN_PROFILE", profile.name.clone())];
+    if let Some(r) = result {
+        env.push(("CAIRN_RESULT", r.to_string()));
+    }
+    if let Some(id) = snap {
+        env.push(("CAIRN_SNAPSHOT", id.to_hex()));
+    }
+    env
+}
+
+fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()> {
+    if let Some(cmd) = &profile.hooks.before {
+        hooks::run("before", cmd, &hook_env(profile, None, None))?;
+    }
+    let host = profile.host.clone().unwrap_or_else(crate::hostname);
+    let backed_up = settings
+        .open()
+        .and_then(|repo| backup_step(profile, &repo, &host, p).map(|()| repo));
+    if let Some(cmd) = &profile.hooks.after {
+        let result = match (&backed_up, p.unreadable) {
+            (Err(_), _) => "failure",
+            (Ok(_), 0) => "success",
+            (Ok(_), _) => "partial",
+        };
+        let env = hook_env(profile, Some(result), p.snapshot.as_ref());
+        let hooked = hooks::run("after", cmd, &env);
+        if let (Ok(_), Err(e)) = (&backed_up, hooked) {
+            return Err(e.into());
+        }
+    }
+    let repo = backed_up?;
+    let mut state = State::load(settings, &profile.name);
+    let now = Local::now();
+    let last_prune = state.last_prune.map(|t| t.with_timezone(&Local));
+    let prune_due = profile.prune.every.is_due(last_prune.as_ref(), &now);
+    let report = retention_step(profile, &repo, &host, prune_due).context("retention")?;
+    p.retention = Some(report.summary);
+    if report.pruned {
+        state.last_prune = Some(Utc::now());
+    }
+    if let Some(c) = &profile.check {
+        let last = state.last_check.map(|t| t.with_timezone(&Local));
+        if c.every.is_none_or(|e| e.is_due(last.as_ref(), &now)) {
+            check_step(&repo, &c.read_data_subset)?;
+            state.last_check = Some(Utc::now());
+        }
+    }
+    state.save(settings, &profile.name);
+    let snaps = repo.snapshots().context("listing snapshots")?;
+    p.snapshots_total = Some(
+        snaps
+            .iter()
+            .filter(|s| s.snap.profile.as_deref() == Some(&profile.name))
+            .count() as u64,
+    );
+    Ok(())
+}
+
+fn backup_step(profile: &Profile, repo: &Repository, host: &str, p: &mut Progress) -> Result<()> {
+    let (source, excludes) = match &profile.source {
+        Source::Paths {
+            paths,
+            exclude,
+            exclude_caches,
+            one_file_system,
+        } => (
+            backup::Source::Paths(backup::prepare_paths(paths)?),
+            Excludes::new(exclude, *exclude_caches, *one_file_system).map_err(|e| anyhow!(e))?,
+        ),
+        Source::Command {
+            command,
+            stdin_name,
+        } => (
+            backup::Source::Stream {
+                name: stdin_name.clone(),
+                reader: Box::new(CommandReader::spawn(command)?),
+                kind: SourceKind::Command,
+            },
+            Excludes::new(&[], false, false).map_err(|e| anyhow!(e))?,
+        ),
+    };
+    let out = backup::run(
+        repo,
+        BackupOptions {
+            source,
+            excludes,
+            tags: profile.tags.clone(),
+            host: host.to_string(),
+            profile: Some(profile.name.clone()),
+            time: None,
+        },
+    )
+    .context("backup")?;
+    p.snapshot = Some(out.id);
+    p.bytes_added = Some(out.snapshot.stats.bytes_added);
+    p.unreadable = out.snapshot.stats.errors;
+    Ok(())
+}
+
+fn check_step(repo: &Repository, subset: &str) -> Result<()> {
+    let read = ReadData::parse(subset).map_err(|e| anyhow!(e))?;
+    let report = check::check(repo, read).context("check")?;
+    if let Some(first) = report.errors.first() {
+        anyhow::bail!(
+            "check: {} errors in the repository (first: {first})",
+            report.errors.len()
+        );
+    }
+    Ok(())
+}
+
+/// Turns the outcome into a report, running the failure hook and every notification.
+fn finish(
+    profile: &Profile,
+    notifier: &Notifier,
+    settings: Option<&Settings>,
+    p: Progress,
+    outcome: Result<()>,
+    started: Instant,
+) -> RunReport {
+    let result = match (&outcome, p.unreadable) {
+        (Err(_), _) => RunResult::Failure,
+        (Ok(()), 0) => RunResult::Success,
+        (Ok(()), _) => RunResult::Partial,
+    };
+    let error = match (&outcome, result) {
+        (Err(e), _) => Some(
+            e.chain()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(": "),
+        ),
+        (Ok(()), RunResult::Partial) => Some(format!(
+            "{} source files could not be read (see warnings above)",
+            p.unreadable
+        )),
+        _ => None,
+    };
+    let mut report = RunReport {
+        profile: profile.name.clone(),
+        result,
+        snapshot: p.snapshot.map(|id| id.to_hex()),
+        bytes_added: p.bytes_added,
+        duration_secs: 0.0,
+        retention: p.retention,
+        error,
+    };
+    if let Some(e) = &report.error {
+        if let Some(cmd) = &profile.hooks.on_failure {
+            let mut env = hook_env(profile, Some(result.as_str()), p.snapshot.as_ref());
+            env.push(("CAIRN_ERROR", e.clone()));
+            if let Err(h) = hooks::run("on_failure", cmd, &env) {
+                crate::ui::warn(&format!("{}: {h}", profile.name));
+            }
+        }
+        notifier.failure(&format!("{}: {e}", profile.name));
+    }
+    report.duration_secs = started.elapsed().as_secs_f64();
+    if result == RunResult::Success {
+        notifier.success(&report.summary_line());
+    }
+    if let Some(path) = &profile.notify.textfile {
+        let metrics = textfile::RunMetrics {
+            end_time: Utc::now().timestamp_millis() as f64 / 1000.0,
+            success: result == RunResult::Success,
+            duration_secs: report.duration_secs,
+            bytes_added: report.bytes_added,
+            snapshots: p.snapshots_total,
+        };
+        if let Err(e) = write_textfile(path, settings, &profile.name, &metrics) {
+            crate::ui::warn(&format!(
+                "{}: notify.textfile {}: {e}",
+                profile.name,
+                path.display()
+            ));
+        }
+    }
+    report
+}
+
+/// Profiles finishing at the same moment would each merge into the same file; a local
+/// lock beside the run state makes the read-merge-rename sequences take turns.
+fn write_textfile(
+    path: &std::path::Path,
+    settings: Option<&Settings>,
+    profile: &str,
+    m: &textfile::RunMetrics,
+) -> std::io::Result<()> {
+    let _guard = match settings {
+        Some(s) => Some(lock::lock_wait(&s.run_dir.join("textfile.lock"))?),
+        None => None,
+    };
+    textfile::update(path, profile, m)
+}
