@@ -153,6 +153,7 @@ fn pipeline(c: &mut Criterion) {
                     host: "bench".into(),
                     profile: None,
                     time: None,
+                    wait_lock: None,
                 };
                 cairn::backup::run(&repo, opts).unwrap();
                 drop(dir);

@@ -18,6 +18,7 @@ pub mod retention;
 pub mod secret;
 pub mod source;
 pub mod ui;
+pub mod units;
 
 /// This machine's name, as recorded in snapshots and locks.
 pub fn hostname() -> String {

@@ -336,7 +336,7 @@ fn leftovers_of_a_killed_backup_are_removed() {
 }
 
 #[test]
-fn backup_during_prune_fails_cleanly_and_prune_waits_for_a_running_backup() {
+fn backup_during_prune_fails_cleanly_or_waits_and_prune_waits_for_a_running_backup() {
     let w = World::new();
     let kept = half_used_packs(&w);
 
@@ -358,6 +358,20 @@ fn backup_during_prune_fails_cleanly_and_prune_waits_for_a_running_backup() {
     let other = w.path("other");
     fs::create_dir_all(&other).unwrap();
     fs::write(other.join("f"), b"during prune").unwrap();
+    // With --wait-lock the backup waits for the prune instead, then completes.
+    let waiting = w
+        .cmd()
+        .args([
+            "--json",
+            "backup",
+            "--wait-lock",
+            "60s",
+            other.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let started = Instant::now();
     let err = w.fails(&["backup", other.to_str().unwrap()], 1);
     assert!(
@@ -374,8 +388,14 @@ fn backup_during_prune_fails_cleanly_and_prune_waits_for_a_running_backup() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(w.snapshots().len(), 1);
+    let waited = waiting.wait_with_output().unwrap();
+    let waited_err = String::from_utf8_lossy(&waited.stderr);
+    assert!(waited.status.success(), "{waited_err}");
+    assert!(waited_err.contains("waiting up to 60s"), "{waited_err}");
+    let waited: Value = serde_json::from_slice(&waited.stdout).unwrap();
+    assert_eq!(w.snapshots().len(), 2);
     w.ok(&["check", "--read-data"]);
+    w.ok(&["forget", waited["id"].as_str().unwrap()]);
 
     // A running backup holds a shared lock: prune refuses, or waits with --wait-lock,
     // and the backup's snapshot is complete after both.

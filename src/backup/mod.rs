@@ -36,6 +36,8 @@ pub struct BackupOptions {
     pub host: String,
     pub profile: Option<String>,
     pub time: Option<DateTime<Utc>>,
+    /// Wait this long for an exclusive lock (a prune) to go away instead of failing.
+    pub wait_lock: Option<std::time::Duration>,
 }
 
 pub struct BackupOutcome {
@@ -46,7 +48,10 @@ pub struct BackupOutcome {
 pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
     let started = Instant::now();
     repo.require_signer()?;
-    let _lock = repo.lock(LockKind::Shared, "backup")?;
+    let _lock = match opts.wait_lock {
+        Some(wait) => repo.lock_wait(LockKind::Shared, "backup", wait)?,
+        None => repo.lock(LockKind::Shared, "backup")?,
+    };
     let time = opts.time.unwrap_or_else(Utc::now);
     let mut up = Uploader::new(repo);
     let mut stats = SnapshotStats::default();

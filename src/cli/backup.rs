@@ -44,6 +44,9 @@ pub struct Args {
     /// Profile name to record; `forget` keeps each profile's snapshots as their own group
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+    /// If a prune holds the repository, wait up to this long (e.g. 30m) instead of failing
+    #[arg(long, value_name = "DURATION", value_parser = crate::retention::prune::parse_duration)]
+    pub wait_lock: Option<std::time::Duration>,
     /// Snapshot time, RFC 3339 (e.g. 2026-01-31T02:00:00Z) [default: now]
     #[arg(long, value_name = "TIME")]
     pub time: Option<String>,
@@ -103,6 +106,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
             host,
             profile: args.profile.clone(),
             time,
+            wait_lock: args.wait_lock,
         },
     )?;
     let s = &out.snapshot.stats;

@@ -258,8 +258,9 @@ impl Profile {
             crate::check::ReadData::parse(&c.read_data_subset)
                 .map_err(|e| invalid(format!("check.read_data_subset: {e}")))?;
         }
+        // Parsed as `cairn forget --keep-within` does (calendar units: 6m is six months).
         if let Some(w) = &file.retention.keep_within {
-            schedule::parse_duration(w)
+            w.parse::<crate::retention::policy::Span>()
                 .map_err(|e| invalid(format!("retention.keep_within: {e}")))?;
         }
         file.notify

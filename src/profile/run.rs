@@ -253,6 +253,9 @@ fn backup_step(profile: &Profile, repo: &Repository, host: &str, p: &mut Progres
             host: host.to_string(),
             profile: Some(profile.name.clone()),
             time: None,
+            // A weekly prune of the shared repository (from this or another host) may
+            // still run when the nightly backup starts: wait rather than fail the night.
+            wait_lock: Some(BACKUP_LOCK_WAIT),
         },
     )
     .context("backup")?;
@@ -261,6 +264,9 @@ fn backup_step(profile: &Profile, repo: &Repository, host: &str, p: &mut Progres
     p.unreadable = out.snapshot.stats.errors;
     Ok(())
 }
+
+/// How long a run's backup waits for another process's exclusive lock.
+const BACKUP_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60 * 60);
 
 fn check_step(repo: &Repository, subset: &str) -> Result<()> {
     let read = ReadData::parse(subset).map_err(|e| anyhow!(e))?;

@@ -12,25 +12,13 @@ pub enum Every {
     Weekday(Weekday),
 }
 
-/// "30m", "12h", "7d", "2w" → seconds.
+/// "30m", "12h", "7d", "2w" → seconds; zero is refused (it would mean "every run").
 pub fn parse_duration(s: &str) -> Result<i64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (n, unit) = t.split_at(split);
-    let n: i64 = n
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration like 30m, 12h, 7d or 2w"))?;
-    let mult = match unit {
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => return Err(format!("{s:?} is not a duration like 30m, 12h, 7d or 2w")),
-    };
-    if n <= 0 {
+    let d = crate::units::parse_duration(s)?;
+    if d.is_zero() {
         return Err(format!("{s:?} must be longer than zero"));
     }
-    Ok(n * mult)
+    Ok(d.as_secs() as i64)
 }
 
 impl std::str::FromStr for Every {

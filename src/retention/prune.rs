@@ -14,15 +14,14 @@
 mod plan;
 mod repack;
 mod scratch;
-mod units;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+pub use crate::units::{parse_duration, parse_size};
 pub use plan::{MaxUnused, PackUsage, Plan};
-pub use units::{parse_duration, parse_size};
 
 use crate::repo::index::MAX_BLOBS_PER_INDEX;
 use crate::repo::lock::{LockGuard, LockKind};
@@ -274,17 +273,23 @@ fn execute(
     }
 
     // 3. Old index files. A crash leaves some of them: they name packs not yet deleted.
+    // Deleted in bulk where the store can (Swift's bulk middleware, S3 DeleteObjects).
     if rewrite_index {
-        for name in index_names.iter().filter(|n| !new_names.contains(*n)) {
-            repo.backend().delete(name).map_err(RepoError::from)?;
-        }
+        let old: Vec<String> = index_names
+            .iter()
+            .filter(|n| !new_names.contains(*n))
+            .cloned()
+            .collect();
+        repo.backend().delete_many(&old).map_err(RepoError::from)?;
     }
     // 4. Old packs. No index names them any more; a crash leaves unindexed leftovers.
-    for p in plan.delete.iter().chain(&plan.repack) {
-        repo.backend()
-            .delete(&pack::pack_name(&p.id))
-            .map_err(RepoError::from)?;
-    }
+    let old: Vec<String> = plan
+        .delete
+        .iter()
+        .chain(&plan.repack)
+        .map(|p| pack::pack_name(&p.id))
+        .collect();
+    repo.backend().delete_many(&old).map_err(RepoError::from)?;
     // The cached blob index still points into deleted packs; it notices the vanished
     // index files and rebuilds itself from the new ones.
     repo.sync_index()?;

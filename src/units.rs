@@ -27,7 +27,8 @@ pub fn parse_size(spec: &str) -> Result<u64, String> {
     Ok((v * (1u64 << shift) as f64) as u64)
 }
 
-/// `90` (seconds), `30s`, `10m`, `2h`, `1d`.
+/// `90` (seconds), `30s`, `10m`, `2h`, `1d`, `2w`: waits and intervals, where `m` is
+/// minutes (retention spans, where `m` is months, are `retention::policy::Span`).
 pub fn parse_duration(spec: &str) -> Result<Duration, String> {
     let s = spec.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -40,9 +41,10 @@ pub fn parse_duration(spec: &str) -> Result<Duration, String> {
         "m" => 60,
         "h" => 3600,
         "d" => 86400,
+        "w" => 7 * 86400,
         u => {
             return Err(format!(
-                "{spec:?}: unknown duration unit {u:?} (use s, m, h or d)"
+                "{spec:?}: unknown duration unit {u:?} (use s, m, h, d or w)"
             ))
         }
     };
@@ -71,7 +73,8 @@ mod tests {
         assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
         assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
-        for bad in ["", "m", "5w", "1.5h"] {
+        assert_eq!(parse_duration("2w"), Ok(Duration::from_secs(14 * 86400)));
+        for bad in ["", "m", "5y", "1.5h"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }
