@@ -31,9 +31,6 @@ if grep -rnE 'crate::(repo|crypto)' src/backend src/source; then
     echo "layering violation (see above)" >&2
     exit 1
 fi
-echo "== demo" >&2
-cargo build --locked
-CAIRN_BIN="$target/debug/cairn" tests/demo.sh
 echo "== object stores: Swift (TempAuth + s3api) and Keystone on loopback" >&2
 # Started once here rather than by the first test that needs them; the tests find
 # them through SWIFT_DIR (and start them themselves when run without this script).
@@ -44,6 +41,10 @@ trap 'tests/services/swift.sh destroy "$SWIFT_DIR" >/dev/null 2>&1 || true' EXIT
 tests/services/keystone.sh start "$SWIFT_DIR" >/dev/null &
 stores=$!
 cargo test --all-targets --locked --no-run
+# The test build made the binary too (with the test build's feature set, so no second
+# build of every dependency just for the demo).
+echo "== demo" >&2
+CAIRN_BIN="$target/debug/cairn" tests/demo.sh
 if ! wait "$stores"; then
     echo "starting Swift/Keystone failed (logs under $SWIFT_DIR)" >&2
     exit 1
