@@ -71,3 +71,42 @@ wait_http() { # url deadline(epoch s) service -> 0 once url answers 2xx
         sleep 0.2
     done
 }
+
+# The middleware sections both proxies use besides auth, S3 and cache (as in a stock
+# Swift all-in-one), printed into a proxy-server.conf.
+proxy_filters() {
+    cat <<'EOF'
+[filter:catch_errors]
+use = egg:swift#catch_errors
+[filter:gatekeeper]
+use = egg:swift#gatekeeper
+[filter:healthcheck]
+use = egg:swift#healthcheck
+[filter:proxy-logging]
+use = egg:swift#proxy_logging
+[filter:listing_formats]
+use = egg:swift#listing_formats
+[filter:bulk]
+use = egg:swift#bulk
+[filter:tempurl]
+use = egg:swift#tempurl
+[filter:ratelimit]
+use = egg:swift#ratelimit
+[filter:copy]
+use = egg:swift#copy
+[filter:container-quotas]
+use = egg:swift#container_quotas
+[filter:account-quotas]
+use = egg:swift#account_quotas
+[filter:slo]
+use = egg:swift#slo
+[filter:dlo]
+use = egg:swift#dlo
+[filter:versioned_writes]
+use = egg:swift#versioned_writes
+allow_versioned_writes = true
+allow_object_versioning = true
+[filter:symlink]
+use = egg:swift#symlink
+EOF
+}
