@@ -79,6 +79,57 @@ pub fn one_line(text: &str) -> String {
     out
 }
 
+/// An error and its causes on one line, "outer: inner: innermost".
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        msg.push_str(": ");
+        msg.push_str(&c.to_string());
+        cause = c.source();
+    }
+    msg
+}
+
+/// A download gathered into one buffer sized from Content-Length, chunk by chunk, so
+/// the body is copied once (collecting it first and then into a `Vec` held two copies
+/// of every pack at once).
+pub struct Download {
+    buf: Vec<u8>,
+    expected: Option<u64>,
+}
+
+/// Preallocation trusted from a Content-Length header: a pack is ~16 MiB; anything
+/// larger grows as it arrives.
+const MAX_PREALLOC: u64 = 64 << 20;
+
+impl Download {
+    pub fn new(expected: Option<u64>) -> Download {
+        let cap = expected.unwrap_or(0).min(MAX_PREALLOC) as usize;
+        Download {
+            buf: Vec::with_capacity(cap),
+            expected,
+        }
+    }
+
+    pub fn push(&mut self, chunk: &[u8]) {
+        self.buf.extend_from_slice(chunk);
+    }
+
+    /// The body, or a transient error when the connection ended before Content-Length
+    /// bytes arrived (a retry fetches it again).
+    pub fn finish(self, backend: &str, name: &str) -> Result<Vec<u8>, Error> {
+        if self.expected.is_some_and(|n| n != self.buf.len() as u64) {
+            return Err(Error::Transient {
+                backend: backend.into(),
+                name: name.into(),
+                cause: "connection closed before the whole object arrived".into(),
+            });
+        }
+        Ok(self.buf)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,7 +33,7 @@ use base64::Engine;
 use futures::StreamExt;
 use md5::{Digest, Md5};
 
-use super::http::{runtime, status_error, CONNECT_TIMEOUT, READ_TIMEOUT};
+use super::http::{runtime, status_error, Download, CONNECT_TIMEOUT, READ_TIMEOUT};
 use super::{Backend, Error, ObjectInfo, Properties, Result};
 
 /// Object store settings that differ between S3 implementations and deployments.
@@ -428,21 +428,16 @@ impl Backend for S3Backend {
                 .send()
                 .await
                 .map_err(|e| self.err(name, e))?;
-            let expected = out.content_length();
-            let body = out.body.collect().await.map_err(|e| Error::Transient {
+            let mut body = Download::new(out.content_length().and_then(|n| u64::try_from(n).ok()));
+            let mut stream = out.body;
+            while let Some(chunk) = stream.try_next().await.map_err(|e| Error::Transient {
                 backend: self.location(),
                 name: name.into(),
                 cause: format!("download interrupted: {e}"),
-            })?;
-            let body = body.into_bytes().to_vec();
-            if expected.is_some_and(|n| n != body.len() as i64) {
-                return Err(Error::Transient {
-                    backend: self.location(),
-                    name: name.into(),
-                    cause: "connection closed before the whole object arrived".into(),
-                });
+            })? {
+                body.push(&chunk);
             }
-            Ok(body)
+            body.finish(&self.location(), name)
         })
     }
 

@@ -59,14 +59,7 @@ pub fn post(url: &str, content_type: &str, body: &str) -> Result<(), String> {
 
 /// The error and its causes on one line, without the URL.
 fn chain(e: reqwest::Error) -> String {
-    let e = e.without_url();
-    let mut msg = e.to_string();
-    let mut cause = std::error::Error::source(&e);
-    while let Some(c) = cause {
-        msg.push_str(&format!(": {c}"));
-        cause = c.source();
-    }
-    msg
+    crate::backend::http::error_chain(&e.without_url())
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use reqwest::{Client, Response, StatusCode, Url};
 use tokio::sync::OnceCell;
 
-use super::http::{runtime, status_error};
+use super::http::{error_chain, runtime, status_error, Download};
 use super::{Backend, Error, ObjectInfo, Properties, Result};
 pub use auth::Credentials;
 
@@ -170,12 +170,7 @@ impl SwiftBackend {
     }
 
     fn transport_err(&self, name: &str, e: &reqwest::Error) -> Error {
-        let mut cause = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            cause = format!("{cause}: {s}");
-            source = s.source();
-        }
+        let cause = error_chain(e);
         // A request that could not be built is our bug or bad input, not worth retrying.
         self.err(name, cause, !e.is_builder())
     }
@@ -369,19 +364,16 @@ impl Backend for SwiftBackend {
             if !resp.status().is_success() {
                 return Err(self.fail(name, resp).await);
             }
-            let expected = resp.content_length();
-            let body = resp
-                .bytes()
+            let mut body = Download::new(resp.content_length());
+            let mut resp = resp;
+            while let Some(chunk) = resp
+                .chunk()
                 .await
-                .map_err(|e| self.transport_err(name, &e))?;
-            if expected.is_some_and(|n| n != body.len() as u64) {
-                return Err(self.err(
-                    name,
-                    "connection closed before the whole object arrived",
-                    true,
-                ));
+                .map_err(|e| self.transport_err(name, &e))?
+            {
+                body.push(&chunk);
             }
-            Ok(body.to_vec())
+            body.finish(&self.location(), name)
         })
     }
 
