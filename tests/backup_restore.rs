@@ -61,6 +61,36 @@ fn tree_round_trip_restores_content_modes_times_links_and_holes() {
     );
 }
 
+/// Restoring over an earlier restore: changed files are rewritten, and a symlink or a
+/// FIFO where a file belongs is replaced, never followed or opened.
+#[test]
+fn restore_over_an_earlier_restore_replaces_what_is_in_the_way() {
+    let w = World::new();
+    let src = w.path("src");
+    awkward_tree(&src);
+    w.backup(&[src.to_str().unwrap()]);
+    let target = w.path("restored");
+    w.ok(&["restore", "latest", "--target", target.to_str().unwrap()]);
+    let restored = target.join(src.strip_prefix("/").unwrap());
+
+    let outside = w.path("outside.txt");
+    fs::write(&outside, b"must stay").unwrap();
+    fs::remove_file(restored.join("docs/readme.txt")).unwrap();
+    std::os::unix::fs::symlink(&outside, restored.join("docs/readme.txt")).unwrap();
+    fs::remove_file(restored.join("script.sh")).unwrap();
+    let mkfifo = std::process::Command::new("mkfifo")
+        .arg(restored.join("script.sh"))
+        .status()
+        .unwrap();
+    assert!(mkfifo.success());
+    fs::write(restored.join("docs/deep/repeated.txt"), b"short now").unwrap();
+    fs::write(restored.join("empty-file"), b"not empty any more").unwrap();
+
+    w.ok(&["restore", "latest", "--target", target.to_str().unwrap()]);
+    assert_same_tree(&src, &restored);
+    assert_eq!(fs::read(&outside).unwrap(), b"must stay");
+}
+
 #[test]
 fn second_backup_of_unchanged_tree_adds_nothing_and_reads_nothing() {
     let w = World::new();

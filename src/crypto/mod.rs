@@ -9,6 +9,9 @@
 //!   signed manifest through keyed blob ids).
 
 pub mod keys;
+mod unsigned;
+
+pub use unsigned::decrypt_unsigned;
 
 use std::cell::Cell;
 use std::io::{self, Read, Write};

@@ -177,7 +177,7 @@ impl Pack {
             return Err(PackError::HashMismatch(id));
         }
         let plain =
-            crypto::decrypt(identity, stored, None).map_err(|e| PackError::Crypto(id, e))?;
+            crypto::decrypt_unsigned(identity, stored).map_err(|e| PackError::Crypto(id, e))?;
         let entries = parse_header(&plain).ok_or(PackError::Header(id))?;
         Ok(Pack { id, plain, entries })
     }

@@ -1,22 +1,23 @@
 //! Restoring snapshots to a directory, or one file to a stream.
 
+mod files;
 mod plan;
 mod prefetch;
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{self, Write};
+use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::ids::{BlobId, PackId};
+use crate::ids::PackId;
 use crate::repo::pack::{Pack, PackEntry};
 use crate::repo::tree::{Node, NodeKind};
 use crate::repo::{RepoError, Repository, Result};
 use crate::ui::Progress;
+use files::{io_err, is_root, mtime_of, remove_if_not_plain_file, set_meta, Files};
 pub use plan::{find_node as plan_find_node, Plan, Selector};
 
 #[cfg(test)]
@@ -25,38 +26,37 @@ mod tests {
     fn windows_cover_every_placement_in_order() {
         use crate::ids::BlobId;
         use crate::repo::pack::{BlobType, Compression, PackEntry};
-        let entry = |raw: u32| PackEntry {
-            id: BlobId([0; 32]),
-            kind: BlobType::Data,
-            offset: 0,
-            length: raw,
-            raw_length: raw,
-            compression: Compression::None,
-        };
-        let entries: Vec<PackEntry> = [5, 5, 5, 20, 1, 1].iter().map(|&r| entry(r)).collect();
-        let places: Vec<super::Placement> = entries
+        let places: Vec<super::Placement> = [5, 5, 5, 20, 1, 1]
             .iter()
             .enumerate()
-            .map(|(i, e)| (0, i as u64, e))
+            .map(|(i, &raw)| super::Placement {
+                pack: 0,
+                file: 0,
+                offset: i as u64,
+                entry: PackEntry {
+                    id: BlobId([0; 32]),
+                    kind: BlobType::Data,
+                    offset: 0,
+                    length: raw,
+                    raw_length: raw,
+                    compression: Compression::None,
+                },
+            })
             .collect();
         let w = super::windows_of(&places, 10);
         let lens: Vec<usize> = w.iter().map(|w| w.len()).collect();
         assert_eq!(lens, vec![2, 2, 2]);
-        assert_eq!(w.concat(), places);
+        let offsets: Vec<u64> = w.iter().flat_map(|w| w.iter().map(|p| p.offset)).collect();
+        assert_eq!(offsets, vec![0, 1, 2, 3, 4, 5]);
         assert!(super::windows_of(&[], 10).is_empty());
     }
 
     #[test]
-    fn zero_blocks_become_holes() {
-        let mut d = vec![0u8; 4096 * 4 + 10];
-        d[5] = 1;
-        d[4096 * 2 + 1] = 1;
-        d[4096 * 4 + 9] = 1;
-        assert_eq!(
-            super::nonzero_runs(&d),
-            vec![0..4096, 8192..12288, 16384..16394]
-        );
-        assert!(super::nonzero_runs(&[0u8; 100]).is_empty());
+    fn runs_of_one_file_stay_together() {
+        let files = [3u32, 3, 1, 1, 1, 7];
+        let runs = super::runs_by(&files, |f| *f);
+        assert_eq!(runs, vec![0..2, 2..5, 5..6]);
+        assert!(super::runs_by(&[] as &[u32], |f| *f).is_empty());
     }
 }
 
@@ -69,12 +69,14 @@ pub struct RestoreStats {
     pub skipped_special: u64,
 }
 
-fn io_err(path: &Path, e: io::Error) -> RepoError {
-    RepoError::Invalid(format!("{}: {e}", path.display()))
+/// One blob's place in a restored file. Sorted by (pack, file, offset), the
+/// placements of a pack are contiguous and in the order its files are written.
+struct Placement {
+    pack: u32,
+    file: u32,
+    offset: u64,
+    entry: PackEntry,
 }
-
-/// Where each needed blob goes: (file index, offset) pairs.
-type Targets = HashMap<BlobId, (PackEntry, Vec<(usize, u64)>)>;
 
 pub fn restore(repo: &Repository, plan: &Plan, target: &Path) -> Result<RestoreStats> {
     let mut stats = RestoreStats::default();
@@ -98,53 +100,16 @@ pub fn restore(repo: &Repository, plan: &Plan, target: &Path) -> Result<RestoreS
         stats.dirs += 1;
     }
 
-    // Create every file at its final size first: blobs then land with positioned writes
-    // in whatever order their packs arrive, and runs of zeros are left as holes.
-    let mut by_pack: HashMap<PackId, Targets> = HashMap::new();
-    for (i, (rel, node)) in plan.files.iter().enumerate() {
-        let p = target.join(rel);
-        remove_if_not_plain_file(&p)?;
-        let f = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .mode(0o600)
-            .open(&p)
-            .map_err(|e| io_err(&p, e))?;
-        f.set_len(node.size).map_err(|e| io_err(&p, e))?;
-        let mut offset = 0u64;
-        for id in &node.content {
-            let (pack, entry) = repo.locate(id)?;
-            let len = entry.raw_length as u64;
-            by_pack
-                .entry(pack)
-                .or_default()
-                .entry(*id)
-                .or_insert_with(|| (entry, Vec::new()))
-                .1
-                .push((i, offset));
-            offset += len;
-        }
-        if offset != node.size {
-            return Err(RepoError::Invalid(format!(
-                "{}: snapshot says {} bytes but its blobs hold {offset} (damaged tree)",
-                rel.display(),
-                node.size
-            )));
-        }
-        stats.files += 1;
-        stats.bytes += node.size;
-    }
-
+    let (packs, placements) = place_blobs(repo, plan, &mut stats)?;
     let progress = Progress::new(Some(stats.bytes), "restore");
-    let packs: Vec<(PackId, Targets)> = by_pack.into_iter().collect();
-    let mut writer = Writer {
-        target,
-        plan,
-        open: None,
-        progress: &progress,
-    };
+    let files = Files::new(target, plan, &progress);
+    // Files without blobs have no pack to bring them into being.
+    plan.files
+        .par_iter()
+        .enumerate()
+        .filter(|(_, (_, node))| node.content.is_empty())
+        .try_for_each(|(i, _)| files.write::<&[u8]>(i, &[], &[]))?;
+
     // Packs are written one at a time while the next ones download and decrypt: one
     // ahead from a directory, up to PREFETCH_MAX from an object store, whose round
     // trips would otherwise idle the restore. Memory stays at that many packs plus two
@@ -156,22 +121,19 @@ pub fn restore(repo: &Repository, plan: &Plan, target: &Path) -> Result<RestoreS
         .connections
         .clamp(1, PREFETCH_MAX)
         + 1;
-    let mut targets = packs.iter().map(|(_, t)| t);
+    let mut per_pack = runs_by(&placements, |p| p.pack).into_iter();
     prefetch::in_order(
-        packs.iter().map(|(id, _)| *id).collect(),
+        packs,
         depth,
         |id| repo.read_pack(&id),
         |pack| {
-            let t = targets.next().expect("one result per pack");
-            restore_pack(repo, &pack?, t, &mut writer)
+            let run = per_pack.next().expect("one run of placements per pack");
+            restore_pack(repo, &pack?, &placements[run], &files)
         },
     )?;
     progress.finish();
 
     let root = is_root();
-    for (rel, node) in &plan.files {
-        set_meta(&target.join(rel), node, root)?;
-    }
     for (rel, node) in &plan.others {
         let p = target.join(rel);
         match node.kind {
@@ -210,75 +172,74 @@ pub fn restore(repo: &Repository, plan: &Plan, target: &Path) -> Result<RestoreS
     Ok(stats)
 }
 
-/// Writes restored blobs in (file, offset) order, keeping one file open at a time.
-struct Writer<'a> {
-    target: &'a Path,
-    plan: &'a Plan,
-    open: Option<(usize, fs::File)>,
-    progress: &'a Progress,
-}
-
-impl Writer<'_> {
-    fn write(&mut self, file: usize, offset: u64, data: &[u8]) -> Result<()> {
-        let path = || self.target.join(&self.plan.files[file].0);
-        if self.open.as_ref().map(|(f, _)| *f) != Some(file) {
-            let p = path();
-            let f = fs::OpenOptions::new()
-                .write(true)
-                .custom_flags(libc::O_NOFOLLOW)
-                .open(&p)
-                .map_err(|e| io_err(&p, e))?;
-            self.open = Some((file, f));
+/// Finds where every blob of every planned file lives: the packs to read, in the
+/// order their placements are sorted in, and the placements.
+fn place_blobs(
+    repo: &Repository,
+    plan: &Plan,
+    stats: &mut RestoreStats,
+) -> Result<(Vec<PackId>, Vec<Placement>)> {
+    let mut packs: Vec<PackId> = Vec::new();
+    let mut pack_index: HashMap<PackId, u32> = HashMap::new();
+    let mut placements = Vec::new();
+    for (i, (rel, node)) in plan.files.iter().enumerate() {
+        let mut offset = 0u64;
+        for id in &node.content {
+            let (pack, entry) = repo.locate(id)?;
+            let len = entry.raw_length as u64;
+            let pack = *pack_index.entry(pack).or_insert_with(|| {
+                packs.push(pack);
+                (packs.len() - 1) as u32
+            });
+            placements.push(Placement {
+                pack,
+                file: i as u32,
+                offset,
+                entry,
+            });
+            offset += len;
         }
-        let (_, f) = self.open.as_ref().expect("just opened");
-        for r in nonzero_runs(data) {
-            f.write_all_at(&data[r.clone()], offset + r.start as u64)
-                .map_err(|e| io_err(&path(), e))?;
+        if offset != node.size {
+            return Err(RepoError::Invalid(format!(
+                "{}: snapshot says {} bytes but its blobs hold {offset} (damaged tree)",
+                rel.display(),
+                node.size
+            )));
         }
-        self.progress.add(data.len() as u64);
-        Ok(())
+        stats.files += 1;
+        stats.bytes += node.size;
     }
+    placements.sort_unstable_by_key(|p| (p.pack, p.file, p.offset));
+    Ok((packs, placements))
 }
 
 /// Writes the blobs one pack holds. In file order, in windows: the next window is
-/// decompressed and verified on all cores while the previous one is written by one
-/// thread (writers to one file contend for its inode lock, so one writer is faster).
-fn restore_pack(
-    repo: &Repository,
-    pack: &Pack,
-    targets: &Targets,
-    writer: &mut Writer,
-) -> Result<()> {
-    let mut places: Vec<Placement> = targets
-        .values()
-        .flat_map(|(e, pl)| pl.iter().map(move |&(f, o)| (f, o, e)))
-        .collect();
-    places.sort_by_key(|&(f, o, _)| (f, o));
+/// decompressed and verified on all cores while the previous one is written, each file
+/// of it by one task (writers to one file contend for its inode lock; different files
+/// are written in parallel, which is what a tree of small files needs).
+fn restore_pack(repo: &Repository, pack: &Pack, places: &[Placement], files: &Files) -> Result<()> {
     type Decoded<'p> = Vec<std::borrow::Cow<'p, [u8]>>;
     let decode = |w: &[Placement]| -> Result<Decoded> {
         w.par_iter()
-            .map(|(_, _, e)| Ok(pack.blob(e, repo.blob_key())?))
+            .map(|p| Ok(pack.blob(&p.entry, repo.blob_key())?))
             .collect()
     };
-    let write = |writer: &mut Writer, w: &[Placement], data: Decoded| -> Result<()> {
-        w.iter()
-            .zip(data)
-            .try_for_each(|(&(f, o, _), d)| writer.write(f, o, &d))
+    let write = |w: &[Placement], data: Decoded| -> Result<()> {
+        runs_by(w, |p| p.file).into_par_iter().try_for_each(|run| {
+            let offsets: Vec<u64> = w[run.clone()].iter().map(|p| p.offset).collect();
+            files.write(w[run.start].file as usize, &offsets, &data[run])
+        })
     };
     let mut pending: Option<(&[Placement], Decoded)> = None;
-    for w in windows_of(&places, RESTORE_WINDOW) {
+    for w in windows_of(places, RESTORE_WINDOW) {
         let (wrote, decoded) = rayon::join(
-            || {
-                pending
-                    .take()
-                    .map_or(Ok(()), |(pw, pd)| write(writer, pw, pd))
-            },
+            || pending.take().map_or(Ok(()), |(pw, pd)| write(pw, pd)),
             || decode(w),
         );
         wrote?;
         pending = Some((w, decoded?));
     }
-    pending.map_or(Ok(()), |(pw, pd)| write(writer, pw, pd))
+    pending.map_or(Ok(()), |(pw, pd)| write(pw, pd))
 }
 
 /// Packs fetched ahead of the writer from an object store (16 MiB each, decrypted).
@@ -288,13 +249,11 @@ const PREFETCH_MAX: usize = 4;
 const RESTORE_WINDOW: u64 = 8 << 20;
 
 /// Splits placements into consecutive windows of about `bytes` raw bytes each.
-type Placement<'p> = (usize, u64, &'p PackEntry);
-
-fn windows_of<'a, 'p>(places: &'a [Placement<'p>], bytes: u64) -> Vec<&'a [Placement<'p>]> {
+fn windows_of(places: &[Placement], bytes: u64) -> Vec<&[Placement]> {
     let mut out = Vec::new();
     let (mut start, mut size) = (0, 0u64);
-    for (i, (_, _, e)) in places.iter().enumerate() {
-        size += e.raw_length as u64;
+    for (i, p) in places.iter().enumerate() {
+        size += p.entry.raw_length as u64;
         if size >= bytes {
             out.push(&places[start..=i]);
             start = i + 1;
@@ -307,61 +266,16 @@ fn windows_of<'a, 'p>(places: &'a [Placement<'p>], bytes: u64) -> Vec<&'a [Place
     out
 }
 
-/// Ranges of `data` that are not whole zero blocks: the rest is left as holes in the
-/// file (which was created at full size, so holes read back as zeros).
-fn nonzero_runs(data: &[u8]) -> Vec<std::ops::Range<usize>> {
-    const BLOCK: usize = 4096;
+/// The ranges of consecutive items with the same key.
+fn runs_by<T, K: PartialEq>(items: &[T], key: impl Fn(&T) -> K) -> Vec<std::ops::Range<usize>> {
     let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
-    for (i, block) in data.chunks(BLOCK).enumerate() {
-        if block.iter().all(|&b| b == 0) {
-            continue;
-        }
-        let (start, end) = (i * BLOCK, i * BLOCK + block.len());
+    for (i, item) in items.iter().enumerate() {
         match runs.last_mut() {
-            Some(last) if last.end == start => last.end = end,
-            _ => runs.push(start..end),
+            Some(last) if key(&items[last.start]) == key(item) => last.end = i + 1,
+            _ => runs.push(i..i + 1),
         }
     }
     runs
-}
-
-fn remove_if_not_plain_file(p: &Path) -> Result<()> {
-    if let Ok(m) = fs::symlink_metadata(p) {
-        if m.is_dir() {
-            return Err(RepoError::Invalid(format!(
-                "{}: a directory is in the way of a file",
-                p.display()
-            )));
-        }
-        if !m.is_file() {
-            fs::remove_file(p).map_err(|e| io_err(p, e))?;
-        }
-    }
-    Ok(())
-}
-
-fn is_root() -> bool {
-    use std::os::unix::fs::MetadataExt;
-    fs::metadata("/proc/self")
-        .map(|m| m.uid() == 0)
-        .unwrap_or(false)
-}
-
-fn mtime_of(node: &Node) -> filetime::FileTime {
-    filetime::FileTime::from_unix_time(
-        node.mtime_ns.div_euclid(1_000_000_000),
-        node.mtime_ns.rem_euclid(1_000_000_000) as u32,
-    )
-}
-
-fn set_meta(p: &Path, node: &Node, root: bool) -> Result<()> {
-    if root {
-        std::os::unix::fs::lchown(p, Some(node.uid), Some(node.gid)).map_err(|e| io_err(p, e))?;
-    }
-    fs::set_permissions(p, fs::Permissions::from_mode(node.mode & 0o7777))
-        .map_err(|e| io_err(p, e))?;
-    let t = mtime_of(node);
-    filetime::set_file_times(p, t, t).map_err(|e| io_err(p, e))
 }
 
 /// Writes one file's content to `out`, in order, verifying every blob.

@@ -68,6 +68,8 @@ impl Plan {
         plan.walk(repo, root, Path::new("/"), sel, false)?;
         // Parents before children, so directories can be created in order.
         plan.dirs.sort_by(|a, b| a.0.cmp(&b.0));
+        // Held for the whole restore: a tree of 70k files leaves ~10 MB of growth slack.
+        plan.files.shrink_to_fit();
         Ok(plan)
     }
 

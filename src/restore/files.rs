@@ -1,0 +1,199 @@
+//! Bringing restored files into being: created on their first blob, written with
+//! positioned writes, and given their metadata through the open descriptor when their
+//! last blob lands.
+//!
+//! One open per file and no second pass over the paths: on a tree of many small files
+//! the kernel's path walks and inode work, not decoding, are what a restore waits for.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+use crate::repo::tree::Node;
+use crate::repo::{RepoError, Result};
+use crate::ui::Progress;
+
+use super::Plan;
+
+pub(super) fn io_err(path: &Path, e: io::Error) -> RepoError {
+    RepoError::Invalid(format!("{}: {e}", path.display()))
+}
+
+/// The restore's view of the plan's files. Calls for one file never overlap (a window
+/// hands each file to one task, and windows are written one after another), so plain
+/// atomics are enough to carry the per-file state between them.
+pub(super) struct Files<'a> {
+    target: &'a Path,
+    plan: &'a Plan,
+    progress: &'a Progress,
+    started: Vec<AtomicBool>,
+    /// Blob placements not yet written, per file.
+    remaining: Vec<AtomicU32>,
+    root: bool,
+}
+
+impl<'a> Files<'a> {
+    pub fn new(target: &'a Path, plan: &'a Plan, progress: &'a Progress) -> Files<'a> {
+        Files {
+            target,
+            plan,
+            progress,
+            started: plan.files.iter().map(|_| AtomicBool::new(false)).collect(),
+            remaining: plan
+                .files
+                .iter()
+                .map(|(_, n)| AtomicU32::new(n.content.len() as u32))
+                .collect(),
+            root: is_root(),
+        }
+    }
+
+    /// Writes `data[i]` at `offsets[i]` into file `file`, creating it on the first call
+    /// and finishing it (mode, owner, mtime) on the call that writes its last blob.
+    /// A file without blobs is created and finished by one call with nothing to write.
+    pub fn write<D: AsRef<[u8]>>(&self, file: usize, offsets: &[u64], data: &[D]) -> Result<()> {
+        let (rel, node) = &self.plan.files[file];
+        let path = self.target.join(rel);
+        let first = !self.started[file].swap(true, Ordering::Relaxed);
+        let n = offsets.len() as u32;
+        let left = self.remaining[file].fetch_sub(n, Ordering::Relaxed) - n;
+        let f = if first {
+            create(&path)?
+        } else {
+            fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&path)
+                .map_err(|e| io_err(&path, e))?
+        };
+        let mut end = 0u64;
+        for (&offset, d) in offsets.iter().zip(data) {
+            let d = d.as_ref();
+            for r in nonzero_runs(d) {
+                f.write_all_at(&d[r.clone()], offset + r.start as u64)
+                    .map_err(|e| io_err(&path, e))?;
+                end = end.max(offset + r.end as u64);
+            }
+            self.progress.add(d.len() as u64);
+        }
+        // Full size from the start unless this call writes it to the end: blobs of later
+        // packs land with positioned writes, and trailing zeros stay a hole.
+        if first && (left > 0 || end < node.size) {
+            f.set_len(node.size).map_err(|e| io_err(&path, e))?;
+        }
+        if left == 0 {
+            self.finish(&f, &path, node)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&self, f: &fs::File, path: &Path, node: &Node) -> Result<()> {
+        // Owner before mode: chown clears setuid/setgid bits.
+        if self.root {
+            std::os::unix::fs::fchown(f, Some(node.uid), Some(node.gid))
+                .map_err(|e| io_err(path, e))?;
+        }
+        f.set_permissions(fs::Permissions::from_mode(node.mode & 0o7777))
+            .map_err(|e| io_err(path, e))?;
+        let t = mtime_of(node);
+        filetime::set_file_handle_times(f, Some(t), Some(t)).map_err(|e| io_err(path, e))
+    }
+}
+
+/// Creates a file for writing, replacing whatever non-directory is in the way (a
+/// symlink is replaced, never followed).
+fn create(path: &Path) -> Result<fs::File> {
+    let open = |fresh: bool| {
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(fresh)
+            .create(!fresh)
+            .truncate(!fresh)
+            .custom_flags(libc::O_NOFOLLOW)
+            .mode(0o600)
+            .open(path)
+    };
+    match open(true) {
+        Ok(f) => return Ok(f),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io_err(path, e)),
+    }
+    remove_if_not_plain_file(path)?;
+    open(false).map_err(|e| io_err(path, e))
+}
+
+/// Ranges of `data` that are not whole zero blocks: the rest is left as holes in the
+/// file (which has its full size, so holes read back as zeros).
+pub(super) fn nonzero_runs(data: &[u8]) -> Vec<std::ops::Range<usize>> {
+    const BLOCK: usize = 4096;
+    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+    for (i, block) in data.chunks(BLOCK).enumerate() {
+        if block.iter().all(|&b| b == 0) {
+            continue;
+        }
+        let (start, end) = (i * BLOCK, i * BLOCK + block.len());
+        match runs.last_mut() {
+            Some(last) if last.end == start => last.end = end,
+            _ => runs.push(start..end),
+        }
+    }
+    runs
+}
+
+pub(super) fn remove_if_not_plain_file(p: &Path) -> Result<()> {
+    if let Ok(m) = fs::symlink_metadata(p) {
+        if m.is_dir() {
+            return Err(RepoError::Invalid(format!(
+                "{}: a directory is in the way of a file",
+                p.display()
+            )));
+        }
+        if !m.is_file() {
+            fs::remove_file(p).map_err(|e| io_err(p, e))?;
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
+}
+
+pub(super) fn mtime_of(node: &Node) -> filetime::FileTime {
+    filetime::FileTime::from_unix_time(
+        node.mtime_ns.div_euclid(1_000_000_000),
+        node.mtime_ns.rem_euclid(1_000_000_000) as u32,
+    )
+}
+
+/// Metadata of a directory, by path (directories are finished after everything in them).
+pub(super) fn set_meta(p: &Path, node: &Node, root: bool) -> Result<()> {
+    if root {
+        std::os::unix::fs::lchown(p, Some(node.uid), Some(node.gid)).map_err(|e| io_err(p, e))?;
+    }
+    fs::set_permissions(p, fs::Permissions::from_mode(node.mode & 0o7777))
+        .map_err(|e| io_err(p, e))?;
+    let t = mtime_of(node);
+    filetime::set_file_times(p, t, t).map_err(|e| io_err(p, e))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn zero_blocks_become_holes() {
+        let mut d = vec![0u8; 4096 * 4 + 10];
+        d[5] = 1;
+        d[4096 * 2 + 1] = 1;
+        d[4096 * 4 + 9] = 1;
+        assert_eq!(
+            super::nonzero_runs(&d),
+            vec![0..4096, 8192..12288, 16384..16394]
+        );
+        assert!(super::nonzero_runs(&[0u8; 100]).is_empty());
+    }
+}
