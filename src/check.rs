@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use rayon::prelude::*;
 
 use crate::ids::{BlobId, PackId, SnapshotId};
-use crate::repo::pack::PackEntry;
+use crate::repo::pack::{Pack, PackEntry};
 use crate::repo::tree::NodeKind;
 use crate::repo::{Repository, Result};
 
@@ -157,19 +157,24 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
         ));
     }
 
-    let to_read: Vec<&PackId> = indexed_packs
+    let to_read: Vec<PackId> = indexed_packs
         .keys()
         .filter(|p| listed.contains_key(*p) && read.selects(p))
+        .copied()
         .collect();
     report.packs_read = to_read.len();
-    let damaged: Vec<(PackId, String)> = to_read
-        .par_iter()
-        .filter_map(|id| {
-            check_pack(repo, id, &indexed_packs[*id])
-                .err()
-                .map(|e| (**id, e))
-        })
-        .collect();
+    // Downloads and decryption run ahead (as many as the store takes at once); the
+    // blobs of each pack are verified on all cores.
+    let mut damaged: Vec<(PackId, String)> = Vec::new();
+    let Ok(()) = repo.read_packs_ahead(to_read, |id, pack| {
+        let verdict = pack
+            .map_err(|e| e.to_string())
+            .and_then(|pack| check_pack(repo, &pack, &indexed_packs[&id]));
+        if let Err(e) = verdict {
+            damaged.push((id, e));
+        }
+        Ok::<(), std::convert::Infallible>(())
+    });
     for (pack, err) in damaged {
         let mut affected: Vec<String> = indexed_packs[&pack]
             .iter()
@@ -211,10 +216,10 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
 
 fn check_pack(
     repo: &Repository,
-    id: &PackId,
+    pack: &Pack,
     indexed: &[PackEntry],
 ) -> std::result::Result<(), String> {
-    let pack = repo.read_pack(id).map_err(|e| e.to_string())?;
+    let id = pack.id;
     for entry in indexed {
         let Some(stored) = pack.entry(&entry.id) else {
             return Err(format!(
@@ -229,9 +234,9 @@ fn check_pack(
             ));
         }
     }
-    for entry in &pack.entries {
+    pack.entries.par_iter().try_for_each(|entry| {
         pack.blob(entry, repo.blob_key())
-            .map_err(|e| e.to_string())?;
-    }
-    Ok(())
+            .map(drop)
+            .map_err(|e| e.to_string())
+    })
 }

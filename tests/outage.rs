@@ -146,12 +146,15 @@ impl Drop for LongTokensAgain {
 /// Keystone tokens that expire during a backup (the one taken at the start is dead when
 /// the data is stored): cairn gets a new token and the backup completes. (Application
 /// credentials go through the same session code; backends.rs covers their login.)
+/// osauth renews a Keystone token once less than 10 minutes of it are left, so tokens
+/// of 10 s are renewed before every request here: slow, so the check afterwards runs
+/// with the usual lifetime again.
 #[test]
 fn keystone_token_expiry_mid_backup() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let w = World::on(Store::SwiftKeystone);
     keystone_with_token_life(10);
-    let _restore = LongTokensAgain;
+    let long_again = LongTokensAgain;
     // 15 s of slowly arriving data, so the first token is dead at the end.
     let slow = "for i in 1 2 3 4 5; do head -c 1000000 /dev/urandom; sleep 3; done";
     let out = w
@@ -160,6 +163,7 @@ fn keystone_token_expiry_mid_backup() {
         .output()
         .unwrap();
     common::assert_ok(&out, "backup across token expiry");
+    drop(long_again);
     let check = w.json(&["check", "--read-data"]);
     assert_eq!(check["errors"].as_array().map(Vec::len), Some(0), "{check}");
 }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod index;
 pub mod lock;
 pub mod pack;
+mod prefetch;
 pub mod snapshot;
 pub mod tree;
 pub mod uploader;
@@ -71,6 +72,9 @@ pub type Result<T> = std::result::Result<T, RepoError>;
 /// an order unrelated to how they were written. Tree packs are small (compressed
 /// directory listings), so this usually holds all of them.
 const PACK_CACHE_BYTES: usize = 64 << 20;
+
+/// Packs read ahead of their consumer from an object store (8 MiB each, decrypted).
+const PREFETCH_MAX: usize = 4;
 
 pub struct Repository {
     backend: Arc<dyn Backend>,
@@ -469,6 +473,25 @@ impl Repository {
             }
             r => Ok(r?),
         }
+    }
+
+    /// Reads and decrypts `ids` ahead of `consume`, which gets them in order: one pack
+    /// ahead from a directory, up to `PREFETCH_MAX` from an object store, whose round
+    /// trips would otherwise idle the caller. Memory stays at that many packs whatever
+    /// the number of ids. Stops at the first error `consume` returns.
+    pub fn read_packs_ahead<E>(
+        &self,
+        ids: Vec<PackId>,
+        mut consume: impl FnMut(PackId, Result<Pack>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        // One more than the downloads in flight: the pack being consumed counts too.
+        let depth = self.backend.properties().connections.clamp(1, PREFETCH_MAX) + 1;
+        prefetch::in_order(
+            ids,
+            depth,
+            |id| (id, self.read_pack(&id)),
+            |(id, pack)| consume(id, pack),
+        )
     }
 
     fn cached_pack(&self, id: &PackId) -> Result<Arc<Pack>> {

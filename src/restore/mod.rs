@@ -2,7 +2,6 @@
 
 mod files;
 mod plan;
-mod prefetch;
 
 use std::collections::HashMap;
 use std::fs;
@@ -110,27 +109,12 @@ pub fn restore(repo: &Repository, plan: &Plan, target: &Path) -> Result<RestoreS
         .filter(|(_, (_, node))| node.content.is_empty())
         .try_for_each(|(i, _)| files.write::<&[u8]>(i, &[], &[]))?;
 
-    // Packs are written one at a time while the next ones download and decrypt: one
-    // ahead from a directory, up to PREFETCH_MAX from an object store, whose round
-    // trips would otherwise idle the restore. Memory stays at that many packs plus two
-    // windows, whatever the snapshot's size.
-    // One more than the downloads in flight: the pack being written counts too.
-    let depth = repo
-        .backend()
-        .properties()
-        .connections
-        .clamp(1, PREFETCH_MAX)
-        + 1;
+    // Packs are written one at a time while the next ones download and decrypt.
     let mut per_pack = runs_by(&placements, |p| p.pack).into_iter();
-    prefetch::in_order(
-        packs,
-        depth,
-        |id| repo.read_pack(&id),
-        |pack| {
-            let run = per_pack.next().expect("one run of placements per pack");
-            restore_pack(repo, &pack?, &placements[run], &files)
-        },
-    )?;
+    repo.read_packs_ahead(packs, |_, pack| {
+        let run = per_pack.next().expect("one run of placements per pack");
+        restore_pack(repo, &pack?, &placements[run], &files)
+    })?;
     progress.finish();
 
     let root = is_root();
@@ -241,9 +225,6 @@ fn restore_pack(repo: &Repository, pack: &Pack, places: &[Placement], files: &Fi
     }
     pending.map_or(Ok(()), |(pw, pd)| write(pw, pd))
 }
-
-/// Packs fetched ahead of the writer from an object store (16 MiB each, decrypted).
-const PREFETCH_MAX: usize = 4;
 
 /// Raw bytes decompressed ahead of the writer during restore.
 const RESTORE_WINDOW: u64 = 8 << 20;

@@ -1,7 +1,7 @@
 //! Downloads ahead of the consumer, in order, with a bounded number of results alive.
 //!
-//! Restoring from an object store is latency-bound when packs are fetched one at a
-//! time: each GET waits a round trip and the server's first byte. `depth` fetches in
+//! Reading packs from an object store (restore, `check --read-data`) is latency-bound
+//! when they are fetched one at a time: each GET waits a round trip and the server's first byte. `depth` fetches in
 //! flight hide that, and at most `depth` fetched results exist at any moment (in flight
 //! or waiting), so memory stays at `depth` packs whatever the snapshot's size.
 
