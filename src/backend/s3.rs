@@ -29,6 +29,7 @@ use aws_sdk_s3::types::{
     StorageClass,
 };
 use aws_sdk_s3::Client;
+use aws_smithy_http_client::tls;
 use base64::Engine;
 use futures::StreamExt;
 use md5::{Digest, Md5};
@@ -328,7 +329,13 @@ impl S3Backend {
 }
 
 async fn client(opts: &S3Options) -> Client {
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https)
         .retry_config(RetryConfig::disabled())
         .timeout_config(
             TimeoutConfig::builder()

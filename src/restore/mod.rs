@@ -165,7 +165,9 @@ fn place_blobs(
 ) -> Result<(Vec<PackId>, Vec<Placement>)> {
     let mut packs: Vec<PackId> = Vec::new();
     let mut pack_index: HashMap<PackId, u32> = HashMap::new();
-    let mut placements = Vec::new();
+    // Sized up front: held for the whole restore, and doubling would leave up to
+    // half of it as slack (~7 MB for a tree of 70k files).
+    let mut placements = Vec::with_capacity(plan.files.iter().map(|(_, n)| n.content.len()).sum());
     for (i, (rel, node)) in plan.files.iter().enumerate() {
         let mut offset = 0u64;
         for id in &node.content {
