@@ -184,7 +184,7 @@ if [[ ! -s $PASSFILE ]]; then
 fi
 chmod 600 "$PASSFILE"
 
-if [[ $STORE != file && -z ${ST_AUTH:-} ]]; then
+if [[ ($STORE == swift && -z ${ST_AUTH:-}) || ($STORE == s3 && -z ${AWS_ENDPOINT_URL:-}) ]]; then
     log "starting Swift (TempAuth + s3api) on loopback under $WORK/swift"
     mkdir -p "$WORK/swift"
     eval "$("$ROOT/tests/services/swift.sh" start "$WORK/swift")"
