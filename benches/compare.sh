@@ -5,7 +5,8 @@
 #                      [--out FILE] [--install-deps]
 #
 #   --tools LIST  comma-separated subset of cairn,restic,borg (default: all)
-#   --repeat N    run every tool N times, interleaved, and report each phase's
+#   --repeat N    run every tool N times, interleaved (each round starting with
+#                 the next tool), and report each phase's
 #                 fastest run (default 1); single runs on a shared 2-core machine
 #                 vary by up to 3x, mostly in file-system work
 #   --data DIR    dataset cache, built by benches/make-datasets.sh when
@@ -445,7 +446,11 @@ fi
 VERSIONS=()
 for round in $(seq 1 "$REPEAT"); do
 [[ $REPEAT -gt 1 ]] && log "round $round of $REPEAT"
-for t in "${TOOL_LIST[@]}"; do
+# Each round starts with the next tool: restores of 70k files on ext4 slow down with
+# every create/delete cycle, which would otherwise always favour the first tool.
+k=$(( (round - 1) % ${#TOOL_LIST[@]} ))
+ORDER=("${TOOL_LIST[@]:k}" "${TOOL_LIST[@]:0:k}")
+for t in "${ORDER[@]}"; do
     case $t in
         cairn)
             if [[ $CAIRN_OK -eq 1 ]]; then
