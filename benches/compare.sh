@@ -422,12 +422,11 @@ borg_cmd_backup_tree() {
     cmd=(borg create --compression "$BORG_COMPRESSION" "$REPO::tree-$1" tree)
 }
 borg_cmd_restore() {
-    # The latest archive of each kind, extracted into the current directory.
-    if [[ $1 == dump ]]; then
-        cmd=(borg extract "$REPO::dump-day3")
-    else
-        cmd=(borg extract "$REPO::tree-rerun")
-    fi
+    # The latest archive of each kind (whichever phases ran), extracted into the
+    # current directory.
+    local latest
+    latest=$(borg list --short --last 1 --glob-archives "$1-*" "$REPO")
+    cmd=(borg extract "$REPO::$latest")
 }
 
 BORG_COMPRESSION=zstd,3
