@@ -12,6 +12,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use crate::repo::tree::Node;
+
+use super::plan::FileNode;
 use crate::repo::{RepoError, Result};
 use crate::ui::Progress;
 
@@ -89,7 +91,7 @@ impl<'a> Files<'a> {
         Ok(())
     }
 
-    fn finish(&self, f: &fs::File, path: &Path, node: &Node) -> Result<()> {
+    fn finish(&self, f: &fs::File, path: &Path, node: &FileNode) -> Result<()> {
         // Owner before mode: chown clears setuid/setgid bits.
         if self.root {
             std::os::unix::fs::fchown(f, Some(node.uid), Some(node.gid))
@@ -97,7 +99,7 @@ impl<'a> Files<'a> {
         }
         f.set_permissions(fs::Permissions::from_mode(node.mode & 0o7777))
             .map_err(|e| io_err(path, e))?;
-        let t = mtime_of(node);
+        let t = mtime_of(node.mtime_ns);
         filetime::set_file_handle_times(f, Some(t), Some(t)).map_err(|e| io_err(path, e))
     }
 }
@@ -164,10 +166,10 @@ pub(super) fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-pub(super) fn mtime_of(node: &Node) -> filetime::FileTime {
+pub(super) fn mtime_of(mtime_ns: i64) -> filetime::FileTime {
     filetime::FileTime::from_unix_time(
-        node.mtime_ns.div_euclid(1_000_000_000),
-        node.mtime_ns.rem_euclid(1_000_000_000) as u32,
+        mtime_ns.div_euclid(1_000_000_000),
+        mtime_ns.rem_euclid(1_000_000_000) as u32,
     )
 }
 
@@ -178,7 +180,7 @@ pub(super) fn set_meta(p: &Path, node: &Node, root: bool) -> Result<()> {
     }
     fs::set_permissions(p, fs::Permissions::from_mode(node.mode & 0o7777))
         .map_err(|e| io_err(p, e))?;
-    let t = mtime_of(node);
+    let t = mtime_of(node.mtime_ns);
     filetime::set_file_times(p, t, t).map_err(|e| io_err(p, e))
 }
 

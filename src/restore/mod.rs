@@ -130,7 +130,7 @@ pub fn restore(repo: &Repository, plan: &Plan, target: &Path) -> Result<RestoreS
                 if root {
                     let _ = std::os::unix::fs::lchown(&p, Some(node.uid), Some(node.gid));
                 }
-                let mtime = mtime_of(node);
+                let mtime = mtime_of(node.mtime_ns);
                 let _ = filetime::set_symlink_file_times(&p, mtime, mtime);
                 stats.symlinks += 1;
             }

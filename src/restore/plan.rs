@@ -58,8 +58,33 @@ impl Selector {
 #[derive(Default)]
 pub struct Plan {
     pub dirs: Vec<(PathBuf, Node)>,
-    pub files: Vec<(PathBuf, Node)>,
+    pub files: Vec<(PathBuf, FileNode)>,
     pub others: Vec<(PathBuf, Node)>,
+}
+
+/// What restoring a file needs of its tree node. A plan holds every file of the
+/// snapshot for the whole restore; the full node is ~4× larger (name, link target,
+/// subtree and device fields a file does not use).
+pub struct FileNode {
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub mtime_ns: i64,
+    pub size: u64,
+    pub content: Box<[BlobId]>,
+}
+
+impl From<Node> for FileNode {
+    fn from(n: Node) -> FileNode {
+        FileNode {
+            mode: n.mode,
+            uid: n.uid,
+            gid: n.gid,
+            mtime_ns: n.mtime_ns,
+            size: n.size,
+            content: n.content.into_boxed_slice(),
+        }
+    }
 }
 
 impl Plan {
@@ -112,7 +137,7 @@ impl Plan {
                         self.dirs.pop();
                     }
                 }
-                NodeKind::File if this => self.files.push((rel, node)),
+                NodeKind::File if this => self.files.push((rel, node.into())),
                 _ if this => self.others.push((rel, node)),
                 _ => {}
             }
