@@ -5,7 +5,7 @@ mod common;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::{assert_same_tree, dump_rows, noise, World};
 
@@ -39,6 +39,20 @@ fn awkward_tree(root: &Path) {
     filetime::set_file_times(root.join("docs/readme.txt"), old, old).unwrap();
 }
 
+/// Makes `awkward_tree` under the world and backs it up; returns its path.
+fn backed_up_awkward_tree(w: &World) -> PathBuf {
+    let src = w.path("src");
+    awkward_tree(&src);
+    w.backup(&[src.to_str().unwrap()]);
+    src
+}
+
+/// Restores the latest snapshot into `target`; returns where `src` landed in it.
+fn restore_latest(w: &World, target: &Path, src: &Path) -> PathBuf {
+    w.ok(&["restore", "latest", "--target", target.to_str().unwrap()]);
+    target.join(src.strip_prefix("/").unwrap())
+}
+
 #[test]
 fn tree_round_trip_restores_content_modes_times_links_and_holes() {
     let w = World::new();
@@ -46,9 +60,7 @@ fn tree_round_trip_restores_content_modes_times_links_and_holes() {
     awkward_tree(&src);
     let snap = w.backup(&[src.to_str().unwrap(), "--tag", "nightly"]);
     assert_eq!(snap["stats"]["errors"], 0);
-    let target = w.path("restored");
-    w.ok(&["restore", "latest", "--target", target.to_str().unwrap()]);
-    let restored = target.join(src.strip_prefix("/").unwrap());
+    let restored = restore_latest(&w, &w.path("restored"), &src);
     assert_same_tree(&src, &restored);
     // The hole stays a hole: far fewer blocks than bytes.
     use std::os::unix::fs::MetadataExt;
@@ -66,12 +78,9 @@ fn tree_round_trip_restores_content_modes_times_links_and_holes() {
 #[test]
 fn restore_over_an_earlier_restore_replaces_what_is_in_the_way() {
     let w = World::new();
-    let src = w.path("src");
-    awkward_tree(&src);
-    w.backup(&[src.to_str().unwrap()]);
+    let src = backed_up_awkward_tree(&w);
     let target = w.path("restored");
-    w.ok(&["restore", "latest", "--target", target.to_str().unwrap()]);
-    let restored = target.join(src.strip_prefix("/").unwrap());
+    let restored = restore_latest(&w, &target, &src);
 
     let outside = w.path("outside.txt");
     fs::write(&outside, b"must stay").unwrap();
@@ -86,7 +95,7 @@ fn restore_over_an_earlier_restore_replaces_what_is_in_the_way() {
     fs::write(restored.join("docs/deep/repeated.txt"), b"short now").unwrap();
     fs::write(restored.join("empty-file"), b"not empty any more").unwrap();
 
-    w.ok(&["restore", "latest", "--target", target.to_str().unwrap()]);
+    restore_latest(&w, &target, &src);
     assert_same_tree(&src, &restored);
     assert_eq!(fs::read(&outside).unwrap(), b"must stay");
 }
@@ -391,9 +400,7 @@ fn concurrent_backups_of_two_hosts_both_succeed() {
 #[test]
 fn stats_and_key_info() {
     let w = World::new();
-    let src = w.path("src");
-    awkward_tree(&src);
-    w.backup(&[src.to_str().unwrap()]);
+    let src = backed_up_awkward_tree(&w);
     w.backup(&[src.to_str().unwrap()]);
     let stats = w.json(&["stats"]);
     assert_eq!(stats["snapshots"], 2);

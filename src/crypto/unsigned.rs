@@ -29,7 +29,9 @@ pub fn decrypt_unsigned(identity: &Identity, ciphertext: &[u8]) -> Result<Vec<u8
     let corrupt = |_| Error::Corrupt;
     let mut out = Vec::with_capacity(ciphertext.len());
     let mut pkesks: Vec<PKESK> = Vec::new();
-    let (mut decrypted, mut literal, mut mdc_ok) = (false, false, false);
+    let (mut decrypted, mut literal) = (false, false);
+    // Whether the MDC packet matched, once it has come by.
+    let mut mdc: Option<bool> = None;
     let mut ppr = PacketParser::from_bytes(ciphertext).map_err(corrupt)?;
     while let PacketParserResult::Some(mut pp) = ppr {
         match &pp.packet {
@@ -45,12 +47,12 @@ pub fn decrypt_unsigned(identity: &Identity, ciphertext: &[u8]) -> Result<Vec<u8
             // Deprecated with SEIPD v2, which has no MDC packet; v1 messages still end
             // in one, and sequoia's own Decryptor checks it the same way.
             #[allow(deprecated)]
-            Packet::MDC(mdc) if literal && !mdc_ok => mdc_ok = mdc.valid(),
+            Packet::MDC(m) if literal && mdc.is_none() => mdc = Some(m.valid()),
             _ => return Err(Error::Corrupt),
         }
         ppr = pp.recurse().map_err(corrupt)?.1;
     }
-    if decrypted && literal && mdc_ok {
+    if decrypted && literal && mdc == Some(true) {
         Ok(out)
     } else {
         Err(Error::Corrupt)

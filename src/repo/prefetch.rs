@@ -1,9 +1,10 @@
 //! Downloads ahead of the consumer, in order, with a bounded number of results alive.
 //!
 //! Reading packs from an object store (restore, `check --read-data`) is latency-bound
-//! when they are fetched one at a time: each GET waits a round trip and the server's first byte. `depth` fetches in
-//! flight hide that, and at most `depth` fetched results exist at any moment (in flight
-//! or waiting), so memory stays at `depth` packs whatever the snapshot's size.
+//! when they are fetched one at a time: each GET waits a round trip and the server's
+//! first byte. `depth` fetches in flight hide that, and at most `depth` fetched results
+//! exist at any moment (in flight or waiting), so memory stays at `depth` packs
+//! whatever the snapshot's size.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,8 +14,9 @@ use crossbeam_channel::{bounded, unbounded};
 
 /// Calls `fetch` on every item from `depth` threads and hands the results to `consume`
 /// in the items' order. A result counts against `depth` until `consume` returns, so
-/// `depth - 1` fetches overlap each call of `consume`. Stops at the first error of `consume` and returns it; errors of
-/// `fetch` are part of its result type, for `consume` to judge.
+/// `depth - 1` fetches overlap each call of `consume`. Stops at the first error of
+/// `consume` and returns it; errors of `fetch` are part of its result type, for
+/// `consume` to judge.
 pub fn in_order<T, R, E>(
     items: Vec<T>,
     depth: usize,

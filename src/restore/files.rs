@@ -9,15 +9,14 @@ use std::fs;
 use std::io;
 use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::repo::tree::Node;
-
-use super::plan::FileNode;
 use crate::repo::{RepoError, Result};
 use crate::ui::Progress;
 
-use super::Plan;
+use super::plan::FileNode;
+use super::{Decoded, Plan};
 
 pub(super) fn io_err(path: &Path, e: io::Error) -> RepoError {
     RepoError::Invalid(format!("{}: {e}", path.display()))
@@ -30,37 +29,35 @@ pub(super) struct Files<'a> {
     target: &'a Path,
     plan: &'a Plan,
     progress: &'a Progress,
-    started: Vec<AtomicBool>,
-    /// Blob placements not yet written, per file.
+    /// Blob placements not yet written, per file: all of them until the file exists.
     remaining: Vec<AtomicU32>,
     root: bool,
 }
 
 impl<'a> Files<'a> {
-    pub fn new(target: &'a Path, plan: &'a Plan, progress: &'a Progress) -> Files<'a> {
+    pub fn new(target: &'a Path, plan: &'a Plan, progress: &'a Progress, root: bool) -> Files<'a> {
         Files {
             target,
             plan,
             progress,
-            started: plan.files.iter().map(|_| AtomicBool::new(false)).collect(),
             remaining: plan
                 .files
                 .iter()
                 .map(|(_, n)| AtomicU32::new(n.content.len() as u32))
                 .collect(),
-            root: is_root(),
+            root,
         }
     }
 
-    /// Writes `data[i]` at `offsets[i]` into file `file`, creating it on the first call
+    /// Writes the blobs at their offsets into file `file`, creating it on the first call
     /// and finishing it (mode, owner, mtime) on the call that writes its last blob.
     /// A file without blobs is created and finished by one call with nothing to write.
-    pub fn write<D: AsRef<[u8]>>(&self, file: usize, offsets: &[u64], data: &[D]) -> Result<()> {
+    pub fn write(&self, file: usize, blobs: &[Decoded]) -> Result<()> {
         let (rel, node) = &self.plan.files[file];
         let path = self.target.join(rel);
-        let first = !self.started[file].swap(true, Ordering::Relaxed);
-        let n = offsets.len() as u32;
-        let left = self.remaining[file].fetch_sub(n, Ordering::Relaxed) - n;
+        let n = blobs.len() as u32;
+        let before = self.remaining[file].fetch_sub(n, Ordering::Relaxed);
+        let (first, left) = (before == node.content.len() as u32, before - n);
         let f = if first {
             create(&path)?
         } else {
@@ -71,12 +68,11 @@ impl<'a> Files<'a> {
                 .map_err(|e| io_err(&path, e))?
         };
         let mut end = 0u64;
-        for (&offset, d) in offsets.iter().zip(data) {
-            let d = d.as_ref();
+        for (place, d) in blobs {
             for r in nonzero_runs(d) {
-                f.write_all_at(&d[r.clone()], offset + r.start as u64)
+                f.write_all_at(&d[r.clone()], place.offset + r.start as u64)
                     .map_err(|e| io_err(&path, e))?;
-                end = end.max(offset + r.end as u64);
+                end = end.max(place.offset + r.end as u64);
             }
             self.progress.add(d.len() as u64);
         }
@@ -128,20 +124,18 @@ fn create(path: &Path) -> Result<fs::File> {
 
 /// Ranges of `data` that are not whole zero blocks: the rest is left as holes in the
 /// file (which has its full size, so holes read back as zeros).
-pub(super) fn nonzero_runs(data: &[u8]) -> Vec<std::ops::Range<usize>> {
+pub(super) fn nonzero_runs(data: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
     const BLOCK: usize = 4096;
-    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
-    for (i, block) in data.chunks(BLOCK).enumerate() {
-        if block.iter().all(|&b| b == 0) {
-            continue;
+    let data_block = |(_, b): &(usize, &[u8])| b.iter().any(|&x| x != 0);
+    let mut blocks = data.chunks(BLOCK).enumerate().peekable();
+    std::iter::from_fn(move || {
+        let (first, block) = blocks.find(data_block)?;
+        let mut end = first * BLOCK + block.len();
+        while let Some((_, b)) = blocks.next_if(data_block) {
+            end += b.len();
         }
-        let (start, end) = (i * BLOCK, i * BLOCK + block.len());
-        match runs.last_mut() {
-            Some(last) if last.end == start => last.end = end,
-            _ => runs.push(start..end),
-        }
-    }
-    runs
+        Some(first * BLOCK..end)
+    })
 }
 
 pub(super) fn remove_if_not_plain_file(p: &Path) -> Result<()> {
@@ -192,10 +186,11 @@ mod tests {
         d[5] = 1;
         d[4096 * 2 + 1] = 1;
         d[4096 * 4 + 9] = 1;
-        assert_eq!(
-            super::nonzero_runs(&d),
-            vec![0..4096, 8192..12288, 16384..16394]
-        );
-        assert!(super::nonzero_runs(&[0u8; 100]).is_empty());
+        let runs = |d: &[u8]| super::nonzero_runs(d).collect::<Vec<_>>();
+        assert_eq!(runs(&d), vec![0..4096, 8192..12288, 16384..16394]);
+        d[4096 + 7] = 1;
+        assert_eq!(runs(&d), vec![0..12288, 16384..16394]);
+        assert!(runs(&[0u8; 100]).is_empty());
+        assert_eq!(runs(&[]), Vec::<std::ops::Range<usize>>::new());
     }
 }

@@ -3,6 +3,7 @@
 mod files;
 mod plan;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
@@ -49,14 +50,6 @@ mod tests {
         assert_eq!(offsets, vec![0, 1, 2, 3, 4, 5]);
         assert!(super::windows_of(&[], 10).is_empty());
     }
-
-    #[test]
-    fn runs_of_one_file_stay_together() {
-        let files = [3u32, 3, 1, 1, 1, 7];
-        let runs = super::runs_by(&files, |f| *f);
-        assert_eq!(runs, vec![0..2, 2..5, 5..6]);
-        assert!(super::runs_by(&[] as &[u32], |f| *f).is_empty());
-    }
 }
 
 #[derive(Debug, Default, serde::Serialize)]
@@ -76,6 +69,9 @@ struct Placement {
     offset: u64,
     entry: PackEntry,
 }
+
+/// A placement with its blob's content, decompressed and verified.
+type Decoded<'a> = (&'a Placement, Cow<'a, [u8]>);
 
 pub fn restore(repo: &Repository, plan: &Plan, target: &Path) -> Result<RestoreStats> {
     let mut stats = RestoreStats::default();
@@ -101,23 +97,23 @@ pub fn restore(repo: &Repository, plan: &Plan, target: &Path) -> Result<RestoreS
 
     let (packs, placements) = place_blobs(repo, plan, &mut stats)?;
     let progress = Progress::new(Some(stats.bytes), "restore");
-    let files = Files::new(target, plan, &progress);
+    let root = is_root();
+    let files = Files::new(target, plan, &progress, root);
     // Files without blobs have no pack to bring them into being.
     plan.files
         .par_iter()
         .enumerate()
         .filter(|(_, (_, node))| node.content.is_empty())
-        .try_for_each(|(i, _)| files.write::<&[u8]>(i, &[], &[]))?;
+        .try_for_each(|(i, _)| files.write(i, &[]))?;
 
     // Packs are written one at a time while the next ones download and decrypt.
-    let mut per_pack = runs_by(&placements, |p| p.pack).into_iter();
+    let mut per_pack = placements.chunk_by(|a, b| a.pack == b.pack);
     repo.read_packs_ahead(packs, |_, pack| {
-        let run = per_pack.next().expect("one run of placements per pack");
-        restore_pack(repo, &pack?, &placements[run], &files)
+        let places = per_pack.next().expect("one run of placements per pack");
+        restore_pack(repo, &pack?, places, &files)
     })?;
     progress.finish();
 
-    let root = is_root();
     for (rel, node) in &plan.others {
         let p = target.join(rel);
         match node.kind {
@@ -204,28 +200,28 @@ fn place_blobs(
 /// of it by one task (writers to one file contend for its inode lock; different files
 /// are written in parallel, which is what a tree of small files needs).
 fn restore_pack(repo: &Repository, pack: &Pack, places: &[Placement], files: &Files) -> Result<()> {
-    type Decoded<'p> = Vec<std::borrow::Cow<'p, [u8]>>;
-    let decode = |w: &[Placement]| -> Result<Decoded> {
-        w.par_iter()
-            .map(|p| Ok(pack.blob(&p.entry, repo.blob_key())?))
-            .collect()
+    let write = |blobs: Vec<Decoded>| -> Result<()> {
+        blobs
+            .par_chunk_by(|a, b| a.0.file == b.0.file)
+            .try_for_each(|run| files.write(run[0].0.file as usize, run))
     };
-    let write = |w: &[Placement], data: Decoded| -> Result<()> {
-        runs_by(w, |p| p.file).into_par_iter().try_for_each(|run| {
-            let offsets: Vec<u64> = w[run.clone()].iter().map(|p| p.offset).collect();
-            files.write(w[run.start].file as usize, &offsets, &data[run])
-        })
-    };
-    let mut pending: Option<(&[Placement], Decoded)> = None;
+    let mut pending: Option<Vec<Decoded>> = None;
     for w in windows_of(places, RESTORE_WINDOW) {
         let (wrote, decoded) = rayon::join(
-            || pending.take().map_or(Ok(()), |(pw, pd)| write(pw, pd)),
-            || decode(w),
+            || pending.take().map_or(Ok(()), write),
+            || decode(repo, pack, w),
         );
         wrote?;
-        pending = Some((w, decoded?));
+        pending = Some(decoded?);
     }
-    pending.map_or(Ok(()), |(pw, pd)| write(pw, pd))
+    pending.map_or(Ok(()), write)
+}
+
+/// The window's blobs, decompressed and verified on all cores.
+fn decode<'a>(repo: &Repository, pack: &'a Pack, w: &'a [Placement]) -> Result<Vec<Decoded<'a>>> {
+    w.par_iter()
+        .map(|p| Ok((p, pack.blob(&p.entry, repo.blob_key())?)))
+        .collect()
 }
 
 /// Raw bytes decompressed ahead of the writer during restore.
@@ -247,18 +243,6 @@ fn windows_of(places: &[Placement], bytes: u64) -> Vec<&[Placement]> {
         out.push(&places[start..]);
     }
     out
-}
-
-/// The ranges of consecutive items with the same key.
-fn runs_by<T, K: PartialEq>(items: &[T], key: impl Fn(&T) -> K) -> Vec<std::ops::Range<usize>> {
-    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        match runs.last_mut() {
-            Some(last) if key(&items[last.start]) == key(item) => last.end = i + 1,
-            _ => runs.push(i..i + 1),
-        }
-    }
-    runs
 }
 
 /// Writes one file's content to `out`, in order, verifying every blob.
