@@ -9,9 +9,9 @@
 //!   signed manifest through keyed blob ids).
 
 pub mod keys;
-mod unsigned;
+mod seipd;
 
-pub use unsigned::decrypt_unsigned;
+pub use seipd::{open as open_sealed, SealedWriter};
 
 use std::cell::Cell;
 use std::io::{self, Read, Write};
@@ -89,16 +89,14 @@ impl RecipientSet {
     }
 }
 
-/// A `Write` that keeps what sequoia writes, and hashes it on the way, so the pack id
-/// (BLAKE3 of the stored bytes) costs no second pass.
+/// A `Write` that keeps what sequoia writes; the streaming writer owns its sink, so the
+/// bytes are shared with the caller.
 #[derive(Clone, Default)]
-struct Sink(Arc<Mutex<(Vec<u8>, blake3::Hasher)>>);
+struct Sink(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Sink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut g = self.0.lock().unwrap();
-        g.0.extend_from_slice(buf);
-        g.1.update(buf);
+        self.0.lock().unwrap().extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -106,71 +104,8 @@ impl Write for Sink {
     }
 }
 
-/// Encrypts a stream of writes into one OpenPGP message held in memory.
-pub struct StreamEncryptor<'a> {
-    msg: Message<'a>,
-    sink: Sink,
-    written: u64,
-}
-
 fn enc_err(e: impl std::fmt::Display) -> Error {
     Error::Encrypt(e.to_string())
-}
-
-impl<'a> StreamEncryptor<'a> {
-    pub fn new(
-        recipients: &'a RecipientSet,
-        signer: Option<&Identity>,
-        capacity: usize,
-    ) -> Result<StreamEncryptor<'a>, Error> {
-        Self::with_buffer(recipients, signer, Vec::with_capacity(capacity))
-    }
-
-    /// Writes the ciphertext into `buffer` (cleared first), so callers can reuse one.
-    pub fn with_buffer(
-        recipients: &'a RecipientSet,
-        signer: Option<&Identity>,
-        mut buffer: Vec<u8>,
-    ) -> Result<StreamEncryptor<'a>, Error> {
-        buffer.clear();
-        let sink = Sink(Arc::new(Mutex::new((buffer, blake3::Hasher::new()))));
-        let msg = Message::new(sink.clone());
-        let msg = Encryptor::for_recipients(msg, recipients.recipients())
-            .symmetric_algo(SymmetricAlgorithm::AES256)
-            .build()
-            .map_err(enc_err)?;
-        let msg = match signer {
-            Some(id) => Signer::new(msg, id.signer().clone())
-                .map_err(enc_err)?
-                .build()
-                .map_err(enc_err)?,
-            None => msg,
-        };
-        let msg = LiteralWriter::new(msg).build().map_err(enc_err)?;
-        Ok(StreamEncryptor {
-            msg,
-            sink,
-            written: 0,
-        })
-    }
-
-    pub fn write(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.written += data.len() as u64;
-        self.msg.write_all(data).map_err(enc_err)
-    }
-
-    /// Plaintext bytes written so far.
-    pub fn written(&self) -> u64 {
-        self.written
-    }
-
-    /// Ends the message; returns the ciphertext and its BLAKE3 hash.
-    pub fn finish(self) -> Result<(Vec<u8>, [u8; 32]), Error> {
-        self.msg.finalize().map_err(enc_err)?;
-        let mut g = self.sink.0.lock().unwrap();
-        let bytes = std::mem::take(&mut g.0);
-        Ok((bytes, *g.1.finalize().as_bytes()))
-    }
 }
 
 /// Encrypts `plaintext` to the recipients; signs it first when `signer` is given.
@@ -179,9 +114,26 @@ pub fn encrypt(
     signer: Option<&Identity>,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, Error> {
-    let mut enc = StreamEncryptor::new(recipients, signer, plaintext.len() + 1024)?;
-    enc.write(plaintext)?;
-    Ok(enc.finish()?.0)
+    let sink = Sink(Arc::new(Mutex::new(Vec::with_capacity(
+        plaintext.len() + 1024,
+    ))));
+    let msg = Message::new(sink.clone());
+    let msg = Encryptor::for_recipients(msg, recipients.recipients())
+        .symmetric_algo(SymmetricAlgorithm::AES256)
+        .build()
+        .map_err(enc_err)?;
+    let msg = match signer {
+        Some(id) => Signer::new(msg, id.signer().clone())
+            .map_err(enc_err)?
+            .build()
+            .map_err(enc_err)?,
+        None => msg,
+    };
+    let mut msg = LiteralWriter::new(msg).build().map_err(enc_err)?;
+    msg.write_all(plaintext).map_err(enc_err)?;
+    msg.finalize().map_err(enc_err)?;
+    let bytes = std::mem::take(&mut *sink.0.lock().unwrap());
+    Ok(bytes)
 }
 
 #[derive(Clone, Copy, Default)]

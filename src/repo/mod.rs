@@ -462,14 +462,14 @@ impl Repository {
     pub fn read_pack(&self, id: &PackId) -> Result<Pack> {
         let name = pack::pack_name(id);
         let stored = self.backend.get(&name)?;
-        match Pack::open(*id, &stored, &self.identity) {
+        match Pack::open(*id, stored, &self.identity) {
             Err(PackError::HashMismatch(_)) => {
                 crate::ui::warn(&format!(
                     "{}: {name}: download does not match its id; fetching it again",
                     self.location()
                 ));
                 let stored = self.backend.get(&name)?;
-                Ok(Pack::open(*id, &stored, &self.identity)?)
+                Ok(Pack::open(*id, stored, &self.identity)?)
             }
             r => Ok(r?),
         }

@@ -8,7 +8,7 @@
 //! The header sits at the end so blobs can be written as they arrive; its fixed-size
 //! entries make it readable with a few lines of any scripting language.
 
-use crate::crypto::{self, Identity, RecipientSet, StreamEncryptor};
+use crate::crypto::{self, Identity, RecipientSet, SealedWriter};
 use crate::ids::{BlobId, PackId};
 
 pub const MAGIC: &[u8; 8] = b"CAIRNPK1";
@@ -93,19 +93,16 @@ fn decompress(stored: &[u8], raw_length: usize) -> Option<Vec<u8>> {
 }
 
 /// Writes blobs into one pack, encrypting as it goes so the plaintext pack is never held.
-pub struct PackWriter<'a> {
-    enc: StreamEncryptor<'a>,
+pub struct PackWriter {
+    enc: SealedWriter,
     entries: Vec<PackEntry>,
 }
 
-impl<'a> PackWriter<'a> {
-    /// A writer whose ciphertext goes into `buffer` (reused between packs).
-    pub fn new(
-        recipients: &'a RecipientSet,
-        buffer: Vec<u8>,
-    ) -> Result<PackWriter<'a>, crypto::Error> {
+impl PackWriter {
+    /// A writer whose message is built in `buffer` (reused between packs).
+    pub fn new(recipients: &RecipientSet, buffer: Vec<u8>) -> Result<PackWriter, crypto::Error> {
         Ok(PackWriter {
-            enc: StreamEncryptor::with_buffer(recipients, None, buffer)?,
+            enc: SealedWriter::new(recipients, buffer)?,
             entries: Vec::new(),
         })
     }
@@ -119,7 +116,7 @@ impl<'a> PackWriter<'a> {
         compression: Compression,
     ) -> Result<(), crypto::Error> {
         let offset = self.enc.written();
-        self.enc.write(stored)?;
+        self.enc.write(stored);
         self.entries.push(PackEntry {
             id,
             kind,
@@ -158,7 +155,7 @@ impl<'a> PackWriter<'a> {
         }
         header.extend_from_slice(&(self.entries.len() as u32).to_le_bytes());
         header.extend_from_slice(MAGIC);
-        self.enc.write(&header)?;
+        self.enc.write(&header);
         let (bytes, hash) = self.enc.finish()?;
         Ok((PackId(hash), bytes, self.entries))
     }
@@ -172,12 +169,12 @@ pub struct Pack {
 }
 
 impl Pack {
-    pub fn open(id: PackId, stored: &[u8], identity: &Identity) -> Result<Pack, PackError> {
-        if blake3::hash(stored).as_bytes() != &id.0 {
+    /// Opens the pack in the buffer it was downloaded into.
+    pub fn open(id: PackId, stored: Vec<u8>, identity: &Identity) -> Result<Pack, PackError> {
+        if blake3::hash(&stored).as_bytes() != &id.0 {
             return Err(PackError::HashMismatch(id));
         }
-        let plain =
-            crypto::decrypt_unsigned(identity, stored).map_err(|e| PackError::Crypto(id, e))?;
+        let plain = crypto::open_sealed(identity, stored).map_err(|e| PackError::Crypto(id, e))?;
         let entries = parse_header(&plain).ok_or(PackError::Header(id))?;
         Ok(Pack { id, plain, entries })
     }

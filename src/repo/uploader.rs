@@ -34,8 +34,8 @@ pub struct UploadStats {
 pub struct Uploader<'r> {
     repo: &'r Repository,
     /// Data pack writers, one per worker thread (plus one for threads outside the pool).
-    data: Vec<Mutex<Option<PackWriter<'r>>>>,
-    tree: Mutex<Option<PackWriter<'r>>>,
+    data: Vec<Mutex<Option<PackWriter>>>,
+    tree: Mutex<Option<PackWriter>>,
     pending: Mutex<HashSet<BlobId>>,
     /// Pack buffers handed back by the uploaders.
     spare: Arc<Mutex<Vec<Vec<u8>>>>,
@@ -167,7 +167,7 @@ impl<'r> Uploader<'r> {
         Ok(id)
     }
 
-    fn send(&self, writer: PackWriter<'r>) -> Result<()> {
+    fn send(&self, writer: PackWriter) -> Result<()> {
         let (id, bytes, blobs) = writer.finish()?;
         let size = bytes.len() as u64;
         let finished = Finished {
@@ -186,7 +186,7 @@ impl<'r> Uploader<'r> {
     /// Stores every pack still open and waits for all uploads; after this the session
     /// takes no more blobs.
     pub fn flush(&mut self) -> Result<()> {
-        let mut writers: Vec<PackWriter<'r>> = self
+        let mut writers: Vec<PackWriter> = self
             .data
             .iter()
             .filter_map(|m| m.lock().unwrap().take())

@@ -14,8 +14,8 @@ use crate::repo::{RepoError, Repository};
 /// packs, and one pack in memory per blob type keeps its footprint small.
 pub struct Repacker<'r> {
     repo: &'r Repository,
-    data: Option<PackWriter<'r>>,
-    tree: Option<PackWriter<'r>>,
+    data: Option<PackWriter>,
+    tree: Option<PackWriter>,
     written: Vec<IndexPack>,
     bytes_written: u64,
     blobs_copied: u64,
@@ -74,7 +74,7 @@ impl<'r> Repacker<'r> {
         Ok(())
     }
 
-    fn store(&mut self, writer: PackWriter<'r>) -> Result<(), PruneError> {
+    fn store(&mut self, writer: PackWriter) -> Result<(), PruneError> {
         let (id, bytes, blobs) = writer.finish().map_err(RepoError::from)?;
         self.repo
             .backend()
