@@ -102,6 +102,18 @@ impl Cache {
         }
     }
 
+    /// Drops the read connections' mappings and page caches. The mapped pages count in the
+    /// process's resident memory for as long as they stay mapped; a restore calls this
+    /// once it has looked up every blob and needs no more lookups for a while.
+    pub fn release_pages(&self) {
+        for r in &self.readers {
+            let _ = r
+                .lock()
+                .unwrap()
+                .execute_batch("PRAGMA mmap_size = 0; PRAGMA shrink_memory;");
+        }
+    }
+
     /// A cache that lives only as long as the process, for when no directory is usable.
     pub fn in_memory() -> Result<Cache, CacheError> {
         let conn = Connection::open_in_memory().map_err(|e| CacheError {

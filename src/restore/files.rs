@@ -43,7 +43,7 @@ impl<'a> Files<'a> {
             remaining: plan
                 .files
                 .iter()
-                .map(|(_, n)| AtomicU32::new(n.content.len() as u32))
+                .map(|n| AtomicU32::new(plan.files.content(n).len() as u32))
                 .collect(),
             root,
         }
@@ -53,11 +53,14 @@ impl<'a> Files<'a> {
     /// and finishing it (mode, owner, mtime) on the call that writes its last blob.
     /// A file without blobs is created and finished by one call with nothing to write.
     pub fn write(&self, file: usize, blobs: &[Decoded]) -> Result<()> {
-        let (rel, node) = &self.plan.files[file];
-        let path = self.target.join(rel);
+        let node = self.plan.files.get(file);
+        let path = self.target.join(self.plan.file_path(node));
         let n = blobs.len() as u32;
         let before = self.remaining[file].fetch_sub(n, Ordering::Relaxed);
-        let (first, left) = (before == node.content.len() as u32, before - n);
+        let (first, left) = (
+            before == self.plan.files.content(node).len() as u32,
+            before - n,
+        );
         let f = if first {
             create(&path)?
         } else {

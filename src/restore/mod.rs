@@ -96,6 +96,7 @@ pub fn restore(repo: &Repository, plan: &Plan, target: &Path) -> Result<RestoreS
     }
 
     let (packs, placements) = place_blobs(repo, plan, &mut stats)?;
+    repo.cache().release_pages();
     let progress = Progress::new(Some(stats.bytes), "restore");
     let root = is_root();
     let files = Files::new(target, plan, &progress, root);
@@ -103,7 +104,7 @@ pub fn restore(repo: &Repository, plan: &Plan, target: &Path) -> Result<RestoreS
     plan.files
         .par_iter()
         .enumerate()
-        .filter(|(_, (_, node))| node.content.is_empty())
+        .filter(|(_, node)| plan.files.content(node).is_empty())
         .try_for_each(|(i, _)| files.write(i, &[]))?;
 
     // Packs are written one at a time while the next ones download and decrypt.
@@ -163,10 +164,11 @@ fn place_blobs(
     let mut pack_index: HashMap<PackId, u32> = HashMap::new();
     // Sized up front: held for the whole restore, and doubling would leave up to
     // half of it as slack (~7 MB for a tree of 70k files).
-    let mut placements = Vec::with_capacity(plan.files.iter().map(|(_, n)| n.content.len()).sum());
-    for (i, (rel, node)) in plan.files.iter().enumerate() {
+    let mut placements =
+        Vec::with_capacity(plan.files.iter().map(|n| plan.files.content(n).len()).sum());
+    for (i, node) in plan.files.iter().enumerate() {
         let mut offset = 0u64;
-        for id in &node.content {
+        for id in plan.files.content(node) {
             let (pack, entry) = repo.locate(id)?;
             let len = entry.raw_length as u64;
             let pack = *pack_index.entry(pack).or_insert_with(|| {
@@ -184,7 +186,7 @@ fn place_blobs(
         if offset != node.size {
             return Err(RepoError::Invalid(format!(
                 "{}: snapshot says {} bytes but its blobs hold {offset} (damaged tree)",
-                rel.display(),
+                plan.file_path(node).display(),
                 node.size
             )));
         }
@@ -225,7 +227,7 @@ fn decode<'a>(repo: &Repository, pack: &'a Pack, w: &'a [Placement]) -> Result<V
 }
 
 /// Raw bytes decompressed ahead of the writer during restore.
-const RESTORE_WINDOW: u64 = 8 << 20;
+const RESTORE_WINDOW: u64 = 4 << 20;
 
 /// Splits placements into consecutive windows of about `bytes` raw bytes each.
 fn windows_of(places: &[Placement], bytes: u64) -> Vec<&[Placement]> {
