@@ -21,6 +21,11 @@
 #                 neither, so only cairn and restic run there
 #   --phases LIST comma-separated subset of the phases below (default: all),
 #                 e.g. tree-initial,tree-rerun,restore-tree
+#   --fresh-fs    restore into a new ext4 file system each time (an image
+#                 under WORK, loop-mounted; needs root and mkfs.ext4): the
+#                 state of a restore onto a clean disk. Without it, restores
+#                 go to WORK, where each create/delete cycle of 70k files
+#                 leaves ext4 slower for the next restore (of any tool)
 #   --install-deps  apt-get install whatever of restic, borgbackup, time and
 #                 postgresql is missing (needs root; Debian/Ubuntu)
 #
@@ -56,6 +61,7 @@ ROOT=$(cd "$SCRIPT_DIR/.." && pwd -P)
 BASE=${TMPDIR:-/tmp}/cairn-bench
 
 TOOLS=cairn,restic,borg
+FRESH_FS=0
 REPEAT=1
 DATA=$BASE/data
 WORK=$BASE/work
@@ -83,6 +89,7 @@ while [[ $# -gt 0 ]]; do
         --install-deps) INSTALL_DEPS=1; shift ;;
         --store) STORE=${2:?--store needs a value}; shift 2 ;;
         --phases) PHASES_ARG=${2:?--phases needs a value}; shift 2 ;;
+        --fresh-fs) FRESH_FS=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument: $1" ;;
     esac
@@ -171,6 +178,11 @@ TREE_FILES=$(info_value "$DATA/tree.info" files)
 PG_SCALE=$(info_value "$DATA/pgbench.info" scale)
 # A file inside the tree, used to find where a tool put the restored tree.
 TREE_PROBE=$(cd "$TREE" && find . -type f -printf '%P\n' | LC_ALL=C sort | awk 'NR == 1')
+
+if [[ $FRESH_FS -eq 1 ]]; then
+    [[ $(id -u) -eq 0 ]] || die "--fresh-fs needs root (it mounts a file system image)"
+    command -v mkfs.ext4 > /dev/null || die "--fresh-fs needs mkfs.ext4 (Debian package e2fsprogs)"
+fi
 
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd -P)
@@ -263,6 +275,24 @@ set_status() {
     mv "$tmp" "$RESULTS"
 }
 
+# With --fresh-fs, each restore target is the mount point of a new ext4 file system.
+FS_IMAGE=$WORK/restore-fs.img
+MOUNTED=
+mount_fresh_fs() {
+    [[ $FRESH_FS -eq 1 ]] || return 0
+    truncate -s 4G "$FS_IMAGE"
+    mkfs.ext4 -q -F "$FS_IMAGE"
+    mount -o loop "$FS_IMAGE" "$1"
+    MOUNTED=$1
+}
+unmount_fresh_fs() {
+    [[ -n $MOUNTED ]] || return 0
+    umount "$MOUNTED"
+    MOUNTED=
+    rm -f "$FS_IMAGE"
+}
+trap 'unmount_fresh_fs' EXIT
+
 skip_rest() {
     local tool=$1 p
     shift
@@ -334,6 +364,7 @@ run_tool() {
                 ;;
             restore-dump|restore-tree)
                 mkdir -p "$target"
+                mount_fresh_fs "$target"
                 "${tool}_cmd_restore" "${phase#restore-}" "$target"
                 if [[ $phase == restore-dump ]]; then
                     run_phase "$tool" "$phase" "$DUMP3_BYTES" "" "$target" "${cmd[@]}" || break
@@ -342,6 +373,7 @@ run_tool() {
                     run_phase "$tool" "$phase" "$TREE_BYTES" "" "$target" "${cmd[@]}" || break
                     verify_tree "$target"
                 fi
+                unmount_fresh_fs
                 rm -rf "$target"
                 ;;
         esac
@@ -508,6 +540,10 @@ report() {
     echo "- All repositories encrypted, $STORE_DESC. Dumps are backed up from stdin."
     echo "- Page cache not dropped: the datasets were read once before the runs, so" \
          "reads come from a warm cache; restores write into the page cache too."
+    if [[ $FRESH_FS -eq 1 ]]; then
+        echo "- Restores go to a new ext4 file system (4 GiB loop-mounted image, mkfs.ext4" \
+             "defaults) made before each restore."
+    fi
     echo "- seconds = wall time, peak RSS = GNU time %M; MiB/s = dataset bytes / seconds;" \
          "repo = du -sb of the repository after the phase (local caches excluded);" \
          "added = repository growth during the phase. MiB = 2^20 bytes."

@@ -226,8 +226,10 @@ fn decode<'a>(repo: &Repository, pack: &'a Pack, w: &'a [Placement]) -> Result<V
         .collect()
 }
 
-/// Raw bytes decompressed ahead of the writer during restore.
-const RESTORE_WINDOW: u64 = 4 << 20;
+/// Raw bytes decompressed ahead of the writer during restore. Two windows are alive
+/// at a time; 2 MiB restores as fast as 8 MiB did (tree and dump, measured in
+/// docs/BENCHMARKS.md) and keeps ~12 MB less resident.
+const RESTORE_WINDOW: u64 = 2 << 20;
 
 /// Splits placements into consecutive windows of about `bytes` raw bytes each.
 fn windows_of(places: &[Placement], bytes: u64) -> Vec<&[Placement]> {
