@@ -104,7 +104,8 @@ impl Cache {
 
     /// Drops the read connections' mappings and page caches. The mapped pages count in the
     /// process's resident memory for as long as they stay mapped; a restore calls this
-    /// once it has looked up every blob and needs no more lookups for a while.
+    /// once it has looked up every blob. Later lookups still work, through SQLite's own
+    /// page cache, only without the mapping.
     pub fn release_pages(&self) {
         for r in &self.readers {
             let _ = r
