@@ -14,8 +14,7 @@ mod seipd;
 pub use seipd::{open as open_sealed, SealedWriter};
 
 use std::cell::Cell;
-use std::io::{self, Read, Write};
-use std::sync::{Arc, Mutex};
+use std::io::{Read, Write};
 
 use openpgp::crypto::SessionKey;
 use openpgp::packet::key::{PublicParts, UnspecifiedRole};
@@ -89,21 +88,6 @@ impl RecipientSet {
     }
 }
 
-/// A `Write` that keeps what sequoia writes; the streaming writer owns its sink, so the
-/// bytes are shared with the caller.
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 fn enc_err(e: impl std::fmt::Display) -> Error {
     Error::Encrypt(e.to_string())
 }
@@ -114,10 +98,8 @@ pub fn encrypt(
     signer: Option<&Identity>,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, Error> {
-    let sink = Sink(Arc::new(Mutex::new(Vec::with_capacity(
-        plaintext.len() + 1024,
-    ))));
-    let msg = Message::new(sink.clone());
+    let mut out = Vec::with_capacity(plaintext.len() + 1024);
+    let msg = Message::new(&mut out);
     let msg = Encryptor::for_recipients(msg, recipients.recipients())
         .symmetric_algo(SymmetricAlgorithm::AES256)
         .build()
@@ -132,8 +114,7 @@ pub fn encrypt(
     let mut msg = LiteralWriter::new(msg).build().map_err(enc_err)?;
     msg.write_all(plaintext).map_err(enc_err)?;
     msg.finalize().map_err(enc_err)?;
-    let bytes = std::mem::take(&mut *sink.0.lock().unwrap());
-    Ok(bytes)
+    Ok(out)
 }
 
 #[derive(Clone, Copy, Default)]

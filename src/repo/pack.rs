@@ -92,7 +92,9 @@ fn decompress(stored: &[u8], raw_length: usize) -> Option<Vec<u8>> {
     })
 }
 
-/// Writes blobs into one pack, encrypting as it goes so the plaintext pack is never held.
+/// Writes blobs into one pack. The plaintext is built in the buffer the message will
+/// occupy and encrypted there in place when the pack is finished, so a pack in the
+/// making costs one buffer.
 pub struct PackWriter {
     enc: SealedWriter,
     entries: Vec<PackEntry>,

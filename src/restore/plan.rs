@@ -90,15 +90,21 @@ pub struct FileNode {
 
 const ROOT: u32 = u32::MAX;
 
-fn span(start: usize, len: usize) -> Result<(u32, u32)> {
-    match (u32::try_from(start), u32::try_from(len)) {
-        (Ok(s), Ok(l)) if s.checked_add(l).is_some() => Ok((s, l)),
-        _ => Err(RepoError::Invalid(
+/// A position in one of the plan's vectors; they are indexed with u32 to keep files small.
+fn index(n: usize) -> Result<u32> {
+    u32::try_from(n).map_err(|_| {
+        RepoError::Invalid(
             "snapshot too large to restore in one run (over 4 Gi names or blobs); \
              restore it in parts with --include"
                 .into(),
-        )),
-    }
+        )
+    })
+}
+
+fn span(start: usize, len: usize) -> Result<(u32, u32)> {
+    // The end must fit as well: readers add the two in u32.
+    index(start + len)?;
+    Ok((index(start)?, index(len)?))
 }
 
 impl FileList {
@@ -108,7 +114,7 @@ impl FileList {
         self.names.extend_from_slice(name);
         self.content.extend_from_slice(&node.content);
         self.nodes.push(FileNode {
-            dir: dir.map_or(Ok(ROOT), |d| span(d, 0).map(|s| s.0))?,
+            dir: dir.map_or(Ok(ROOT), index)?,
             name: name_span,
             content,
             mode: node.mode,
