@@ -174,26 +174,59 @@ impl DecryptionHelper for Helper<'_> {
         decrypt: &mut dyn FnMut(Option<SymmetricAlgorithm>, &SessionKey) -> bool,
     ) -> openpgp::Result<Option<Cert>> {
         self.note(|o| o.asked = true);
-        for pkesk in pkesks {
-            for pair in self.identity.decryptors() {
-                let ours = match pkesk.recipient() {
-                    None => true,
-                    Some(h) => h.aliases(KeyHandle::from(pair.public().keyid())),
-                };
-                if !ours {
-                    continue;
-                }
-                self.note(|o| o.for_us = true);
-                let mut pair = pair.clone();
-                if let Some((algo, sk)) = pkesk.decrypt(&mut pair, sym_algo) {
-                    if decrypt(algo, &sk) {
-                        self.note(|o| o.decrypted = true);
-                        return Ok(None);
-                    }
+        let unlocked = unlock(self.identity, pkesks, sym_algo, |algo, sk| {
+            decrypt(algo, &sk)
+        });
+        if unlocked != Unlocked::NotForUs {
+            self.note(|o| o.for_us = true);
+        }
+        if unlocked == Unlocked::Yes {
+            self.note(|o| o.decrypted = true);
+            return Ok(None);
+        }
+        Err(anyhow::anyhow!("no matching key"))
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Unlocked {
+    Yes,
+    /// No PKESK names one of our keys.
+    NotForUs,
+    /// Some do, but no session key they gave was accepted.
+    Failed,
+}
+
+/// Recovers the session key of each PKESK addressed to one of our keys, in order, until
+/// `accept` takes one.
+fn unlock(
+    identity: &Identity,
+    pkesks: &[PKESK],
+    sym_algo: Option<SymmetricAlgorithm>,
+    mut accept: impl FnMut(Option<SymmetricAlgorithm>, SessionKey) -> bool,
+) -> Unlocked {
+    let mut for_us = false;
+    for pkesk in pkesks {
+        for pair in identity.decryptors() {
+            let ours = pkesk
+                .recipient()
+                .is_none_or(|h| h.aliases(KeyHandle::from(pair.public().keyid())));
+            if !ours {
+                continue;
+            }
+            for_us = true;
+            let mut pair = pair.clone();
+            if let Some((algo, sk)) = pkesk.decrypt(&mut pair, sym_algo) {
+                if accept(algo, sk) {
+                    return Unlocked::Yes;
                 }
             }
         }
-        Err(anyhow::anyhow!("no matching key"))
+    }
+    if for_us {
+        Unlocked::Failed
+    } else {
+        Unlocked::NotForUs
     }
 }
 

@@ -29,13 +29,13 @@ use openpgp::packet::PKESK;
 use openpgp::parse::Parse;
 use openpgp::serialize::Marshal;
 use openpgp::types::SymmetricAlgorithm;
-use openpgp::{KeyHandle, Packet};
+use openpgp::Packet;
 use openssl::cipher::{Cipher, CipherRef};
 use openssl::cipher_ctx::CipherCtx;
 use sequoia_openpgp as openpgp;
 
 use super::keys::Identity;
-use super::{enc_err, Error, RecipientSet};
+use super::{enc_err, unlock, Error, RecipientSet, Unlocked};
 
 const TAG_PKESK: u8 = 1;
 const TAG_SEIPD: u8 = 18;
@@ -296,27 +296,17 @@ fn session_key(
     identity: &Identity,
     pkesks: &[PKESK],
 ) -> Result<(SymmetricAlgorithm, SessionKey), Error> {
-    let mut for_us = false;
-    for pkesk in pkesks {
-        for pair in identity.decryptors() {
-            let ours = pkesk
-                .recipient()
-                .is_none_or(|h| h.aliases(KeyHandle::from(pair.public().keyid())));
-            if !ours {
-                continue;
-            }
-            for_us = true;
-            let mut pair = pair.clone();
-            if let Some((Some(algo), sk)) = pkesk.decrypt(&mut pair, None) {
-                return Ok((algo, sk));
-            }
-        }
+    let mut found = None;
+    let unlocked = unlock(identity, pkesks, None, |algo, sk| {
+        // A v3 PKESK names the algorithm; packs only carry v3.
+        found = algo.map(|a| (a, sk));
+        found.is_some()
+    });
+    match (unlocked, found) {
+        (Unlocked::Yes, Some(key)) => Ok(key),
+        (Unlocked::NotForUs, _) => Err(Error::NotForUs),
+        _ => Err(Error::Corrupt),
     }
-    Err(if for_us {
-        Error::Corrupt
-    } else {
-        Error::NotForUs
-    })
 }
 
 #[cfg(test)]

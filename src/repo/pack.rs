@@ -167,6 +167,7 @@ impl PackWriter {
 pub struct Pack {
     pub id: PackId,
     plain: Vec<u8>,
+    /// Sorted by blob id.
     pub entries: Vec<PackEntry>,
 }
 
@@ -177,7 +178,9 @@ impl Pack {
             return Err(PackError::HashMismatch(id));
         }
         let plain = crypto::open_sealed(identity, stored).map_err(|e| PackError::Crypto(id, e))?;
-        let entries = parse_header(&plain).ok_or(PackError::Header(id))?;
+        let mut entries = parse_header(&plain).ok_or(PackError::Header(id))?;
+        // Check and prune look up every indexed blob of a pack: by id, not by a scan.
+        entries.sort_unstable_by_key(|e| e.id);
         Ok(Pack { id, plain, entries })
     }
 
@@ -226,7 +229,8 @@ impl Pack {
     }
 
     pub fn entry(&self, id: &BlobId) -> Option<&PackEntry> {
-        self.entries.iter().find(|e| &e.id == id)
+        let i = self.entries.binary_search_by_key(id, |e| e.id).ok()?;
+        Some(&self.entries[i])
     }
 }
 

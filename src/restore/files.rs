@@ -43,7 +43,7 @@ impl<'a> Files<'a> {
             remaining: plan
                 .files
                 .iter()
-                .map(|n| AtomicU32::new(plan.files.content(n).len() as u32))
+                .map(|n| AtomicU32::new(n.blobs()))
                 .collect(),
             root,
         }
@@ -54,13 +54,10 @@ impl<'a> Files<'a> {
     /// A file without blobs is created and finished by one call with nothing to write.
     pub fn write(&self, file: usize, blobs: &[Decoded]) -> Result<()> {
         let node = self.plan.files.get(file);
-        let path = self.target.join(self.plan.file_path(node));
+        let path = self.plan.file_path(self.target, node);
         let n = blobs.len() as u32;
         let before = self.remaining[file].fetch_sub(n, Ordering::Relaxed);
-        let (first, left) = (
-            before == self.plan.files.content(node).len() as u32,
-            before - n,
-        );
+        let (first, left) = (before == node.blobs(), before - n);
         let f = if first {
             create(&path)?
         } else {

@@ -104,7 +104,7 @@ pub fn restore(repo: &Repository, plan: &Plan, target: &Path) -> Result<RestoreS
     plan.files
         .par_iter()
         .enumerate()
-        .filter(|(_, node)| plan.files.content(node).is_empty())
+        .filter(|(_, node)| node.blobs() == 0)
         .try_for_each(|(i, _)| files.write(i, &[]))?;
 
     // Packs are written one at a time while the next ones download and decrypt.
@@ -164,8 +164,7 @@ fn place_blobs(
     let mut pack_index: HashMap<PackId, u32> = HashMap::new();
     // Sized up front: held for the whole restore, and doubling would leave up to
     // half of it as slack (~7 MB for a tree of 70k files).
-    let mut placements =
-        Vec::with_capacity(plan.files.iter().map(|n| plan.files.content(n).len()).sum());
+    let mut placements = Vec::with_capacity(plan.files.blob_count());
     for (i, node) in plan.files.iter().enumerate() {
         let mut offset = 0u64;
         for id in plan.files.content(node) {
@@ -186,7 +185,7 @@ fn place_blobs(
         if offset != node.size {
             return Err(RepoError::Invalid(format!(
                 "{}: snapshot says {} bytes but its blobs hold {offset} (damaged tree)",
-                plan.file_path(node).display(),
+                plan.file_path(Path::new(""), node).display(),
                 node.size
             )));
         }

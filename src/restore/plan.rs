@@ -90,6 +90,13 @@ pub struct FileNode {
 
 const ROOT: u32 = u32::MAX;
 
+impl FileNode {
+    /// How many blobs the file's content is made of.
+    pub fn blobs(&self) -> u32 {
+        self.content.1
+    }
+}
+
 /// A position in one of the plan's vectors; they are indexed with u32 to keep files small.
 fn index(n: usize) -> Result<u32> {
     u32::try_from(n).map_err(|_| {
@@ -146,6 +153,11 @@ impl FileList {
         &self.nodes[i]
     }
 
+    /// Blob ids of all files together.
+    pub fn blob_count(&self) -> usize {
+        self.content.len()
+    }
+
     pub fn content(&self, f: &FileNode) -> &[BlobId] {
         &self.content[f.content.0 as usize..(f.content.0 + f.content.1) as usize]
     }
@@ -171,13 +183,15 @@ impl Plan {
         Ok(plan)
     }
 
-    /// A file's path relative to the target.
-    pub fn file_path(&self, f: &FileNode) -> PathBuf {
-        let name = self.files.name(f);
-        match f.dir {
-            ROOT => PathBuf::from(name),
-            d => self.dirs[d as usize].0.join(name),
-        }
+    /// A file's path below `base` (the target, or an empty path for the relative one),
+    /// built in one allocation.
+    pub fn file_path(&self, base: &Path, f: &FileNode) -> PathBuf {
+        let mut p = match f.dir {
+            ROOT => base.to_path_buf(),
+            d => base.join(&self.dirs[d as usize].0),
+        };
+        p.push(self.files.name(f));
+        p
     }
 
     fn walk(
