@@ -5,6 +5,7 @@ pub mod backend;
 pub mod backup;
 pub mod cache;
 pub mod check;
+pub mod child;
 pub mod chunker;
 pub mod cli;
 pub mod crypto;

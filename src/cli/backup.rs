@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Ctx, Outcome};
 use crate::backup::{self, BackupOptions, Source};
+use crate::child::PassEnv;
 use crate::repo::snapshot::SourceKind;
 use crate::source::command::CommandReader;
 use crate::source::exclude::Excludes;
@@ -23,6 +24,10 @@ pub struct Args {
     /// backup and no snapshot is written
     #[arg(long, value_name = "CMD", requires = "stdin_name")]
     pub stdin_from: Option<String>,
+    /// Give --stdin-from's command this variable, which commands do not get otherwise
+    /// (CAIRN_PASSPHRASE, OS_PASSWORD, AWS_SECRET_ACCESS_KEY…; repeatable)
+    #[arg(long = "pass-env", value_name = "VAR", requires = "stdin_from")]
+    pub pass_env: Vec<String>,
     /// Skip files matching this glob (repeatable); without a `/` it matches names at any depth
     #[arg(long = "exclude", short = 'e', value_name = "GLOB")]
     pub excludes: Vec<String>,
@@ -71,6 +76,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     }
     let excludes = Excludes::new(&patterns, args.exclude_caches, args.one_file_system)
         .map_err(|e| anyhow!(e))?;
+    let pass_env = PassEnv::new(args.pass_env.clone()).map_err(|e| anyhow!("--pass-env {e}"))?;
     let source = match (&args.stdin_name, args.paths.is_empty()) {
         (Some(_), false) => bail!("give either paths or --stdin-name, not both"),
         (None, true) => {
@@ -83,7 +89,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
             match &args.stdin_from {
                 Some(cmd) => Source::Stream {
                     name: name.clone(),
-                    reader: Box::new(CommandReader::spawn(cmd)?),
+                    reader: Box::new(CommandReader::spawn(cmd, &pass_env)?),
                     kind: SourceKind::Command,
                 },
                 None => Source::Stream {

@@ -258,7 +258,11 @@ fn pg_isready(args: &[&str], out: &mut Lines) {
             pass.push(a.to_string());
         }
     }
-    let status = silent(Command::new("pg_isready").args(&pass).args(["-t", "10"]));
+    // pg_isready sends no password, so nothing withheld is passed even on request.
+    let status = silent(crate::child::env::restrict(
+        Command::new("pg_isready").args(&pass).args(["-t", "10"]),
+        &Default::default(),
+    ));
     match status {
         Ok(s) if s.success() => {
             out.push(Status::Ok, "database", "pg_isready: accepting connections")

@@ -2,9 +2,14 @@
 //! to our log (stderr) line by line, prefixed with the hook's name, so that a cron log
 //! shows what `systemctl stop app` said next to cairn's own lines; our stdout stays free
 //! for `--json`.
+//!
+//! A hook gets cairn's environment without its secrets (`crate::child::env`), and its
+//! output is relayed with the values its own line assigns (`PGPASSWORD=…`) blanked.
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
+
+use crate::child::redact::Scrubber;
+use crate::child::{self, PassEnv};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HookError {
@@ -18,21 +23,23 @@ pub enum HookError {
 }
 
 /// Runs `command` through `sh -c` with `env` added, passing its output to stderr.
-pub fn run(name: &'static str, command: &str, env: &[(&str, String)]) -> Result<(), HookError> {
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(command)
+pub fn run(
+    name: &'static str,
+    command: &str,
+    env: &[(&str, String)],
+    pass: &PassEnv,
+) -> Result<(), HookError> {
+    let mut child = child::shell(command, pass)
         .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .map_err(|cause| HookError::Spawn { name, cause })?;
     let out = child.stdout.take().expect("stdout was piped");
     let err = child.stderr.take().expect("stderr was piped");
+    let scrub = Scrubber::of([command]);
+    let scrub_err = scrub.clone();
     // Both pipes are drained at once so a chatty hook never blocks on a full one.
-    let t_out = std::thread::spawn(move || relay(name, out));
-    let t_err = std::thread::spawn(move || relay(name, err));
+    let t_out = std::thread::spawn(move || relay(name, out, &scrub));
+    let t_err = std::thread::spawn(move || relay(name, err, &scrub_err));
     let status = child
         .wait()
         .map_err(|cause| HookError::Spawn { name, cause })?;
@@ -47,13 +54,11 @@ pub fn run(name: &'static str, command: &str, env: &[(&str, String)]) -> Result<
     })
 }
 
-fn relay(name: &str, from: impl Read) {
+fn relay(name: &str, from: impl Read, scrub: &Scrubber) {
     for line in BufReader::new(from).split(b'\n') {
         let Ok(line) = line else { break };
-        eprintln!(
-            "[hook {name}] {}",
-            String::from_utf8_lossy(&line).trim_end()
-        );
+        let line = scrub.scrub(String::from_utf8_lossy(&line).trim_end());
+        eprintln!("[hook {name}] {line}");
     }
 }
 
@@ -73,10 +78,11 @@ mod tests {
                 ("CAIRN_PROFILE", "app".into()),
                 ("CAIRN_RESULT", "success".into()),
             ],
+            &PassEnv::default(),
         )
         .unwrap();
         assert_eq!(std::fs::read_to_string(&f).unwrap(), "app success\n");
-        let e = run("before", "echo going; exit 7", &[])
+        let e = run("before", "echo going; exit 7", &[], &PassEnv::default())
             .unwrap_err()
             .to_string();
         assert_eq!(e, "hook before failed (exit status 7)");

@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::child::redact::Scrubber;
+use crate::child::PassEnv;
 use crate::notify::NotifyConfig;
 use schedule::Every;
 
@@ -62,6 +64,9 @@ struct File {
     hooks: Hooks,
     #[serde(default)]
     notify: NotifyConfig,
+    /// Withheld variables the source command and hooks get all the same.
+    #[serde(default)]
+    pass_env: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -192,6 +197,7 @@ pub struct Profile {
     pub check: Option<Check>,
     pub hooks: Hooks,
     pub notify: NotifyConfig,
+    pub pass_env: PassEnv,
 }
 
 /// Profile names become file names, lock names and Prometheus label values, so they are
@@ -266,6 +272,8 @@ impl Profile {
         file.notify
             .validate()
             .map_err(|e| invalid(format!("notify.{e}")))?;
+        let pass_env =
+            PassEnv::new(file.pass_env).map_err(|e| invalid(format!("pass_env: {e}")))?;
         Ok(Profile {
             name: name.to_string(),
             path: path.to_path_buf(),
@@ -281,7 +289,24 @@ impl Profile {
             check: file.check,
             hooks: file.hooks,
             notify: file.notify,
+            pass_env,
         })
+    }
+
+    /// Blanks the values the profile's command lines assign, in messages about the run
+    /// (an error may quote what a command printed about its own arguments).
+    pub fn scrubber(&self) -> Scrubber {
+        let source = match &self.source {
+            Source::Command { command, .. } => Some(command),
+            Source::Paths { .. } => None,
+        };
+        let h = &self.hooks;
+        Scrubber::of(
+            [source, h.before.as_ref(), h.after.as_ref(), h.on_failure.as_ref()]
+                .into_iter()
+                .flatten()
+                .map(String::as_str),
+        )
     }
 }
 
@@ -442,6 +467,16 @@ mod tests {
         for f in ["files.toml", "app-db.toml"] {
             Profile::load(&dir.join(f)).unwrap_or_else(|e| panic!("{e}"));
         }
+    }
+
+    #[test]
+    fn pass_env_takes_only_withheld_names() {
+        let p = parse(&format!("pass_env = [\"OS_PASSWORD\"]\n{DIRS}")).unwrap();
+        assert_eq!(p.pass_env, PassEnv::new(vec!["OS_PASSWORD".into()]).unwrap());
+        let e = parse(&format!("pass_env = [\"HOME\"]\n{DIRS}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("pass_env: \"HOME\" is not withheld"), "{e}");
     }
 
     #[test]

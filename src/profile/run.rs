@@ -175,7 +175,12 @@ fn hook_env(
 
 fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()> {
     if let Some(cmd) = &profile.hooks.before {
-        hooks::run("before", cmd, &hook_env(profile, None, None))?;
+        hooks::run(
+            "before",
+            cmd,
+            &hook_env(profile, None, None),
+            &profile.pass_env,
+        )?;
     }
     let host = profile.host.clone().unwrap_or_else(crate::hostname);
     let backed_up = settings
@@ -188,7 +193,7 @@ fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()>
             (Ok(_), _) => "partial",
         };
         let env = hook_env(profile, Some(result), p.snapshot.as_ref());
-        let hooked = hooks::run("after", cmd, &env);
+        let hooked = hooks::run("after", cmd, &env, &profile.pass_env);
         if let (Ok(_), Err(e)) = (&backed_up, hooked) {
             return Err(e.into());
         }
@@ -238,7 +243,7 @@ fn backup_step(profile: &Profile, repo: &Repository, host: &str, p: &mut Progres
         } => (
             backup::Source::Stream {
                 name: stdin_name.clone(),
-                reader: Box::new(CommandReader::spawn(command)?),
+                reader: Box::new(CommandReader::spawn(command, &profile.pass_env)?),
                 kind: SourceKind::Command,
             },
             Excludes::new(&[], false, false).map_err(|e| anyhow!(e))?,
@@ -295,11 +300,15 @@ fn finish(
         (Ok(()), _) => RunResult::Partial,
     };
     let error = match (&outcome, result) {
+        // Everything shown of the error (summary, --json, CAIRN_ERROR, pings) comes from
+        // this one string.
         (Err(e), _) => Some(
-            e.chain()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
-                .join(": "),
+            profile.scrubber().scrub(
+                &e.chain()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join(": "),
+            ),
         ),
         (Ok(()), RunResult::Partial) => Some(format!(
             "{} source files could not be read (see warnings above)",
@@ -320,7 +329,7 @@ fn finish(
         if let Some(cmd) = &profile.hooks.on_failure {
             let mut env = hook_env(profile, Some(result.as_str()), p.snapshot.as_ref());
             env.push(("CAIRN_ERROR", e.clone()));
-            if let Err(h) = hooks::run("on_failure", cmd, &env) {
+            if let Err(h) = hooks::run("on_failure", cmd, &env, &profile.pass_env) {
                 crate::ui::warn(&format!("{}: {h}", profile.name));
             }
         }

@@ -4,11 +4,17 @@
 //! child never blocks on a full pipe) and passed through, keeping the last line for the
 //! error message. A non-zero exit makes the final read fail, so a truncated dump can
 //! never end as a good snapshot.
+//!
+//! The command runs without cairn's secrets in its environment (`crate::child`), and
+//! what it prints and what we say about it pass through the redaction of its line.
 
 use std::io::{self, BufRead, BufReader, Read};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdout};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+
+use crate::child::redact::{self, Scrubber};
+use crate::child::{self, PassEnv};
 
 pub struct CommandReader {
     program: String,
@@ -20,29 +26,23 @@ pub struct CommandReader {
 }
 
 impl CommandReader {
-    /// Runs `command` through `sh -c`. Only the program's name is used in messages, as
-    /// the rest of the line may hold something secret.
-    pub fn spawn(command: &str) -> io::Result<CommandReader> {
-        let program = command
-            .split_whitespace()
-            .next()
-            .unwrap_or("(empty)")
-            .to_string();
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(command)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+    /// Runs `command` through `sh -c`, with the withheld variables `pass` names. Messages
+    /// name it by its redacted head (`PGPASSWORD=*** pg_dump`): the arguments may hold
+    /// secrets that no redaction rule knows.
+    pub fn spawn(command: &str, pass: &PassEnv) -> io::Result<CommandReader> {
+        let program = redact::head(command);
+        let mut child = child::shell(command, pass)
             .spawn()
             .map_err(|e| io::Error::new(e.kind(), format!("cannot start `{program}`: {e}")))?;
         let stdout = child.stdout.take().expect("stdout was piped");
         let stderr = child.stderr.take().expect("stderr was piped");
         let last_err = Arc::new(Mutex::new(String::new()));
         let keep = last_err.clone();
+        let scrubber = Scrubber::of([command]);
         let stderr_thread = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
+                let line = scrubber.scrub(&line);
                 eprintln!("{line}");
                 if !line.trim().is_empty() {
                     *keep.lock().unwrap() = line;
@@ -118,7 +118,7 @@ mod tests {
 
     #[test]
     fn output_is_read_and_success_is_clean() {
-        let mut r = CommandReader::spawn("printf hello").unwrap();
+        let mut r = CommandReader::spawn("printf hello", &PassEnv::default()).unwrap();
         let mut s = String::new();
         r.read_to_string(&mut s).unwrap();
         assert_eq!(s, "hello");
@@ -126,7 +126,8 @@ mod tests {
 
     #[test]
     fn failure_at_the_end_is_an_error_naming_the_program() {
-        let mut r = CommandReader::spawn("printf partial; echo 'boom here' >&2; exit 3").unwrap();
+        let cmd = "printf partial; echo 'boom here' >&2; exit 3";
+        let mut r = CommandReader::spawn(cmd, &PassEnv::default()).unwrap();
         let mut v = Vec::new();
         let err = r.read_to_end(&mut v).unwrap_err().to_string();
         assert!(
@@ -134,5 +135,16 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("boom here"), "{err}");
+    }
+
+    #[test]
+    fn assigned_values_stay_out_of_the_error() {
+        let cmd = "PGPASSWORD=sekrit0 sh -c 'echo \"auth $PGPASSWORD failed\" >&2; exit 2'";
+        let mut r = CommandReader::spawn(cmd, &PassEnv::default()).unwrap();
+        let err = r.read_to_end(&mut Vec::new()).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "command `PGPASSWORD=*** sh` failed (exit status 2): auth *** failed"
+        );
     }
 }
