@@ -47,7 +47,14 @@ fn backed_up_env(w: &World, extra: &[&str], env: &[(&str, &str)]) -> String {
         .output()
         .unwrap();
     assert_ok(&out, "backup --stdin-from env");
-    w.ok(&["dump", "latest", "env.txt"])
+    let out = w
+        .cmd()
+        .args(["dump", "latest", "env.txt"])
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert_ok(&out, "dump");
+    String::from_utf8(out.stdout).unwrap()
 }
 
 fn assert_absent(text: &str, secrets: &[&str]) {
@@ -165,7 +172,7 @@ fn profile_run_keeps_secrets_out_of_hooks_and_notifications() {
         assert_absent(text, &["sekrit2", PASSPHRASE, "os-sekrit"]);
     }
     assert!(
-        log.contains("error=backup: command `PGPASSWORD=*** sh` failed (exit status 1): auth *** failed"),
+        log.contains("command `PGPASSWORD=*** sh` failed (exit status 1): auth *** failed\n"),
         "{log}"
     );
     assert!(log.contains("pass= os= key=\n"), "{log}");

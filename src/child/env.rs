@@ -97,6 +97,9 @@ mod tests {
     #[test]
     fn passing_a_variable_that_is_not_withheld_is_refused() {
         let e = PassEnv::new(vec!["OS_PASWORD".into()]).unwrap_err();
-        assert!(e.contains("\"OS_PASWORD\"") && e.contains("OS_PASSWORD"), "{e}");
+        assert!(
+            e.contains("\"OS_PASWORD\"") && e.contains("OS_PASSWORD"),
+            "{e}"
+        );
     }
 }

@@ -28,11 +28,13 @@ impl Word {
     /// backslashes among them.
     fn plain_prefix(&self, n: usize) -> bool {
         let mut at = self.start;
-        self.chars[..n.min(self.chars.len())].iter().all(|&(c, pos)| {
-            let ok = pos == at;
-            at = pos + c.len_utf8();
-            ok
-        })
+        self.chars[..n.min(self.chars.len())]
+            .iter()
+            .all(|&(c, pos)| {
+                let ok = pos == at;
+                at = pos + c.len_utf8();
+                ok
+            })
     }
 
     /// The char index of the `=` of a `NAME=value` word; as for `sh`, a quoted name
@@ -42,7 +44,9 @@ impl Word {
         let name = &self.chars[..eq];
         let first = name.first()?.0;
         let ok = (first.is_ascii_alphabetic() || first == '_')
-            && name.iter().all(|c| c.0.is_ascii_alphanumeric() || c.0 == '_');
+            && name
+                .iter()
+                .all(|c| c.0.is_ascii_alphanumeric() || c.0 == '_');
         (ok && self.plain_prefix(eq + 1)).then_some(eq)
     }
 }
@@ -85,9 +89,9 @@ pub fn display(line: &str) -> String {
 /// how messages name a command, since its arguments may hold secrets no rule knows.
 pub fn head(line: &str) -> String {
     let words = words(&chars(line));
-    let program = words.iter().find(|w| {
-        w.assignment().is_none() && w.text() != "env"
-    });
+    let program = words
+        .iter()
+        .find(|w| w.assignment().is_none() && w.text() != "env");
     match program {
         Some(w) => display(&line[..w.end]),
         None => display(line),
@@ -138,34 +142,27 @@ fn words(line: &[Ch]) -> Vec<Word> {
     let mut it = line.iter().copied().peekable();
     while let Some((c, pos)) = it.next() {
         let end = pos + c.len_utf8();
-        let word = |cur: &mut Option<Word>| -> &mut Word {
-            cur.get_or_insert_with(|| Word {
-                chars: Vec::new(),
-                start: pos,
-                end,
-            })
-        };
         let escaped = c == '\\' && quote != Some('\'') && it.peek().is_some();
         match (quote, c) {
             _ if escaped => {
                 let next = it.next().expect("peeked");
-                let w = word(&mut cur);
+                let w = open_word(&mut cur, pos, end);
                 w.chars.push(next);
                 w.end = next.1 + next.0.len_utf8();
             }
             (Some(q), _) if c == q => {
                 quote = None;
-                word(&mut cur).end = end;
+                open_word(&mut cur, pos, end).end = end;
             }
             (None, '\'' | '"') => {
                 quote = Some(c);
-                word(&mut cur).end = end;
+                open_word(&mut cur, pos, end).end = end;
             }
             (None, _) if c.is_whitespace() || ";|&()".contains(c) => {
                 out.extend(cur.take());
             }
             _ => {
-                let w = word(&mut cur);
+                let w = open_word(&mut cur, pos, end);
                 w.chars.push((c, pos));
                 w.end = end;
             }
@@ -173,6 +170,15 @@ fn words(line: &[Ch]) -> Vec<Word> {
     }
     out.extend(cur);
     out
+}
+
+/// The word being read, or a new one starting at `pos`.
+fn open_word(cur: &mut Option<Word>, pos: usize, end: usize) -> &mut Word {
+    cur.get_or_insert_with(|| Word {
+        chars: Vec::new(),
+        start: pos,
+        end,
+    })
 }
 
 fn secrets_in(words: &[Word], depth: usize, out: &mut Vec<Span>) {
@@ -251,17 +257,20 @@ mod tests {
             ("pg_dump -Fc app", "pg_dump -Fc app"),
             ("PGPASSWORD=x pg_dump app", "PGPASSWORD=*** pg_dump app"),
             ("A=1 B='two words' cmd", "A=*** B='***' cmd"),
-            ("env PGPASSWORD=\"p w\" pg_dump", "env PGPASSWORD=\"***\" pg_dump"),
-            ("cd /x && MYSQL_PWD=pw mysqldump", "cd /x && MYSQL_PWD=*** mysqldump"),
+            (
+                "env PGPASSWORD=\"p w\" pg_dump",
+                "env PGPASSWORD=\"***\" pg_dump",
+            ),
+            (
+                "cd /x && MYSQL_PWD=pw mysqldump",
+                "cd /x && MYSQL_PWD=*** mysqldump",
+            ),
             ("a;TOKEN=t b", "a;TOKEN=*** b"),
             (
                 "sh -c 'PGPASSWORD=sec pg_dump -d app'",
                 "sh -c 'PGPASSWORD=*** pg_dump -d app'",
             ),
-            (
-                "sh -c \"env X='a b' y\"",
-                "sh -c \"env X='***' y\"",
-            ),
+            ("sh -c \"env X='a b' y\"", "sh -c \"env X='***' y\""),
             (
                 "pg_dump 'host=db password=pw dbname=app'",
                 "pg_dump 'host=*** password=*** dbname=***'",
@@ -292,7 +301,10 @@ mod tests {
     fn head_stops_at_the_program() {
         for (line, want) in [
             ("pg_dump -Fc --password=x app", "pg_dump"),
-            ("PGPASSWORD=sekrit pg_dump -Fc app", "PGPASSWORD=*** pg_dump"),
+            (
+                "PGPASSWORD=sekrit pg_dump -Fc app",
+                "PGPASSWORD=*** pg_dump",
+            ),
             ("env A=b /usr/bin/pg_dump x", "env A=*** /usr/bin/pg_dump"),
             ("A=b", "A=***"),
         ] {

@@ -302,10 +302,15 @@ impl Profile {
         };
         let h = &self.hooks;
         Scrubber::of(
-            [source, h.before.as_ref(), h.after.as_ref(), h.on_failure.as_ref()]
-                .into_iter()
-                .flatten()
-                .map(String::as_str),
+            [
+                source,
+                h.before.as_ref(),
+                h.after.as_ref(),
+                h.on_failure.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            .map(String::as_str),
         )
     }
 }
@@ -472,7 +477,10 @@ mod tests {
     #[test]
     fn pass_env_takes_only_withheld_names() {
         let p = parse(&format!("pass_env = [\"OS_PASSWORD\"]\n{DIRS}")).unwrap();
-        assert_eq!(p.pass_env, PassEnv::new(vec!["OS_PASSWORD".into()]).unwrap());
+        assert_eq!(
+            p.pass_env,
+            PassEnv::new(vec!["OS_PASSWORD".into()]).unwrap()
+        );
         let e = parse(&format!("pass_env = [\"HOME\"]\n{DIRS}"))
             .unwrap_err()
             .to_string();
