@@ -199,11 +199,12 @@ fn secrets_in(words: &[Word], depth: usize, out: &mut Vec<Span>) {
             if secret_option(name) {
                 match (value, words.get(i + 1)) {
                     (Some(eq), _) => push(out, &w.chars[eq + 1..]),
-                    (None, Some(next)) => {
+                    // `--no-password --verbose`: an option is no value.
+                    (None, Some(next)) if next.chars.first().is_some_and(|c| c.0 != '-') => {
                         push(out, &next.chars);
                         skip_next = true;
                     }
-                    (None, None) => {}
+                    (None, _) => {}
                 }
             }
         }
@@ -279,6 +280,10 @@ mod tests {
             ("tool --password hunter2 -v", "tool --password *** -v"),
             ("tool --api-token 'a b' -v", "tool --api-token '***' -v"),
             ("tool --port 5432", "tool --port 5432"),
+            (
+                "pg_dump --no-password --verbose app",
+                "pg_dump --no-password --verbose app",
+            ),
             (
                 "pg_dump postgresql://app:pw@db:5432/app",
                 "pg_dump postgresql://app:***@db:5432/app",

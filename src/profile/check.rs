@@ -287,7 +287,10 @@ fn hooks(p: &Profile, out: &mut Lines) {
         ("on_failure", &p.hooks.on_failure),
     ] {
         let Some(cmd) = cmd else { continue };
-        let r = silent(Command::new("sh").args(["-n", "-c", cmd]));
+        let r = silent(crate::child::env::restrict(
+            Command::new("sh").args(["-n", "-c", cmd]),
+            &p.pass_env,
+        ));
         match r {
             Ok(s) if s.success() => {
                 out.push(Status::Ok, format!("hooks.{name}"), "shell syntax ok")
