@@ -143,7 +143,14 @@ fn pipeline(c: &mut Criterion) {
                 )
                 .unwrap();
                 let repo =
-                    cairn::repo::Repository::init(backend, identity(), vec![], None).unwrap();
+                    cairn::repo::Repository::init(
+                        backend,
+                        identity(),
+                        vec![],
+                        None,
+                        &Default::default(),
+                    )
+                    .unwrap();
                 (dir, repo)
             },
             |(dir, repo)| {

@@ -52,6 +52,7 @@ pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
         Some(wait) => repo.lock_wait(LockKind::Shared, "backup", wait)?,
         None => repo.lock(LockKind::Shared, "backup")?,
     };
+    repo.sync_packs()?;
     let time = opts.time.unwrap_or_else(Utc::now);
     let mut up = Uploader::new(repo);
     let mut stats = SnapshotStats::default();

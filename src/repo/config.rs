@@ -25,6 +25,11 @@ pub struct Config {
     pub signer: String,
     /// Every certificate objects are encrypted to (the signer's included).
     pub recipients: Vec<String>,
+    /// Index objects are signed by the signer and unsigned ones are refused. Absent
+    /// (false) in repositories made before cairn signed them: those still accept
+    /// unsigned index objects (docs/FORMAT.md, "Index objects").
+    #[serde(default)]
+    pub index_signed: bool,
 }
 
 impl Config {
@@ -41,6 +46,13 @@ impl Config {
                 "repository format version {} is not supported by this cairn (reads version {FORMAT_VERSION})",
                 self.version
             ));
+        }
+        // The id names a local directory.
+        if self.id.len() != 32 || !self.id.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err("config holds a malformed repository id".into());
+        }
+        for f in std::iter::once(&self.signer).chain(&self.recipients) {
+            super::trust::normalise_fingerprint(f).map_err(|e| format!("config: {e}"))?;
         }
         let mut k = [0u8; 32];
         hex::decode_to_slice(&self.blob_id_key, &mut k)
