@@ -142,15 +142,14 @@ fn pipeline(c: &mut Criterion) {
                     &Default::default(),
                 )
                 .unwrap();
-                let repo =
-                    cairn::repo::Repository::init(
-                        backend,
-                        identity(),
-                        vec![],
-                        None,
-                        &Default::default(),
-                    )
-                    .unwrap();
+                let repo = cairn::repo::Repository::init(
+                    backend,
+                    identity(),
+                    vec![],
+                    None,
+                    &Default::default(),
+                )
+                .unwrap();
                 (dir, repo)
             },
             |(dir, repo)| {

@@ -83,7 +83,10 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
     repo.cache().for_each_blob(|pack, entry| {
         indexed_packs.entry(pack).or_default().push(entry.clone());
         // A copy in a stored pack is the one that counts.
-        if !index.get(&entry.id).is_some_and(|(p, _)| listed.contains_key(p)) {
+        if !index
+            .get(&entry.id)
+            .is_some_and(|(p, _)| listed.contains_key(p))
+        {
             index.insert(entry.id, (pack, entry));
         }
     })?;

@@ -344,7 +344,13 @@ fn recover_py_trusts_only_the_signer_it_is_given() {
     // A repository made by someone else with the victim's public key, put in place of
     // the victim's: its config names the attacker's key, which gpg can even verify.
     let public = w.path("victim.pub");
-    w.ok(&["key", "export", "--public", "--out", public.to_str().unwrap()]);
+    w.ok(&[
+        "key",
+        "export",
+        "--public",
+        "--out",
+        public.to_str().unwrap(),
+    ]);
     let attacker = World::bare();
     attacker.ok(&["key", "generate", "--out", attacker.key.to_str().unwrap()]);
     attacker.ok(&["init", "--recipient", public.to_str().unwrap()]);
@@ -363,7 +369,9 @@ fn recover_py_trusts_only_the_signer_it_is_given() {
     let out = gpg.recover(&w, &["--list".as_ref()]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        !out.status.success() && err.contains("no valid signature by") && err.contains(&w.fingerprint()),
+        !out.status.success()
+            && err.contains("no valid signature by")
+            && err.contains(&w.fingerprint()),
         "{err}"
     );
 }

@@ -166,7 +166,11 @@ fn a_recipient_key_reads_only_with_a_signer_the_user_named() {
         .join(" ");
     let out = reader(&[], &["--trust-signer", &typed, "snapshots"]);
     assert!(out.status.success(), "{out:?}");
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = reader(&[], &["snapshots"]);
     assert!(out.status.success(), "the pin is remembered: {out:?}");
     let t = w.path("restored");
@@ -178,7 +182,10 @@ fn a_recipient_key_reads_only_with_a_signer_the_user_named() {
     let out = reader(&[], &["backup", src.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = one_line(&String::from_utf8_lossy(&out.stderr));
-    assert!(err.contains("can read this repository but not write"), "{err}");
+    assert!(
+        err.contains("can read this repository but not write"),
+        "{err}"
+    );
 
     // Naming another signer than the pin is refused, naming both.
     let other = "8A36B5C79514F60D20845D7BFDAB61B0BF2098DE";
@@ -289,7 +296,10 @@ fn a_planted_index_is_ignored_and_removed_by_prune() {
     let out = w.run(&["snapshots"]);
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&planted_name) && err.contains("signature"), "{err}");
+    assert!(
+        err.contains(&planted_name) && err.contains("signature"),
+        "{err}"
+    );
     restores_identically(&w, &src, "r1");
     fs::write(src.join("b.bin"), common::noise(1 << 20, 2)).unwrap();
     w.backup(&[src.to_str().unwrap()]);

@@ -204,7 +204,8 @@ impl Cache {
     pub fn set_listed_packs(&self, ids: &[PackId]) -> Result<(), CacheError> {
         let mut conn = self.conn.lock().unwrap();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
-        tx.execute("DELETE FROM packs", []).map_err(|e| self.err(e))?;
+        tx.execute("DELETE FROM packs", [])
+            .map_err(|e| self.err(e))?;
         insert_packs(&tx, ids.iter()).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))
     }

@@ -48,7 +48,12 @@ pub struct Cli {
     pub key: Option<PathBuf>,
     /// Fingerprint of the key that must have signed the repository, when reading with
     /// a key that is not that key (a recipient or recovery key); recorded on first use
-    #[arg(long, env = "CAIRN_TRUST_SIGNER", global = true, value_name = "FINGERPRINT")]
+    #[arg(
+        long,
+        env = "CAIRN_TRUST_SIGNER",
+        global = true,
+        value_name = "FINGERPRINT"
+    )]
     pub trust_signer: Option<String>,
     /// Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]
     #[arg(long, env = "CAIRN_CACHE_DIR", global = true)]

@@ -27,11 +27,11 @@ use crate::chunker::ChunkSizes;
 use crate::crypto::{self, keys, Identity, RecipientSet};
 use crate::ids::{BlobId, IndexId, PackId, SnapshotId};
 use config::{Config, FORMAT_VERSION};
-use trust::{Expected, Pins, TrustSettings};
 use index::IndexFile;
 use pack::{Pack, PackEntry, PackError};
 use snapshot::{Snapshot, StoredSnapshot};
 use tree::Tree;
+use trust::{Expected, Pins, TrustSettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {

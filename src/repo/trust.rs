@@ -58,7 +58,10 @@ pub enum Origin {
 impl Origin {
     pub fn describe(&self) -> String {
         match self {
-            Origin::Explicit => "the signer you named (--trust-signer / CAIRN_TRUST_SIGNER / profile trust_signer)".into(),
+            Origin::Explicit => {
+                "the signer you named (--trust-signer / CAIRN_TRUST_SIGNER / profile trust_signer)"
+                    .into()
+            }
             Origin::Pinned(p) => format!("the signer this machine pinned ({})", p.display()),
             Origin::OwnKey => "your key (-k)".into(),
         }
@@ -222,8 +225,7 @@ mod tests {
     #[test]
     fn fingerprints_are_normalised_and_validated() {
         assert_eq!(
-            normalise_fingerprint(" 0123 4567 89ab cdef 0123  4567 89ab cdef 0123 4567 ")
-                .unwrap(),
+            normalise_fingerprint(" 0123 4567 89ab cdef 0123  4567 89ab cdef 0123 4567 ").unwrap(),
             A
         );
         assert_eq!(normalise_fingerprint(&format!("0x{A}")).unwrap(), A);
@@ -238,7 +240,10 @@ mod tests {
         let s = settings(d.path(), None);
         let pins = Pins::new(&s, "s3://bucket/x");
         let e = pins.choose(&s, A).unwrap();
-        assert_eq!((e.fingerprint.as_str(), e.origin.clone()), (A, Origin::OwnKey));
+        assert_eq!(
+            (e.fingerprint.as_str(), e.origin.clone()),
+            (A, Origin::OwnKey)
+        );
         assert!(e.record);
         pins.set(A);
         // Another key on the same machine must verify against the pin, not itself.

@@ -156,8 +156,7 @@ pub fn prune_locked(
     report.bytes_repacked = plan.repack.iter().map(|p| p.size).sum();
     report.blobs_repacked = plan.repack.iter().map(|p| p.used_blobs).sum();
     report.bytes_written = plan.repack.iter().map(|p| p.used_bytes).sum();
-    let rewrite_index =
-        !rejected.is_empty() || needs_new_index(&plan, index_names.len(), &report);
+    let rewrite_index = !rejected.is_empty() || needs_new_index(&plan, index_names.len(), &report);
     if rewrite_index {
         report.index_files_replaced = index_names.len();
     }
@@ -195,10 +194,7 @@ fn load_index(repo: &Repository, scratch: &Scratch) -> Result<(Vec<String>, Vec<
     let width = repo.backend().properties().connections.max(1);
     let mut rejected = Vec::new();
     for group in names.chunks(width) {
-        let files: Vec<_> = group
-            .par_iter()
-            .map(|n| (n, repo.read_index(n)))
-            .collect();
+        let files: Vec<_> = group.par_iter().map(|n| (n, repo.read_index(n))).collect();
         let mut good = Vec::new();
         for (name, file) in files {
             match file {
@@ -243,7 +239,12 @@ fn mark_used(repo: &Repository, scratch: &Scratch, snaps: &[StoredSnapshot]) -> 
 /// enough: in a repository whose index objects are unsigned anyone who can encrypt to
 /// it can plant one, and a wrong location here would turn a deletion into data loss.
 fn verify_survivors(repo: &Repository, scratch: &Scratch, plan: &Plan) -> Result<()> {
-    let doomed: Vec<_> = plan.delete.iter().chain(&plan.repack).map(|p| p.id).collect();
+    let doomed: Vec<_> = plan
+        .delete
+        .iter()
+        .chain(&plan.repack)
+        .map(|p| p.id)
+        .collect();
     let survivors = scratch.survivors(&doomed)?;
     let mut wanted: std::collections::HashMap<_, _> = survivors.into_iter().collect();
     let ids: Vec<_> = wanted.keys().copied().collect();
