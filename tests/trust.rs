@@ -18,19 +18,6 @@ fn one_line(stderr: &str) -> String {
     lines[0].to_string()
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else {
-            fs::copy(e.path(), dst).unwrap();
-        }
-    }
-}
-
 fn tree_with(w: &World, name: &str, content: &str) -> PathBuf {
     let src = w.path(name);
     fs::create_dir_all(&src).unwrap();
@@ -83,7 +70,7 @@ fn forged_repository_is_refused(store: Store) {
     };
     if store == Store::File {
         fs::remove_dir_all(&victim.repo).unwrap();
-        copy_dir(&attacker.repo, &victim.repo);
+        common::copy_dir(&attacker.repo, &victim.repo);
     }
 
     let target = victim.path("restored");
@@ -263,6 +250,14 @@ fn plant_index(w: &World, home: &Path, fpr: &str, index: &serde_json::Value) -> 
     name
 }
 
+/// A source directory holding `a.bin` of `size` noise bytes.
+fn noise_tree(w: &World, size: usize, seed: u64) -> PathBuf {
+    let src = w.path("src");
+    fs::create_dir_all(&src).unwrap();
+    fs::write(src.join("a.bin"), common::noise(size, seed)).unwrap();
+    src
+}
+
 fn restores_identically(w: &World, src: &Path, name: &str) {
     let t = w.path(name);
     w.ok(&["restore", "latest", "--target", t.to_str().unwrap()]);
@@ -272,9 +267,7 @@ fn restores_identically(w: &World, src: &Path, name: &str) {
 #[test]
 fn a_planted_index_is_ignored_and_removed_by_prune() {
     let w = World::new();
-    let src = w.path("src");
-    fs::create_dir_all(&src).unwrap();
-    fs::write(src.join("a.bin"), common::noise(3 << 20, 1)).unwrap();
+    let src = noise_tree(&w, 3 << 20, 1);
     w.backup(&[src.to_str().unwrap()]);
     let fpr = w.fingerprint();
     let home = gpg_with(&w);
@@ -316,9 +309,7 @@ fn a_planted_index_is_ignored_and_removed_by_prune() {
 #[test]
 fn a_replayed_old_index_does_not_make_backup_skip_data() {
     let w = World::new();
-    let src = w.path("src");
-    fs::create_dir_all(&src).unwrap();
-    fs::write(src.join("a.bin"), common::noise(2 << 20, 3)).unwrap();
+    let src = noise_tree(&w, 2 << 20, 3);
     let first = w.backup(&[src.to_str().unwrap()]);
     let old_index: Vec<(PathBuf, Vec<u8>)> = w
         .objects("index")
@@ -355,9 +346,7 @@ fn a_replayed_old_index_does_not_make_backup_skip_data() {
 #[test]
 fn a_pack_deleted_behind_our_back_is_stored_again() {
     let w = World::new();
-    let src = w.path("src");
-    fs::create_dir_all(&src).unwrap();
-    fs::write(src.join("a.bin"), common::noise(2 << 20, 5)).unwrap();
+    let src = noise_tree(&w, 2 << 20, 5);
     let first = w.backup(&[src.to_str().unwrap()]);
     let data = w.objects("data");
     let biggest = data
@@ -385,9 +374,7 @@ fn a_pack_deleted_behind_our_back_is_stored_again() {
 fn prune_of_an_old_repository_checks_the_copy_it_keeps() {
     // Format v1 repositories accept unsigned index objects, so a lie can be planted
     // there: every blob of the newest pack is said to sit in the oldest one too.
-    let mut w = World::bare();
-    copy_dir(&fixtures().join("repo-v1"), &w.repo);
-    w.key = fixtures().join("keys/gpg-ed25519-nopass.sec.asc");
+    let w = World::format_v1();
     let fpr = w.fingerprint();
     let home = gpg_with(&w);
     let mut packs: Vec<String> = w
