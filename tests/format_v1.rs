@@ -71,3 +71,29 @@ fn format_v1_fixture_restores() {
     );
     w.ok(&["check", "--read-data"]);
 }
+
+/// A repository made before `gear-prf-v1` keeps its seeded chunker: backing the same
+/// files up again stores no data, only the new trees (mtimes and paths differ).
+#[test]
+fn format_v1_fixture_keeps_its_chunker_and_deduplicates() {
+    let mut w = World::bare();
+    copy_dir(&fixtures().join("repo-v1"), &w.repo);
+    w.key = fixtures().join("keys/gpg-ed25519-nopass.sec.asc");
+    let packs_before = w.objects("data").len();
+    let src = fixtures().join("repo-v1-source");
+    let out = w.backup(&[src.to_str().unwrap()]);
+    assert_eq!(out["stats"]["files_new"], 4, "{out}");
+    assert!(
+        out["stats"]["bytes_added"].as_u64().unwrap() < 10_000,
+        "data stored again: {out}"
+    );
+    assert_eq!(
+        w.objects("data").len(),
+        packs_before + 1,
+        "one tree pack only"
+    );
+    let home = common::forge::gpg_with(&w);
+    let config = common::forge::decrypted_config(home.path(), &w.repo);
+    common::forge::stop_agent(home.path());
+    assert!(config["chunker_seed"].is_u64() && config.get("chunker").is_none());
+}

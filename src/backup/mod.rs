@@ -11,7 +11,6 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use crate::chunker::Chunker;
 use crate::ids::SnapshotId;
 use crate::repo::lock::LockKind;
 use crate::repo::snapshot::{Snapshot, SnapshotStats, SourceKind};
@@ -63,7 +62,7 @@ pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
             let archiver = files::Archiver {
                 repo,
                 up: &up,
-                chunker: Chunker::new(repo.chunk_sizes(false), repo.config().chunker_seed),
+                chunker: repo.config().chunker(repo.chunk_sizes(false)),
                 excludes: &opts.excludes,
                 counters: Default::default(),
                 progress: &progress,
@@ -85,7 +84,7 @@ pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
         }
         Source::Stream { name, reader, kind } => {
             let progress = Progress::new(None, &name);
-            let chunker = Chunker::new(repo.chunk_sizes(true), repo.config().chunker_seed);
+            let chunker = repo.config().chunker(repo.chunk_sizes(true));
             let (tree, size) = stream::save(&up, &chunker, reader, &name, time, &progress)?;
             progress.finish();
             stats.files_new = 1;

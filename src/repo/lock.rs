@@ -106,7 +106,7 @@ impl Drop for LockGuard {
 
 impl Repository {
     fn encode_lock(&self, info: &LockInfo) -> Result<Vec<u8>> {
-        let body = serde_json::to_vec(info).expect("lock serialises");
+        let body = super::pad::json(serde_json::to_vec(info).expect("lock serialises"));
         Ok(crypto::encrypt(self.recipients(), None, &body)?)
     }
 
@@ -229,7 +229,7 @@ impl Repository {
                 return;
             }
             info.refreshed = Utc::now();
-            let body = serde_json::to_vec(&info).expect("lock serialises");
+            let body = super::pad::json(serde_json::to_vec(&info).expect("lock serialises"));
             match crypto::encrypt(&recipients, None, &body) {
                 Ok(b) => {
                     if let Err(e) = backend.put(&name, &b) {

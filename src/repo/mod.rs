@@ -8,6 +8,7 @@ pub mod config;
 pub mod index;
 pub mod lock;
 pub mod pack;
+mod pad;
 mod prefetch;
 pub mod snapshot;
 pub mod tree;
@@ -151,13 +152,14 @@ impl Repository {
         }
         let recipients = RecipientSet::new(&certs)?;
         let blob_key = crate::ids::random_bytes();
-        let seed = u64::from_le_bytes(crate::ids::random_bytes()[..8].try_into().unwrap());
         let config = Config {
             version: FORMAT_VERSION,
             id: hex::encode(&crate::ids::random_bytes()[..16]),
             created: chrono::Utc::now(),
             blob_id_key: hex::encode(blob_key),
-            chunker_seed: seed,
+            chunker: config::ChunkerKind::GearPrfV1,
+            chunker_key: Some(hex::encode(crate::ids::random_bytes())),
+            chunker_seed: None,
             chunk_sizes_files: ChunkSizes::FILES,
             chunk_sizes_stream: ChunkSizes::STREAM,
             compression_level: 3,
@@ -170,7 +172,7 @@ impl Repository {
             let name = format!("keys/{}.asc", cert.fingerprint().to_hex());
             backend.put(&name, &keys::armored_public(cert)?)?;
         }
-        let body = serde_json::to_vec_pretty(&config).expect("config serialises");
+        let body = pad::json(serde_json::to_vec_pretty(&config).expect("config serialises"));
         let stored = crypto::encrypt(&recipients, Some(&identity), &body)?;
         if !backend.put_if_absent("config", &stored)? {
             return Err(RepoError::AlreadyInitialised(loc));
@@ -389,7 +391,7 @@ impl Repository {
         let packed = z
             .finish()
             .map_err(|e| RepoError::Invalid(format!("compressing index: {e}")))?;
-        let stored = crypto::encrypt(&self.recipients, Some(&self.identity), &packed)?;
+        let stored = crypto::encrypt(&self.recipients, Some(&self.identity), &pad::zstd(packed))?;
         let id = IndexId(*blake3::hash(&stored).as_bytes());
         let name = format!("index/{id}");
         self.backend.put(&name, &stored)?;
@@ -400,7 +402,7 @@ impl Repository {
     }
 
     pub fn write_snapshot(&self, snap: &Snapshot) -> Result<SnapshotId> {
-        let body = serde_json::to_vec_pretty(snap).expect("snapshot serialises");
+        let body = pad::json(serde_json::to_vec_pretty(snap).expect("snapshot serialises"));
         let stored = crypto::encrypt(&self.recipients, Some(&self.identity), &body)?;
         let id = SnapshotId(*blake3::hash(&stored).as_bytes());
         self.backend.put(&format!("snapshots/{id}"), &stored)?;
