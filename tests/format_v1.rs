@@ -76,9 +76,7 @@ fn format_v1_fixture_restores() {
 /// files up again stores no data, only the new trees (mtimes and paths differ).
 #[test]
 fn format_v1_fixture_keeps_its_chunker_and_deduplicates() {
-    let mut w = World::bare();
-    copy_dir(&fixtures().join("repo-v1"), &w.repo);
-    w.key = fixtures().join("keys/gpg-ed25519-nopass.sec.asc");
+    let w = World::format_v1();
     let packs_before = w.objects("data").len();
     let src = fixtures().join("repo-v1-source");
     let out = w.backup(&[src.to_str().unwrap()]);

@@ -130,7 +130,8 @@ mod tests {
         "chunker_seed": 816864301223830664,
         "chunk_sizes_files": {"min": 262144, "avg": 1048576, "max": 4194304},
         "chunk_sizes_stream": {"min": 4096, "avg": 16384, "max": 65536},
-        "compression_level": 3, "pack_size": 8388608, "signer": "AB", "recipients": ["AB"]}"#;
+        "compression_level": 3, "pack_size": 8388608, "signer": "3407DC353B334AEF4FC930D1E56A668BDAEF30BC",
+        "recipients": ["3407DC353B334AEF4FC930D1E56A668BDAEF30BC"]}"#;
 
     fn cuts(c: &Chunker) -> Vec<usize> {
         let data: Vec<u8> = (0u64..1_000_000)
