@@ -47,7 +47,10 @@ fn tree_at(gen: u64) -> Vec<(String, Vec<u8>)> {
         })
         .collect();
     if gen % 2 == 1 {
-        files.push(("odd".into(), format!("generation {gen}\n").repeat(1000).into()));
+        files.push((
+            "odd".into(),
+            format!("generation {gen}\n").repeat(1000).into(),
+        ));
     }
     files.sort();
     files
@@ -115,7 +118,14 @@ impl Campaign {
                 v(&["backup", "--tag", &tag, self.src.to_str().unwrap()])
             }
             // Keeping few snapshots makes most packs partly used: prune repacks.
-            Op::ForgetPrune => v(&["forget", "--keep-last", "3", "--prune", "--max-unused", "0%"]),
+            Op::ForgetPrune => v(&[
+                "forget",
+                "--keep-last",
+                "3",
+                "--prune",
+                "--max-unused",
+                "0%",
+            ]),
             Op::Prune => v(&["prune", "--max-unused", "0%"]),
         }
     }
@@ -256,6 +266,9 @@ fn kill_9_at_random_moments_never_breaks_the_repository() {
     );
     assert!(restored > 0, "no snapshot survived to be restored");
     // Kills landed in every kind of run.
-    assert!(t.kills.iter().all(|&k| k > 0), "kills per kind: {:?}", t.kills);
+    assert!(
+        t.kills.iter().all(|&k| k > 0),
+        "kills per kind: {:?}",
+        t.kills
+    );
 }
-

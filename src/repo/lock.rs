@@ -211,8 +211,28 @@ impl LockInfo {
                 self.refreshed.format("%Y-%m-%d %H:%M:%S UTC")
             ));
         }
-        process_gone(self, &crate::hostname(), Whereabouts::current(), probe(self.pid))
+        process_gone(
+            self,
+            &crate::hostname(),
+            Whereabouts::current(),
+            probe(self.pid),
+        )
     }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "{} lock held by `cairn {}` (pid {} on {}) since {}",
+            match self.kind {
+                LockKind::Shared => "shared",
+                LockKind::Exclusive => "exclusive",
+            },
+            self.command,
+            self.pid,
+            self.host,
+            self.created.format("%Y-%m-%d %H:%M:%S UTC")
+        )
+    }
+}
 
 /// A moment on every clock that can tell how long we were away. Others judge our lock
 /// by their wall clocks, so ours counts too: a VM paused by its host has its monotonic
@@ -291,21 +311,6 @@ fn minutes_or_seconds(d: Duration) -> String {
     match d.as_secs() {
         s if s >= 120 => format!("{}m", s / 60),
         s => format!("{s}s"),
-    }
-}
-
-    pub fn describe(&self) -> String {
-        format!(
-            "{} lock held by `cairn {}` (pid {} on {}) since {}",
-            match self.kind {
-                LockKind::Shared => "shared",
-                LockKind::Exclusive => "exclusive",
-            },
-            self.command,
-            self.pid,
-            self.host,
-            self.created.format("%Y-%m-%d %H:%M:%S UTC")
-        )
     }
 }
 
@@ -608,7 +613,10 @@ mod tests {
         let old = r#"{"host":"h","pid":1,"kind":"exclusive","command":"prune",
             "created":"2026-01-01T00:00:00Z","refreshed":"2026-01-01T00:00:00Z"}"#;
         let info: LockInfo = serde_json::from_str(old).unwrap();
-        assert_eq!((info.boot_id, info.pid_ns, info.start_time), (None, None, None));
+        assert_eq!(
+            (info.boot_id, info.pid_ns, info.start_time),
+            (None, None, None)
+        );
     }
 
     #[test]
