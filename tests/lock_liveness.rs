@@ -29,10 +29,8 @@ fn signal(child: &Child, sig: &str) {
     assert!(ok, "kill {sig} {}", child.id());
 }
 
-/// Stored packs, without the temporary files of uploads in progress.
 fn packs(w: &World) -> usize {
-    let hidden = |p: &std::path::PathBuf| p.file_name().unwrap().to_string_lossy().starts_with('.');
-    w.objects("data").iter().filter(|p| !hidden(p)).count()
+    w.stored("data").len()
 }
 
 /// Waits until the running `child` has stored `n` more packs than `before`.
