@@ -240,7 +240,7 @@ fn kill_9_at_random_moments_never_breaks_the_repository() {
         tally: Tally::default(),
     };
     let started = Instant::now();
-    let mut runs = 0;
+    let mut runs: usize = 0;
     while c.kills() < target {
         runs += 1;
         let op = match c.rng.below(4) {
@@ -248,7 +248,7 @@ fn kill_9_at_random_moments_never_breaks_the_repository() {
             2 => Op::ForgetPrune,
             _ => Op::Prune,
         };
-        let killed = c.run(op, runs % FINISH_EVERY == 0);
+        let killed = c.run(op, runs.is_multiple_of(FINISH_EVERY));
         if killed {
             // The dead process's lock is provably stale (same host, boot and pid
             // namespace, no such process): plain `unlock` removes it.
@@ -256,7 +256,7 @@ fn kill_9_at_random_moments_never_breaks_the_repository() {
             let left = c.w.stored("locks");
             assert!(left.is_empty(), "{left:?} outlived unlock: {out}");
         }
-        c.check(killed && c.kills() % 10 == 0);
+        c.check(killed && c.kills().is_multiple_of(10));
         c.restore(false);
     }
     c.check(true);
