@@ -173,3 +173,41 @@ fn backup_whose_refreshes_keep_failing_fails_instead_of_committing() {
     );
     assert!(w.snapshots().is_empty());
 }
+
+#[test]
+fn prune_that_lost_its_lock_deletes_nothing() {
+    let mut w = World::new();
+    short_locks(&mut w);
+    let src = common::small_tree(&w, 3);
+    w.backup(&[src.to_str().unwrap()]);
+    std::fs::write(src.join("b.bin"), common::noise(3_000_000, 4)).unwrap();
+    w.backup(&[src.to_str().unwrap()]);
+    w.ok(&["forget", "--keep-last", "1"]);
+    let packs_before = w.stored("data");
+    let index_before = w.stored("index");
+
+    // The lock's refreshes fail for good, and prune's last look at the locks before it
+    // deletes takes longer than the lock may go unrefreshed.
+    let mut faulty = w.env.clone();
+    faulty.push((
+        "CAIRN_TEST_FAULTS".into(),
+        "put@locks/:1:delay=0,put@locks/:*:permanent,list@locks/:2:delay=6000".into(),
+    ));
+    let ok_env = std::mem::replace(&mut w.env, faulty);
+    let err = w.fails(&["prune"], 1);
+    w.env = ok_env;
+    assert!(
+        err.contains("without a refresh")
+            && err.contains("nothing more is deleted; run the prune again"),
+        "{err}"
+    );
+    // Repacking may have added packs and an index; nothing was deleted.
+    let packs_after = w.stored("data");
+    assert!(packs_before.iter().all(|p| packs_after.contains(p)));
+    let index_after = w.stored("index");
+    assert!(index_before.iter().all(|p| index_after.contains(p)));
+    w.ok(&["check", "--read-data"]);
+    w.ok(&["prune"]);
+    assert!(packs(&w) < packs_before.len());
+    w.ok(&["check", "--read-data"]);
+}
