@@ -47,13 +47,13 @@ pub struct BackupOutcome {
 pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
     let started = Instant::now();
     repo.require_signer()?;
-    let _lock = match opts.wait_lock {
+    let lock = match opts.wait_lock {
         Some(wait) => repo.lock_wait(LockKind::Shared, "backup", wait)?,
         None => repo.lock(LockKind::Shared, "backup")?,
     };
     repo.sync_packs()?;
     let time = opts.time.unwrap_or_else(Utc::now);
-    let mut up = Uploader::new(repo);
+    let mut up = Uploader::new(repo, &lock);
     let mut stats = SnapshotStats::default();
     let (tree, paths, source, stream) = match opts.source {
         Source::Paths(paths) => {

@@ -332,6 +332,9 @@ fn execute(
     if !others.is_empty() {
         return Err(PruneError::NotAlone(others.join("; ")));
     }
+    // Had our own lock gone stale (we were suspended), a backup could have started,
+    // used blobs we are about to delete and finished, unseen by the check above.
+    lock.ensure_held()?;
 
     // 3. Old index files. A crash leaves some of them: they name packs not yet deleted.
     // Deleted in bulk where the store can (Swift's bulk middleware, S3 DeleteObjects).
@@ -344,6 +347,7 @@ fn execute(
         repo.backend().delete_many(&old).map_err(RepoError::from)?;
     }
     // 4. Old packs. No index names them any more; a crash leaves unindexed leftovers.
+    lock.ensure_held()?;
     let old: Vec<String> = plan
         .delete
         .iter()

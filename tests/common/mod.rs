@@ -213,6 +213,13 @@ impl World {
         out.sort();
         out
     }
+
+    /// Like `objects`, without the temporary files of uploads in progress (or killed).
+    pub fn stored(&self, kind: &str) -> Vec<PathBuf> {
+        let mut out = self.objects(kind);
+        out.retain(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'));
+        out
+    }
 }
 
 /// A small tree: a text file that compresses and 3 MB of noise that does not.
