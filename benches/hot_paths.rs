@@ -5,7 +5,7 @@
 
 use std::hint::black_box;
 
-use cairn::chunker::{blob_id, ChunkSizes, Chunker};
+use cairn::chunker::{blob_id, ChunkSizes, Chunker, GearTable};
 use cairn::crypto::{self, keys, KeyKind, RecipientSet};
 use cairn::repo::pack::{compress, BlobType, PackWriter};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
@@ -56,11 +56,27 @@ fn chunking(c: &mut Criterion) {
     let mut g = c.benchmark_group("chunk+hash");
     g.throughput(Throughput::Bytes(data.len() as u64));
     g.sample_size(10);
-    for (name, sizes) in [
-        ("files-1MiB", ChunkSizes::FILES),
-        ("stream-16KiB", ChunkSizes::STREAM),
+    // The keyed table (new repositories) against the seeded one (older repositories):
+    // the loop is the same, only the table's values differ.
+    for (name, sizes, table) in [
+        ("files-1MiB", ChunkSizes::FILES, GearTable::Keyed(&[42; 32])),
+        (
+            "stream-16KiB",
+            ChunkSizes::STREAM,
+            GearTable::Keyed(&[42; 32]),
+        ),
+        (
+            "files-1MiB-xor-seed",
+            ChunkSizes::FILES,
+            GearTable::XorSeed(42),
+        ),
+        (
+            "stream-16KiB-xor-seed",
+            ChunkSizes::STREAM,
+            GearTable::XorSeed(42),
+        ),
     ] {
-        let chunker = Chunker::new(sizes, 42);
+        let chunker = Chunker::new(sizes, table);
         g.bench_function(name, |b| {
             b.iter(|| {
                 let mut n = 0;
@@ -142,8 +158,14 @@ fn pipeline(c: &mut Criterion) {
                     &Default::default(),
                 )
                 .unwrap();
-                let repo =
-                    cairn::repo::Repository::init(backend, identity(), vec![], None).unwrap();
+                let repo = cairn::repo::Repository::init(
+                    backend,
+                    identity(),
+                    vec![],
+                    None,
+                    &Default::default(),
+                )
+                .unwrap();
                 (dir, repo)
             },
             |(dir, repo)| {

@@ -7,14 +7,16 @@ does not use cairn at all. It needs Python 3 (standard library only), the stock
 into which one of the repository's secret keys was imported
 (`cairn key export --secret > k.asc; gpg --batch --import k.asc`).
 
-    recover.py --repo REPO --gnupghome HOME --list
-    recover.py --repo REPO --gnupghome HOME [--snapshot ID-PREFIX] --target DIR
+    recover.py --repo REPO --gnupghome HOME --signer FPR --list
+    recover.py --repo REPO --gnupghome HOME --signer FPR [--snapshot ID-PREFIX] --target DIR
     recover.py ... --scan-packs --target DIR   # index objects lost: read pack headers
-    recover.py --repo REPO --gnupghome HOME --show-pack PACK-ID
+    recover.py --repo REPO --gnupghome HOME --signer FPR --show-pack PACK-ID
 
 Checked: every object must decrypt with a good OpenPGP integrity check (MDC); the
-config and the snapshots must carry a valid signature by the key the config names
-as signer, checked by gpg against the certificates in HOME. Blob ids (keyed BLAKE3)
+config and the snapshots (and the index objects of repositories that sign them) must
+carry a valid signature by the signing key FPR given with --signer (from the recovery
+sheet), checked by gpg against the certificates in HOME. The config's own `signer`
+field is not trusted: whoever holds the storage can write a config that names any key. Blob ids (keyed BLAKE3)
 and pack and snapshot ids (BLAKE3 of the stored bytes) are checked only when the
 `blake3` module is importable (`pip install blake3`): the standard library has no
 BLAKE3. Without it, packs and index files replaced by someone who holds only the
@@ -86,7 +88,8 @@ def parse_pack_header(plain, name="pack"):
 
 
 class Repo:
-    def __init__(self, root, gnupghome, passphrase_file, skip_signatures, scan_packs=False):
+    def __init__(self, root, gnupghome, passphrase_file, skip_signatures, signer,
+                 scan_packs=False):
         self.root = root
         self.gpg = ["gpg", "--homedir", gnupghome, "--batch", "--no-tty", "--quiet",
                     "--status-fd", "2", "--pinentry-mode", "loopback"]
@@ -94,21 +97,27 @@ class Repo:
             self.gpg += ["--passphrase-file", passphrase_file]
         self.skip_signatures = skip_signatures
         self.packs = collections.OrderedDict()  # the last few decrypted packs
-        # The config names the key that signs it and every snapshot. gpg checks that
-        # signature against the certificates in the GnuPG home only, so a key the storage
-        # provider planted under keys/ counts only if someone imported it there.
+        # Whom to trust comes from the user (--signer), never from the config, which
+        # anyone who can write to the storage can replace with one naming their own key.
+        self.signer = signer
         plain, signers = self.decrypt("config")
+        self.require_signer("config", signers)
         self.config = json.loads(plain)
         if self.config.get("version") != SUPPORTED_VERSION:
             raise RecoveryError("repository format version %r is not supported (this script reads "
                                 "version %d)" % (self.config.get("version"), SUPPORTED_VERSION))
-        self.signer = self.config["signer"].upper()
-        self.require_signer("config", signers)
-        print("repository %s, signed by %s" % (self.config["id"], self.signer), file=sys.stderr)
+        if not skip_signatures and self.config["signer"].upper() != self.signer:
+            raise RecoveryError("config: signed by %s but names signer %s (tampered?)"
+                                % (self.signer, self.config["signer"]))
+        print("repository %s, signed by %s" % (self.config["id"], self.signer or "(not checked)"),
+              file=sys.stderr)
         self.blob_key = bytes.fromhex(self.config["blob_id_key"])
         self.index = {}  # blob id -> (pack id, raw length), all ids in hex
         for name in self.list("index"):
-            for pack in json.loads(zstd_decompress(self.decrypt(name)[0]))["packs"]:
+            plain, signers = self.decrypt(name)
+            if self.config.get("index_signed"):
+                self.require_signer(name, signers)
+            for pack in json.loads(zstd_decompress(plain))["packs"]:
                 for blob in pack["blobs"]:
                     self.index[blob["id"]] = (pack["id"], blob["raw_length"])
         if scan_packs:  # the index repeats the pack headers: rebuild it from them
@@ -157,8 +166,8 @@ class Repo:
     def require_signer(self, name, signers):
         if self.signer not in signers and not self.skip_signatures:
             raise RecoveryError(
-                "%s: no valid signature by %s (found: %s). Tampered, or the signer's certificate "
-                "is not in the GnuPG home; --skip-signatures reads it anyway"
+                "%s: no valid signature by %s (found: %s). Forged or tampered, or the signer's "
+                "certificate is not in the GnuPG home; --skip-signatures reads it anyway"
                 % (name, self.signer, ", ".join(sorted(signers)) or "none"))
 
     def snapshot(self, snap_id):
@@ -324,9 +333,19 @@ def main():
     ap.add_argument("--scan-packs", action="store_true",
                     help="also index every pack's header (slow: decrypts all packs), "
                          "for when index objects are missing")
+    ap.add_argument("--signer", metavar="FPR",
+                    help="fingerprint of the repository's signing key, from the recovery sheet; "
+                         "objects signed by any other key are refused")
     ap.add_argument("--skip-signatures", action="store_true",
                     help="read config and snapshots without a valid signature (dangerous)")
     args = ap.parse_args()
+    signer = "".join((args.signer or "").split()).upper()
+    if signer.startswith("0X"):
+        signer = signer[2:]
+    if not args.skip_signatures and not (
+            len(signer) in (40, 64) and all(c in "0123456789ABCDEF" for c in signer)):
+        ap.error("give --signer FPR (the repository's signing key fingerprint, 40 or 64 hex "
+                 "digits, from the recovery sheet), or --skip-signatures")
     if not args.gnupghome:
         ap.error("give --gnupghome or set GNUPGHOME")
     if not (args.list or args.show_pack or args.target):
@@ -336,7 +355,7 @@ def main():
               "(pip install blake3 to verify them)", file=sys.stderr)
     try:
         repo = Repo(args.repo, args.gnupghome, args.passphrase_file, args.skip_signatures,
-                    args.scan_packs)
+                    signer, args.scan_packs)
         if args.show_pack:
             show_pack(repo, args.show_pack)
             return 0

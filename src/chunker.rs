@@ -1,12 +1,16 @@
-//! Content-defined chunking (FastCDC 2020) with a secret per-repository gear seed, and
+//! Content-defined chunking (FastCDC 2020) with a secret per-repository gear table, and
 //! keyed BLAKE3 blob ids.
 //!
-//! The seed matters: with the public gear table, chunk boundaries (and so the sizes of
+//! The table matters: with the public gear table, chunk boundaries (and so the sizes of
 //! stored blobs) depend only on content, which lets whoever holds the storage test
-//! whether a known file was backed up. Seeding does not make that impossible against a
-//! determined attacker (the seed is XORed into the table), but it removes the cheap
-//! offline version of the attack; docs/FORMAT.md states the limit.
+//! whether a known file was backed up. New repositories derive all 256 entries from a
+//! 256-bit key with BLAKE3 (`GearTable::Keyed`); repositories made before that XOR a
+//! 64-bit seed into the public table (`GearTable::XorSeed`), whose few effective bits
+//! the 2025 chunking-attack papers recover from a handful of observed boundaries.
+//! Those keep their chunker so that new backups still deduplicate against old blobs.
+//! docs/FORMAT.md ("Chunking", threat model) states what either leaves exposed.
 
+use std::borrow::Cow;
 use std::io::{self, Read};
 
 use fastcdc::v2020::{cut_gear, get_gear_with_seed, select_masks, Normalization};
@@ -38,19 +42,56 @@ impl ChunkSizes {
     };
 }
 
+/// Context string of the BLAKE3 key derivation that makes a keyed gear table. Fixed
+/// forever: changing it changes every cut point of every repository that uses it.
+pub const GEAR_PRF_V1_CONTEXT: &str = "cairn 2026-12-03 gear-prf-v1 FastCDC gear table";
+
+/// Where the 256 gear values come from.
+#[derive(Clone, Copy)]
+pub enum GearTable<'a> {
+    /// Format of repositories made before `gear-prf-v1`: fastcdc's public table with a
+    /// 64-bit seed XORed into every entry.
+    XorSeed(u64),
+    /// Every entry a 64-bit output of BLAKE3 derive_key(`GEAR_PRF_V1_CONTEXT`, key).
+    Keyed(&'a [u8; 32]),
+}
+
+/// The gear table and its one-bit left shift, which `cut_gear` takes for the first
+/// byte of each pair it scans (fastcdc's own `GEAR_LS` is `GEAR << 1`, and its seeded
+/// variant XORs `seed << 1` into it, which is the same thing).
+fn gear_tables(table: GearTable) -> (Cow<'static, [u64]>, Cow<'static, [u64]>) {
+    match table {
+        GearTable::XorSeed(seed) => get_gear_with_seed(seed),
+        GearTable::Keyed(key) => {
+            let mut bytes = [0u8; 256 * 8];
+            blake3::Hasher::new_derive_key(GEAR_PRF_V1_CONTEXT)
+                .update(key)
+                .finalize_xof()
+                .fill(&mut bytes);
+            let gear: Vec<u64> = bytes
+                .chunks_exact(8)
+                .map(|b| u64::from_le_bytes(b.try_into().expect("8-byte chunk")))
+                .collect();
+            let gear_ls = gear.iter().map(|g| g << 1).collect();
+            (Cow::Owned(gear), Cow::Owned(gear_ls))
+        }
+    }
+}
+
 /// A configured chunker; cheap to share between threads.
 #[derive(Clone)]
 pub struct Chunker {
     sizes: ChunkSizes,
     masks: (u64, u64),
-    gear: std::borrow::Cow<'static, [u64]>,
-    gear_ls: std::borrow::Cow<'static, [u64]>,
+    gear: Cow<'static, [u64]>,
+    gear_ls: Cow<'static, [u64]>,
 }
 
 impl Chunker {
-    pub fn new(sizes: ChunkSizes, seed: u64) -> Chunker {
+    /// Derives the tables once; the per-byte loop only looks them up.
+    pub fn new(sizes: ChunkSizes, table: GearTable) -> Chunker {
         let masks = select_masks(sizes.avg as usize, Normalization::Level1);
-        let (gear, gear_ls) = get_gear_with_seed(seed);
+        let (gear, gear_ls) = gear_tables(table);
         Chunker {
             sizes,
             masks,
@@ -186,6 +227,10 @@ mod tests {
             .collect()
     }
 
+    fn keyed(sizes: ChunkSizes, key: u8) -> Chunker {
+        Chunker::new(sizes, GearTable::Keyed(&[key; 32]))
+    }
+
     fn lengths(c: &Chunker, data: &[u8]) -> Vec<usize> {
         let mut v = Vec::new();
         c.for_each_chunk(data, |ch| {
@@ -199,7 +244,7 @@ mod tests {
     #[test]
     fn chunks_cover_input_within_bounds() {
         let data = pseudo_random(3_000_000, 7);
-        let c = Chunker::new(ChunkSizes::STREAM, 42);
+        let c = keyed(ChunkSizes::STREAM, 42);
         let lens = lengths(&c, &data);
         assert_eq!(lens.iter().sum::<usize>(), data.len());
         let (min, max) = (
@@ -215,7 +260,7 @@ mod tests {
         let data = pseudo_random(2_000_000, 3);
         let mut edited = data.clone();
         edited.splice(500_000..500_000, b"inserted bytes".iter().copied());
-        let c = Chunker::new(ChunkSizes::STREAM, 9);
+        let c = keyed(ChunkSizes::STREAM, 9);
         let ids = |d: &[u8]| {
             let mut v = Vec::new();
             c.for_each_chunk(d, |ch| {
@@ -233,9 +278,83 @@ mod tests {
     #[test]
     fn seed_changes_boundaries() {
         let data = pseudo_random(2_000_000, 5);
-        let a = lengths(&Chunker::new(ChunkSizes::STREAM, 1), &data);
-        let b = lengths(&Chunker::new(ChunkSizes::STREAM, 2), &data);
+        let a = lengths(
+            &Chunker::new(ChunkSizes::STREAM, GearTable::XorSeed(1)),
+            &data,
+        );
+        let b = lengths(
+            &Chunker::new(ChunkSizes::STREAM, GearTable::XorSeed(2)),
+            &data,
+        );
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn keyed_table_is_deterministic_and_differs_per_key() {
+        let (a, a_ls) = gear_tables(GearTable::Keyed(&[1; 32]));
+        let (again, _) = gear_tables(GearTable::Keyed(&[1; 32]));
+        let (b, _) = gear_tables(GearTable::Keyed(&[2; 32]));
+        assert_eq!(a, again);
+        assert_eq!(a.len(), 256);
+        assert!(a.iter().zip(b.iter()).all(|(x, y)| x != y));
+        assert!(a.iter().zip(a_ls.iter()).all(|(g, ls)| *ls == g << 1));
+        // Pinned: the derivation is part of the format (docs/FORMAT.md gives the same
+        // value), so a change here would silently stop deduplication.
+        let (zero, _) = gear_tables(GearTable::Keyed(&[0; 32]));
+        assert_eq!(format!("{:016x}", zero[0]), PINNED_GEAR0_FOR_ZERO_KEY);
+    }
+
+    const PINNED_GEAR0_FOR_ZERO_KEY: &str = "036f14b4f1145378";
+
+    /// Repositories made before `gear-prf-v1` must keep cutting exactly where they did:
+    /// where fastcdc's own seeded chunker cuts, which is what they were made with.
+    #[test]
+    fn xor_seed_cuts_like_fastcdc_with_seed() {
+        let data = pseudo_random(1_500_000, 11);
+        let seed = 816_864_301_223_830_664; // fixtures/repo-v1's
+        let s = ChunkSizes::STREAM;
+        let expected: Vec<usize> = fastcdc::v2020::FastCDC::with_level_and_seed(
+            &data,
+            s.min as usize,
+            s.avg as usize,
+            s.max as usize,
+            Normalization::Level1,
+            seed,
+        )
+        .map(|c| c.length)
+        .collect();
+        assert!(expected.len() > 20);
+        let ours = lengths(&Chunker::new(s, GearTable::XorSeed(seed)), &data);
+        assert_eq!(ours, expected);
+    }
+
+    /// Our keyed `gear_ls` follows the rule of fastcdc's own tables.
+    #[test]
+    fn fastcdc_gear_ls_is_gear_shifted_left() {
+        for seed in [0, 0xdead_beef_0123_4567] {
+            let (g, ls) = get_gear_with_seed(seed);
+            assert!(g.iter().zip(ls.iter()).all(|(g, ls)| *ls == g << 1));
+        }
+    }
+
+    #[test]
+    fn key_changes_boundaries() {
+        let data = pseudo_random(2_000_000, 5);
+        let a = lengths(&keyed(ChunkSizes::STREAM, 1), &data);
+        let b = lengths(&keyed(ChunkSizes::STREAM, 2), &data);
+        assert_eq!(a, lengths(&keyed(ChunkSizes::STREAM, 1), &data));
+        assert_ne!(a, b);
+        // Not just shifted: most cut points differ.
+        let cuts = |l: &[usize]| {
+            l.iter()
+                .scan(0, |at, n| {
+                    *at += n;
+                    Some(*at)
+                })
+                .collect::<std::collections::HashSet<_>>()
+        };
+        let shared = cuts(&a).intersection(&cuts(&b)).count();
+        assert!(shared * 10 < a.len(), "{shared} of {} cuts shared", a.len());
     }
 
     #[test]
@@ -247,7 +366,7 @@ mod tests {
     #[test]
     fn wrong_size_hints_lose_nothing() {
         let data = pseudo_random(5_000_000, 8);
-        let c = Chunker::new(ChunkSizes::FILES, 1);
+        let c = keyed(ChunkSizes::FILES, 1);
         for hint in [0u64, 100, 4_999_999, 5_000_000, 50_000_000] {
             let mut got = Vec::new();
             c.for_each_chunk_sized(&data[..], Some(hint), |ch| {
@@ -269,7 +388,7 @@ mod tests {
 
     #[test]
     fn empty_and_tiny_inputs() {
-        let c = Chunker::new(ChunkSizes::FILES, 0);
+        let c = keyed(ChunkSizes::FILES, 0);
         assert!(lengths(&c, b"").is_empty());
         assert_eq!(lengths(&c, b"abc"), vec![3]);
     }

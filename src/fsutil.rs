@@ -20,3 +20,25 @@ pub fn write_private_new(path: &Path, data: &[u8]) -> std::io::Result<()> {
     f.write_all(data)?;
     f.sync_all()
 }
+
+/// Replaces `path` atomically with a file readable only by its owner (temporary file in
+/// the same directory, fsync, rename), creating a private parent directory if needed.
+pub fn replace_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    if !dir.as_os_str().is_empty() && !dir.exists() {
+        fs::create_dir_all(dir)?;
+        restrict_dir(dir);
+    }
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dir.join(format!(
+        ".{name}.{}.tmp",
+        hex::encode(&crate::ids::random_bytes()[..6])
+    ));
+    let written = write_private_new(&tmp, data).and_then(|()| fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written?;
+    // The rename is durable only once the directory entry is.
+    fs::File::open(dir)?.sync_all()
+}

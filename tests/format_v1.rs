@@ -8,22 +8,6 @@ use std::path::Path;
 
 use common::{fixtures, World};
 
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        let ft = e.file_type().unwrap();
-        if ft.is_dir() {
-            copy_dir(&e.path(), &dst);
-        } else if ft.is_symlink() {
-            std::os::unix::fs::symlink(fs::read_link(e.path()).unwrap(), dst).unwrap();
-        } else {
-            fs::copy(e.path(), dst).unwrap();
-        }
-    }
-}
-
 /// Content, types and symlink targets (git keeps neither mtimes nor most mode bits).
 fn assert_same_content(a: &Path, b: &Path) {
     let mut names: Vec<_> = fs::read_dir(a)
@@ -60,9 +44,7 @@ fn assert_same_content(a: &Path, b: &Path) {
 
 #[test]
 fn format_v1_fixture_restores() {
-    let mut w = World::bare();
-    copy_dir(&fixtures().join("repo-v1"), &w.repo);
-    w.key = fixtures().join("keys/gpg-ed25519-nopass.sec.asc");
+    let w = World::format_v1();
     let snaps = w.snapshots();
     assert_eq!(snaps.len(), 2);
     assert_eq!(snaps[0]["time"], "2026-01-31T02:00:00Z");
@@ -80,7 +62,7 @@ fn format_v1_fixture_restores() {
     // git keeps no empty directories: the expected tree gets back the one
     // fixtures/make-repo-v1.sh created.
     let expected = w.path("expected");
-    copy_dir(&fixtures().join("repo-v1-source"), &expected);
+    common::copy_dir(&fixtures().join("repo-v1-source"), &expected);
     fs::create_dir_all(expected.join("empty-dir")).unwrap();
     assert_same_content(&expected, &t.join("tmp/cairn-repo-v1-source"));
     assert_eq!(
@@ -88,4 +70,28 @@ fn format_v1_fixture_restores() {
         "stdin stream of format v1\n"
     );
     w.ok(&["check", "--read-data"]);
+}
+
+/// A repository made before `gear-prf-v1` keeps its seeded chunker: backing the same
+/// files up again stores no data, only the new trees (mtimes and paths differ).
+#[test]
+fn format_v1_fixture_keeps_its_chunker_and_deduplicates() {
+    let w = World::format_v1();
+    let packs_before = w.objects("data").len();
+    let src = fixtures().join("repo-v1-source");
+    let out = w.backup(&[src.to_str().unwrap()]);
+    assert_eq!(out["stats"]["files_new"], 4, "{out}");
+    assert!(
+        out["stats"]["bytes_added"].as_u64().unwrap() < 10_000,
+        "data stored again: {out}"
+    );
+    assert_eq!(
+        w.objects("data").len(),
+        packs_before + 1,
+        "one tree pack only"
+    );
+    let home = common::forge::gpg_with(&w);
+    let config = common::forge::decrypted_config(home.path(), &w.repo);
+    common::forge::stop_agent(home.path());
+    assert!(config["chunker_seed"].is_u64() && config.get("chunker").is_none());
 }

@@ -77,6 +77,8 @@ impl GnupgHome {
             .arg(&w.repo)
             .arg("--gnupghome")
             .arg(&self.dir)
+            .arg("--signer")
+            .arg(w.fingerprint())
             .args(args)
             .env_remove("GNUPGHOME")
             .stdin(Stdio::null())
@@ -314,4 +316,62 @@ fn recover_py_with_a_passphrase_protected_gpg_key() {
         ],
     );
     assert_same_tree(&src, &restored(&target, &src));
+}
+
+#[test]
+fn recover_py_trusts_only_the_signer_it_is_given() {
+    require_tools();
+    let w = World::new();
+    let src = awkward_tree(&w);
+    w.backup(&[src.to_str().unwrap()]);
+    let key = export_secret_key(&w);
+    let gpg = GnupgHome::new(&w);
+    gpg.import(&key);
+
+    // No signer named: refused before anything is read.
+    let out = Command::new("python3")
+        .arg(recover_script())
+        .arg("--repo")
+        .arg(&w.repo)
+        .arg("--gnupghome")
+        .arg(&gpg.dir)
+        .arg("--list")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("--signer"), "{err}");
+
+    // A repository made by someone else with the victim's public key, put in place of
+    // the victim's: its config names the attacker's key, which gpg can even verify.
+    let public = w.path("victim.pub");
+    w.ok(&[
+        "key",
+        "export",
+        "--public",
+        "--out",
+        public.to_str().unwrap(),
+    ]);
+    let attacker = World::bare();
+    attacker.ok(&["key", "generate", "--out", attacker.key.to_str().unwrap()]);
+    attacker.ok(&["init", "--recipient", public.to_str().unwrap()]);
+    attacker.backup(&[awkward_tree(&attacker).to_str().unwrap()]);
+    let attacker_pub = attacker.path("attacker.pub");
+    attacker.ok(&[
+        "key",
+        "export",
+        "--public",
+        "--out",
+        attacker_pub.to_str().unwrap(),
+    ]);
+    gpg.import(&attacker_pub);
+    fs::remove_dir_all(&w.repo).unwrap();
+    fs::rename(&attacker.repo, &w.repo).unwrap();
+    let out = gpg.recover(&w, &["--list".as_ref()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && err.contains("no valid signature by")
+            && err.contains(&w.fingerprint()),
+        "{err}"
+    );
 }

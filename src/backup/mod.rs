@@ -11,7 +11,6 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use crate::chunker::Chunker;
 use crate::ids::SnapshotId;
 use crate::repo::lock::LockKind;
 use crate::repo::snapshot::{Snapshot, SnapshotStats, SourceKind};
@@ -48,12 +47,13 @@ pub struct BackupOutcome {
 pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
     let started = Instant::now();
     repo.require_signer()?;
-    let _lock = match opts.wait_lock {
+    let lock = match opts.wait_lock {
         Some(wait) => repo.lock_wait(LockKind::Shared, "backup", wait)?,
         None => repo.lock(LockKind::Shared, "backup")?,
     };
+    repo.sync_packs()?;
     let time = opts.time.unwrap_or_else(Utc::now);
-    let mut up = Uploader::new(repo);
+    let mut up = Uploader::new(repo, &lock);
     let mut stats = SnapshotStats::default();
     let (tree, paths, source, stream) = match opts.source {
         Source::Paths(paths) => {
@@ -62,7 +62,7 @@ pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
             let archiver = files::Archiver {
                 repo,
                 up: &up,
-                chunker: Chunker::new(repo.chunk_sizes(false), repo.config().chunker_seed),
+                chunker: repo.config().chunker(repo.chunk_sizes(false)),
                 excludes: &opts.excludes,
                 counters: Default::default(),
                 progress: &progress,
@@ -84,7 +84,7 @@ pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
         }
         Source::Stream { name, reader, kind } => {
             let progress = Progress::new(None, &name);
-            let chunker = Chunker::new(repo.chunk_sizes(true), repo.config().chunker_seed);
+            let chunker = repo.config().chunker(repo.chunk_sizes(true));
             let (tree, size) = stream::save(&up, &chunker, reader, &name, time, &progress)?;
             progress.finish();
             stats.files_new = 1;

@@ -1,5 +1,5 @@
 //! The local cache (SQLite): the blob index of every index file already read, the files
-//! cache that lets an unchanged file skip reading, and the pinned signing key.
+//! cache that lets an unchanged file skip reading, and the packs storage last listed.
 //!
 //! It is never the source of truth: delete it and every command rebuilds what it needs
 //! from the repository.
@@ -41,14 +41,23 @@ pub struct Cache {
     path: String,
 }
 
+/// Bumped when a table changes shape; an older cache is emptied and rebuilt (it holds
+/// nothing that cannot be read again from the repository).
+const SCHEMA_VERSION: i64 = 2;
+
+/// Every copy of a blob the index names is kept (one row per blob and pack): a copy
+/// named by a replayed old index, whose pack is gone, must not hide one that exists.
+/// `packs` holds the packs storage listed at the last `sync_packs`, plus those this
+/// machine wrote since; deduplication counts only copies in them.
 const SCHEMA: &str = "
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 CREATE TABLE IF NOT EXISTS blobs (
-    id BLOB PRIMARY KEY, pack BLOB NOT NULL, type INTEGER NOT NULL,
+    id BLOB NOT NULL, pack BLOB NOT NULL, type INTEGER NOT NULL,
     offset INTEGER NOT NULL, length INTEGER NOT NULL, raw_length INTEGER NOT NULL,
-    compression INTEGER NOT NULL
+    compression INTEGER NOT NULL, PRIMARY KEY (id, pack)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS packs (id BLOB PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS index_files (name TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS files (
     path BLOB PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
@@ -131,6 +140,16 @@ impl Cache {
         };
         conn.busy_timeout(std::time::Duration::from_secs(60))
             .map_err(err)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(err)?;
+        if version != SCHEMA_VERSION {
+            conn.execute_batch(&format!(
+                "DROP TABLE IF EXISTS blobs; DROP TABLE IF EXISTS index_files;
+                 DROP TABLE IF EXISTS packs; PRAGMA user_version = {SCHEMA_VERSION};"
+            ))
+            .map_err(err)?;
+        }
         conn.execute_batch(SCHEMA).map_err(err)?;
         Ok(Cache {
             conn: Mutex::new(conn),
@@ -181,29 +200,60 @@ impl Cache {
         tx.commit().map_err(|e| self.err(e))
     }
 
+    /// Replaces the set of packs storage holds with what it just listed.
+    pub fn set_listed_packs(&self, ids: &[PackId]) -> Result<(), CacheError> {
+        let mut conn = self.conn.lock().unwrap();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        tx.execute("DELETE FROM packs", [])
+            .map_err(|e| self.err(e))?;
+        insert_packs(&tx, ids.iter()).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Adds packs this process uploaded (and indexed) to the listed set.
+    pub fn add_listed_packs<'a>(
+        &self,
+        ids: impl Iterator<Item = &'a PackId>,
+    ) -> Result<(), CacheError> {
+        let mut conn = self.conn.lock().unwrap();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        insert_packs(&tx, ids).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Where to read a blob: a copy in a listed pack if there is one.
     pub fn lookup(&self, id: &BlobId) -> Result<Option<(PackId, PackEntry)>, CacheError> {
         let conn = self.reader();
         let mut st = conn
-            .prepare_cached(&format!("SELECT {BLOB_COLUMNS} FROM blobs WHERE id = ?1"))
+            .prepare_cached(
+                "SELECT b.id, b.pack, b.type, b.offset, b.length, b.raw_length, b.compression
+                 FROM blobs b LEFT JOIN packs p ON p.id = b.pack
+                 WHERE b.id = ?1 ORDER BY p.id IS NULL LIMIT 1",
+            )
             .map_err(|e| self.err(e))?;
         st.query_row(params![&id.0[..]], blob_row)
             .optional()
             .map_err(|e| self.err(e))
     }
 
+    /// Whether a copy of the blob sits in a pack storage listed: what deduplication
+    /// may count on.
     pub fn contains(&self, id: &BlobId) -> Result<bool, CacheError> {
         let conn = self.reader();
         let mut st = conn
-            .prepare_cached("SELECT 1 FROM blobs WHERE id = ?1")
+            .prepare_cached(
+                "SELECT 1 FROM blobs b JOIN packs p ON p.id = b.pack WHERE b.id = ?1 LIMIT 1",
+            )
             .map_err(|e| self.err(e))?;
         st.exists(params![&id.0[..]]).map_err(|e| self.err(e))
     }
 
-    /// Calls `each` for every blob of the index, in no particular order.
+    /// Calls `each` for every copy of every blob the index names, ordered by blob id
+    /// (so the copies of one blob come one after another).
     pub fn for_each_blob(&self, mut each: impl FnMut(PackId, PackEntry)) -> Result<(), CacheError> {
         let conn = self.conn.lock().unwrap();
         let mut st = conn
-            .prepare(&format!("SELECT {BLOB_COLUMNS} FROM blobs"))
+            .prepare(&format!("SELECT {BLOB_COLUMNS} FROM blobs ORDER BY id"))
             .map_err(|e| self.err(e))?;
         let rows = st.query_map([], blob_row).map_err(|e| self.err(e))?;
         for row in rows {
@@ -303,6 +353,17 @@ pub(crate) fn insert_index(
                 b.compression as u8
             ])?;
         }
+    }
+    Ok(())
+}
+
+fn insert_packs<'a>(
+    tx: &rusqlite::Transaction,
+    ids: impl Iterator<Item = &'a PackId>,
+) -> rusqlite::Result<()> {
+    let mut st = tx.prepare_cached("INSERT OR IGNORE INTO packs VALUES (?1)")?;
+    for id in ids {
+        st.execute(params![&id.0[..]])?;
     }
     Ok(())
 }

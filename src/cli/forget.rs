@@ -144,10 +144,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     } else {
         forget::named(named_snapshots(&repo, &args)?, args.group_by)
     };
-    let removed = if args.dry_run {
-        0
-    } else {
-        forget::remove(&repo, &groups)?
+    let removed = match &lock {
+        Some(lock) => forget::remove(&repo, lock, &groups)?,
+        None => 0,
     };
     if !ctx.json && !crate::ui::quiet() {
         print_groups(&groups, args.tz);

@@ -26,7 +26,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     }
     let backend = ctx.backend()?;
     let identity = ctx.identity()?;
-    let repo = Repository::init(backend, identity, extra, ctx.cache_dir().as_deref())?;
+    let repo = Repository::init(
+        backend,
+        identity,
+        extra,
+        ctx.cache_dir().as_deref(),
+        &ctx.trust(),
+    )?;
     if ctx.json {
         super::print_json(&serde_json::json!({
             "repository": repo.location(),

@@ -26,6 +26,7 @@ use clap::{Parser, Subcommand};
 
 use crate::crypto::{keys, Identity};
 use crate::repo::snapshot::StoredSnapshot;
+use crate::repo::trust::TrustSettings;
 use crate::repo::Repository;
 use crate::secret::Secret;
 
@@ -45,6 +46,15 @@ pub struct Cli {
     /// Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)
     #[arg(short = 'k', long, env = "CAIRN_KEY", global = true)]
     pub key: Option<PathBuf>,
+    /// Fingerprint of the key that must have signed the repository, when reading with
+    /// a key that is not that key (a recipient or recovery key); recorded on first use
+    #[arg(
+        long,
+        env = "CAIRN_TRUST_SIGNER",
+        global = true,
+        value_name = "FINGERPRINT"
+    )]
+    pub trust_signer: Option<String>,
     /// Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]
     #[arg(long, env = "CAIRN_CACHE_DIR", global = true)]
     pub cache_dir: Option<PathBuf>,
@@ -142,6 +152,7 @@ pub struct Ctx {
     pub no_cache: bool,
     pub json: bool,
     pub store: crate::backend::Options,
+    pub trust_signer: Option<String>,
 }
 
 impl Ctx {
@@ -177,7 +188,12 @@ impl Ctx {
             backend,
             identity,
             self.cache_dir().as_deref(),
+            &self.trust(),
         )?)
+    }
+
+    pub fn trust(&self) -> TrustSettings {
+        TrustSettings::new(self.trust_signer.clone())
     }
 }
 
@@ -278,6 +294,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         no_cache: cli.no_cache,
         json: cli.json,
         store: cli.store.options(),
+        trust_signer: cli.trust_signer,
     };
     match cli.command {
         Command::Key(c) => key::run(&ctx, c),

@@ -41,6 +41,7 @@ pub fn overrides(ctx: &Ctx) -> Overrides {
         cache_dir: ctx.cache_dir.clone(),
         no_cache: ctx.no_cache,
         store: ctx.store.clone(),
+        trust_signer: ctx.trust_signer.clone(),
     }
 }
 

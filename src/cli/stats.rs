@@ -17,7 +17,12 @@ pub fn run(ctx: &Ctx, _args: Args) -> Result<Outcome> {
     let stored: u64 = packs.iter().map(|(_, s)| s).sum();
     let (mut blobs, mut raw, mut packed) = (0u64, 0u64, 0u64);
     let mut indexed_packs = HashSet::new();
+    let mut last = None;
     repo.cache().for_each_blob(|pack, e| {
+        // Count each blob once, however many packs hold a copy.
+        if last.replace(e.id) == Some(e.id) {
+            return;
+        }
         blobs += 1;
         raw += e.raw_length as u64;
         packed += e.length as u64;

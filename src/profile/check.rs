@@ -107,7 +107,7 @@ pub fn check(spec: &str, config_dir: Option<&Path>, o: &Overrides) -> Vec<Line> 
         Some(id) => {
             let opened = crate::backend::open(&settings.repo, &settings.store)
                 .map_err(anyhow::Error::from)
-                .and_then(|b| Ok(Repository::open(b, id, None)?));
+                .and_then(|b| Ok(Repository::open(b, id, None, &settings.trust)?));
             out.result(
                 &repo_item,
                 opened

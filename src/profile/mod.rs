@@ -51,6 +51,7 @@ struct File {
     /// Present only to refuse it with a reason rather than "unknown field".
     passphrase: Option<toml::Spanned<toml::Value>>,
     cache_dir: Option<PathBuf>,
+    trust_signer: Option<String>,
     source: Option<toml::Spanned<SourceFile>>,
     #[serde(default)]
     tags: Vec<String>,
@@ -189,6 +190,8 @@ pub struct Profile {
     pub key: Option<PathBuf>,
     pub passphrase_file: Option<PathBuf>,
     pub cache_dir: Option<PathBuf>,
+    /// The repository's signing key, for a profile that reads with another key.
+    pub trust_signer: Option<String>,
     pub source: Source,
     pub tags: Vec<String>,
     pub host: Option<String>,
@@ -274,6 +277,10 @@ impl Profile {
             .map_err(|e| invalid(format!("notify.{e}")))?;
         let pass_env =
             PassEnv::new(file.pass_env).map_err(|e| invalid(format!("pass_env: {e}")))?;
+        if let Some(f) = &file.trust_signer {
+            crate::repo::trust::normalise_fingerprint(f)
+                .map_err(|e| invalid(format!("trust_signer: {e}")))?;
+        }
         Ok(Profile {
             name: name.to_string(),
             path: path.to_path_buf(),
@@ -281,6 +288,7 @@ impl Profile {
             key: file.key.map(|k| base.join(k)),
             passphrase_file: file.passphrase_file.map(|k| base.join(k)),
             cache_dir: file.cache_dir.map(|k| base.join(k)),
+            trust_signer: file.trust_signer,
             source,
             tags: file.tags,
             host: file.host,

@@ -54,7 +54,7 @@ pub fn retention_step(
             .filter(|s| s.snap.profile.as_deref() == Some(&profile.name) && s.snap.host == host)
             .collect();
         let groups = forget::plan(mine, GroupBy::default(), &policy, Zone::Local, false)?;
-        summary.push(format!("forgot {}", forget::remove(repo, &groups)?));
+        summary.push(format!("forgot {}", forget::remove(repo, &lock, &groups)?));
     }
     if prune_due {
         let opts = PruneOptions {

@@ -1,6 +1,7 @@
 //! A profile's repository, key, passphrase and cache, with the command line and the
 //! environment (`CAIRN_REPO`, `CAIRN_KEY`, `CAIRN_CACHE_DIR`, `CAIRN_PASSPHRASE_FILE`,
-//! `CAIRN_PASSPHRASE`) taking precedence over the file, as for every other command.
+//! `CAIRN_PASSPHRASE`, `CAIRN_TRUST_SIGNER`) taking precedence over the file, as for every
+//! other command.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use anyhow::{anyhow, bail, Context, Result};
 
 use super::Profile;
 use crate::crypto::{keys, Identity};
+use crate::repo::trust::TrustSettings;
 use crate::repo::Repository;
 use crate::secret::Secret;
 
@@ -21,6 +23,7 @@ pub struct Overrides {
     pub no_cache: bool,
     /// Connections and S3 settings from flags and `CAIRN_*` variables.
     pub store: crate::backend::Options,
+    pub trust_signer: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -32,6 +35,7 @@ pub struct Settings {
     /// Locks and small state files (last prune, last check) of `cairn run`.
     pub run_dir: PathBuf,
     pub store: crate::backend::Options,
+    pub trust: TrustSettings,
 }
 
 impl Settings {
@@ -75,6 +79,7 @@ impl Settings {
             cache_dir: if o.no_cache { None } else { cache_base },
             run_dir,
             store: o.store.clone(),
+            trust: TrustSettings::new(o.trust_signer.clone().or_else(|| p.trust_signer.clone())),
         })
     }
 
@@ -106,6 +111,7 @@ impl Settings {
             backend,
             identity,
             self.cache_dir.as_deref(),
+            &self.trust,
         )?)
     }
 }

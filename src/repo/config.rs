@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::chunker::ChunkSizes;
+use crate::chunker::{ChunkSizes, Chunker, GearTable};
 
 pub const FORMAT_VERSION: u32 = 1;
 pub const DEFAULT_PACK_SIZE: u32 = 8 * 1024 * 1024;
@@ -15,8 +15,15 @@ pub struct Config {
     pub created: chrono::DateTime<chrono::Utc>,
     /// Secret key of the keyed BLAKE3 blob ids (hex).
     pub blob_id_key: String,
-    /// Secret seed XORed into the FastCDC gear table.
-    pub chunker_seed: u64,
+    /// How blobs are cut; configs made before `gear-prf-v1` have no such field.
+    #[serde(default, skip_serializing_if = "ChunkerKind::is_xor_seed")]
+    pub chunker: ChunkerKind,
+    /// `gear-prf-v1`: 32 random bytes (hex) the gear table is derived from. Secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunker_key: Option<String>,
+    /// `gear-xor-seed`: secret seed XORed into the FastCDC gear table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunker_seed: Option<u64>,
     pub chunk_sizes_files: ChunkSizes,
     pub chunk_sizes_stream: ChunkSizes,
     pub compression_level: i32,
@@ -25,14 +32,58 @@ pub struct Config {
     pub signer: String,
     /// Every certificate objects are encrypted to (the signer's included).
     pub recipients: Vec<String>,
+    /// Index objects are signed by the signer and unsigned ones are refused. Absent
+    /// (false) in repositories made before cairn signed them: those still accept
+    /// unsigned index objects (docs/FORMAT.md, "Index objects").
+    #[serde(default)]
+    pub index_signed: bool,
+}
+
+/// The chunker is fixed when a repository is made: a backup cut differently would not
+/// deduplicate against the blobs already stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChunkerKind {
+    /// fastcdc's public gear table XOR `chunker_seed` (repositories made before
+    /// `gear-prf-v1`).
+    #[default]
+    #[serde(rename = "gear-xor-seed")]
+    GearXorSeed,
+    /// The whole gear table derived from `chunker_key` (docs/FORMAT.md, "Chunking").
+    #[serde(rename = "gear-prf-v1")]
+    GearPrfV1,
+}
+
+impl ChunkerKind {
+    fn is_xor_seed(&self) -> bool {
+        *self == ChunkerKind::GearXorSeed
+    }
+}
+
+fn key32(hex_key: &str) -> Option<[u8; 32]> {
+    let mut k = [0u8; 32];
+    hex::decode_to_slice(hex_key, &mut k).ok().map(|()| k)
 }
 
 impl Config {
     pub fn blob_key(&self) -> [u8; 32] {
-        let mut k = [0u8; 32];
-        // Validated when the config is loaded.
-        hex::decode_to_slice(&self.blob_id_key, &mut k).expect("blob id key checked at load");
-        k
+        key32(&self.blob_id_key).expect("blob id key checked at load")
+    }
+
+    /// The repository's chunker for one of its two size sets.
+    pub fn chunker(&self, sizes: ChunkSizes) -> Chunker {
+        match self.chunker {
+            ChunkerKind::GearXorSeed => Chunker::new(
+                sizes,
+                GearTable::XorSeed(self.chunker_seed.expect("chunker seed checked at load")),
+            ),
+            ChunkerKind::GearPrfV1 => {
+                let key = self.chunker_key.as_deref().and_then(key32);
+                Chunker::new(
+                    sizes,
+                    GearTable::Keyed(&key.expect("chunker key checked at load")),
+                )
+            }
+        }
     }
 
     pub fn validate(&self) -> Result<(), String> {
@@ -42,9 +93,21 @@ impl Config {
                 self.version
             ));
         }
-        let mut k = [0u8; 32];
-        hex::decode_to_slice(&self.blob_id_key, &mut k)
-            .map_err(|_| "config holds a malformed blob id key".to_string())?;
+        // The id names a local directory.
+        if self.id.len() != 32 || !self.id.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err("config holds a malformed repository id".into());
+        }
+        for f in std::iter::once(&self.signer).chain(&self.recipients) {
+            super::trust::normalise_fingerprint(f).map_err(|e| format!("config: {e}"))?;
+        }
+        key32(&self.blob_id_key).ok_or("config holds a malformed blob id key")?;
+        let chunker_ok = match self.chunker {
+            ChunkerKind::GearXorSeed => self.chunker_seed.is_some(),
+            ChunkerKind::GearPrfV1 => self.chunker_key.as_deref().and_then(key32).is_some(),
+        };
+        if !chunker_ok {
+            return Err("config holds no or a malformed chunker key".into());
+        }
         for s in [self.chunk_sizes_files, self.chunk_sizes_stream] {
             if !(s.min < s.avg && s.avg < s.max && s.min >= 64 && s.max <= 64 << 20) {
                 return Err(format!("config holds invalid chunk sizes {s:?}"));
@@ -54,5 +117,67 @@ impl Config {
             return Err("config holds an invalid pack size".into());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A config as `init` wrote it before `gear-prf-v1`: no `chunker` field.
+    const OLD: &str = r#"{"version": 1, "id": "dff025c095152adce54656967c6e06fe",
+        "created": "2026-11-22T04:09:29Z", "blob_id_key": "f096b9f8914501e41016561dd49a0b56710fe537dfef54a556f4a84b7ef3d633",
+        "chunker_seed": 816864301223830664,
+        "chunk_sizes_files": {"min": 262144, "avg": 1048576, "max": 4194304},
+        "chunk_sizes_stream": {"min": 4096, "avg": 16384, "max": 65536},
+        "compression_level": 3, "pack_size": 8388608, "signer": "3407DC353B334AEF4FC930D1E56A668BDAEF30BC",
+        "recipients": ["3407DC353B334AEF4FC930D1E56A668BDAEF30BC"]}"#;
+
+    fn cuts(c: &Chunker) -> Vec<usize> {
+        let data: Vec<u8> = (0u64..1_000_000)
+            .map(|i| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 29) as u8)
+            .collect();
+        let mut v = Vec::new();
+        c.for_each_chunk(&data[..], |ch| {
+            v.push(ch.len());
+            Ok(())
+        })
+        .unwrap();
+        v
+    }
+
+    #[test]
+    fn old_config_keeps_its_seeded_chunker() {
+        let c: Config = serde_json::from_str(OLD).unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.chunker, ChunkerKind::GearXorSeed);
+        let sizes = ChunkSizes::STREAM;
+        let seeded = Chunker::new(sizes, GearTable::XorSeed(816_864_301_223_830_664));
+        assert!(cuts(&seeded).len() > 10);
+        assert_eq!(cuts(&c.chunker(sizes)), cuts(&seeded));
+        // Written back unchanged: no `chunker` name appears in an old config.
+        let again = serde_json::to_value(&c).unwrap();
+        assert!(again.get("chunker").is_none() && again.get("chunker_key").is_none());
+    }
+
+    #[test]
+    fn keyed_config_needs_its_key() {
+        let key = "11".repeat(32);
+        let text = OLD.replace(
+            r#""chunker_seed": 816864301223830664"#,
+            &format!(r#""chunker": "gear-prf-v1", "chunker_key": "{key}""#),
+        );
+        let c: Config = serde_json::from_str(&text).unwrap();
+        c.validate().unwrap();
+        let sizes = ChunkSizes::STREAM;
+        let keyed = Chunker::new(sizes, GearTable::Keyed(&[0x11; 32]));
+        assert_eq!(cuts(&c.chunker(sizes)), cuts(&keyed));
+        let no_key = Config {
+            chunker_key: Some("11".into()),
+            ..c
+        };
+        assert!(no_key.validate().unwrap_err().contains("chunker key"));
+        let unknown = text.replace("gear-prf-v1", "gear-prf-v9");
+        assert!(serde_json::from_str::<Config>(&unknown).is_err());
     }
 }

@@ -8,9 +8,11 @@ pub mod config;
 pub mod index;
 pub mod lock;
 pub mod pack;
+mod pad;
 mod prefetch;
 pub mod snapshot;
 pub mod tree;
+pub mod trust;
 pub mod uploader;
 
 use std::collections::HashSet;
@@ -30,6 +32,7 @@ use index::IndexFile;
 use pack::{Pack, PackEntry, PackError};
 use snapshot::{Snapshot, StoredSnapshot};
 use tree::Tree;
+use trust::{Expected, Pins, TrustSettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RepoError {
@@ -52,6 +55,9 @@ pub enum RepoError {
     Crypto(#[from] crypto::Error),
     #[error("{0}")]
     Invalid(String),
+    /// The repository is not signed by the key the user trusts.
+    #[error("{0}")]
+    Untrusted(String),
     /// Another live process holds a conflicting lock; callers may wait and retry.
     #[error("{0}")]
     Locked(String),
@@ -103,6 +109,27 @@ fn open_cache(cache_dir: Option<&Path>, repo_id: &str) -> Cache {
     Cache::in_memory().expect("an in-memory SQLite database always opens")
 }
 
+/// The error for a config that does not verify against the expected signer: names the
+/// signer it expected and the one the config claims (read without trusting it, only to
+/// say so).
+fn untrusted_config(
+    identity: &Identity,
+    stored: &[u8],
+    loc: &str,
+    expected: &Expected,
+) -> RepoError {
+    let claimed = crypto::decrypt(identity, stored, None)
+        .ok()
+        .and_then(|p| serde_json::from_slice::<serde_json::Value>(&p).ok())
+        .and_then(|v| v["signer"].as_str().map(str::to_string))
+        .unwrap_or_else(|| "an unknown key".into());
+    RepoError::Untrusted(format!(
+        "repository {loc}: config is not signed by {} ({}) but claims signer {claimed}: refusing to read a repository someone else may have forged; a recipient (read-only) key needs the signer's fingerprint from your recovery sheet (--trust-signer)",
+        expected.fingerprint,
+        expected.origin.describe()
+    ))
+}
+
 impl Repository {
     /// Creates a new repository encrypted to `identity` and every extra certificate.
     pub fn init(
@@ -110,6 +137,7 @@ impl Repository {
         identity: Identity,
         extra_recipients: Vec<Cert>,
         cache_dir: Option<&Path>,
+        trust: &TrustSettings,
     ) -> Result<Repository> {
         let loc = backend.location();
         backend.create()?;
@@ -124,31 +152,35 @@ impl Repository {
         }
         let recipients = RecipientSet::new(&certs)?;
         let blob_key = crate::ids::random_bytes();
-        let seed = u64::from_le_bytes(crate::ids::random_bytes()[..8].try_into().unwrap());
         let config = Config {
             version: FORMAT_VERSION,
             id: hex::encode(&crate::ids::random_bytes()[..16]),
             created: chrono::Utc::now(),
             blob_id_key: hex::encode(blob_key),
-            chunker_seed: seed,
+            chunker: config::ChunkerKind::GearPrfV1,
+            chunker_key: Some(hex::encode(crate::ids::random_bytes())),
+            chunker_seed: None,
             chunk_sizes_files: ChunkSizes::FILES,
             chunk_sizes_stream: ChunkSizes::STREAM,
             compression_level: 3,
             pack_size: config::DEFAULT_PACK_SIZE,
             signer: identity.fingerprint(),
             recipients: recipients.fingerprints().to_vec(),
+            index_signed: true,
         };
         for cert in &certs {
             let name = format!("keys/{}.asc", cert.fingerprint().to_hex());
             backend.put(&name, &keys::armored_public(cert)?)?;
         }
-        let body = serde_json::to_vec_pretty(&config).expect("config serialises");
+        let body = pad::json(serde_json::to_vec_pretty(&config).expect("config serialises"));
         let stored = crypto::encrypt(&recipients, Some(&identity), &body)?;
         if !backend.put_if_absent("config", &stored)? {
             return Err(RepoError::AlreadyInitialised(loc));
         }
+        // A new repository at this location replaces whatever was pinned for it: the user
+        // just chose its key.
+        Pins::new(trust, &loc).set(&config.signer);
         let cache = open_cache(cache_dir, &config.id);
-        cache.set_meta("signer", &config.signer)?;
         let signer = identity.cert().clone();
         Ok(Repository {
             backend: backend.into(),
@@ -162,12 +194,13 @@ impl Repository {
         })
     }
 
-    /// Opens an existing repository: reads and verifies the config, resolves the
-    /// recipients and brings the cached index up to date.
+    /// Opens an existing repository: verifies the config against the signer the user
+    /// chose (see `trust`), resolves the recipients and brings the cached index up to date.
     pub fn open(
         backend: Box<dyn Backend>,
         identity: Identity,
         cache_dir: Option<&Path>,
+        trust: &TrustSettings,
     ) -> Result<Repository> {
         let loc = backend.location();
         let stored = match backend.get("config") {
@@ -175,49 +208,47 @@ impl Repository {
             Err(e) if e.is_not_found() => return Err(RepoError::NotInitialised(loc)),
             Err(e) => return Err(e.into()),
         };
-        // The signer is named inside the config, so read it once unverified to learn
-        // who must have signed it, then again requiring that signature.
-        let plain = crypto::decrypt(&identity, &stored, None).map_err(|e| match e {
-            crypto::Error::NotForUs => RepoError::Invalid(format!(
-                "repository {loc}: config is not encrypted to key {} (wrong key?)",
-                identity.fingerprint()
-            )),
-            e => RepoError::object("config", e),
-        })?;
-        let unverified: Config = serde_json::from_slice(&plain)
-            .map_err(|e| RepoError::Invalid(format!("config: malformed: {e}")))?;
-        // The id names a local directory, so it is checked before anything uses it.
-        if unverified.id.len() != 32 || !unverified.id.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(RepoError::Invalid(format!(
-                "repository {loc}: config holds a malformed repository id (tampered?)"
-            )));
-        }
-        let cache = open_cache(cache_dir, &unverified.id);
-        let (signer, pin) = Self::resolve_signer(&*backend, &identity, &cache, &unverified.signer)?;
-        let plain = crypto::decrypt(&identity, &stored, Some(&signer))
-            .map_err(|e| RepoError::object("config", e))?;
+        let pins = Pins::new(trust, &loc);
+        let expected = pins
+            .choose(trust, &identity.fingerprint())
+            .map_err(RepoError::Invalid)?;
+        let signer = Self::signer_cert(&*backend, &identity, &expected.fingerprint)?;
+        let plain = match crypto::decrypt(&identity, &stored, Some(&signer)) {
+            Ok(p) => p,
+            Err(crypto::Error::NotForUs) => {
+                return Err(RepoError::Invalid(format!(
+                    "repository {loc}: config is not encrypted to key {} (wrong key?)",
+                    identity.fingerprint()
+                )))
+            }
+            Err(crypto::Error::BadSignature) => {
+                return Err(untrusted_config(&identity, &stored, &loc, &expected))
+            }
+            Err(e) => return Err(RepoError::object("config", e)),
+        };
         let config: Config = serde_json::from_slice(&plain)
             .map_err(|e| RepoError::Invalid(format!("config: malformed: {e}")))?;
         config
             .validate()
             .map_err(|e| RepoError::Invalid(format!("repository {loc}: {e}")))?;
-        if pin {
-            cache.set_meta("signer", &config.signer)?;
+        if !config.signer.eq_ignore_ascii_case(&expected.fingerprint) {
+            return Err(RepoError::Invalid(format!(
+                "repository {loc}: config is signed by {} but names signer {} (tampered?)",
+                expected.fingerprint, config.signer
+            )));
         }
+        if expected.record {
+            pins.set(&expected.fingerprint);
+        }
+        // Only now, with the config verified, may its id name a local directory.
+        let cache = open_cache(cache_dir, &config.id);
         let mut certs = Vec::new();
         for fpr in &config.recipients {
             if *fpr == identity.fingerprint() {
                 certs.push(identity.cert().clone().strip_secret_key_material());
                 continue;
             }
-            let name = format!("keys/{fpr}.asc");
-            let cert = keys::parse_public(&backend.get(&name)?, &name)?;
-            if cert.fingerprint().to_hex() != *fpr {
-                return Err(RepoError::Invalid(format!(
-                    "{name}: certificate does not match its fingerprint (tampered?)"
-                )));
-            }
-            certs.push(cert);
+            certs.push(Self::public_cert(&*backend, fpr)?);
         }
         let recipients = RecipientSet::new(&certs)?;
         let repo = Repository {
@@ -234,47 +265,27 @@ impl Repository {
         Ok(repo)
     }
 
-    /// The certificate that must have signed config and snapshots, and whether to pin
-    /// it once the config verifies.
-    ///
-    /// Our own key needs no trust decision. Another signer (we hold only a recipient
-    /// key, e.g. the offline recovery key) must match the fingerprint pinned in the
-    /// cache, or `CAIRN_TRUST_SIGNER`; failing both, it is used for reading with a
-    /// warning and not pinned. Such a key can never write (see `require_signer`), so a
-    /// forged config cannot redirect future backups to someone else's key.
-    fn resolve_signer(
-        backend: &dyn Backend,
-        identity: &Identity,
-        cache: &Cache,
-        fpr: &str,
-    ) -> Result<(Cert, bool)> {
-        let pinned = cache.meta("signer")?;
-        if let Some(p) = &pinned {
-            if !p.eq_ignore_ascii_case(fpr) {
-                return Err(RepoError::Invalid(format!(
-                    "config names signing key {fpr}, but this machine pinned {p}: refusing (tampered repository, or delete the cache to trust the new key)"
-                )));
-            }
-        }
+    /// The certificate of the expected signer: our own, or the one stored under `keys/`,
+    /// which is only as good as its fingerprint (checked here), since storage may hold
+    /// anything there.
+    fn signer_cert(backend: &dyn Backend, identity: &Identity, fpr: &str) -> Result<Cert> {
         if identity.fingerprint().eq_ignore_ascii_case(fpr) {
-            return Ok((identity.cert().clone(), pinned.is_none()));
+            return Ok(identity.cert().clone());
         }
-        let trusted = std::env::var("CAIRN_TRUST_SIGNER")
-            .map(|t| t.replace(' ', "").eq_ignore_ascii_case(fpr))
-            .unwrap_or(false);
-        if pinned.is_none() && !trusted {
-            crate::ui::warn(&format!(
-                "repository is signed by key {fpr}, which is not the key given; trusting it for reading only. Confirm the fingerprint and set CAIRN_TRUST_SIGNER={fpr} to pin it"
-            ));
-        }
+        Self::public_cert(backend, fpr)
+    }
+
+    fn public_cert(backend: &dyn Backend, fpr: &str) -> Result<Cert> {
+        let fpr = trust::normalise_fingerprint(fpr)
+            .map_err(|e| RepoError::Invalid(format!("config names a malformed key: {e}")))?;
         let name = format!("keys/{fpr}.asc");
         let cert = keys::parse_public(&backend.get(&name)?, &name)?;
-        if !cert.fingerprint().to_hex().eq_ignore_ascii_case(fpr) {
+        if cert.fingerprint().to_hex() != fpr {
             return Err(RepoError::Invalid(format!(
                 "{name}: certificate does not match its fingerprint (tampered?)"
             )));
         }
-        Ok((cert, trusted && pinned.is_none()))
+        Ok(cert)
     }
 
     /// Writing needs the repository's signing key: snapshots are verified against it.
@@ -316,7 +327,9 @@ impl Repository {
     }
 
     /// Reads index files the cache has not seen; rebuilds the cached index if some it
-    /// had were deleted (by prune).
+    /// had were deleted (by prune). An index object that does not verify (planted by
+    /// someone who can only encrypt to the repository, or damaged) is skipped with a
+    /// warning: it can cost deduplication, never a restore of what verified objects name.
     pub fn sync_index(&self) -> Result<()> {
         let listed: HashSet<String> = self
             .backend
@@ -336,15 +349,31 @@ impl Repository {
             .map(|name| Ok(((*name).clone(), self.read_index(name)?)))
             .collect();
         for r in loaded {
-            let (name, idx) = r?;
-            self.cache.add_index(&name, &idx)?;
+            match r {
+                Ok((name, idx)) => self.cache.add_index(&name, &idx)?,
+                Err(e @ (RepoError::Object { .. } | RepoError::Invalid(_))) => {
+                    crate::ui::warn(&format!("{e}; ignoring it"))
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }
 
+    /// Lists the packs storage holds, so that deduplication only counts copies that
+    /// exist: an index entry (a replayed old index, or one naming a pack deleted behind
+    /// our back) is never enough on its own. Backups call this once they hold their lock.
+    pub fn sync_packs(&self) -> Result<()> {
+        let ids: Vec<PackId> = self.pack_ids()?.into_iter().map(|(id, _)| id).collect();
+        Ok(self.cache.set_listed_packs(&ids)?)
+    }
+
     pub fn read_index(&self, name: &str) -> Result<IndexFile> {
         let stored = self.backend.get(name)?;
-        let plain = crypto::decrypt(&self.identity, &stored, None)
+        // Repositories made before index objects were signed accept unsigned ones; the
+        // config, which is verified, says which kind this is.
+        let signer = self.config.index_signed.then_some(&self.signer);
+        let plain = crypto::decrypt(&self.identity, &stored, signer)
             .map_err(|e| RepoError::object(name, e))?;
         let json = zstd::decode_all(&plain[..])
             .map_err(|_| RepoError::object(name, crypto::Error::Corrupt))?;
@@ -362,16 +391,18 @@ impl Repository {
         let packed = z
             .finish()
             .map_err(|e| RepoError::Invalid(format!("compressing index: {e}")))?;
-        let stored = crypto::encrypt(&self.recipients, None, &packed)?;
+        let stored = crypto::encrypt(&self.recipients, Some(&self.identity), &pad::zstd(packed))?;
         let id = IndexId(*blake3::hash(&stored).as_bytes());
         let name = format!("index/{id}");
         self.backend.put(&name, &stored)?;
         self.cache.add_index(&name, index)?;
+        self.cache
+            .add_listed_packs(index.packs.iter().map(|p| &p.id))?;
         Ok(id)
     }
 
     pub fn write_snapshot(&self, snap: &Snapshot) -> Result<SnapshotId> {
-        let body = serde_json::to_vec_pretty(snap).expect("snapshot serialises");
+        let body = pad::json(serde_json::to_vec_pretty(snap).expect("snapshot serialises"));
         let stored = crypto::encrypt(&self.recipients, Some(&self.identity), &body)?;
         let id = SnapshotId(*blake3::hash(&stored).as_bytes());
         self.backend.put(&format!("snapshots/{id}"), &stored)?;

@@ -4,6 +4,11 @@
 //! hot path); full packs go through a bounded queue to uploader threads, so a slow store
 //! stalls the workers instead of filling memory. `finish` is the one place that writes
 //! packs → index → snapshot, which is what keeps every snapshot complete after a crash.
+//!
+//! The session's blobs are known only to it (`pending`) until their index is written:
+//! the cache learns of them from that index. A run that stops before (a crash, a lost
+//! lock) leaves nothing the next run would deduplicate against, so the next run uploads
+//! again whatever a prune may have removed.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,6 +18,7 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{bounded, Sender};
 
 use super::index::{IndexFile, IndexPack};
+use super::lock::LockGuard;
 use super::pack::{self, BlobType, Compression, PackWriter};
 use super::snapshot::Snapshot;
 use super::{RepoError, Repository, Result};
@@ -33,6 +39,8 @@ pub struct UploadStats {
 
 pub struct Uploader<'r> {
     repo: &'r Repository,
+    /// The shared lock that keeps a prune from deleting our packs before they are indexed.
+    lock: &'r LockGuard,
     /// Data pack writers, one per worker thread (plus one for threads outside the pool).
     data: Vec<Mutex<Option<PackWriter>>>,
     tree: Mutex<Option<PackWriter>>,
@@ -47,7 +55,7 @@ pub struct Uploader<'r> {
 }
 
 impl<'r> Uploader<'r> {
-    pub fn new(repo: &'r Repository) -> Uploader<'r> {
+    pub fn new(repo: &'r Repository, lock: &'r LockGuard) -> Uploader<'r> {
         let connections = repo.backend().properties().connections.max(1);
         // Rendezvous: a finished pack waits for a free uploader instead of queueing, so at
         // most `connections` packs are in flight besides the open writers.
@@ -88,6 +96,7 @@ impl<'r> Uploader<'r> {
         let slots = rayon::current_num_threads() + 1;
         Uploader {
             repo,
+            lock,
             data: (0..slots).map(|_| Mutex::new(None)).collect(),
             tree: Mutex::new(None),
             pending: Mutex::new(HashSet::new()),
@@ -180,7 +189,10 @@ impl<'r> Uploader<'r> {
         };
         // A closed channel means the uploaders died; the error is in `failed`.
         let _ = tx.send(finished);
-        self.check_failed()
+        self.check_failed()?;
+        // Not needed for safety (`finish` checks), but a run whose lock is lost stops
+        // here instead of uploading the rest for nothing.
+        self.lock.ensure_held()
     }
 
     /// Stores every pack still open and waits for all uploads; after this the session
@@ -203,15 +215,21 @@ impl<'r> Uploader<'r> {
     }
 
     /// Flushes, writes the index, then the snapshot if one is given: nothing refers to a
-    /// pack before it is stored, and no snapshot to a blob before it is indexed.
+    /// pack before it is stored, and no snapshot to a blob before it is indexed. Each
+    /// write first checks that the lock was held all along: had a prune judged it stale,
+    /// it may have deleted packs of this session, which the index or snapshot would name.
     pub fn finish(mut self, snapshot: Option<&Snapshot>) -> Result<Option<SnapshotId>> {
         self.flush()?;
         let packs = std::mem::take(&mut *self.done.lock().unwrap());
         for index in IndexFile::split(packs) {
+            self.lock.ensure_held()?;
             self.repo.write_index(&index)?;
         }
         match snapshot {
-            Some(s) => Ok(Some(self.repo.write_snapshot(s)?)),
+            Some(s) => {
+                self.lock.ensure_held()?;
+                Ok(Some(self.repo.write_snapshot(s)?))
+            }
             None => Ok(None),
         }
     }

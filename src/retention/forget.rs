@@ -6,6 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::ids::SnapshotId;
+use crate::repo::lock::LockGuard;
 use crate::repo::snapshot::{Snapshot, StoredSnapshot};
 use crate::repo::{RepoError, Repository};
 
@@ -216,11 +217,13 @@ fn group(key: GroupKey, members: Vec<StoredSnapshot>, decisions: Vec<Decision>) 
 }
 
 /// Deletes the manifests of every removed snapshot; returns how many. The caller holds
-/// the exclusive lock the plan was made under.
-pub fn remove(repo: &Repository, groups: &[Group]) -> Result<usize, ForgetError> {
+/// the exclusive `lock` the plan was made under, and each deletion first checks it was
+/// held all along: the plan's "never empty a group" holds only if no other forget ran.
+pub fn remove(repo: &Repository, lock: &LockGuard, groups: &[Group]) -> Result<usize, ForgetError> {
     let ids: Vec<&SnapshotId> = groups.iter().flat_map(Group::removed).collect();
     for (done, id) in ids.iter().enumerate() {
-        repo.remove_snapshot(id)
+        lock.ensure_held()
+            .and_then(|()| repo.remove_snapshot(id))
             .map_err(|cause| ForgetError::Removing {
                 done,
                 total: ids.len(),

@@ -79,6 +79,8 @@ pub struct PruneReport {
     pub bytes_written: u64,
     pub index_files_replaced: usize,
     pub index_files_written: usize,
+    /// Index objects that did not verify (planted or damaged): ignored, then deleted.
+    pub index_files_rejected: usize,
     /// Packs some index names that storage does not hold; dropped from the new index.
     pub packs_missing_from_storage: u64,
     pub bytes_freed: u64,
@@ -124,7 +126,8 @@ pub fn prune_locked(
             .try_for_each(|(id, size)| s.add_stored(id, *size))
     })?;
     drop(stored);
-    let index_names = load_index(repo, &scratch)?;
+    let (index_names, rejected) = load_index(repo, &scratch)?;
+    report.index_files_rejected = rejected.len();
     report.packs_missing_from_storage = scratch.packs_missing_from_storage()?;
 
     let (snaps, bad) = repo.snapshots_checked()?;
@@ -153,7 +156,7 @@ pub fn prune_locked(
     report.bytes_repacked = plan.repack.iter().map(|p| p.size).sum();
     report.blobs_repacked = plan.repack.iter().map(|p| p.used_blobs).sum();
     report.bytes_written = plan.repack.iter().map(|p| p.used_bytes).sum();
-    let rewrite_index = needs_new_index(&plan, index_names.len(), &report);
+    let rewrite_index = !rejected.is_empty() || needs_new_index(&plan, index_names.len(), &report);
     if rewrite_index {
         report.index_files_replaced = index_names.len();
     }
@@ -176,8 +179,11 @@ pub fn prune_locked(
 }
 
 /// Reads every index file into the scratch database, a few at a time in parallel (each
-/// is a separate download), and returns their names.
-fn load_index(repo: &Repository, scratch: &Scratch) -> Result<Vec<String>> {
+/// is a separate download), and returns the names of all of them and of those that do
+/// not verify. Those are left out: they may be planted (anyone can encrypt to the
+/// repository), and what they claim must not steer what is kept. If they held the only
+/// record of a needed blob, `choose_copies` finds it missing and nothing is deleted.
+fn load_index(repo: &Repository, scratch: &Scratch) -> Result<(Vec<String>, Vec<String>)> {
     let names: Vec<String> = repo
         .backend()
         .list("index/")
@@ -186,14 +192,23 @@ fn load_index(repo: &Repository, scratch: &Scratch) -> Result<Vec<String>> {
         .map(|o| o.name)
         .collect();
     let width = repo.backend().properties().connections.max(1);
+    let mut rejected = Vec::new();
     for group in names.chunks(width) {
-        let files: Vec<_> = group
-            .par_iter()
-            .map(|n| repo.read_index(n))
-            .collect::<std::result::Result<_, _>>()?;
-        scratch.batch(|s| files.iter().try_for_each(|f| s.add_index(f)))?;
+        let files: Vec<_> = group.par_iter().map(|n| (n, repo.read_index(n))).collect();
+        let mut good = Vec::new();
+        for (name, file) in files {
+            match file {
+                Ok(f) => good.push(f),
+                Err(e @ (RepoError::Object { .. } | RepoError::Invalid(_))) => {
+                    crate::ui::warn(&format!("{e}; leaving it out (and removing it)"));
+                    rejected.push(name.clone());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        scratch.batch(|s| good.iter().try_for_each(|f| s.add_index(f)))?;
     }
-    Ok(names)
+    Ok((names, rejected))
 }
 
 /// Records every blob the snapshots reach. A tree already recorded was walked already
@@ -219,6 +234,51 @@ fn mark_used(repo: &Repository, scratch: &Scratch, snaps: &[StoredSnapshot]) -> 
     Ok(())
 }
 
+/// Reads the packs that keep the only remaining copy of a blob whose other copies go
+/// with this prune, and checks that each really holds it. The index saying so is not
+/// enough: in a repository whose index objects are unsigned anyone who can encrypt to
+/// it can plant one, and a wrong location here would turn a deletion into data loss.
+fn verify_survivors(repo: &Repository, scratch: &Scratch, plan: &Plan) -> Result<()> {
+    let doomed: Vec<_> = plan
+        .delete
+        .iter()
+        .chain(&plan.repack)
+        .map(|p| p.id)
+        .collect();
+    let survivors = scratch.survivors(&doomed)?;
+    let mut wanted: std::collections::HashMap<_, _> = survivors.into_iter().collect();
+    let ids: Vec<_> = wanted.keys().copied().collect();
+    let mut failure = None;
+    repo.read_packs_ahead(ids, |id, pack| {
+        let entries = wanted.remove(&id).unwrap_or_default();
+        let verdict = pack.map_err(|e| e.to_string()).and_then(|pack| {
+            entries.iter().try_for_each(|e| match pack.entry(&e.id) {
+                Some(found) if found == e => pack
+                    .blob(e, repo.blob_key())
+                    .map(|_| ())
+                    .map_err(|err| err.to_string()),
+                _ => Err(format!(
+                    "pack {id} does not hold blob {} where the index places it",
+                    e.id
+                )),
+            })
+        });
+        match verdict {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                failure = Some(e);
+                Err(())
+            }
+        }
+    })
+    .map_err(|()| {
+        PruneError::Inconsistent(format!(
+            "{} (a planted or damaged index?); the other copies stay",
+            failure.unwrap_or_default()
+        ))
+    })
+}
+
 /// Whether the index must be rewritten: it names packs that go (or are gone), or it is
 /// split into more files than its content needs.
 fn needs_new_index(plan: &Plan, index_files: usize, report: &PruneReport) -> bool {
@@ -239,6 +299,7 @@ fn execute(
     lock: &LockGuard,
     report: &mut PruneReport,
 ) -> Result<()> {
+    verify_survivors(repo, scratch, plan)?;
     // 1. New packs. A crash leaves them unindexed: leftovers for the next prune.
     let mut repacker = Repacker::new(repo);
     for p in &plan.repack {
@@ -271,6 +332,9 @@ fn execute(
     if !others.is_empty() {
         return Err(PruneError::NotAlone(others.join("; ")));
     }
+    // Had our own lock gone stale (we were suspended), a backup could have started,
+    // used blobs we are about to delete and finished, unseen by the check above.
+    lock.ensure_held()?;
 
     // 3. Old index files. A crash leaves some of them: they name packs not yet deleted.
     // Deleted in bulk where the store can (Swift's bulk middleware, S3 DeleteObjects).
@@ -283,6 +347,7 @@ fn execute(
         repo.backend().delete_many(&old).map_err(RepoError::from)?;
     }
     // 4. Old packs. No index names them any more; a crash leaves unindexed leftovers.
+    lock.ensure_held()?;
     let old: Vec<String> = plan
         .delete
         .iter()

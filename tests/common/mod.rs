@@ -85,6 +85,14 @@ impl World {
         }
     }
 
+    /// A copy of the committed format-v1 repository (fixtures/repo-v1) with its key.
+    pub fn format_v1() -> World {
+        let mut w = World::bare();
+        copy_dir(&fixtures().join("repo-v1"), &w.repo);
+        w.key = fixtures().join("keys/gpg-ed25519-nopass.sec.asc");
+        w
+    }
+
     /// A fresh key and a repository initialised in `store`.
     pub fn on(store: stores::Store) -> World {
         let mut w = World::bare();
@@ -206,6 +214,13 @@ impl World {
         out.sort();
         out
     }
+
+    /// Like `objects`, without the temporary files of uploads in progress (or killed).
+    pub fn stored(&self, kind: &str) -> Vec<PathBuf> {
+        let mut out = self.objects(kind);
+        out.retain(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'));
+        out
+    }
 }
 
 /// A small tree: a text file that compresses and 3 MB of noise that does not.
@@ -251,6 +266,23 @@ pub fn dump_rows(rows: usize, changed: impl Fn(usize) -> bool) -> Vec<u8> {
 }
 
 /// Compares two trees: same names, types, contents, symlink targets, modes and mtimes.
+/// Copies a directory tree (files, directories and symlinks).
+pub fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        let ft = e.file_type().unwrap();
+        if ft.is_dir() {
+            copy_dir(&e.path(), &dst);
+        } else if ft.is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(e.path()).unwrap(), dst).unwrap();
+        } else {
+            fs::copy(e.path(), dst).unwrap();
+        }
+    }
+}
+
 pub fn assert_same_tree(a: &Path, b: &Path) {
     use std::os::unix::fs::MetadataExt;
     let mut names_a: Vec<_> = fs::read_dir(a)

@@ -233,6 +233,54 @@ impl Scratch {
         )
     }
 
+    /// The kept packs (`keep_packs`, others are rewritten) holding the chosen copy of a
+    /// blob that also has a copy in a pack this prune removes, with those chosen
+    /// entries: removing the other copy is safe only if this one really exists, which
+    /// prune checks by reading these packs' headers before deleting anything.
+    pub fn survivors(
+        &self,
+        doomed: &[PackId],
+    ) -> Result<Vec<(PackId, Vec<PackEntry>)>, PruneError> {
+        self.batch(|s| {
+            s.conn
+                .execute_batch("CREATE TEMP TABLE IF NOT EXISTS doomed (pack BLOB PRIMARY KEY) WITHOUT ROWID; DELETE FROM doomed;")
+                .map_err(|e| s.err(e))?;
+            let mut st = s
+                .conn
+                .prepare_cached("INSERT OR IGNORE INTO doomed VALUES (?1)")
+                .map_err(|e| s.err(e))?;
+            for p in doomed {
+                st.execute(params![&p.0[..]]).map_err(|e| s.err(e))?;
+            }
+            Ok(())
+        })?;
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT DISTINCT c.id, c.pack, c.type, c.offset, c.length, c.raw_length, c.compression
+                 FROM keep k
+                 JOIN loc c ON c.id = k.id AND c.pack = k.pack
+                 JOIN loc o ON o.id = k.id AND o.pack != k.pack
+                 WHERE o.pack IN (SELECT pack FROM doomed)
+                   AND k.pack NOT IN (SELECT pack FROM doomed)
+                 ORDER BY c.pack",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map([], blob_row)
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        let mut out: Vec<(PackId, Vec<PackEntry>)> = Vec::new();
+        for (pack, entry) in rows {
+            match out.last_mut() {
+                Some((p, v)) if *p == pack => v.push(entry),
+                _ => out.push((pack, vec![entry])),
+            }
+        }
+        Ok(out)
+    }
+
     /// Every indexed blob of `pack`, used or not: a kept pack stays indexed whole, so
     /// later backups can still deduplicate against its unused blobs.
     pub fn all_in(&self, pack: &PackId) -> Result<Vec<PackEntry>, PruneError> {
