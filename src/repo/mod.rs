@@ -346,8 +346,8 @@ impl Repository {
         let stored = self.backend.get(name)?;
         let plain = crypto::decrypt(&self.identity, &stored, None)
             .map_err(|e| RepoError::object(name, e))?;
-        let json = zstd::decode_all(&plain[..])
-            .map_err(|_| RepoError::object(name, crypto::Error::Corrupt))?;
+        let json = pack::decompress_bounded(&plain, index::MAX_INDEX_JSON)
+            .ok_or_else(|| RepoError::object(name, crypto::Error::Corrupt))?;
         serde_json::from_slice(&json)
             .map_err(|e| RepoError::Invalid(format!("{name}: malformed index: {e}")))
     }
