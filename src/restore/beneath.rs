@@ -117,14 +117,9 @@ impl Target {
         remove_non_dir(&dir, name)?;
         rfs::symlinkat(link, &dir, name)?;
         if let Some((uid, gid)) = owner {
-            let (u, g) = (raw_id(uid).map(rfs::Uid::from_raw), raw_id(gid));
-            let _ = rfs::chownat(
-                &dir,
-                name,
-                u,
-                g.map(rfs::Gid::from_raw),
-                AtFlags::SYMLINK_NOFOLLOW,
-            );
+            let u = raw_id(uid).map(rfs::Uid::from_raw);
+            let g = raw_id(gid).map(rfs::Gid::from_raw);
+            let _ = rfs::chownat(&dir, name, u, g, AtFlags::SYMLINK_NOFOLLOW);
         }
         let t = rfs::Timespec {
             tv_sec: mtime.unix_seconds(),
