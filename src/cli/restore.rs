@@ -18,6 +18,10 @@ pub struct Args {
     /// Restore only this path or glob (repeatable), e.g. /etc/nginx
     #[arg(long = "include", short = 'i', value_name = "PATTERN")]
     pub includes: Vec<String>,
+    /// Restore setuid/setgid bits when not running as root too (root always restores
+    /// them; otherwise they are left off, as tar does)
+    #[arg(long)]
+    pub keep_setuid: bool,
     #[command(flatten)]
     pub filter: Filter,
 }
@@ -35,7 +39,16 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         ));
     }
     let started = std::time::Instant::now();
-    let stats = restore::restore(&repo, &plan, &args.target)?;
+    let opts = restore::Options {
+        keep_setid: args.keep_setuid,
+    };
+    let stats = restore::restore(&repo, &plan, &args.target, &opts)?;
+    if stats.setid_stripped > 0 {
+        ui::warn(&format!(
+            "{} files or directories restored without their setuid/setgid bits (not running as root; --keep-setuid restores them)",
+            stats.setid_stripped
+        ));
+    }
     let secs = started.elapsed().as_secs_f64().max(0.001);
     if ctx.json {
         super::print_json(&serde_json::json!({

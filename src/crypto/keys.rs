@@ -201,3 +201,54 @@ pub fn export_secret(cert: &Cert) -> Result<Vec<u8>, Error> {
         .to_vec()
         .map_err(|e| Error::Key(format!("cannot serialise key: {e}")))
 }
+
+/// Checks a fingerprint that came from input (a flag, a config, a file name) before it
+/// becomes part of an object or file name: 40 hex digits (v4) or 64 (v6), optionally
+/// grouped by spaces and prefixed with `0x` as gpg prints them. Returns it in the form
+/// object names use: upper-case hex, nothing else.
+pub fn validate_fingerprint(s: &str) -> Result<String, Error> {
+    let hex: String = s
+        .trim()
+        .trim_start_matches("0x")
+        .trim_start_matches("0X")
+        .chars()
+        .filter(|c| *c != ' ')
+        .collect();
+    if matches!(hex.len(), 40 | 64) && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(hex.to_ascii_uppercase());
+    }
+    let shown: String = s.chars().take(80).collect();
+    Err(Error::Key(format!(
+        "{shown:?}: not an OpenPGP fingerprint (40 hex digits for a v4 key, 64 for v6)"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::validate_fingerprint;
+
+    #[test]
+    fn fingerprints_are_normalised_or_refused() {
+        let v4 = "3407DC353B334AEF4FC930D1E56A668BDAEF30BC";
+        assert_eq!(validate_fingerprint(&v4.to_lowercase()).unwrap(), v4);
+        assert_eq!(
+            validate_fingerprint("3407 DC35 3B33 4AEF 4FC9  30D1 E56A 668B DAEF 30BC").unwrap(),
+            v4
+        );
+        assert_eq!(validate_fingerprint(&format!("0x{v4}\n")).unwrap(), v4);
+        let v6 = "a".repeat(64);
+        assert_eq!(validate_fingerprint(&v6).unwrap(), "A".repeat(64));
+        for bad in [
+            "",
+            &v4[..39],
+            &format!("{v4}0"),
+            "../../../../etc/passwd",
+            &format!("{}/..", &v4[..37]),
+            &format!("{}G", &v4[..39]),
+            &format!("{v4}\0"),
+            "E56A668BDAEF30BC",
+        ] {
+            assert!(validate_fingerprint(bad).is_err(), "{bad:?}");
+        }
+    }
+}

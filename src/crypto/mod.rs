@@ -146,19 +146,25 @@ impl VerificationHelper for Helper<'_> {
     }
 
     fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
-        let Some(signer) = self.signer else {
-            return Ok(());
-        };
-        let want = signer.fingerprint();
+        let want = self.signer.map(|c| c.fingerprint());
+        let mut signed = want.is_none();
         for layer in structure.into_iter() {
-            if let MessageLayer::SignatureGroup { results } = layer {
-                if results
-                    .iter()
-                    .any(|r| matches!(r, Ok(good) if good.ka.cert().fingerprint() == want))
-                {
-                    return Ok(());
+            match layer {
+                // cairn never compresses (zstd did): a compression layer is someone
+                // else's message, and possibly a decompression bomb.
+                MessageLayer::Compression { .. } => {
+                    return Err(anyhow::anyhow!("compressed message"))
                 }
+                MessageLayer::SignatureGroup { results } if !signed => {
+                    signed = results.iter().any(
+                        |r| matches!(r, Ok(good) if Some(good.ka.cert().fingerprint()) == want),
+                    );
+                }
+                _ => {}
             }
+        }
+        if signed {
+            return Ok(());
         }
         self.note(|o| o.bad_signature = true);
         Err(anyhow::anyhow!("signature check failed"))
@@ -231,12 +237,17 @@ fn unlock(
 }
 
 /// Decrypts a message; with `signer`, also requires a good signature by that certificate.
-/// A message that is not encrypted at all is refused as tampered.
+/// A message that is not encrypted at all, or that holds a compression layer, is
+/// refused as tampered; so is a plaintext longer than the message (which only
+/// decompression could make), which bounds what a reader allocates by what it fetched.
 pub fn decrypt(
     identity: &Identity,
     ciphertext: &[u8],
     signer: Option<&Cert>,
 ) -> Result<Vec<u8>, Error> {
+    if !seipd::well_framed(ciphertext) {
+        return Err(Error::Corrupt);
+    }
     let outcome = Cell::new(Outcome::default());
     let helper = Helper {
         identity,
@@ -254,8 +265,13 @@ pub fn decrypt(
     let result = DecryptorBuilder::from_bytes(ciphertext)
         .map(|b| b.buffer_size(hold_back))
         .and_then(|b| b.with_policy(keys::policy(), None, helper))
-        .and_then(|mut d| {
-            d.read_to_end(&mut out)?;
+        .and_then(|d| {
+            // One byte past the bound tells a cut from a whole read: sequoia checks the
+            // structure and signature only when the reader reaches the end.
+            let limit = ciphertext.len() as u64;
+            if d.take(limit + 1).read_to_end(&mut out)? as u64 > limit {
+                return Err(anyhow::anyhow!("plaintext longer than the message"));
+            }
             Ok(())
         });
     let o = outcome.get();

@@ -278,7 +278,7 @@ impl Profile {
         let pass_env =
             PassEnv::new(file.pass_env).map_err(|e| invalid(format!("pass_env: {e}")))?;
         if let Some(f) = &file.trust_signer {
-            crate::repo::trust::normalise_fingerprint(f)
+            crate::crypto::keys::validate_fingerprint(f)
                 .map_err(|e| invalid(format!("trust_signer: {e}")))?;
         }
         Ok(Profile {

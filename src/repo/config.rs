@@ -98,7 +98,7 @@ impl Config {
             return Err("config holds a malformed repository id".into());
         }
         for f in std::iter::once(&self.signer).chain(&self.recipients) {
-            super::trust::normalise_fingerprint(f).map_err(|e| format!("config: {e}"))?;
+            crate::crypto::keys::validate_fingerprint(f).map_err(|e| format!("config: {e}"))?;
         }
         key32(&self.blob_id_key).ok_or("config holds a malformed blob id key")?;
         let chunker_ok = match self.chunker {

@@ -9,6 +9,12 @@ use crate::ids::PackId;
 /// Blobs per index file; keeps each object small enough to fetch and decrypt quickly.
 pub const MAX_BLOBS_PER_INDEX: usize = 100_000;
 
+/// Largest decompressed index object a reader accepts. A blob's entry is at most ~190
+/// bytes of JSON, so this holds over a million entries: ten times what a writer puts
+/// in one file, with room for a single pack of tiny blobs that exceeds the split size.
+/// Anything larger is a zstd bomb, not an index.
+pub const MAX_INDEX_JSON: usize = 256 << 20;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IndexPack {
     pub id: PackId,

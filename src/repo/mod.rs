@@ -276,7 +276,7 @@ impl Repository {
     }
 
     fn public_cert(backend: &dyn Backend, fpr: &str) -> Result<Cert> {
-        let fpr = trust::normalise_fingerprint(fpr)
+        let fpr = keys::validate_fingerprint(fpr)
             .map_err(|e| RepoError::Invalid(format!("config names a malformed key: {e}")))?;
         let name = format!("keys/{fpr}.asc");
         let cert = keys::parse_public(&backend.get(&name)?, &name)?;
@@ -375,8 +375,8 @@ impl Repository {
         let signer = self.config.index_signed.then_some(&self.signer);
         let plain = crypto::decrypt(&self.identity, &stored, signer)
             .map_err(|e| RepoError::object(name, e))?;
-        let json = zstd::decode_all(&plain[..])
-            .map_err(|_| RepoError::object(name, crypto::Error::Corrupt))?;
+        let json = pack::decompress_bounded(&plain, index::MAX_INDEX_JSON)
+            .ok_or_else(|| RepoError::object(name, crypto::Error::Corrupt))?;
         serde_json::from_slice(&json)
             .map_err(|e| RepoError::Invalid(format!("{name}: malformed index: {e}")))
     }

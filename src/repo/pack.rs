@@ -13,15 +13,28 @@ use crate::ids::{BlobId, PackId};
 
 pub const MAGIC: &[u8; 8] = b"CAIRNPK1";
 pub const ENTRY_LEN: usize = 50;
-/// Largest blob a reader accepts, so a forged header cannot make it allocate gigabytes.
-/// Data chunks are at most 64 MiB; tree blobs of huge directories can be larger.
-pub const MAX_BLOB: u32 = 1 << 30;
+/// Largest data blob a reader accepts: the chunker's largest maximum (config
+/// validation refuses chunk sizes above it), so a forged header cannot make a reader
+/// allocate more than one chunk can hold.
+pub const MAX_DATA_BLOB: u32 = 64 << 20;
+/// Largest tree blob a reader accepts: a directory of some millions of entries.
+pub const MAX_TREE_BLOB: u32 = 1 << 30;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BlobType {
     Data,
     Tree,
+}
+
+impl BlobType {
+    /// The largest raw length a blob of this type can have.
+    pub fn max_raw(self) -> u32 {
+        match self {
+            BlobType::Data => MAX_DATA_BLOB,
+            BlobType::Tree => MAX_TREE_BLOB,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -77,7 +90,22 @@ pub fn compress(raw: &[u8], level: i32) -> Option<Vec<u8>> {
     })
 }
 
+/// Decompresses a zstd stream whose output may not exceed `max` bytes: a longer one
+/// (a zstd bomb, or a damaged stream) is refused after reading at most `max + 1` bytes.
+pub fn decompress_bounded(stored: &[u8], max: usize) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    zstd::stream::read::Decoder::with_buffer(stored)
+        .ok()?
+        .take(max as u64 + 1)
+        .read_to_end(&mut out)
+        .ok()?;
+    (out.len() <= max).then_some(out)
+}
+
 /// Decompresses with a per-thread context: creating one per blob showed in profiles.
+/// The output is bounded by `raw_length` (zstd's one-shot decompression refuses to
+/// write past the capacity it is given), which the header parser bounded in turn.
 fn decompress(stored: &[u8], raw_length: usize) -> Option<Vec<u8>> {
     thread_local! {
         static CTX: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
@@ -178,6 +206,11 @@ impl Pack {
             return Err(PackError::HashMismatch(id));
         }
         let plain = crypto::open_sealed(identity, stored).map_err(|e| PackError::Crypto(id, e))?;
+        Pack::from_plaintext(id, plain)
+    }
+
+    /// The pack whose decrypted plaintext is `plain`, its header parsed and checked.
+    pub fn from_plaintext(id: PackId, plain: Vec<u8>) -> Result<Pack, PackError> {
         let mut entries = parse_header(&plain).ok_or(PackError::Header(id))?;
         // Check and prune look up every indexed blob of a pack: by id, not by a scan.
         entries.sort_unstable_by_key(|e| e.id);
@@ -196,11 +229,11 @@ impl Pack {
             blob: entry.id,
             what: what.to_string(),
         };
-        let start = entry.offset as usize;
-        let stored = self
-            .plain
-            .get(start..start + entry.length as usize)
-            .ok_or_else(|| bad("outside the pack"))?;
+        // Entries come from index objects too, not only from this pack's header.
+        if entry.raw_length > entry.kind.max_raw() {
+            return Err(bad("longer than a blob can be"));
+        }
+        let stored = self.stored(entry).ok_or_else(|| bad("outside the pack"))?;
         let raw = match entry.compression {
             Compression::None => std::borrow::Cow::Borrowed(stored),
             Compression::Zstd => std::borrow::Cow::Owned(
@@ -262,7 +295,8 @@ fn parse_header(plain: &[u8]) -> Option<Vec<PackEntry>> {
             length: u32::from_le_bytes(raw[42..46].try_into().ok()?),
             raw_length: u32::from_le_bytes(raw[46..50].try_into().ok()?),
         };
-        if e.offset.checked_add(e.length as u64)? > start as u64 || e.raw_length > MAX_BLOB {
+        if e.offset.checked_add(e.length as u64)? > start as u64 || e.raw_length > e.kind.max_raw()
+        {
             return None;
         }
         entries.push(e);

@@ -1,21 +1,21 @@
 //! Bringing restored files into being: created on their first blob, written with
 //! positioned writes, and given their metadata through the open descriptor when their
-//! last blob lands.
+//! last blob lands. Paths are resolved below the target without following links
+//! (`beneath`).
 //!
 //! One open per file and no second pass over the paths: on a tree of many small files
 //! the kernel's path walks and inode work, not decoding, are what a restore waits for.
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-use crate::repo::tree::Node;
 use crate::repo::{RepoError, Result};
 use crate::ui::Progress;
 
-use super::plan::FileNode;
+use super::beneath::Target;
 use super::{Decoded, Plan};
 
 pub(super) fn io_err(path: &Path, e: io::Error) -> RepoError {
@@ -26,16 +26,21 @@ pub(super) fn io_err(path: &Path, e: io::Error) -> RepoError {
 /// hands each file to one task, and windows are written one after another), so plain
 /// atomics are enough to carry the per-file state between them.
 pub(super) struct Files<'a> {
-    target: &'a Path,
+    target: &'a Target,
     plan: &'a Plan,
     progress: &'a Progress,
     /// Blob placements not yet written, per file: all of them until the file exists.
     remaining: Vec<AtomicU32>,
-    root: bool,
+    meta: &'a Meta,
 }
 
 impl<'a> Files<'a> {
-    pub fn new(target: &'a Path, plan: &'a Plan, progress: &'a Progress, root: bool) -> Files<'a> {
+    pub fn new(
+        target: &'a Target,
+        plan: &'a Plan,
+        progress: &'a Progress,
+        meta: &'a Meta,
+    ) -> Files<'a> {
         Files {
             target,
             plan,
@@ -45,7 +50,7 @@ impl<'a> Files<'a> {
                 .iter()
                 .map(|n| AtomicU32::new(n.blobs()))
                 .collect(),
-            root,
+            meta,
         }
     }
 
@@ -54,24 +59,22 @@ impl<'a> Files<'a> {
     /// A file without blobs is created and finished by one call with nothing to write.
     pub fn write(&self, file: usize, blobs: &[Decoded]) -> Result<()> {
         let node = self.plan.files.get(file);
-        let path = self.plan.file_path(self.target, node);
+        let rel = self.plan.file_path(Path::new(""), node);
+        let fail = |e| io_err(&self.target.show(&rel), e);
         let n = blobs.len() as u32;
         let before = self.remaining[file].fetch_sub(n, Ordering::Relaxed);
         let (first, left) = (before == node.blobs(), before - n);
         let f = if first {
-            create(&path)?
+            self.target.create_file(&rel)
         } else {
-            fs::OpenOptions::new()
-                .write(true)
-                .custom_flags(libc::O_NOFOLLOW)
-                .open(&path)
-                .map_err(|e| io_err(&path, e))?
-        };
+            self.target.reopen_file(&rel)
+        }
+        .map_err(fail)?;
         let mut end = 0u64;
         for (place, d) in blobs {
             for r in nonzero_runs(d) {
                 f.write_all_at(&d[r.clone()], place.offset + r.start as u64)
-                    .map_err(|e| io_err(&path, e))?;
+                    .map_err(fail)?;
                 end = end.max(place.offset + r.end as u64);
             }
             self.progress.add(d.len() as u64);
@@ -79,47 +82,73 @@ impl<'a> Files<'a> {
         // Full size from the start unless this call writes it to the end: blobs of later
         // packs land with positioned writes, and trailing zeros stay a hole.
         if first && (left > 0 || end < node.size) {
-            f.set_len(node.size).map_err(|e| io_err(&path, e))?;
+            f.set_len(node.size).map_err(fail)?;
         }
         if left == 0 {
-            self.finish(&f, &path, node)?;
+            self.meta
+                .apply(&f, node.mode, (node.uid, node.gid), node.mtime_ns)
+                .map_err(fail)?;
         }
         Ok(())
     }
-
-    fn finish(&self, f: &fs::File, path: &Path, node: &FileNode) -> Result<()> {
-        // Owner before mode: chown clears setuid/setgid bits.
-        if self.root {
-            std::os::unix::fs::fchown(f, Some(node.uid), Some(node.gid))
-                .map_err(|e| io_err(path, e))?;
-        }
-        f.set_permissions(fs::Permissions::from_mode(node.mode & 0o7777))
-            .map_err(|e| io_err(path, e))?;
-        let t = mtime_of(node.mtime_ns);
-        filetime::set_file_handle_times(f, Some(t), Some(t)).map_err(|e| io_err(path, e))
-    }
 }
 
-/// Creates a file for writing, replacing whatever non-directory is in the way (a
-/// symlink is replaced, never followed).
-fn create(path: &Path) -> Result<fs::File> {
-    let open = |fresh: bool| {
-        fs::OpenOptions::new()
-            .write(true)
-            .create_new(fresh)
-            .create(!fresh)
-            .truncate(!fresh)
-            .custom_flags(libc::O_NOFOLLOW)
-            .mode(0o600)
-            .open(path)
-    };
-    match open(true) {
-        Ok(f) => return Ok(f),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(io_err(path, e)),
+/// How restored metadata is applied: owners only by root, and setuid/setgid bits only
+/// by root or when asked for (as GNU tar and bsdtar do): a user restoring someone
+/// else's backup must not end up with set-id programs owned by themselves.
+pub(super) struct Meta {
+    root: bool,
+    keep_setid: bool,
+    /// Files and directories whose set-id bits were left off.
+    stripped: AtomicU64,
+}
+
+/// The setuid and setgid bits. Sticky is kept: it only narrows who may delete.
+const SETID: u32 = 0o6000;
+
+impl Meta {
+    pub fn new(keep_setid: bool) -> Meta {
+        let root = rustix::process::geteuid().is_root();
+        Meta {
+            root,
+            keep_setid: keep_setid || root,
+            stripped: AtomicU64::new(0),
+        }
     }
-    remove_if_not_plain_file(path)?;
-    open(false).map_err(|e| io_err(path, e))
+
+    pub fn root(&self) -> bool {
+        self.root
+    }
+
+    pub fn stripped(&self) -> u64 {
+        self.stripped.load(Ordering::Relaxed)
+    }
+
+    /// Owner, mode and times of a file or directory, through its descriptor.
+    pub fn apply(
+        &self,
+        f: &fs::File,
+        mode: u32,
+        (uid, gid): (u32, u32),
+        mtime_ns: i64,
+    ) -> io::Result<()> {
+        // Owner before mode: chown clears setuid/setgid bits.
+        if self.root {
+            std::os::unix::fs::fchown(f, Some(uid), Some(gid))?;
+        }
+        f.set_permissions(fs::Permissions::from_mode(self.mode(mode)))?;
+        let t = mtime_of(mtime_ns);
+        filetime::set_file_handle_times(f, Some(t), Some(t))
+    }
+
+    fn mode(&self, mode: u32) -> u32 {
+        let mode = mode & 0o7777;
+        if self.keep_setid || mode & SETID == 0 {
+            return mode;
+        }
+        self.stripped.fetch_add(1, Ordering::Relaxed);
+        mode & !SETID
+    }
 }
 
 /// Ranges of `data` that are not whole zero blocks: the rest is left as holes in the
@@ -138,44 +167,11 @@ pub(super) fn nonzero_runs(data: &[u8]) -> impl Iterator<Item = std::ops::Range<
     })
 }
 
-pub(super) fn remove_if_not_plain_file(p: &Path) -> Result<()> {
-    if let Ok(m) = fs::symlink_metadata(p) {
-        if m.is_dir() {
-            return Err(RepoError::Invalid(format!(
-                "{}: a directory is in the way of a file",
-                p.display()
-            )));
-        }
-        if !m.is_file() {
-            fs::remove_file(p).map_err(|e| io_err(p, e))?;
-        }
-    }
-    Ok(())
-}
-
-pub(super) fn is_root() -> bool {
-    use std::os::unix::fs::MetadataExt;
-    fs::metadata("/proc/self")
-        .map(|m| m.uid() == 0)
-        .unwrap_or(false)
-}
-
 pub(super) fn mtime_of(mtime_ns: i64) -> filetime::FileTime {
     filetime::FileTime::from_unix_time(
         mtime_ns.div_euclid(1_000_000_000),
         mtime_ns.rem_euclid(1_000_000_000) as u32,
     )
-}
-
-/// Metadata of a directory, by path (directories are finished after everything in them).
-pub(super) fn set_meta(p: &Path, node: &Node, root: bool) -> Result<()> {
-    if root {
-        std::os::unix::fs::lchown(p, Some(node.uid), Some(node.gid)).map_err(|e| io_err(p, e))?;
-    }
-    fs::set_permissions(p, fs::Permissions::from_mode(node.mode & 0o7777))
-        .map_err(|e| io_err(p, e))?;
-    let t = mtime_of(node.mtime_ns);
-    filetime::set_file_times(p, t, t).map_err(|e| io_err(p, e))
 }
 
 #[cfg(test)]

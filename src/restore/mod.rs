@@ -1,11 +1,12 @@
 //! Restoring snapshots to a directory, or one file to a stream.
 
+mod beneath;
 mod files;
 mod plan;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fs;
+use std::ffi::OsStr;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,8 @@ use crate::repo::pack::{Pack, PackEntry};
 use crate::repo::tree::{Node, NodeKind};
 use crate::repo::{RepoError, Repository, Result};
 use crate::ui::Progress;
-use files::{io_err, is_root, mtime_of, remove_if_not_plain_file, set_meta, Files};
+use beneath::Target;
+use files::{io_err, mtime_of, Files, Meta};
 pub use plan::{find_node as plan_find_node, Plan, Selector};
 
 #[cfg(test)]
@@ -59,6 +61,15 @@ pub struct RestoreStats {
     pub symlinks: u64,
     pub bytes: u64,
     pub skipped_special: u64,
+    /// Files and directories restored without their setuid/setgid bits.
+    pub setid_stripped: u64,
+}
+
+/// Choices the user makes about a restore.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// Restore setuid/setgid bits even when not running as root.
+    pub keep_setid: bool,
 }
 
 /// One blob's place in a restored file. Sorted by (pack, file, offset), the
@@ -73,33 +84,29 @@ struct Placement {
 /// A placement with its blob's content, decompressed and verified.
 type Decoded<'a> = (&'a Placement, Cow<'a, [u8]>);
 
-pub fn restore(repo: &Repository, plan: &Plan, target: &Path) -> Result<RestoreStats> {
+/// Restores the plan below `target`. Nothing below the target is reached through a
+/// symbolic link, whoever planted it (see `beneath`).
+pub fn restore(
+    repo: &Repository,
+    plan: &Plan,
+    target: &Path,
+    opts: &Options,
+) -> Result<RestoreStats> {
     let mut stats = RestoreStats::default();
     repo.forget_cached_packs();
-    fs::create_dir_all(target).map_err(|e| io_err(target, e))?;
-    // Probe writability now so the failure names the target, not some file inside it.
-    let probe = target.join(format!(".cairn-probe-{}", std::process::id()));
-    fs::write(&probe, b"").map_err(|e| io_err(target, e))?;
-    let _ = fs::remove_file(&probe);
-
+    let target = Target::open(target).map_err(|e| io_err(target, e))?;
     for (rel, _) in &plan.dirs {
-        let p = target.join(rel);
-        match fs::symlink_metadata(&p) {
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => {
-                fs::remove_file(&p).map_err(|e| io_err(&p, e))?;
-                fs::create_dir(&p).map_err(|e| io_err(&p, e))?;
-            }
-            Err(_) => fs::create_dir_all(&p).map_err(|e| io_err(&p, e))?,
-        }
+        target
+            .make_dir(rel)
+            .map_err(|e| io_err(&target.show(rel), e))?;
         stats.dirs += 1;
     }
 
     let (packs, placements) = place_blobs(repo, plan, &mut stats)?;
     repo.cache().release_pages();
     let progress = Progress::new(Some(stats.bytes), "restore");
-    let root = is_root();
-    let files = Files::new(target, plan, &progress, root);
+    let meta = Meta::new(opts.keep_setid);
+    let files = Files::new(&target, plan, &progress, &meta);
     // Files without blobs have no pack to bring them into being.
     plan.files
         .par_iter()
@@ -116,40 +123,37 @@ pub fn restore(repo: &Repository, plan: &Plan, target: &Path) -> Result<RestoreS
     progress.finish();
 
     for (rel, node) in &plan.others {
-        let p = target.join(rel);
-        match node.kind {
-            NodeKind::Symlink => {
-                remove_if_not_plain_file(&p)?;
-                let _ = fs::remove_file(&p);
-                let t = node.target_raw().unwrap_or_default();
-                std::os::unix::fs::symlink(std::ffi::OsStr::from_bytes(&t), &p)
-                    .map_err(|e| io_err(&p, e))?;
-                if root {
-                    let _ = std::os::unix::fs::lchown(&p, Some(node.uid), Some(node.gid));
-                }
-                let mtime = mtime_of(node.mtime_ns);
-                let _ = filetime::set_symlink_file_times(&p, mtime, mtime);
-                stats.symlinks += 1;
-            }
-            _ => {
-                crate::ui::warn(&format!(
-                    "{}: {:?} not restored (special files are recorded, not recreated)",
-                    rel.display(),
-                    node.kind
-                ));
-                stats.skipped_special += 1;
-            }
+        if node.kind == NodeKind::Symlink {
+            let link = node.target_raw().unwrap_or_default();
+            let owner = meta.root().then_some((node.uid, node.gid));
+            target
+                .symlink(
+                    rel,
+                    OsStr::from_bytes(&link),
+                    owner,
+                    mtime_of(node.mtime_ns),
+                )
+                .map_err(|e| io_err(&target.show(rel), e))?;
+            stats.symlinks += 1;
+        } else {
+            crate::ui::warn(&format!(
+                "{}: {:?} not restored (special files are recorded, not recreated)",
+                rel.display(),
+                node.kind
+            ));
+            stats.skipped_special += 1;
         }
     }
     // Deepest first, so restoring a child does not bump its parent's mtime afterwards.
     let mut dirs: Vec<&(PathBuf, Node)> = plan.dirs.iter().collect();
     dirs.sort_by_key(|(p, _)| std::cmp::Reverse(p.components().count()));
     for (rel, node) in dirs {
-        if rel.as_os_str().is_empty() {
-            continue;
-        }
-        set_meta(&target.join(rel), node, root)?;
+        target
+            .open_dir(rel)
+            .and_then(|d| meta.apply(&d, node.mode, (node.uid, node.gid), node.mtime_ns))
+            .map_err(|e| io_err(&target.show(rel), e))?;
     }
+    stats.setid_stripped = meta.stripped();
     Ok(stats)
 }
 

@@ -1,0 +1,266 @@
+//! The restore target as a directory descriptor, with every path below it resolved by
+//! the kernel without following a symbolic link (openat2 with `RESOLVE_BENEATH |
+//! RESOLVE_NO_SYMLINKS`).
+//!
+//! A target that others can write to may hold links planted to make a restore write
+//! elsewhere (`target/etc -> /etc`), before the restore or while it runs. Resolved this
+//! way, a planted link fails the open instead of being followed. Entries in the way are
+//! removed, never written through: a file with other hard links is replaced, not
+//! truncated, so the other names keep their content. The target path itself is the
+//! user's choice and is followed like any path they give.
+//!
+//! Kernels before 5.6 have no openat2; there each component is opened in turn with
+//! `O_NOFOLLOW`, which guards the same way at the cost of a system call per component.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags, ResolveFlags, Timestamps};
+use rustix::io::Errno;
+
+/// Set once openat2 turns out to be missing, so later opens go straight to the walk.
+static NO_OPENAT2: AtomicBool = AtomicBool::new(false);
+
+pub(super) struct Target {
+    dir: OwnedFd,
+    path: PathBuf,
+}
+
+impl Target {
+    /// Opens the target directory, creating it if need be, and checks it is writable
+    /// (without writing anything), so the failure names the target.
+    pub fn open(path: &Path) -> io::Result<Target> {
+        std::fs::create_dir_all(path)?;
+        let dir = rfs::open(
+            path,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        rfs::accessat(&dir, ".", rfs::Access::WRITE_OK, AtFlags::empty())?;
+        Ok(Target {
+            dir,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Where `rel` is, for messages.
+    pub fn show(&self, rel: &Path) -> PathBuf {
+        self.path.join(rel)
+    }
+
+    /// Creates a file for writing (mode 0600 until it is finished), replacing whatever
+    /// non-directory is in the way.
+    pub fn create_file(&self, rel: &Path) -> io::Result<File> {
+        let create = || {
+            self.open_at(
+                rel,
+                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL,
+                Mode::from_raw_mode(0o600),
+            )
+        };
+        let fd = match create() {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let (dir, name) = self.parent(rel)?;
+                remove_non_dir(&dir, name)?;
+                create()?
+            }
+            r => r?,
+        };
+        Ok(File::from(fd))
+    }
+
+    /// Opens a file this restore created, to write more of it. Other links to it can
+    /// only have been made during the restore, by someone else: refused.
+    pub fn reopen_file(&self, rel: &Path) -> io::Result<File> {
+        let f = File::from(self.open_at(rel, OFlags::WRONLY, Mode::empty())?);
+        if rfs::fstat(&f)?.st_nlink != 1 {
+            return Err(io::Error::other(
+                "gained another hard link during the restore; refusing to write into it",
+            ));
+        }
+        Ok(f)
+    }
+
+    /// Makes sure `rel` is a directory, replacing a non-directory in the way. New
+    /// directories are private (0700) until their metadata is set at the end.
+    pub fn make_dir(&self, rel: &Path) -> io::Result<()> {
+        let (dir, name) = self.parent(rel)?;
+        match rfs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => return Ok(()),
+            Ok(_) => rfs::unlinkat(&dir, name, AtFlags::empty())?,
+            Err(Errno::NOENT) => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(rfs::mkdirat(&dir, name, Mode::from_raw_mode(0o700))?)
+    }
+
+    /// Opens a directory below the target, to set its metadata through the descriptor.
+    pub fn open_dir(&self, rel: &Path) -> io::Result<File> {
+        let fd = self.open_at(rel, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty())?;
+        Ok(File::from(fd))
+    }
+
+    /// Creates a symbolic link at `rel` (replacing a non-directory in the way) and sets
+    /// its owner (when given) and times, best effort, on the link itself.
+    pub fn symlink(
+        &self,
+        rel: &Path,
+        link: &OsStr,
+        owner: Option<(u32, u32)>,
+        mtime: filetime::FileTime,
+    ) -> io::Result<()> {
+        let (dir, name) = self.parent(rel)?;
+        remove_non_dir(&dir, name)?;
+        rfs::symlinkat(link, &dir, name)?;
+        if let Some((uid, gid)) = owner {
+            let u = raw_id(uid).map(rfs::Uid::from_raw);
+            let g = raw_id(gid).map(rfs::Gid::from_raw);
+            let _ = rfs::chownat(&dir, name, u, g, AtFlags::SYMLINK_NOFOLLOW);
+        }
+        let t = rfs::Timespec {
+            tv_sec: mtime.unix_seconds(),
+            tv_nsec: mtime.nanoseconds().into(),
+        };
+        let times = Timestamps {
+            last_access: t,
+            last_modification: t,
+        };
+        let _ = rfs::utimensat(&dir, name, &times, AtFlags::SYMLINK_NOFOLLOW);
+        Ok(())
+    }
+
+    /// The directory holding `rel` (opened for *at calls only) and `rel`'s last name.
+    fn parent<'a>(&self, rel: &'a Path) -> io::Result<(OwnedFd, &'a OsStr)> {
+        let name = rel
+            .file_name()
+            .ok_or_else(|| io::Error::from(Errno::INVAL))?;
+        let parent = rel
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let dir = self.open_at(parent, OFlags::PATH | OFlags::DIRECTORY, Mode::empty())?;
+        Ok((dir, name))
+    }
+
+    fn open_at(&self, rel: &Path, flags: OFlags, mode: Mode) -> io::Result<OwnedFd> {
+        let flags = flags | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+        if !NO_OPENAT2.load(Ordering::Relaxed) {
+            let resolve =
+                ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+            match rfs::openat2(&self.dir, rel, flags, mode, resolve) {
+                // Old kernels say ENOSYS; some container seccomp profiles say EPERM for
+                // system calls they do not know. The walk gives the same guarantee.
+                Err(Errno::NOSYS | Errno::PERM) => NO_OPENAT2.store(true, Ordering::Relaxed),
+                r => return Ok(r?),
+            }
+        }
+        self.walk(rel, flags, mode)
+    }
+
+    /// openat2's guarantee by hand: every directory on the way opened with
+    /// `O_NOFOLLOW`, relative to the one before.
+    fn walk(&self, rel: &Path, flags: OFlags, mode: Mode) -> io::Result<OwnedFd> {
+        let mut names = Vec::new();
+        for c in rel.components() {
+            match c {
+                Component::Normal(n) => names.push(n),
+                Component::CurDir => {}
+                _ => return Err(io::Error::from(Errno::INVAL)),
+            }
+        }
+        let Some((last, dirs)) = names.split_last() else {
+            return Ok(rfs::openat(&self.dir, ".", flags, mode)?);
+        };
+        let mut at: Option<OwnedFd> = None;
+        for name in dirs {
+            let from = at.as_ref().map_or(self.dir.as_fd(), |d| d.as_fd());
+            let through = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+            at = Some(rfs::openat(from, *name, through, Mode::empty())?);
+        }
+        let from = at.as_ref().map_or(self.dir.as_fd(), |d| d.as_fd());
+        Ok(rfs::openat(from, *last, flags, mode)?)
+    }
+}
+
+/// Removes `name` from `dir` unless it is a directory (an error: a restore never
+/// removes a directory). A missing entry is fine.
+fn remove_non_dir(dir: &OwnedFd, name: &OsStr) -> io::Result<()> {
+    match rfs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Directory => {
+            Err(io::Error::other("a directory is in the way of a file"))
+        }
+        Ok(_) => Ok(rfs::unlinkat(dir, name, AtFlags::empty())?),
+        Err(Errno::NOENT) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An owner id as chown takes it: `u32::MAX` means "leave unchanged" to the kernel
+/// and may not be made into a `Uid`.
+fn raw_id(id: u32) -> Option<u32> {
+    (id != u32::MAX).then_some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A target with `a -> outside` planted, as if swapped in during a restore.
+    fn planted() -> (tempfile::TempDir, Target, PathBuf) {
+        let d = tempfile::tempdir().unwrap();
+        let outside = d.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        let t = Target::open(&d.path().join("t")).unwrap();
+        std::os::unix::fs::symlink(&outside, d.path().join("t/a")).unwrap();
+        std::fs::write(outside.join("f"), b"outside").unwrap();
+        (d, t, outside)
+    }
+
+    /// Refused by the kernel: a link where a directory or file was expected.
+    fn refused<T>(r: io::Result<T>) -> bool {
+        r.is_err_and(|e| matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)))
+    }
+
+    #[test]
+    fn nothing_is_reached_through_a_link_below_the_target() {
+        let (_d, t, outside) = planted();
+        for walk_by_hand in [false, true] {
+            let open = |rel: &str, flags| {
+                if walk_by_hand {
+                    t.walk(Path::new(rel), flags | OFlags::NOFOLLOW, Mode::empty())
+                } else {
+                    t.open_at(Path::new(rel), flags, Mode::empty())
+                }
+            };
+            assert!(refused(open("a/f", OFlags::WRONLY)));
+            assert!(refused(open("a", OFlags::RDONLY | OFlags::DIRECTORY)));
+        }
+        assert!(refused(t.create_file(Path::new("a/new"))));
+        assert!(refused(t.reopen_file(Path::new("a/f"))));
+        assert!(refused(t.open_dir(Path::new("a"))));
+        assert!(refused(t.make_dir(Path::new("a/sub"))));
+        let link = OsStr::new("x");
+        let mtime = filetime::FileTime::zero();
+        assert!(refused(t.symlink(Path::new("a/l"), link, None, mtime)));
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 1);
+        assert_eq!(std::fs::read(outside.join("f")).unwrap(), b"outside");
+        // In its own place the link is replaced, not followed.
+        t.make_dir(Path::new("a")).unwrap();
+        t.create_file(Path::new("a/f")).unwrap();
+        assert_eq!(std::fs::read(outside.join("f")).unwrap(), b"outside");
+    }
+
+    #[test]
+    fn a_file_that_gains_a_link_is_not_written_into() {
+        let d = tempfile::tempdir().unwrap();
+        let t = Target::open(&d.path().join("t")).unwrap();
+        t.create_file(Path::new("f")).unwrap();
+        std::fs::hard_link(d.path().join("t/f"), d.path().join("other")).unwrap();
+        let e = t.reopen_file(Path::new("f")).unwrap_err();
+        assert!(e.to_string().contains("hard link"), "{e}");
+    }
+}
