@@ -20,3 +20,21 @@ pub fn write_private_new(path: &Path, data: &[u8]) -> std::io::Result<()> {
     f.write_all(data)?;
     f.sync_all()
 }
+
+/// Replaces a file readable only by its owner, atomically: a crash leaves the old file
+/// or the new one, never half of either.
+pub fn replace_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = write_private_new(&tmp, data).and_then(|()| fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+        return written;
+    }
+    // The rename itself is durable only once the directory is.
+    fs::File::open(dir)?.sync_all()
+}

@@ -109,7 +109,7 @@ impl SealedWriter {
         buf.clear();
         let algo = SymmetricAlgorithm::AES256;
         let key = SessionKey::new(algo.key_size().map_err(enc_err)?).map_err(enc_err)?;
-        for k in &recipients.keys {
+        for k in recipients.keys()? {
             let pkesk = PKESK::from(PKESK3::for_recipient(algo, &key, k).map_err(enc_err)?);
             Packet::from(pkesk).serialize(&mut buf).map_err(enc_err)?;
         }
@@ -319,7 +319,7 @@ mod tests {
     use sequoia_openpgp as openpgp;
 
     fn identity() -> Identity {
-        let armored = keys::generate("test <t@example.org>", KeyKind::Cv25519, None).unwrap();
+        let armored = keys::generate("test <t@example.org>", KeyKind::Cv25519, None, None).unwrap();
         let cert = openpgp::Cert::from_bytes(&armored).unwrap();
         keys::unlock(cert, None, "test").unwrap()
     }
