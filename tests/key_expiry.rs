@@ -230,3 +230,92 @@ fn gpg_quick_set_expire_on_a_cairn_key_is_read_by_cairn() {
     assert_eq!(w.snapshots().len(), 2);
     w.ok(&["check", "--read-data"]);
 }
+
+/// Runs `cairn run app` or `cairn profile check app` with a profile naming the world's
+/// repository and key (and nothing from the environment); returns (success, stdout+stderr).
+fn with_profile(w: &World, args: &[&str]) -> (bool, String) {
+    let dir = w.path("profiles");
+    fs::create_dir_all(&dir).unwrap();
+    let src = w.path("src");
+    fs::create_dir_all(&src).unwrap();
+    fs::write(src.join("f"), "f").unwrap();
+    let profile = format!(
+        "repository = \"{}\"\nkey = \"{}\"\n[source]\npaths = [\"{}\"]\n[notify]\ntextfile = \"{}\"\n",
+        w.repo.display(),
+        w.key.display(),
+        src.display(),
+        w.path("cairn.prom").display()
+    );
+    fs::write(dir.join("app.toml"), profile).unwrap();
+    let out = w
+        .cmd()
+        .env_remove("CAIRN_REPO")
+        .env_remove("CAIRN_KEY")
+        .args(args)
+        .arg("--config")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[test]
+fn run_and_profile_check_warn_a_month_ahead_and_the_textfile_has_the_expiry() {
+    let w = World::bare();
+    let key = w.key.to_str().unwrap();
+    w.ok(&["key", "generate", "--out", key, "--expires", "10d"]);
+    w.ok(&["init"]);
+    let (ok, check) = with_profile(&w, &["profile", "check", "app"]);
+    assert!(ok, "{check}");
+    let line = check.lines().find(|l| l.contains("key expiry")).unwrap();
+    assert!(
+        line.starts_with("ok")
+            && line.contains("stops signing on")
+            && line.contains("cairn key extend"),
+        "{line}"
+    );
+
+    let (ok, run) = with_profile(&w, &["run", "app"]);
+    assert!(ok, "{run}");
+    let warnings: Vec<_> = run
+        .lines()
+        .filter(|l| l.contains("stops signing on"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{run}");
+    assert!(
+        warnings[0].contains("(in 10 days)") && warnings[0].contains(key),
+        "{run}"
+    );
+    assert!(
+        run.contains("result=success") && run.contains(" key_expires="),
+        "{run}"
+    );
+    let prom = fs::read_to_string(w.path("cairn.prom")).unwrap();
+    let sample = prom
+        .lines()
+        .find(|l| l.starts_with("cairn_key_expiry_timestamp_seconds{profile=\"app\"} "))
+        .unwrap_or_else(|| panic!("{prom}"));
+    let at: f64 = sample.rsplit_once(' ').unwrap().1.parse().unwrap();
+    let ten_days = SystemTime::now() + Duration::from_secs(10 * 86400);
+    let want = ten_days
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!((at - want).abs() < 120.0, "{sample}");
+
+    w.ok(&["key", "extend", "--expires", "never"]);
+    let (ok, check) = with_profile(&w, &["profile", "check", "app"]);
+    assert!(ok && check.contains("key expiry: never expires"), "{check}");
+    let (ok, run) = with_profile(&w, &["run", "app"]);
+    assert!(
+        ok && !run.contains("stops signing") && !run.contains("key_expires"),
+        "{run}"
+    );
+    let prom = fs::read_to_string(w.path("cairn.prom")).unwrap();
+    assert!(
+        !prom.contains("cairn_key_expiry_timestamp_seconds{"),
+        "{prom}"
+    );
+}

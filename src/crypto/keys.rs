@@ -87,7 +87,7 @@ impl Identity {
                 self.fingerprint(),
                 self.origin,
                 date(at),
-                left.as_secs() / 86400,
+                left.as_secs().div_ceil(86400),
                 self.origin
             )
         })
