@@ -44,7 +44,7 @@ fn noise(n: usize) -> Vec<u8> {
 }
 
 fn identity() -> crypto::Identity {
-    let armored = keys::generate("bench", KeyKind::Cv25519, None).unwrap();
+    let armored = keys::generate("bench", KeyKind::Cv25519, None, None).unwrap();
     let tsk = sequoia_openpgp::Cert::from_bytes(&armored).unwrap();
     keys::unlock(tsk, None, "bench").unwrap()
 }

@@ -24,8 +24,11 @@ pub fn write_private_new(path: &Path, data: &[u8]) -> std::io::Result<()> {
 /// Replaces `path` atomically with a file readable only by its owner (temporary file in
 /// the same directory, fsync, rename), creating a private parent directory if needed.
 pub fn replace_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    if !dir.as_os_str().is_empty() && !dir.exists() {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.exists() {
         fs::create_dir_all(dir)?;
         restrict_dir(dir);
     }

@@ -26,6 +26,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     }
     let backend = ctx.backend()?;
     let identity = ctx.identity()?;
+    // The config is signed: an expired key stops here, before anything is stored.
+    identity.signer()?;
     let repo = Repository::init(
         backend,
         identity,

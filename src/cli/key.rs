@@ -1,7 +1,8 @@
-//! `cairn key generate|export|info`.
+//! `cairn key generate|export|info|extend`.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use anyhow::{bail, Context, Result};
 
@@ -22,6 +23,10 @@ pub enum KeyCommand {
         /// User id to put in the key
         #[arg(long)]
         user_id: Option<String>,
+        /// When writing with the key stops: `never`, or a time from now (`2y`, `90d`,
+        /// `5s`); reading never needs a live key
+        #[arg(long, default_value = "never")]
+        expires: Expires,
     },
     /// Print the key (-k) armored, as `gpg --import` reads it
     Export {
@@ -35,8 +40,45 @@ pub enum KeyCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Show the key's fingerprint, algorithms and protection
+    /// Show the key's fingerprint, algorithms, expiry and protection
     Info,
+    /// Set when the key (-k) expires, primary key and subkeys; rewrites the key file
+    Extend {
+        /// `never`, or a time from now (`2y`, `90d`, `12h`, `5s`)
+        #[arg(long, default_value = "never")]
+        expires: Expires,
+    },
+}
+
+/// `--expires`: `never`, or a duration from now.
+#[derive(Debug, Clone, Copy)]
+pub struct Expires(Option<Duration>);
+
+impl std::str::FromStr for Expires {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Expires, String> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("never") {
+            return Ok(Expires(None));
+        }
+        let d = match s.strip_suffix('y').map(str::parse::<u64>) {
+            Some(Ok(years)) => Duration::from_secs(years.saturating_mul(365 * 86400)),
+            _ => crate::units::parse_duration(s)
+                .map_err(|e| format!("{e}; or `never`, or years (2y)"))?,
+        };
+        if d.is_zero() {
+            return Err(format!(
+                "{s:?}: a key that expires at once is useless; use `never` or a duration"
+            ));
+        }
+        Ok(Expires(Some(d)))
+    }
+}
+
+impl Expires {
+    fn at(self) -> Option<SystemTime> {
+        self.0.map(|d| SystemTime::now() + d)
+    }
 }
 
 fn new_passphrase() -> Result<Option<Secret>> {
@@ -59,7 +101,12 @@ fn new_passphrase() -> Result<Option<Secret>> {
 
 pub fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<Outcome> {
     match cmd {
-        KeyCommand::Generate { out, rsa, user_id } => {
+        KeyCommand::Generate {
+            out,
+            rsa,
+            user_id,
+            expires,
+        } => {
             if out.exists() {
                 bail!(
                     "{}: already exists; refusing to overwrite a key",
@@ -74,7 +121,7 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<Outcome> {
             } else {
                 KeyKind::Cv25519
             };
-            let armored = keys::generate(&uid, kind, pass.as_ref())?;
+            let armored = keys::generate(&uid, kind, pass.as_ref(), expires.0)?;
             crate::fsutil::write_private_new(&out, &armored)
                 .with_context(|| format!("{}", out.display()))?;
             let cert = keys::read_cert(&out)?;
@@ -83,6 +130,7 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<Outcome> {
                     "file": out.display().to_string(),
                     "fingerprint": cert.fingerprint().to_hex(),
                     "protected": pass.is_some(),
+                    "expires": keys::expiry(&cert).map(keys::date),
                 }))?;
             } else {
                 crate::ui::info(&format!(
@@ -109,82 +157,103 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<Outcome> {
                 None => std::io::stdout().write_all(&armored)?,
             }
         }
-        KeyCommand::Info => {
-            let path = ctx.key_path()?;
-            let cert = keys::read_cert(path)?;
-            let p = keys::policy();
-            let mut subkeys = Vec::new();
-            let valid = cert.with_policy(p, None).ok();
-            for ka in cert.keys() {
-                let flags = valid
-                    .as_ref()
-                    .and_then(|v| v.keys().key_handle(ka.key().fingerprint()).next())
-                    .and_then(|v| v.key_flags())
-                    .map(|f| {
-                        let mut v = Vec::new();
-                        if f.for_certification() {
-                            v.push("certify")
-                        }
-                        if f.for_signing() {
-                            v.push("sign")
-                        }
-                        if f.for_storage_encryption() || f.for_transport_encryption() {
-                            v.push("encrypt")
-                        }
-                        v.join(",")
-                    })
-                    .unwrap_or_default();
-                let key = ka.key();
-                subkeys.push(serde_json::json!({
-                    "fingerprint": key.fingerprint().to_hex(),
-                    "algorithm": format!("{}", key.pk_algo()),
-                    "bits": key.mpis().bits(),
-                    "usage": flags,
-                    "secret": key.has_secret(),
-                }));
-            }
-            let uids: Vec<String> = cert
-                .userids()
-                .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
-                .collect();
-            let info = serde_json::json!({
-                "fingerprint": cert.fingerprint().to_hex(),
-                "user_ids": uids,
-                "secret": cert.is_tsk(),
-                "passphrase_protected": keys::needs_passphrase(&cert),
-                "keys": subkeys,
-            });
-            if ctx.json {
-                super::print_json(&info)?;
-            } else {
-                println!("fingerprint: {}", cert.fingerprint().to_hex());
-                for u in &uids {
-                    println!("user id:     {u}");
-                }
-                println!(
-                    "secret key:  {}{}",
-                    if cert.is_tsk() {
-                        "yes"
-                    } else {
-                        "no (public only)"
-                    },
-                    if keys::needs_passphrase(&cert) {
-                        ", passphrase-protected"
-                    } else {
-                        ""
-                    }
-                );
-                for k in info["keys"].as_array().into_iter().flatten() {
-                    println!(
-                        "  {} {} {} bits [{}]",
-                        k["fingerprint"].as_str().unwrap_or(""),
-                        k["algorithm"].as_str().unwrap_or(""),
-                        k["bits"],
-                        k["usage"].as_str().unwrap_or("")
-                    );
-                }
-            }
-        }
+        KeyCommand::Info => info(ctx, ctx.key_path()?)?,
+        KeyCommand::Extend { expires } => extend(ctx, ctx.key_path()?, expires)?,
     }
     Ok(Outcome::Ok)
+}
+
+fn info(ctx: &Ctx, path: &Path) -> Result<()> {
+    let cert = keys::read_cert(path)?;
+    let summaries = keys::summarize(&cert);
+    let uids: Vec<String> = cert
+        .userids()
+        .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
+        .collect();
+    let protected = keys::needs_passphrase(&cert);
+    let expires = keys::expiry(&cert);
+    if ctx.json {
+        let subkeys: Vec<_> = summaries
+            .iter()
+            .map(|k| {
+                serde_json::json!({
+                    "fingerprint": k.fingerprint,
+                    "algorithm": k.algorithm,
+                    "bits": k.bits,
+                    "usage": k.usage.join(","),
+                    "secret": k.secret,
+                    "expires": k.expires.map(keys::date),
+                })
+            })
+            .collect();
+        return super::print_json(&serde_json::json!({
+            "fingerprint": cert.fingerprint().to_hex(),
+            "user_ids": uids,
+            "secret": cert.is_tsk(),
+            "passphrase_protected": protected,
+            "expires": expires.map(keys::date),
+            "signing_expires": keys::signing_expiry(&cert).map(keys::date),
+            "keys": subkeys,
+        }));
+    }
+    println!("fingerprint: {}", cert.fingerprint().to_hex());
+    for u in &uids {
+        println!("user id:     {u}");
+    }
+    println!(
+        "secret key:  {}{}",
+        if cert.is_tsk() {
+            "yes"
+        } else {
+            "no (public only)"
+        },
+        if protected {
+            ", passphrase-protected"
+        } else {
+            ""
+        }
+    );
+    println!("expires:     {}", keys::describe_expiry(expires));
+    for k in &summaries {
+        println!(
+            "  {} {} {} bits [{}] {}",
+            k.fingerprint,
+            k.algorithm,
+            k.bits.map_or_else(|| "?".to_string(), |b| b.to_string()),
+            k.usage.join(","),
+            match k.expires {
+                Some(t) if t <= SystemTime::now() => keys::describe_expiry(Some(t)),
+                t => format!("expires {}", keys::describe_expiry(t)),
+            }
+        );
+    }
+    Ok(())
+}
+
+fn extend(ctx: &Ctx, path: &Path, expires: Expires) -> Result<()> {
+    let cert = keys::read_cert(path)?;
+    let pass = if keys::needs_passphrase(&cert) {
+        super::passphrase(&format!("Passphrase for {}: ", path.display()))?
+    } else {
+        None
+    };
+    let origin = path.display().to_string();
+    let cert = keys::extend(cert, pass.as_ref(), expires.at(), &origin)?;
+    crate::fsutil::replace_private(path, &keys::export_secret(&cert)?)
+        .with_context(|| format!("{}: rewriting the key", path.display()))?;
+    let when = keys::expiry(&cert).map(keys::date);
+    if ctx.json {
+        super::print_json(&serde_json::json!({
+            "file": origin,
+            "fingerprint": cert.fingerprint().to_hex(),
+            "expires": when,
+        }))?;
+    } else {
+        crate::ui::info(&format!(
+            "{origin}: key {} now expires {}; give the new public key (cairn key export --public) to anyone who encrypts to it",
+            cert.fingerprint().to_hex(),
+            when.unwrap_or_else(|| "never".into())
+        ));
+    }
+    Ok(())
 }

@@ -54,6 +54,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                 duration_secs: 0.0,
                 retention: None,
                 error: Some(e.to_string()),
+                key_expires: None,
             },
         };
         // The summary is the log's record of the run, so --quiet does not hide it.

@@ -1,15 +1,22 @@
 //! Key files: generating, loading (including what `gpg --export-secret-keys --armor`
-//! writes, passphrase-protected or not) and exporting OpenPGP keys.
+//! writes, passphrase-protected or not), extending and exporting OpenPGP keys.
+//!
+//! A key never locks its owner out: reading (decrypting, verifying signatures made while
+//! the key was valid) works with an expired or revoked key; only writing, which signs,
+//! needs a key that is alive now, and `Identity::signer` is the one place that says so.
 
 use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 use openpgp::cert::prelude::*;
-use openpgp::crypto::{KeyPair, Password};
-use openpgp::packet::key::{PublicParts, UnspecifiedRole};
-use openpgp::packet::Key;
+use openpgp::crypto::{KeyPair, Password, Signer};
+use openpgp::packet::key::{PublicParts, SecretParts, UnspecifiedRole};
+use openpgp::packet::{Key, Signature};
 use openpgp::parse::Parse;
+use openpgp::policy::Policy;
 use openpgp::policy::StandardPolicy;
 use openpgp::serialize::SerializeInto;
+use openpgp::types::RevocationStatus;
 use openpgp::Cert;
 use sequoia_openpgp as openpgp;
 
@@ -28,11 +35,13 @@ pub enum KeyKind {
     Rsa4096,
 }
 
-/// A secret key ready to use: its signing key pair and its decryption key pairs
-/// unlocked in memory.
+/// A secret key ready to use: its decryption key pairs, and its signing key pair when
+/// one was alive, unlocked in memory.
 pub struct Identity {
     cert: Cert,
-    signer: KeyPair,
+    /// Where the key came from (its file), for messages.
+    origin: String,
+    signer: Option<KeyPair>,
     decryptors: Vec<KeyPair>,
 }
 
@@ -49,8 +58,39 @@ impl Identity {
     pub fn fingerprint(&self) -> String {
         self.cert.fingerprint().to_hex()
     }
-    pub(crate) fn signer(&self) -> &KeyPair {
-        &self.signer
+    /// The key pair that signs what is written. Asked again at every use, so a key that
+    /// expires while cairn runs stops signing then: a signature made after expiry would
+    /// not verify.
+    pub(crate) fn signer(&self) -> Result<&KeyPair, Error> {
+        let live = |pair: &KeyPair| {
+            let fpr = pair.public().fingerprint();
+            self.cert
+                .with_policy(policy(), None)
+                .is_ok_and(|v| live_signing(&v).any(|ka| ka.key().fingerprint() == fpr))
+        };
+        match &self.signer {
+            Some(pair) if live(pair) => Ok(pair),
+            _ => Err(Error::Key(cannot_sign(&self.cert, &self.origin))),
+        }
+    }
+    /// When this key stops being able to write; `None`: never.
+    pub fn signing_expiry(&self) -> Option<SystemTime> {
+        signing_expiry(&self.cert)
+    }
+    /// One line when the key stops signing within `EXPIRY_WARNING`, saying how to fix it.
+    pub fn expiry_warning(&self) -> Option<String> {
+        let at = self.signing_expiry()?;
+        let left = at.duration_since(SystemTime::now()).ok()?;
+        (left <= EXPIRY_WARNING).then(|| {
+            format!(
+                "key {} ({}) stops signing on {} (in {} days): run `cairn key extend -k {} --expires never`",
+                self.fingerprint(),
+                self.origin,
+                date(at),
+                left.as_secs().div_ceil(86400),
+                self.origin
+            )
+        })
     }
     pub(crate) fn decryptors(&self) -> &[KeyPair] {
         &self.decryptors
@@ -67,12 +107,21 @@ pub fn armored_public(cert: &Cert) -> Result<Vec<u8>, Error> {
         .map_err(|e| Error::Key(format!("cannot serialise certificate: {e}")))
 }
 
+/// How long before its key stops signing `cairn run` and `profile check` warn.
+pub const EXPIRY_WARNING: Duration = Duration::from_secs(30 * 86400);
+
+/// Sequoia dates a new key a minute in the past so that it can be re-signed at once;
+/// a validity period counts from that creation time, so it gets the minute back.
+const BACKDATE: Duration = Duration::from_secs(60);
+
 /// Makes a new certificate: a certification primary key, a signing subkey and an
 /// encryption subkey (as `gpg --quick-generate-key` would), v4 so GnuPG 2.2 reads it.
+/// `expires` is how long from now it stays usable for writing; `None` never expires.
 pub fn generate(
     user_id: &str,
     kind: KeyKind,
     passphrase: Option<&Secret>,
+    expires: Option<Duration>,
 ) -> Result<Vec<u8>, Error> {
     let suite = match kind {
         KeyKind::Cv25519 => CipherSuite::Cv25519,
@@ -82,6 +131,8 @@ pub fn generate(
         .set_cipher_suite(suite)
         .set_profile(openpgp::Profile::RFC4880)
         .map_err(|e| Error::Key(e.to_string()))?
+        .set_creation_time(SystemTime::now() - BACKDATE)
+        .set_validity_period(expires.map(|d| d + BACKDATE))
         .set_password(passphrase.map(|p| Password::from(p.expose())))
         .generate()
         .map_err(|e| Error::Key(format!("key generation failed: {e}")))?;
@@ -106,7 +157,48 @@ pub fn needs_passphrase(cert: &Cert) -> bool {
         .any(|ka| ka.key().secret().is_encrypted())
 }
 
-/// Unlocks a secret key for signing and decryption.
+/// A secret key part decrypted (when protected) into a usable key pair.
+fn key_pair(
+    key: Key<SecretParts, UnspecifiedRole>,
+    password: Option<&Password>,
+    origin: &str,
+) -> Result<KeyPair, Error> {
+    let key = if key.secret().is_encrypted() {
+        let Some(pw) = password else {
+            return Err(Error::Passphrase(format!(
+                "{origin}: key is passphrase-protected: set CAIRN_PASSPHRASE_FILE or CAIRN_PASSPHRASE, or run on a terminal"
+            )));
+        };
+        key.decrypt_secret(pw)
+            .map_err(|_| Error::Passphrase(format!("{origin}: wrong passphrase")))?
+    } else {
+        key
+    };
+    key.into_keypair()
+        .map_err(|e| Error::Key(format!("{origin}: unusable secret key: {e}")))
+}
+
+fn validate<'a>(cert: &'a Cert, origin: &str) -> Result<ValidCert<'a>, Error> {
+    cert.with_policy(policy(), None)
+        .map_err(|e| Error::Key(format!("{origin}: key is not valid: {e}")))
+}
+
+/// Signing keys usable now: alive, not revoked, their certificate neither.
+fn live_signing<'a>(
+    valid: &ValidCert<'a>,
+) -> ValidKeyAmalgamationIter<'a, PublicParts, UnspecifiedRole> {
+    valid
+        .keys()
+        .supported()
+        .alive()
+        .revoked(false)
+        .for_signing()
+}
+
+/// Unlocks a secret key for decryption, and for signing when it has a live signing key.
+///
+/// Decryption uses every secret encryption-capable key, expired or revoked alike: what
+/// was encrypted to a key while it was valid must stay readable by its owner.
 pub fn unlock(cert: Cert, passphrase: Option<&Secret>, origin: &str) -> Result<Identity, Error> {
     if !cert.is_tsk() {
         return Err(Error::Key(format!(
@@ -114,58 +206,250 @@ pub fn unlock(cert: Cert, passphrase: Option<&Secret>, origin: &str) -> Result<I
         )));
     }
     let password = passphrase.map(|p| Password::from(p.expose()));
-    let unlock_key = |key: Key<openpgp::packet::key::SecretParts, UnspecifiedRole>| {
-        let key = if key.secret().is_encrypted() {
-            let Some(pw) = password.as_ref() else {
-                return Err(Error::Passphrase(format!(
-                    "{origin}: key is passphrase-protected: set CAIRN_PASSPHRASE_FILE or CAIRN_PASSPHRASE, or run on a terminal"
-                )));
-            };
-            key.decrypt_secret(pw)
-                .map_err(|_| Error::Passphrase(format!("{origin}: wrong passphrase")))?
-        } else {
-            key
-        };
-        key.into_keypair()
-            .map_err(|e| Error::Key(format!("{origin}: unusable secret key: {e}")))
+    let valid = validate(&cert, origin)?;
+    let signer = match live_signing(&valid).secret().next() {
+        Some(ka) => Some(key_pair(
+            ka.key().clone().role_into_unspecified(),
+            password.as_ref(),
+            origin,
+        )?),
+        None => None,
     };
-
-    let valid = cert
-        .with_policy(policy(), None)
-        .map_err(|e| Error::Key(format!("{origin}: key is not valid: {e}")))?;
-    let signing = valid
+    let decryptors = valid
         .keys()
         .supported()
-        .alive()
-        .revoked(false)
-        .for_signing()
-        .secret()
-        .next()
-        .ok_or_else(|| Error::Key(format!("{origin}: no usable signing key")))?;
-    let signer = unlock_key(signing.key().clone().role_into_unspecified())?;
-
-    let mut decryptors = Vec::new();
-    for ka in valid
-        .keys()
-        .supported()
-        .revoked(false)
         .for_storage_encryption()
         .for_transport_encryption()
         .secret()
-    {
-        decryptors.push(unlock_key(ka.key().clone().role_into_unspecified())?);
-    }
+        .map(|ka| {
+            key_pair(
+                ka.key().clone().role_into_unspecified(),
+                password.as_ref(),
+                origin,
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     if decryptors.is_empty() {
         return Err(Error::Key(format!("{origin}: no usable encryption subkey")));
     }
     Ok(Identity {
         cert,
+        origin: origin.to_string(),
         signer,
         decryptors,
     })
 }
 
-/// The keys a certificate encrypts to, and the certificate's fingerprint.
+/// When a key stops being usable: its own expiry or its certificate's, whichever is first.
+fn key_end(valid: &ValidCert, ka: &ValidErasedKeyAmalgamation<PublicParts>) -> Option<SystemTime> {
+    [
+        valid.primary_key().key_expiration_time(),
+        ka.key_expiration_time(),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+}
+
+fn is_revoked(status: RevocationStatus) -> bool {
+    matches!(status, RevocationStatus::Revoked(_))
+}
+
+/// When the last of a set of keys stops being usable, ignoring revoked ones: `None` when
+/// one never expires, or there is none to ask about (callers say which).
+fn last_end<'a>(
+    valid: &ValidCert<'a>,
+    keys: impl Iterator<Item = ValidErasedKeyAmalgamation<'a, PublicParts>>,
+) -> Option<Option<SystemTime>> {
+    keys.filter(|ka| !is_revoked(ka.revocation_status()))
+        .map(|ka| key_end(valid, &ka))
+        .reduce(|a, b| a.zip(b).map(|(a, b)| a.max(b)))
+}
+
+/// When the key stops being able to sign (write); `None` when it never does, or when it
+/// cannot sign at all (`Identity::signer` says so when it matters).
+pub fn signing_expiry(cert: &Cert) -> Option<SystemTime> {
+    let valid = cert.with_policy(policy(), None).ok()?;
+    last_end(&valid, valid.keys().supported().for_signing()).flatten()
+}
+
+/// Why a key cannot sign now: one line naming it, when and how to fix it.
+fn cannot_sign(cert: &Cert, origin: &str) -> String {
+    let fpr = cert.fingerprint();
+    let Ok(valid) = cert.with_policy(policy(), None) else {
+        return format!(
+            "key {fpr} ({origin}) is not valid under the current policy: it can read but not write"
+        );
+    };
+    let mut signing = valid
+        .keys()
+        .supported()
+        .for_signing()
+        .filter(|ka| ka.key().has_secret())
+        .peekable();
+    if signing.peek().is_none() {
+        return format!(
+            "key {fpr} ({origin}) has no signing key: it can read this repository but not write to it"
+        );
+    }
+    if is_revoked(valid.revocation_status()) {
+        return format!("key {fpr} ({origin}) is revoked: it can still read, but writing needs a new key (cairn key generate)");
+    }
+    match last_end(&valid, signing) {
+        Some(Some(t)) if t <= SystemTime::now() => format!(
+            "key {fpr} ({origin}) expired on {}: it can still read, but writing needs a live key: run `cairn key extend -k {origin} --expires never`",
+            date(t)
+        ),
+        _ => format!("key {fpr} ({origin}) has no live signing key (revoked?): it can still read, but writing needs a new key (cairn key generate)"),
+    }
+}
+
+/// Whether `sig`, a message signature whose digest the parser computed, was made by a
+/// signing key of `cert` as that key is bound now, while it was alive and not revoked.
+///
+/// `gpg --quick-set-expire` replaces a key's binding signatures rather than adding newer
+/// ones, so afterwards no binding is as old as the signatures the key made before, and
+/// sequoia (which looks the key up as bound when it signed) rejects them all: the owner
+/// would be locked out of every snapshot written before the change.
+pub(crate) fn verifies_rebound(cert: &Cert, sig: &Signature) -> bool {
+    let Some(at) = sig.signature_creation_time() else {
+        return false;
+    };
+    let Ok(valid) = cert.with_policy(policy(), None) else {
+        return false;
+    };
+    let revoked_then = |fpr: &openpgp::Fingerprint| {
+        is_revoked(cert.revocation_status(policy(), at))
+            || cert
+                .keys()
+                .subkeys()
+                .key_handle(fpr.clone())
+                .any(|ka| is_revoked(ka.revocation_status(policy(), at)))
+    };
+    let verified = valid
+        .keys()
+        .key_handles(sig.get_issuers())
+        .for_signing()
+        .any(|ka| {
+            ka.key().creation_time() <= at
+                && key_end(&valid, &ka).is_none_or(|end| at < end)
+                && !revoked_then(&ka.key().fingerprint())
+                && sig.verify_document(ka.key()).is_ok()
+        });
+    verified && policy().signature(sig, Default::default()).is_ok()
+}
+
+/// A time as the messages and `--json` print it (RFC 3339, UTC, seconds).
+pub fn date(t: SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// An expiry as people read it: `never`, the date, or `EXPIRED on` the date.
+pub fn describe_expiry(t: Option<SystemTime>) -> String {
+    match t {
+        None => "never".into(),
+        Some(t) if t <= SystemTime::now() => format!("EXPIRED on {}", date(t)),
+        Some(t) => date(t),
+    }
+}
+
+/// What `key info` shows of one key of a certificate.
+pub struct KeySummary {
+    pub fingerprint: String,
+    pub algorithm: String,
+    pub bits: Option<usize>,
+    pub usage: Vec<&'static str>,
+    pub secret: bool,
+    /// The key's own expiry (a subkey also ends with the primary key).
+    pub expires: Option<SystemTime>,
+}
+
+pub fn summarize(cert: &Cert) -> Vec<KeySummary> {
+    let valid = cert.with_policy(policy(), None).ok();
+    cert.keys()
+        .map(|ka| {
+            let key = ka.key();
+            let vka = valid
+                .as_ref()
+                .and_then(|v| v.keys().key_handle(key.fingerprint()).next());
+            let flags = vka.as_ref().and_then(|v| v.key_flags());
+            let usage = flags.map_or_else(Vec::new, |f| {
+                [
+                    (f.for_certification(), "certify"),
+                    (f.for_signing(), "sign"),
+                    (
+                        f.for_storage_encryption() || f.for_transport_encryption(),
+                        "encrypt",
+                    ),
+                ]
+                .into_iter()
+                .filter_map(|(has, name)| has.then_some(name))
+                .collect()
+            });
+            KeySummary {
+                fingerprint: key.fingerprint().to_hex(),
+                algorithm: key.pk_algo().to_string(),
+                bits: key.mpis().bits(),
+                usage,
+                secret: key.has_secret(),
+                expires: vka.and_then(|v| v.key_expiration_time()),
+            }
+        })
+        .collect()
+}
+
+/// The primary key's expiry.
+pub fn expiry(cert: &Cert) -> Option<SystemTime> {
+    cert.with_policy(policy(), None)
+        .ok()
+        .and_then(|v| v.primary_key().key_expiration_time())
+}
+
+/// Sets the expiry of the primary key and of every subkey that is not revoked (`None`:
+/// never), by new binding signatures; the secret parts stay as protected as they were.
+pub fn extend(
+    cert: Cert,
+    passphrase: Option<&Secret>,
+    expires: Option<SystemTime>,
+    origin: &str,
+) -> Result<Cert, Error> {
+    let password = passphrase.map(|p| Password::from(p.expose()));
+    let sign_err = |e: anyhow::Error| Error::Key(format!("{origin}: cannot set the expiry: {e}"));
+    let sigs = {
+        let valid = validate(&cert, origin)?;
+        let secret = |key: &Key<PublicParts, UnspecifiedRole>| {
+            let key = key.clone().parts_into_secret().map_err(|_| {
+                Error::Key(format!(
+                    "{origin}: the secret of key {} is not in this file (exported with --export-secret-subkeys?); extend the key where its primary key is kept",
+                    key.fingerprint()
+                ))
+            })?;
+            key_pair(key, password.as_ref(), origin)
+        };
+        let primary = valid.primary_key();
+        let mut primary_signer = secret(primary.key().role_as_unspecified())?;
+        let mut sigs = primary
+            .set_expiration_time(&mut primary_signer, expires)
+            .map_err(sign_err)?;
+        for ka in valid.keys().subkeys().revoked(false) {
+            // A signing subkey vouches for its binding itself (the back signature).
+            let mut own = match ka.for_signing() {
+                true => Some(secret(ka.key().role_as_unspecified())?),
+                false => None,
+            };
+            let own = own.as_mut().map(|k| k as &mut dyn Signer);
+            sigs.extend(
+                ka.set_expiration_time(&mut primary_signer, own, expires)
+                    .map_err(sign_err)?,
+            );
+        }
+        sigs
+    };
+    Ok(cert.insert_packets(sigs).map_err(sign_err)?.0)
+}
+
+/// The keys a certificate encrypts to: alive and not revoked, since no one should be
+/// sent new secrets under a key its owner retired.
 pub fn encryption_keys(cert: &Cert) -> Result<Vec<Key<PublicParts, UnspecifiedRole>>, Error> {
     let fpr = cert.fingerprint();
     let valid = cert
@@ -180,12 +464,29 @@ pub fn encryption_keys(cert: &Cert) -> Result<Vec<Key<PublicParts, UnspecifiedRo
         .for_transport_encryption()
         .map(|ka| ka.key().clone().role_into_unspecified())
         .collect();
-    if keys.is_empty() {
-        return Err(Error::Key(format!(
-            "certificate {fpr} has no usable encryption key"
-        )));
+    if !keys.is_empty() {
+        return Ok(keys);
     }
-    Ok(keys)
+    let name = match valid.primary_userid() {
+        Ok(u) => format!("{fpr} ({})", String::from_utf8_lossy(u.userid().value())),
+        Err(_) => fpr.to_hex(),
+    };
+    let encrypting = valid
+        .keys()
+        .supported()
+        .for_storage_encryption()
+        .for_transport_encryption();
+    let why = match last_end(&valid, encrypting) {
+        _ if is_revoked(valid.revocation_status()) => {
+            "is revoked: nothing new can be encrypted to it".to_string()
+        }
+        Some(Some(t)) => format!(
+            "expired on {}: nothing new can be encrypted to it; extend it where its secret key is kept (`cairn key extend -k FILE --expires never`, or gpg --quick-set-expire)",
+            date(t)
+        ),
+        _ => "has no usable encryption key (missing or revoked)".to_string(),
+    };
+    Err(Error::Key(format!("certificate {name} {why}")))
 }
 
 /// Parses a public (or secret) certificate, returning only its public part.
@@ -225,7 +526,42 @@ pub fn validate_fingerprint(s: &str) -> Result<String, Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::validate_fingerprint;
+    use super::*;
+    use crate::crypto::{decrypt, encrypt, RecipientSet};
+    use openpgp::types::ReasonForRevocation;
+
+    fn new_cert() -> Cert {
+        let armored = generate("t <t@example.org>", KeyKind::Cv25519, None, None).unwrap();
+        Cert::from_bytes(&armored).unwrap()
+    }
+
+    /// Revokes the certificate and every subkey as superseded, dated now.
+    fn supersede(cert: Cert) -> Cert {
+        let mut primary = cert
+            .primary_key()
+            .key()
+            .clone()
+            .parts_into_secret()
+            .unwrap()
+            .into_keypair()
+            .unwrap();
+        let why = ReasonForRevocation::KeySuperseded;
+        let mut sigs = vec![CertRevocationBuilder::new()
+            .set_reason_for_revocation(why, b"new key")
+            .unwrap()
+            .build(&mut primary, &cert, None)
+            .unwrap()];
+        for sk in cert.keys().subkeys() {
+            sigs.push(
+                SubkeyRevocationBuilder::new()
+                    .set_reason_for_revocation(why, b"new key")
+                    .unwrap()
+                    .build(&mut primary, &cert, sk.key(), None)
+                    .unwrap(),
+            );
+        }
+        cert.insert_packets(sigs).unwrap().0
+    }
 
     #[test]
     fn fingerprints_are_normalised_or_refused() {
@@ -250,5 +586,55 @@ mod tests {
         ] {
             assert!(validate_fingerprint(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_key_revoked_as_superseded_still_reads_what_it_signed_before() {
+        let cert = new_cert();
+        let me = unlock(cert.clone(), None, "old.key").unwrap();
+        let to_me = RecipientSet::new(&[cert.clone().strip_secret_key_material()]).unwrap();
+        let msg = encrypt(&to_me, Some(&me), b"signed while valid").unwrap();
+        // Signatures carry whole seconds: the revocation must come strictly later.
+        std::thread::sleep(Duration::from_millis(1100));
+
+        let revoked = supersede(cert);
+        assert!(is_revoked(
+            revoked
+                .with_policy(policy(), None)
+                .unwrap()
+                .revocation_status()
+        ));
+        let id = unlock(revoked.clone(), None, "old.key").unwrap();
+        assert_eq!(id.decryptors().len(), 1);
+        let public = revoked.clone().strip_secret_key_material();
+        assert_eq!(
+            decrypt(&id, &msg, Some(&public)).unwrap(),
+            b"signed while valid"
+        );
+        let err = id.signer().err().unwrap().to_string();
+        assert!(err.contains("old.key") && err.contains("revoked"), "{err}");
+        let to_revoked = RecipientSet::new(&[public]).unwrap();
+        let err = encrypt(&to_revoked, None, b"new").unwrap_err().to_string();
+        assert!(err.contains("is revoked"), "{err}");
+    }
+
+    #[test]
+    fn extend_sets_every_key_and_keeps_the_passphrase() {
+        let pass = Secret::new("pw");
+        let armored = generate(
+            "t",
+            KeyKind::Cv25519,
+            Some(&pass),
+            Some(Duration::from_secs(3600)),
+        )
+        .unwrap();
+        let cert = Cert::from_bytes(&armored).unwrap();
+        assert!(summarize(&cert).iter().all(|k| k.expires.is_some()));
+        assert!(extend(cert.clone(), None, None, "k").is_err());
+        let cert = extend(cert, Some(&pass), None, "k").unwrap();
+        assert!(summarize(&cert).iter().all(|k| k.expires.is_none()));
+        assert!(needs_passphrase(&cert));
+        let id = unlock(cert, Some(&pass), "k").unwrap();
+        assert!(id.signer().is_ok());
     }
 }

@@ -20,7 +20,8 @@ use openpgp::crypto::SessionKey;
 use openpgp::packet::key::{PublicParts, UnspecifiedRole};
 use openpgp::packet::{Key, PKESK, SKESK};
 use openpgp::parse::stream::{
-    DecryptionHelper, DecryptorBuilder, MessageLayer, MessageStructure, VerificationHelper,
+    DecryptionHelper, DecryptorBuilder, MessageLayer, MessageStructure, VerificationError,
+    VerificationHelper, VerificationResult,
 };
 use openpgp::parse::Parse;
 use openpgp::serialize::stream::{Encryptor, LiteralWriter, Message, Recipient, Signer};
@@ -53,6 +54,9 @@ pub enum Error {
 pub struct RecipientSet {
     keys: Vec<Key<PublicParts, UnspecifiedRole>>,
     fingerprints: Vec<String>,
+    /// Why nothing may be encrypted (a recipient expired): reading never encrypts, so
+    /// this stops writing only, when it is tried.
+    unusable: Option<String>,
 }
 
 impl std::fmt::Debug for RecipientSet {
@@ -65,26 +69,41 @@ impl RecipientSet {
     pub fn new(certs: &[Cert]) -> Result<RecipientSet, Error> {
         let mut keys = Vec::new();
         let mut fingerprints = Vec::new();
+        let mut unusable = None;
         for cert in certs {
-            keys.extend(keys::encryption_keys(cert)?);
+            match keys::encryption_keys(cert) {
+                Ok(k) => keys.extend(k),
+                Err(e) => unusable = unusable.or(Some(e.to_string())),
+            }
             fingerprints.push(cert.fingerprint().to_hex());
         }
-        Ok(RecipientSet { keys, fingerprints })
+        Ok(RecipientSet {
+            keys,
+            fingerprints,
+            unusable,
+        })
     }
 
     pub fn fingerprints(&self) -> &[String] {
         &self.fingerprints
     }
 
-    fn recipients(&self) -> impl Iterator<Item = Recipient<'_>> {
+    fn keys(&self) -> Result<&[Key<PublicParts, UnspecifiedRole>], Error> {
+        match &self.unusable {
+            Some(why) => Err(Error::Key(why.clone())),
+            None => Ok(&self.keys),
+        }
+    }
+
+    fn recipients(&self) -> Result<impl Iterator<Item = Recipient<'_>>, Error> {
         // Features without SEIPDv2 force the SEIPD v1 packet GnuPG 2.2 understands.
-        self.keys.iter().map(|k| {
+        Ok(self.keys()?.iter().map(|k| {
             Recipient::new(
                 Features::empty().set_seipdv1(),
                 Some(KeyHandle::from(k.keyid())),
                 k,
             )
-        })
+        }))
     }
 }
 
@@ -98,14 +117,18 @@ pub fn encrypt(
     signer: Option<&Identity>,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, Error> {
+    // The signer first: an expired own key is the likelier cause, and its message the
+    // more useful one.
+    let signer = signer.map(Identity::signer).transpose()?;
+    let recipients = recipients.recipients()?;
     let mut out = Vec::with_capacity(plaintext.len() + 1024);
     let msg = Message::new(&mut out);
-    let msg = Encryptor::for_recipients(msg, recipients.recipients())
+    let msg = Encryptor::for_recipients(msg, recipients)
         .symmetric_algo(SymmetricAlgorithm::AES256)
         .build()
         .map_err(enc_err)?;
     let msg = match signer {
-        Some(id) => Signer::new(msg, id.signer().clone())
+        Some(pair) => Signer::new(msg, pair.clone())
             .map_err(enc_err)?
             .build()
             .map_err(enc_err)?,
@@ -146,8 +169,7 @@ impl VerificationHelper for Helper<'_> {
     }
 
     fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
-        let want = self.signer.map(|c| c.fingerprint());
-        let mut signed = want.is_none();
+        let mut signed = self.signer.is_none();
         for layer in structure.into_iter() {
             match layer {
                 // cairn never compresses (zstd did): a compression layer is someone
@@ -156,9 +178,16 @@ impl VerificationHelper for Helper<'_> {
                     return Err(anyhow::anyhow!("compressed message"))
                 }
                 MessageLayer::SignatureGroup { results } if !signed => {
-                    signed = results.iter().any(
-                        |r| matches!(r, Ok(good) if Some(good.ka.cert().fingerprint()) == want),
-                    );
+                    let signer = self.signer.expect("unsigned messages are signed already");
+                    let want = signer.fingerprint();
+                    let good = |r: &VerificationResult| match r {
+                        Ok(good) => good.ka.cert().fingerprint() == want,
+                        Err(VerificationError::UnboundKey { sig, .. }) => {
+                            keys::verifies_rebound(signer, sig)
+                        }
+                        Err(_) => false,
+                    };
+                    signed = results.iter().any(good);
                 }
                 _ => {}
             }

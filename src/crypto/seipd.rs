@@ -109,7 +109,7 @@ impl SealedWriter {
         buf.clear();
         let algo = SymmetricAlgorithm::AES256;
         let key = SessionKey::new(algo.key_size().map_err(enc_err)?).map_err(enc_err)?;
-        for k in &recipients.keys {
+        for k in recipients.keys()? {
             let pkesk = PKESK::from(PKESK3::for_recipient(algo, &key, k).map_err(enc_err)?);
             Packet::from(pkesk).serialize(&mut buf).map_err(enc_err)?;
         }
@@ -362,7 +362,7 @@ mod tests {
     use sequoia_openpgp as openpgp;
 
     fn identity() -> Identity {
-        let armored = keys::generate("test <t@example.org>", KeyKind::Cv25519, None).unwrap();
+        let armored = keys::generate("test <t@example.org>", KeyKind::Cv25519, None, None).unwrap();
         let cert = openpgp::Cert::from_bytes(&armored).unwrap();
         keys::unlock(cert, None, "test").unwrap()
     }
@@ -444,7 +444,7 @@ mod tests {
         use openpgp::types::{CompressionAlgorithm, SymmetricAlgorithm};
         use std::io::Write;
         let mut out = Vec::new();
-        let msg = Encryptor::for_recipients(Message::new(&mut out), to.recipients())
+        let msg = Encryptor::for_recipients(Message::new(&mut out), to.recipients().unwrap())
             .symmetric_algo(SymmetricAlgorithm::AES256)
             .build()
             .unwrap();
@@ -453,7 +453,7 @@ mod tests {
             .build()
             .unwrap();
         let msg = match signer {
-            Some(id) => Signer::new(msg, id.signer().clone())
+            Some(id) => Signer::new(msg, id.signer().unwrap().clone())
                 .unwrap()
                 .build()
                 .unwrap(),

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::Path;
 
 /// (name, help) in the order they are written.
-const METRICS: [(&str, &str); 6] = [
+const METRICS: [(&str, &str); 7] = [
     (
         "cairn_last_success_timestamp_seconds",
         "Unix time of the last successful run of the profile.",
@@ -35,6 +35,10 @@ const METRICS: [(&str, &str); 6] = [
         "cairn_snapshots_total",
         "Snapshots of the profile in the repository after the last run.",
     ),
+    (
+        "cairn_key_expiry_timestamp_seconds",
+        "Unix time the profile's key stops signing (writing); absent if it never expires.",
+    ),
 ];
 
 pub struct RunMetrics {
@@ -44,6 +48,19 @@ pub struct RunMetrics {
     /// None keeps the previous value (a failed run adds nothing worth reporting).
     pub bytes_added: Option<u64>,
     pub snapshots: Option<u64>,
+    pub key_expiry: KeyExpiry,
+}
+
+/// What the run learnt of its key's signing expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum KeyExpiry {
+    /// The key was not read (the run failed before): the previous sample stays.
+    #[default]
+    Unknown,
+    /// No sample: an alert on "expires soon" has nothing to fire on.
+    Never,
+    /// Unix time.
+    At(f64),
 }
 
 /// (metric, profile) → value, as text so values of other profiles pass through untouched.
@@ -102,6 +119,14 @@ pub fn merge(samples: &mut Samples, profile: &str, m: &RunMetrics) {
     if let Some(n) = m.snapshots {
         set("cairn_snapshots_total", n.to_string());
     }
+    const EXPIRY: &str = "cairn_key_expiry_timestamp_seconds";
+    match m.key_expiry {
+        KeyExpiry::Unknown => {}
+        KeyExpiry::Never => {
+            samples.remove(&(EXPIRY.to_string(), profile.to_string()));
+        }
+        KeyExpiry::At(t) => set(EXPIRY, fmt(t)),
+    }
 }
 
 fn fmt(v: f64) -> String {
@@ -147,7 +172,33 @@ mod tests {
             duration_secs: 2.5,
             bytes_added: success.then_some(1234),
             snapshots: Some(3),
+            key_expiry: KeyExpiry::Unknown,
         }
+    }
+
+    #[test]
+    fn key_expiry_is_set_kept_when_unknown_and_dropped_when_never() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("cairn.prom");
+        let key = "cairn_key_expiry_timestamp_seconds";
+        let with = |e| RunMetrics {
+            key_expiry: e,
+            ..m(true, 100.0)
+        };
+        let read = || parse(&std::fs::read_to_string(&p).unwrap());
+        update(&p, "app", &with(KeyExpiry::At(2e9))).unwrap();
+        update(&p, "db", &with(KeyExpiry::At(3e9))).unwrap();
+        update(&p, "app", &with(KeyExpiry::Unknown)).unwrap();
+        assert_eq!(
+            read()[&(key.to_string(), "app".to_string())],
+            "2000000000.000"
+        );
+        update(&p, "app", &with(KeyExpiry::Never)).unwrap();
+        let s = read();
+        assert!(!s.contains_key(&(key.to_string(), "app".to_string())));
+        assert!(s.contains_key(&(key.to_string(), "db".to_string())));
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.contains(&format!("# TYPE {key} gauge")), "{text}");
     }
 
     #[test]

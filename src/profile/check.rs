@@ -99,7 +99,11 @@ pub fn check(spec: &str, config_dir: Option<&Path>, o: &Overrides) -> Vec<Line> 
                 key_item,
                 format!("readable ({})", cert.fingerprint()),
             );
-            unlock(&settings, cert, &mut out)
+            let id = unlock(&settings, cert, &mut out);
+            if let Some(id) = &id {
+                expiry(id, &mut out);
+            }
+            id
         }
     };
     let repo_item = format!("repository {}", settings.repo);
@@ -167,6 +171,19 @@ fn unlock(
             None
         }
     }
+}
+
+/// A run signs what it writes, so a key that can no longer sign fails here; one that
+/// soon cannot is still ok, with the date and the fix.
+fn expiry(id: &crate::crypto::Identity, out: &mut Lines) {
+    let detail = id.signer().map(|_| {
+        id.expiry_warning()
+            .unwrap_or_else(|| match id.signing_expiry() {
+                Some(t) => format!("signs until {}", keys::date(t)),
+                None => "never expires".to_string(),
+            })
+    });
+    out.result("key expiry", detail);
 }
 
 fn source(src: &Source, out: &mut Lines) {

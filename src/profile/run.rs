@@ -58,6 +58,9 @@ pub struct RunReport {
     pub duration_secs: f64,
     pub retention: Option<String>,
     pub error: Option<String>,
+    /// When the key stops signing, if that is soon (see `keys::EXPIRY_WARNING`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_expires: Option<String>,
 }
 
 impl RunReport {
@@ -76,6 +79,9 @@ impl RunReport {
         }
         if let Some(e) = &self.error {
             s.push_str(&format!(" error={e:?}"));
+        }
+        if let Some(t) = &self.key_expires {
+            s.push_str(&format!(" key_expires={t}"));
         }
         s
     }
@@ -117,6 +123,9 @@ struct Progress {
     unreadable: u64,
     retention: Option<String>,
     snapshots_total: Option<u64>,
+    key_expiry: textfile::KeyExpiry,
+    /// Set when the key stops signing soon.
+    key_expires_soon: Option<String>,
 }
 
 pub fn run(profile: &Profile, overrides: &Overrides) -> RunReport {
@@ -142,6 +151,7 @@ pub fn run(profile: &Profile, overrides: &Overrides) -> RunReport {
                 bytes_added: None,
                 duration_secs: started.elapsed().as_secs_f64(),
                 retention: None,
+                key_expires: None,
                 error: Some(format!(
                     "already running (lock {} is held); not starting a second run",
                     lock_path.display()
@@ -183,9 +193,10 @@ fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()>
         )?;
     }
     let host = profile.host.clone().unwrap_or_else(crate::hostname);
-    let backed_up = settings
-        .open()
-        .and_then(|repo| backup_step(profile, &repo, &host, p).map(|()| repo));
+    let backed_up = settings.open().and_then(|repo| {
+        key_expiry(profile, &repo, p);
+        backup_step(profile, &repo, &host, p).map(|()| repo)
+    });
     if let Some(cmd) = &profile.hooks.after {
         let result = match (&backed_up, p.unreadable) {
             (Err(_), _) => "failure",
@@ -224,6 +235,23 @@ fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()>
             .count() as u64,
     );
     Ok(())
+}
+
+/// Notes when the key stops signing, warning (one line) when that is soon.
+fn key_expiry(profile: &Profile, repo: &Repository, p: &mut Progress) {
+    let id = repo.identity();
+    let at = id.signing_expiry();
+    p.key_expiry = match at {
+        Some(t) => textfile::KeyExpiry::At(
+            t.duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
+        ),
+        None => textfile::KeyExpiry::Never,
+    };
+    if let Some(w) = id.expiry_warning() {
+        crate::ui::warn(&format!("{}: {w}", profile.name));
+        p.key_expires_soon = at.map(crate::crypto::keys::date);
+    }
 }
 
 fn backup_step(profile: &Profile, repo: &Repository, host: &str, p: &mut Progress) -> Result<()> {
@@ -324,6 +352,7 @@ fn finish(
         duration_secs: 0.0,
         retention: p.retention,
         error,
+        key_expires: p.key_expires_soon,
     };
     if let Some(e) = &report.error {
         if let Some(cmd) = &profile.hooks.on_failure {
@@ -346,6 +375,7 @@ fn finish(
             duration_secs: report.duration_secs,
             bytes_added: report.bytes_added,
             snapshots: p.snapshots_total,
+            key_expiry: p.key_expiry,
         };
         if let Err(e) = write_textfile(path, settings, &profile.name, &metrics) {
             crate::ui::warn(&format!(

@@ -290,6 +290,8 @@ impl Repository {
 
     /// Writing needs the repository's signing key: snapshots are verified against it.
     pub fn require_signer(&self) -> Result<()> {
+        // An expired key is refused before anything is uploaded, not at the snapshot.
+        self.identity.signer()?;
         if self.identity.fingerprint() == self.config.signer {
             return Ok(());
         }
