@@ -66,6 +66,15 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 ";
 
+/// Both queries start from the blob's own rows and look each of its (few) copies' packs
+/// up, whatever order a join would leave to the planner: the cost of a lookup must not
+/// grow with the number of packs.
+const CONTAINS: &str = "SELECT 1 FROM blobs b WHERE b.id = ?1
+     AND EXISTS (SELECT 1 FROM packs p WHERE p.id = b.pack) LIMIT 1";
+const LOOKUP: &str = "SELECT id, pack, type, offset, length, raw_length, compression
+     FROM blobs b WHERE b.id = ?1
+     ORDER BY NOT EXISTS (SELECT 1 FROM packs p WHERE p.id = b.pack) LIMIT 1";
+
 const READER_PRAGMAS: &str = "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -16384;";
 
 impl Cache {
@@ -200,13 +209,23 @@ impl Cache {
         tx.commit().map_err(|e| self.err(e))
     }
 
-    /// Replaces the set of packs storage holds with what it just listed.
+    /// Replaces the set of packs storage holds with what it just listed. Usually the
+    /// set has not changed since this machine's last backup (which added its own packs),
+    /// and then nothing is written: a write at the start of a backup would checkpoint
+    /// the WAL, and the readers would then map every page of the cache instead of
+    /// reading the few they need (measured: +11 MB peak RSS on an unchanged re-run).
     pub fn set_listed_packs(&self, ids: &[PackId]) -> Result<(), CacheError> {
+        let listed = PackSetDigest::of(ids.iter());
+        if self.meta(PACKS_DIGEST)?.as_deref() == Some(listed.to_hex().as_str()) {
+            return Ok(());
+        }
         let mut conn = self.conn.lock().unwrap();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         tx.execute("DELETE FROM packs", [])
             .map_err(|e| self.err(e))?;
-        insert_packs(&tx, ids.iter()).map_err(|e| self.err(e))?;
+        let stored =
+            insert_packs(&tx, ids.iter(), PackSetDigest::default()).map_err(|e| self.err(e))?;
+        set_meta(&tx, PACKS_DIGEST, &stored.to_hex()).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))
     }
 
@@ -215,22 +234,21 @@ impl Cache {
         &self,
         ids: impl Iterator<Item = &'a PackId>,
     ) -> Result<(), CacheError> {
+        let before = self
+            .meta(PACKS_DIGEST)?
+            .and_then(|h| PackSetDigest::from_hex(&h))
+            .unwrap_or_default();
         let mut conn = self.conn.lock().unwrap();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
-        insert_packs(&tx, ids).map_err(|e| self.err(e))?;
+        let after = insert_packs(&tx, ids, before).map_err(|e| self.err(e))?;
+        set_meta(&tx, PACKS_DIGEST, &after.to_hex()).map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))
     }
 
     /// Where to read a blob: a copy in a listed pack if there is one.
     pub fn lookup(&self, id: &BlobId) -> Result<Option<(PackId, PackEntry)>, CacheError> {
         let conn = self.reader();
-        let mut st = conn
-            .prepare_cached(
-                "SELECT b.id, b.pack, b.type, b.offset, b.length, b.raw_length, b.compression
-                 FROM blobs b LEFT JOIN packs p ON p.id = b.pack
-                 WHERE b.id = ?1 ORDER BY p.id IS NULL LIMIT 1",
-            )
-            .map_err(|e| self.err(e))?;
+        let mut st = conn.prepare_cached(LOOKUP).map_err(|e| self.err(e))?;
         st.query_row(params![&id.0[..]], blob_row)
             .optional()
             .map_err(|e| self.err(e))
@@ -240,11 +258,7 @@ impl Cache {
     /// may count on.
     pub fn contains(&self, id: &BlobId) -> Result<bool, CacheError> {
         let conn = self.reader();
-        let mut st = conn
-            .prepare_cached(
-                "SELECT 1 FROM blobs b JOIN packs p ON p.id = b.pack WHERE b.id = ?1 LIMIT 1",
-            )
-            .map_err(|e| self.err(e))?;
+        let mut st = conn.prepare_cached(CONTAINS).map_err(|e| self.err(e))?;
         st.exists(params![&id.0[..]]).map_err(|e| self.err(e))
     }
 
@@ -322,13 +336,7 @@ impl Cache {
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<(), CacheError> {
-        let conn = self.conn.lock().unwrap();
-        conn.execute(
-            "INSERT OR REPLACE INTO meta VALUES (?1, ?2)",
-            params![key, value],
-        )
-        .map(|_| ())
-        .map_err(|e| self.err(e))
+        set_meta(&self.conn.lock().unwrap(), key, value).map_err(|e| self.err(e))
     }
 }
 
@@ -357,15 +365,60 @@ pub(crate) fn insert_index(
     Ok(())
 }
 
+/// The meta key of the listed packs' digest.
+const PACKS_DIGEST: &str = "listed_packs";
+
+/// An order-free digest of a set of pack ids (XOR of their hashes), so that adding
+/// packs one by one and listing them all give the same value.
+#[derive(Default, PartialEq)]
+struct PackSetDigest([u8; 32]);
+
+impl PackSetDigest {
+    fn of<'a>(ids: impl Iterator<Item = &'a PackId>) -> PackSetDigest {
+        let mut d = PackSetDigest::default();
+        let unique: std::collections::HashSet<&PackId> = ids.collect();
+        for id in unique {
+            d.add(id);
+        }
+        d
+    }
+    fn add(&mut self, id: &PackId) {
+        let h = blake3::hash(&id.0);
+        for (a, b) in self.0.iter_mut().zip(h.as_bytes()) {
+            *a ^= b;
+        }
+    }
+    fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+    fn from_hex(s: &str) -> Option<PackSetDigest> {
+        let mut d = [0u8; 32];
+        hex::decode_to_slice(s, &mut d).ok()?;
+        Some(PackSetDigest(d))
+    }
+}
+
+/// Inserts the packs not yet in the table, adding each to `digest`.
 fn insert_packs<'a>(
     tx: &rusqlite::Transaction,
     ids: impl Iterator<Item = &'a PackId>,
-) -> rusqlite::Result<()> {
+    mut digest: PackSetDigest,
+) -> rusqlite::Result<PackSetDigest> {
     let mut st = tx.prepare_cached("INSERT OR IGNORE INTO packs VALUES (?1)")?;
     for id in ids {
-        st.execute(params![&id.0[..]])?;
+        if st.execute(params![&id.0[..]])? == 1 {
+            digest.add(id);
+        }
     }
-    Ok(())
+    Ok(digest)
+}
+
+fn set_meta(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO meta VALUES (?1, ?2)",
+        params![key, value],
+    )
+    .map(|_| ())
 }
 
 pub(crate) fn id32(r: &rusqlite::Row, i: usize) -> rusqlite::Result<[u8; 32]> {
@@ -407,4 +460,84 @@ pub fn default_dir() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .filter(|v| !v.is_empty())
         .map(|h| PathBuf::from(h).join(".cache").join("cairn"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::index::IndexPack;
+
+    fn entry(id: u8) -> PackEntry {
+        PackEntry {
+            id: BlobId([id; 32]),
+            kind: BlobType::Data,
+            offset: 0,
+            length: 10,
+            raw_length: 10,
+            compression: Compression::None,
+        }
+    }
+
+    fn index(pack: u8, blobs: &[u8]) -> IndexFile {
+        IndexFile {
+            packs: vec![IndexPack {
+                id: PackId([pack; 32]),
+                size: 100,
+                blobs: blobs.iter().map(|b| entry(*b)).collect(),
+            }],
+        }
+    }
+
+    #[test]
+    fn only_copies_in_listed_packs_count_and_are_preferred() {
+        let c = Cache::in_memory().unwrap();
+        // Blob 1 is in pack 7 (gone: a replayed index) and pack 9 (listed).
+        c.add_index("index/a", &index(7, &[1, 2])).unwrap();
+        c.add_index("index/b", &index(9, &[1])).unwrap();
+        assert!(!c.contains(&BlobId([1; 32])).unwrap(), "nothing listed yet");
+        c.set_listed_packs(&[PackId([9; 32])]).unwrap();
+        assert!(c.contains(&BlobId([1; 32])).unwrap());
+        assert!(
+            !c.contains(&BlobId([2; 32])).unwrap(),
+            "only in a gone pack"
+        );
+        assert_eq!(
+            c.lookup(&BlobId([1; 32])).unwrap().unwrap().0,
+            PackId([9; 32])
+        );
+        c.set_listed_packs(&[PackId([7; 32])]).unwrap();
+        assert_eq!(
+            c.lookup(&BlobId([1; 32])).unwrap().unwrap().0,
+            PackId([7; 32])
+        );
+        c.add_listed_packs([PackId([9; 32])].iter()).unwrap();
+        assert!(c.contains(&BlobId([2; 32])).unwrap());
+        // Packs added one by one and the same set listed agree: no rewrite needed.
+        let digest = c.meta(PACKS_DIGEST).unwrap();
+        c.set_listed_packs(&[PackId([9; 32]), PackId([7; 32])])
+            .unwrap();
+        assert_eq!(c.meta(PACKS_DIGEST).unwrap(), digest);
+        c.set_listed_packs(&[PackId([9; 32])]).unwrap();
+        assert_ne!(c.meta(PACKS_DIGEST).unwrap(), digest);
+        assert!(!c.contains(&BlobId([2; 32])).unwrap(), "pack 7 is gone now");
+    }
+
+    #[test]
+    fn lookups_start_from_the_blob_not_from_the_packs() {
+        let c = Cache::in_memory().unwrap();
+        let conn = c.conn.lock().unwrap();
+        for q in [CONTAINS, LOOKUP] {
+            let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {q}")).unwrap();
+            let steps: Vec<String> = st
+                .query_map([&[0u8; 32][..]], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert!(
+                steps[0].starts_with("SEARCH b USING PRIMARY KEY (id=?)"),
+                "{steps:?}"
+            );
+            assert!(!steps.iter().any(|s| s.starts_with("SCAN")), "{steps:?}");
+        }
+    }
 }
