@@ -123,8 +123,13 @@ fn untrusted_config(
         .and_then(|p| serde_json::from_slice::<serde_json::Value>(&p).ok())
         .and_then(|v| v["signer"].as_str().map(str::to_string))
         .unwrap_or_else(|| "an unknown key".into());
+    let hint = match expected.origin {
+        trust::Origin::OwnKey => "; a recipient (read-only) key needs the signer's fingerprint from your recovery sheet (--trust-signer)",
+        trust::Origin::Pinned(_) => "; if the repository was re-created on purpose with another key, delete that pin file",
+        trust::Origin::Explicit => "",
+    };
     RepoError::Untrusted(format!(
-        "repository {loc}: config is not signed by {} ({}) but claims signer {claimed}: refusing to read a repository someone else may have forged; a recipient (read-only) key needs the signer's fingerprint from your recovery sheet (--trust-signer)",
+        "repository {loc}: config is not signed by {} ({}) but claims signer {claimed}: refusing to read a repository someone else may have forged{hint}",
         expected.fingerprint,
         expected.origin.describe()
     ))
