@@ -18,21 +18,10 @@ fn kill_9_mid_backup_leaves_a_valid_repository() {
     let packs_before = w.objects("data").len();
 
     // A slow stream, so the kill lands while packs are being written.
-    let gen = w.path("slow.sh");
-    std::fs::write(
-        &gen,
-        "i=0; while [ $i -lt 400 ]; do head -c 1048576 /dev/urandom; sleep 0.02; i=$((i+1)); done\n",
-    )
-    .unwrap();
     let mut child = w
-        .cmd()
-        .args([
-            "backup",
-            "--stdin-name",
-            "big.dump",
-            "--stdin-from",
-            &format!("sh {}", gen.display()),
-        ])
+        .stream_backup(
+            "i=0; while [ $i -lt 400 ]; do head -c 1048576 /dev/urandom; sleep 0.02; i=$((i+1)); done\n",
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

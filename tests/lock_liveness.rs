@@ -64,24 +64,11 @@ fn suspended_backup_judged_stale_fails_instead_of_committing_pruned_data() {
     let big = w.path("big");
     let data = common::noise(48 << 20, 7);
     std::fs::write(&big, &data).unwrap();
-    let gen = w.path("slow.sh");
-    std::fs::write(
-        &gen,
-        format!(
+    let mut backup = w
+        .stream_backup(&format!(
             "i=0; while [ $i -lt 48 ]; do dd if={} bs=1048576 skip=$i count=1 2>/dev/null; sleep 0.1; i=$((i+1)); done\n",
             big.display()
-        ),
-    )
-    .unwrap();
-    let mut backup = w
-        .cmd()
-        .args([
-            "backup",
-            "--stdin-name",
-            "big.dump",
-            "--stdin-from",
-            &format!("sh {}", gen.display()),
-        ])
+        ))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

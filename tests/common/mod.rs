@@ -135,6 +135,23 @@ impl World {
         c
     }
 
+    /// `cairn backup` of the output of a shell script (written to `slow.sh`), named
+    /// `big.dump`: a stream as slow as the script makes it, for catching a backup in
+    /// flight. The caller chooses stdio and spawns it.
+    pub fn stream_backup(&self, script: &str) -> Command {
+        let gen = self.path("slow.sh");
+        fs::write(&gen, script).unwrap();
+        let mut c = self.cmd();
+        c.args([
+            "backup",
+            "--stdin-name",
+            "big.dump",
+            "--stdin-from",
+            &format!("sh {}", gen.display()),
+        ]);
+        c
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
         self.cmd().args(args).output().unwrap()
     }
