@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 src="$(realpath "${1:-src}")"
 if [ -z "${CAIRN_BIN:-}" ]; then
     cargo build --release --locked
-    CAIRN_BIN=target/release/cairn
+    CAIRN_BIN="${CARGO_TARGET_DIR:-target}/release/cairn"
 fi
 cairn="$(realpath "$CAIRN_BIN")"
 work="$(mktemp -d "${TMPDIR:-/tmp}/cairn-demo.XXXXXX")"
