@@ -48,18 +48,45 @@ fn assert_untouched(out: &Path) {
     assert_eq!(fs::read(out.join("victim.txt")).unwrap(), b"outside\n");
 }
 
-fn restore(w: &World, target: &Path) {
-    w.ok(&["restore", "latest", "--target", target.to_str().unwrap()]);
+/// A backed-up source, a directory outside the target that must stay untouched, the
+/// target, and where the source lands in it.
+struct Planted {
+    w: World,
+    src: PathBuf,
+    out: PathBuf,
+    target: PathBuf,
+    at: PathBuf,
 }
 
-#[test]
-fn planted_symlinks_are_replaced_not_followed() {
+fn planted() -> Planted {
     let w = World::new();
     let src = source(&w);
     w.backup(&[src.to_str().unwrap()]);
     let out = outside(&w);
     let target = w.path("t");
     let at = landed(&target, &src);
+    Planted {
+        w,
+        src,
+        out,
+        target,
+        at,
+    }
+}
+
+fn restore(w: &World, target: &Path) {
+    w.ok(&["restore", "latest", "--target", target.to_str().unwrap()]);
+}
+
+#[test]
+fn planted_symlinks_are_replaced_not_followed() {
+    let Planted {
+        w,
+        src,
+        out,
+        target,
+        at,
+    } = planted();
     fs::create_dir_all(&at).unwrap();
     // A directory of the snapshot, a file of it, and a file in a directory above it.
     symlink(&out, at.join("a")).unwrap();
@@ -85,12 +112,13 @@ fn planted_symlinks_are_replaced_not_followed() {
 
 #[test]
 fn a_hard_link_in_the_target_is_replaced_not_written_into() {
-    let w = World::new();
-    let src = source(&w);
-    w.backup(&[src.to_str().unwrap()]);
-    let out = outside(&w);
-    let target = w.path("t");
-    let at = landed(&target, &src);
+    let Planted {
+        w,
+        src,
+        out,
+        target,
+        at,
+    } = planted();
     fs::create_dir_all(at.join("b")).unwrap();
     fs::hard_link(out.join("victim.txt"), at.join("b/two.txt")).unwrap();
     fs::hard_link(out.join("victim.txt"), at.join("top.txt")).unwrap();

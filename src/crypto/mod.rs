@@ -177,8 +177,10 @@ impl VerificationHelper for Helper<'_> {
                 MessageLayer::Compression { .. } => {
                     return Err(anyhow::anyhow!("compressed message"))
                 }
-                MessageLayer::SignatureGroup { results } if !signed => {
-                    let signer = self.signer.expect("unsigned messages are signed already");
+                MessageLayer::SignatureGroup { results } => {
+                    let Some(signer) = self.signer.filter(|_| !signed) else {
+                        continue;
+                    };
                     let want = signer.fingerprint();
                     let good = |r: &VerificationResult| match r {
                         Ok(good) => good.ka.cert().fingerprint() == want,
