@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 src="$(realpath "${1:-src}")"
 if [ -z "${CAIRN_BIN:-}" ]; then
+    # On a bare machine with only a Rust toolchain this installs (as root) or names the
+    # few Debian packages the build needs.
+    contrib/build-deps.sh
     cargo build --release --locked
     CAIRN_BIN="${CARGO_TARGET_DIR:-target}/release/cairn"
 fi
