@@ -254,7 +254,7 @@ impl Archiver<'_, '_> {
                 self.counters
                     .total_bytes
                     .fetch_add(now.size, Ordering::Relaxed);
-                self.progress.add(now.size);
+                self.progress.skip(now.size);
                 // The cache already holds exactly this row: nothing to write back.
                 return Ok(Some((ids, now.size)));
             }

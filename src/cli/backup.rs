@@ -119,13 +119,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     if ctx.json {
         super::print_json(&serde_json::json!({
             "id": out.id,
-            "time": out.snapshot.time,
+            "time": ui::time::rfc3339(ctx.zone, out.snapshot.time),
             "stats": s,
         }))?;
     } else {
-        let secs = s.duration_secs.max(0.001);
+        let elapsed = std::time::Duration::from_secs_f64(s.duration_secs.max(0.0));
         ui::info(&format!(
-            "snapshot {} saved: files {} new, {} changed, {} unchanged; {} read of {}, {} added ({} stored) in {:.1}s ({}/s){}",
+            "snapshot {} saved: files {} new, {} changed, {} unchanged; {} read of {}, {} added ({} stored) in {:.1}s ({}){}",
             out.id.short(),
             s.files_new,
             s.files_changed,
@@ -134,8 +134,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
             ui::bytes(s.total_bytes),
             ui::bytes(s.bytes_added),
             ui::bytes(s.bytes_stored),
-            secs,
-            ui::bytes((s.bytes_read as f64 / secs) as u64),
+            s.duration_secs,
+            ui::progress_rate(s.bytes_read, elapsed),
             if s.errors > 0 {
                 format!("; {} unreadable (see warnings)", s.errors)
             } else {

@@ -1,13 +1,16 @@
 //! `cairn diff`: added (+), removed (-) and modified (M) paths between two snapshots.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use anyhow::Result;
 
 use super::{Ctx, Filter, Outcome};
 use crate::ids::BlobId;
 use crate::repo::tree::{Node, NodeKind};
+use crate::repo::snapshot::StoredSnapshot;
 use crate::repo::Repository;
+use crate::ui;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -98,18 +101,25 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         &mut changes,
     )?;
     if ctx.json {
-        super::print_json(&changes)?;
-    } else {
+        let mut out = ui::json::Lines::new();
         for c in &changes {
-            println!("{} {}", c.change, c.path);
+            out.record(c)?;
         }
-        let count = |ch| changes.iter().filter(|c| c.change == ch).count();
-        crate::ui::info(&format!(
-            "{} added, {} removed, {} modified",
-            count('+'),
-            count('-'),
-            count('M')
-        ));
+        return Ok(Outcome::Ok);
     }
+    let mut out = ui::out();
+    for c in &changes {
+        writeln!(out, "{} {}", c.change, c.path)?;
+    }
+    let count = |ch| changes.iter().filter(|c| c.change == ch).count();
+    let at = |s: &StoredSnapshot| format!("{} ({})", s.id.short(), ui::time::human(ctx.zone, s.snap.time));
+    ui::info(&format!(
+        "{} added, {} removed, {} modified from {} to {}",
+        count('+'),
+        count('-'),
+        count('M'),
+        at(&a),
+        at(&b)
+    ));
     Ok(Outcome::Ok)
 }

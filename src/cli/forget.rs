@@ -1,5 +1,7 @@
 //! `cairn forget`.
 
+use std::io::{self, Write};
+
 use anyhow::{bail, Result};
 use serde::Serialize;
 
@@ -10,6 +12,7 @@ use crate::repo::Repository;
 use crate::retention::forget::{self, Group, GroupBy};
 use crate::retention::policy::{PerPeriod, Policy, Span, Zone};
 use crate::retention::prune;
+use crate::ui;
 
 const POLICY: &str = "Keep policy (a snapshot is kept when any rule keeps it)";
 
@@ -68,14 +71,6 @@ pub struct Args {
     /// Group by these fields: host, profile, paths, tags (comma list; "" for one group)
     #[arg(long, value_name = "FIELDS", default_value = "host,profile,paths")]
     pub group_by: GroupBy,
-    /// Time zone of days, weeks, months: local, utc, or an offset like +02:00
-    #[arg(
-        long,
-        value_name = "ZONE",
-        default_value = "local",
-        allow_hyphen_values = true
-    )]
-    pub tz: Zone,
     /// Show what would be removed, and why each snapshot stays, without changing anything
     #[arg(long, short = 'n')]
     pub dry_run: bool,
@@ -140,7 +135,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
             .into_iter()
             .filter(|s| args.filter.matches(s))
             .collect();
-        forget::plan(snaps, args.group_by, &policy, args.tz, args.keep_none)?
+        forget::plan(snaps, args.group_by, &policy, ctx.zone, args.keep_none)?
     } else {
         forget::named(named_snapshots(&repo, &args)?, args.group_by)
     };
@@ -148,9 +143,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         Some(lock) => forget::remove(&repo, lock, &groups)?,
         None => 0,
     };
-    if !ctx.json && !crate::ui::quiet() {
-        print_groups(&groups, args.tz);
-        print_summary(&groups, args.dry_run, removed, args.prune);
+    if !ctx.json && !ui::quiet() {
+        let mut out = ui::out();
+        print_groups(&mut out, &groups, ctx.zone)?;
+        print_summary(&mut out, &groups, args.dry_run, removed, args.prune)?;
     }
     // A dry run's prune could not see the removals it would follow, so it is not run.
     let pruned = match (&lock, args.prune) {
@@ -158,7 +154,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         _ => None,
     };
     if ctx.json {
-        let rows = rows(&groups);
+        let rows = rows(&groups, ctx.zone);
         match pruned {
             Some(p) => super::print_json(&serde_json::json!({ "snapshots": rows, "prune": p }))?,
             None => super::print_json(&rows)?,
@@ -184,7 +180,7 @@ fn named_snapshots(repo: &Repository, args: &Args) -> Result<Vec<StoredSnapshot>
 #[derive(Serialize)]
 struct Row<'a> {
     id: String,
-    time: chrono::DateTime<chrono::Utc>,
+    time: String,
     host: &'a str,
     profile: Option<&'a str>,
     paths: &'a [String],
@@ -193,13 +189,13 @@ struct Row<'a> {
     reasons: Vec<String>,
 }
 
-fn rows(groups: &[Group]) -> Vec<Row<'_>> {
+fn rows(groups: &[Group], zone: Zone) -> Vec<Row<'_>> {
     groups
         .iter()
         .flat_map(|g| &g.entries)
         .map(|e| Row {
             id: e.snap.id.to_hex(),
-            time: e.snap.snap.time,
+            time: ui::time::rfc3339(zone, e.snap.snap.time),
             host: &e.snap.snap.host,
             profile: e.snap.snap.profile.as_deref(),
             paths: &e.snap.snap.paths,
@@ -212,42 +208,55 @@ fn rows(groups: &[Group]) -> Vec<Row<'_>> {
 
 /// Times are shown in the zone the buckets were taken in, so that "daily 2026-01-31"
 /// sits next to a time on 2026-01-31.
-fn print_groups(groups: &[Group], zone: Zone) {
+fn print_groups(out: &mut impl Write, groups: &[Group], zone: Zone) -> io::Result<()> {
     for g in groups {
         let kept = g.entries.iter().filter(|e| e.decision.keep).count();
-        println!(
-            "{} ({} snapshots: {} keep, {} remove)",
+        writeln!(
+            out,
+            "{} ({}: {} keep, {} remove)",
             g.key,
-            g.entries.len(),
+            ui::count(g.entries.len() as u64, "snapshot"),
             kept,
             g.entries.len() - kept
-        );
+        )?;
         for e in &g.entries {
             let reasons: Vec<String> = e.decision.reasons.iter().map(|r| r.to_string()).collect();
             let line = format!(
                 "  {}  {}  {:<6}  {}",
                 e.snap.id.short(),
-                zone.at(e.snap.snap.time).format("%Y-%m-%d %H:%M:%S %:z"),
+                ui::time::human(zone, e.snap.snap.time),
                 if e.decision.keep { "keep" } else { "remove" },
                 reasons.join(", ")
             );
-            println!("{}", line.trim_end());
+            writeln!(out, "{}", line.trim_end())?;
         }
     }
+    Ok(())
 }
 
-fn print_summary(groups: &[Group], dry_run: bool, removed: usize, prune: bool) {
+fn print_summary(
+    out: &mut impl Write,
+    groups: &[Group],
+    dry_run: bool,
+    removed: usize,
+    prune: bool,
+) -> io::Result<()> {
     let entries = groups.iter().flat_map(|g| &g.entries);
     let kept = entries.clone().filter(|e| e.decision.keep).count();
+    let kept = ui::count(kept as u64, "snapshot");
     if dry_run {
-        let would = entries.count() - kept;
+        let would = entries.filter(|e| !e.decision.keep).count();
         let then = if prune { "; prune would run after" } else { "" };
-        println!(
-            "{kept} snapshots kept, {would} would be removed{then} (dry run: nothing changed)"
-        );
+        writeln!(
+            out,
+            "{kept} kept, {would} would be removed{then} (dry run: nothing changed)"
+        )
     } else if prune {
-        println!("{kept} snapshots kept, {removed} removed; pruning");
+        writeln!(out, "{kept} kept, {removed} removed; pruning")
     } else {
-        println!("{kept} snapshots kept, {removed} removed; run `cairn prune` to free their data");
+        writeln!(
+            out,
+            "{kept} kept, {removed} removed; run `cairn prune` to free their data"
+        )
     }
 }

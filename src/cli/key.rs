@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use super::{Ctx, Outcome};
 use crate::crypto::{keys, KeyKind};
 use crate::secret::Secret;
+use crate::ui;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum KeyCommand {
@@ -130,7 +131,7 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<Outcome> {
                     "file": out.display().to_string(),
                     "fingerprint": cert.fingerprint().to_hex(),
                     "protected": pass.is_some(),
-                    "expires": keys::expiry(&cert).map(keys::date),
+                    "expires": keys::expiry(&cert).map(|t| json_time(ctx, t)),
                 }))?;
             } else {
                 crate::ui::info(&format!(
@@ -154,7 +155,7 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<Outcome> {
             match out {
                 Some(o) => crate::fsutil::write_private_new(&o, &armored)
                     .with_context(|| format!("{}", o.display()))?,
-                None => std::io::stdout().write_all(&armored)?,
+                None => ui::out().write_all(&armored)?,
             }
         }
         KeyCommand::Info => info(ctx, ctx.key_path()?)?,
@@ -182,7 +183,7 @@ fn info(ctx: &Ctx, path: &Path) -> Result<()> {
                     "bits": k.bits,
                     "usage": k.usage.join(","),
                     "secret": k.secret,
-                    "expires": k.expires.map(keys::date),
+                    "expires": k.expires.map(|t| json_time(ctx, t)),
                 })
             })
             .collect();
@@ -191,16 +192,18 @@ fn info(ctx: &Ctx, path: &Path) -> Result<()> {
             "user_ids": uids,
             "secret": cert.is_tsk(),
             "passphrase_protected": protected,
-            "expires": expires.map(keys::date),
-            "signing_expires": keys::signing_expiry(&cert).map(keys::date),
+            "expires": expires.map(|t| json_time(ctx, t)),
+            "signing_expires": keys::signing_expiry(&cert).map(|t| json_time(ctx, t)),
             "keys": subkeys,
         }));
     }
-    println!("fingerprint: {}", cert.fingerprint().to_hex());
+    let mut out = ui::out();
+    writeln!(out, "fingerprint: {}", cert.fingerprint().to_hex())?;
     for u in &uids {
-        println!("user id:     {u}");
+        writeln!(out, "user id:     {u}")?;
     }
-    println!(
+    writeln!(
+        out,
         "secret key:  {}{}",
         if cert.is_tsk() {
             "yes"
@@ -212,22 +215,38 @@ fn info(ctx: &Ctx, path: &Path) -> Result<()> {
         } else {
             ""
         }
-    );
-    println!("expires:     {}", keys::describe_expiry(expires));
+    )?;
+    writeln!(out, "expires:     {}", describe_expiry(ctx, expires))?;
     for k in &summaries {
-        println!(
+        writeln!(
+            out,
             "  {} {} {} bits [{}] {}",
             k.fingerprint,
             k.algorithm,
             k.bits.map_or_else(|| "?".to_string(), |b| b.to_string()),
             k.usage.join(","),
             match k.expires {
-                Some(t) if t <= SystemTime::now() => keys::describe_expiry(Some(t)),
-                t => format!("expires {}", keys::describe_expiry(t)),
+                Some(t) if t <= SystemTime::now() => describe_expiry(ctx, Some(t)),
+                t => format!("expires {}", describe_expiry(ctx, t)),
             }
-        );
+        )?;
     }
     Ok(())
+}
+
+fn json_time(ctx: &Ctx, t: SystemTime) -> String {
+    ui::time::rfc3339(ctx.zone, t.into())
+}
+
+/// `never`, the time, or `EXPIRED on` the time, shown like every other time.
+fn describe_expiry(ctx: &Ctx, t: Option<SystemTime>) -> String {
+    match t {
+        None => "never".into(),
+        Some(t) if t <= SystemTime::now() => {
+            format!("EXPIRED on {}", ui::time::human(ctx.zone, t.into()))
+        }
+        Some(t) => ui::time::human(ctx.zone, t.into()),
+    }
 }
 
 fn extend(ctx: &Ctx, path: &Path, expires: Expires) -> Result<()> {
@@ -241,7 +260,7 @@ fn extend(ctx: &Ctx, path: &Path, expires: Expires) -> Result<()> {
     let cert = keys::extend(cert, pass.as_ref(), expires.at(), &origin)?;
     crate::fsutil::replace_private(path, &keys::export_secret(&cert)?)
         .with_context(|| format!("{}: rewriting the key", path.display()))?;
-    let when = keys::expiry(&cert).map(keys::date);
+    let when = keys::expiry(&cert).map(|t| json_time(ctx, t));
     if ctx.json {
         super::print_json(&serde_json::json!({
             "file": origin,

@@ -1,11 +1,16 @@
 //! `cairn ls`.
 
+use std::io::{StdoutLock, Write};
+
 use anyhow::Result;
 
 use super::{Ctx, Filter, Outcome};
+use crate::ids::BlobId;
 use crate::repo::tree::{Node, NodeKind};
 use crate::repo::Repository;
 use crate::restore::plan_find_node;
+use crate::retention::policy::Zone;
+use crate::ui::{self, json, names::Names};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -13,87 +18,104 @@ pub struct Args {
     pub snapshot: String,
     /// List only below this path
     pub path: Option<String>,
-    /// Show type, mode, size and time
+    /// Show mode, owner, group, size and modification time, like `ls -l`
     #[arg(long, short = 'l')]
     pub long: bool,
     #[command(flatten)]
     pub filter: Filter,
 }
 
-fn kind_char(k: NodeKind) -> char {
-    match k {
-        NodeKind::Dir => 'd',
-        NodeKind::Symlink => 'l',
-        NodeKind::Fifo => 'p',
-        NodeKind::Socket => 's',
-        NodeKind::CharDev => 'c',
-        NodeKind::BlockDev => 'b',
-        NodeKind::File => '-',
-    }
+/// How each entry is written: a path per line, `ls -l` columns, or NDJSON records.
+enum Lister {
+    Paths(StdoutLock<'static>),
+    Long {
+        out: StdoutLock<'static>,
+        names: Names,
+        zone: Zone,
+    },
+    Json {
+        out: json::Lines,
+        zone: Zone,
+    },
 }
 
-fn show(ctx: &Ctx, long: bool, path: &str, node: &Node) -> Result<()> {
-    if ctx.json {
-        let mut j = serde_json::to_value(node)?;
-        j["path"] = serde_json::Value::String(path.to_string());
-        if let Some(o) = j.as_object_mut() {
-            o.remove("content");
+impl Lister {
+    fn new(ctx: &Ctx, long: bool) -> Lister {
+        if ctx.json {
+            Lister::Json {
+                out: json::Lines::new(),
+                zone: ctx.zone,
+            }
+        } else if long {
+            Lister::Long {
+                out: ui::out(),
+                names: Names::of_this_machine(),
+                zone: ctx.zone,
+            }
+        } else {
+            Lister::Paths(ui::out())
         }
-        println!("{}", serde_json::to_string(&j)?);
-    } else if long {
-        let t = chrono::DateTime::from_timestamp_nanos(node.mtime_ns);
-        println!(
-            "{}{:04o} {:>5} {:>5} {:>12} {} {}{}",
-            kind_char(node.kind),
-            node.mode,
-            node.uid,
-            node.gid,
-            node.size,
-            t.format("%Y-%m-%d %H:%M:%S"),
-            path,
-            node.target
-                .as_deref()
-                .map(|t| format!(" -> {t}"))
-                .unwrap_or_default()
-        );
-    } else {
-        println!("{path}");
     }
-    Ok(())
-}
 
-fn walk(
-    ctx: &Ctx,
-    repo: &Repository,
-    long: bool,
-    at: &str,
-    tree: &crate::ids::BlobId,
-) -> Result<()> {
-    for node in repo.read_tree(tree)?.nodes {
-        let path = format!("{}/{}", at.trim_end_matches('/'), node.name);
-        show(ctx, long, &path, &node)?;
-        if let (NodeKind::Dir, Some(sub)) = (node.kind, node.subtree) {
-            walk(ctx, repo, long, &path, &sub)?;
+    fn show(&mut self, path: &str, node: &Node) -> Result<()> {
+        match self {
+            Lister::Paths(out) => writeln!(out, "{path}")?,
+            Lister::Long { out, names, zone } => writeln!(
+                out,
+                "{} {:<8} {:<8} {:>12} {} {}{}",
+                ui::mode::symbolic(node.kind, node.mode),
+                names.user(node.uid),
+                names.group(node.gid),
+                node.size,
+                ui::time::human(*zone, ui::time::from_ns(node.mtime_ns)),
+                path,
+                node.target
+                    .as_deref()
+                    .map(|t| format!(" -> {t}"))
+                    .unwrap_or_default()
+            )?,
+            Lister::Json { out, zone } => {
+                let mut j = serde_json::to_value(node)?;
+                if let Some(o) = j.as_object_mut() {
+                    o.remove("content");
+                    o.insert("path".into(), path.into());
+                    let mtime = ui::time::rfc3339(*zone, ui::time::from_ns(node.mtime_ns));
+                    o.insert("mtime".into(), mtime.into());
+                }
+                out.record(&j)?;
+            }
         }
+        Ok(())
     }
-    Ok(())
+
+    fn walk(&mut self, repo: &Repository, at: &str, tree: &BlobId) -> Result<()> {
+        for node in repo.read_tree(tree)?.nodes {
+            let path = format!("{}/{}", at.trim_end_matches('/'), node.name);
+            self.show(&path, &node)?;
+            if let (NodeKind::Dir, Some(sub)) = (node.kind, node.subtree) {
+                self.walk(repo, &path, &sub)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     let repo = ctx.open()?;
     let snap = super::find_snapshot(&repo, &args.snapshot, &args.filter)?;
+    let mut lister = Lister::new(ctx, args.long);
     match args
         .path
         .as_deref()
         .filter(|p| !p.trim_matches('/').is_empty())
     {
-        None => walk(ctx, &repo, args.long, "", &snap.snap.tree)?,
+        None => lister.walk(&repo, "", &snap.snap.tree)?,
         Some(p) => {
             let node = plan_find_node(&repo, &snap.snap.tree, p)?;
             let shown = format!("/{}", p.trim_matches('/'));
-            show(ctx, args.long, &shown, &node)?;
+            lister.show(&shown, &node)?;
             if let (NodeKind::Dir, Some(sub)) = (node.kind, node.subtree) {
-                walk(ctx, &repo, args.long, &shown, &sub)?;
+                lister.walk(&repo, &shown, &sub)?;
             }
         }
     }

@@ -28,6 +28,7 @@ use crate::crypto::{keys, Identity};
 use crate::repo::snapshot::StoredSnapshot;
 use crate::repo::trust::TrustSettings;
 use crate::repo::Repository;
+use crate::retention::policy::Zone;
 use crate::secret::Secret;
 
 #[derive(Debug, Parser)]
@@ -67,6 +68,13 @@ pub struct Cli {
     /// Print only errors and warnings
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Show times in UTC (same as --tz utc)
+    #[arg(long, global = true, conflicts_with = "tz")]
+    pub utc: bool,
+    /// Time zone of the times shown and of forget's days, weeks and months: local (TZ,
+    /// else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin
+    #[arg(long, global = true, value_name = "ZONE", allow_hyphen_values = true)]
+    pub tz: Option<crate::ui::time::TzChoice>,
     #[command(flatten)]
     pub store: store::StoreArgs,
     #[command(subcommand)]
@@ -153,6 +161,8 @@ pub struct Ctx {
     pub json: bool,
     pub store: crate::backend::Options,
     pub trust_signer: Option<String>,
+    /// The zone every time is shown in (`--utc`, `--tz`).
+    pub zone: Zone,
 }
 
 impl Ctx {
@@ -280,13 +290,19 @@ pub fn find_snapshot(repo: &Repository, spec: &str, filter: &Filter) -> Result<S
     }
 }
 
+/// A command's one result as one JSON document (docs/OUTPUT.md).
 pub fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
-    Ok(())
+    Ok(crate::ui::json::document(v)?)
 }
 
 pub fn run(cli: Cli) -> Result<Outcome> {
     crate::ui::set_quiet(cli.quiet);
+    // Before anything starts a thread: a named zone is set in the environment.
+    let zone = match cli.tz {
+        _ if cli.utc => Zone::Utc,
+        Some(tz) => tz.apply(),
+        None => Zone::Local,
+    };
     let ctx = Ctx {
         repo: cli.repo,
         key: cli.key,
@@ -295,6 +311,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         json: cli.json,
         store: cli.store.options(),
         trust_signer: cli.trust_signer,
+        zone,
     };
     match cli.command {
         Command::Key(c) => key::run(&ctx, c),

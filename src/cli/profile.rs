@@ -1,5 +1,6 @@
 //! `cairn profile check|list`.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
@@ -63,8 +64,9 @@ pub fn run(ctx: &Ctx, cmd: ProfileCommand) -> Result<Outcome> {
                     .collect();
                 super::print_json(&v)?;
             } else {
+                let mut out = crate::ui::out();
                 for l in &lines {
-                    println!("{l}");
+                    writeln!(out, "{l}")?;
                 }
             }
             if failed > 0 {
@@ -87,8 +89,9 @@ pub fn run(ctx: &Ctx, cmd: ProfileCommand) -> Result<Outcome> {
                     .collect();
                 crate::ui::info(&format!("no profiles in {}", dirs.join(", ")));
             } else {
+                let mut out = crate::ui::out();
                 for (n, p) in &found {
-                    println!("{n}\t{}", p.display());
+                    writeln!(out, "{n}\t{}", p.display())?;
                 }
             }
             Ok(Outcome::Ok)

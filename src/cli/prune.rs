@@ -75,8 +75,11 @@ pub fn report(r: &PruneReport) {
 fn print_plan(r: &PruneReport) {
     let verb = if r.dry_run { "would " } else { "" };
     ui::info(&format!(
-        "{} snapshots use {} blobs; {} packs ({} not in any index)",
-        r.snapshots, r.blobs_used, r.packs, r.packs_unindexed
+        "{} use {}; {} ({} not in any index)",
+        ui::count(r.snapshots as u64, "snapshot"),
+        ui::count(r.blobs_used as u64, "blob"),
+        ui::count(r.packs as u64, "pack"),
+        r.packs_unindexed
     ));
     ui::info(&format!(
         "{verb}delete {} unused packs ({}), {verb}repack {} packs ({}, {} blobs kept), {verb}replace {} index files",

@@ -60,7 +60,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         // The summary is the log's record of the run, so --quiet does not hide it.
         eprintln!("cairn run: {}", report.summary_line());
         if ctx.json {
-            println!("{}", serde_json::to_string(&report)?);
+            // One record per profile as each finishes (NDJSON, docs/OUTPUT.md).
+            crate::ui::json::Lines::new().record(&report)?;
         }
         reports.push(report.result);
     }

@@ -1,9 +1,11 @@
 //! `cairn snapshots`.
 
+use std::io::Write;
+
 use anyhow::Result;
 
 use super::{Ctx, Filter, Outcome};
-use crate::ui;
+use crate::ui::{self, table::Align, table::Table};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -21,8 +23,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
             .iter()
             .map(|s| {
                 let mut j = serde_json::to_value(&s.snap).expect("snapshot serialises");
-                j["id"] = serde_json::Value::String(s.id.to_hex());
-                j["short_id"] = serde_json::Value::String(s.id.short());
+                j["id"] = s.id.to_hex().into();
+                j["short_id"] = s.id.short().into();
+                j["time"] = ui::time::rfc3339(ctx.zone, s.snap.time).into();
                 j
             })
             .collect();
@@ -32,35 +35,39 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     // The profile column only appears once some snapshot has a profile, so plain
     // repositories keep the narrower table.
     let profiles = snaps.iter().any(|s| s.snap.profile.is_some());
-    let profile = |p: &str| {
-        if profiles {
-            format!("{p:<12}  ")
-        } else {
-            String::new()
-        }
-    };
-    println!(
-        "{:<8}  {:<20}  {:<16}  {}{:<16}  {:>10}  paths",
-        "id",
-        "time (UTC)",
-        "host",
-        profile("profile"),
-        "tags",
-        "size"
-    );
+    let mut columns = vec![
+        ("id", Align::Left),
+        ("time", Align::Left),
+        ("host", Align::Left),
+    ];
+    if profiles {
+        columns.push(("profile", Align::Left));
+    }
+    columns.extend([
+        ("tags", Align::Left),
+        ("size", Align::Right),
+        ("paths", Align::Left),
+    ]);
+    let mut table = Table::new(&columns);
     for s in &snaps {
-        println!(
-            "{:<8}  {:<20}  {:<16}  {}{:<16}  {:>10}  {}",
+        let mut row = vec![
             s.id.short(),
-            s.snap.time.format("%Y-%m-%d %H:%M:%S"),
-            s.snap.host,
-            profile(s.snap.profile.as_deref().unwrap_or("-")),
+            ui::time::human(ctx.zone, s.snap.time),
+            s.snap.host.clone(),
+        ];
+        if profiles {
+            row.push(s.snap.profile.clone().unwrap_or_else(|| "-".into()));
+        }
+        row.extend([
             s.snap.tags.join(","),
             ui::bytes(s.snap.stats.total_bytes),
-            s.snap.paths.join(" ")
-        );
+            s.snap.paths.join(" "),
+        ]);
+        table.row(row);
     }
-    println!("{} snapshots", snaps.len());
+    let mut out = ui::out();
+    table.write(&mut out)?;
+    writeln!(out, "{}", ui::count(snaps.len() as u64, "snapshot"))?;
     result
 }
 

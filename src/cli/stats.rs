@@ -2,6 +2,8 @@
 
 use std::collections::HashSet;
 
+use std::io::Write;
+
 use anyhow::Result;
 
 use super::{Ctx, Outcome};
@@ -42,27 +44,43 @@ pub fn run(ctx: &Ctx, _args: Args) -> Result<Outcome> {
         "dedup_ratio": if raw > 0 { logical as f64 / raw as f64 } else { 0.0 },
     });
     if ctx.json {
-        super::print_json(&v)?;
-    } else {
-        println!("repository:        {}", repo.location());
-        println!("snapshots:         {}", snaps.len());
-        println!(
-            "packs:             {} ({} stored)",
-            packs.len(),
-            ui::bytes(stored)
-        );
-        println!("blobs:             {blobs}");
-        println!(
-            "unique data:       {} raw, {} compressed",
-            ui::bytes(raw),
-            ui::bytes(packed)
-        );
-        println!("all snapshots:     {}", ui::bytes(logical));
-        println!(
-            "ratios:            dedup {:.2}x, compression {:.2}x",
-            v["dedup_ratio"].as_f64().unwrap_or(0.0),
-            v["compression_ratio"].as_f64().unwrap_or(0.0)
-        );
+        return super::print_json(&v).map(|()| Outcome::Ok);
     }
+    let ratio = |k: &str| v[k].as_f64().unwrap_or(0.0);
+    let mut out = ui::out();
+    writeln!(out, "repository:     {}", repo.location())?;
+    writeln!(out, "snapshots:      {}", snaps.len())?;
+    writeln!(
+        out,
+        "all snapshots:  {} (the sizes of all snapshots added up)",
+        ui::bytes(logical)
+    )?;
+    writeln!(
+        out,
+        "unique data:    {} in {} before compression, {} after",
+        ui::bytes(raw),
+        ui::count(blobs, "blob"),
+        ui::bytes(packed)
+    )?;
+    writeln!(
+        out,
+        "stored:         {} in {} (with encryption and pack headers)",
+        ui::bytes(stored),
+        ui::count(packs.len() as u64, "pack")
+    )?;
+    writeln!(
+        out,
+        "deduplication:  {:.2}x ({} of snapshots hold {} of unique data)",
+        ratio("dedup_ratio"),
+        ui::bytes(logical),
+        ui::bytes(raw)
+    )?;
+    writeln!(
+        out,
+        "compression:    {:.2}x ({} of unique data compress to {})",
+        ratio("compression_ratio"),
+        ui::bytes(raw),
+        ui::bytes(packed)
+    )?;
     Ok(Outcome::Ok)
 }

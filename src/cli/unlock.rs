@@ -1,5 +1,7 @@
 //! `cairn unlock`.
 
+use std::io::Write;
+
 use anyhow::Result;
 
 use super::{Ctx, Outcome};
@@ -17,10 +19,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     if ctx.json {
         super::print_json(&removed)?;
     } else {
+        let mut out = crate::ui::out();
         for r in &removed {
-            println!("removed {r}");
+            writeln!(out, "removed {r}")?;
         }
-        crate::ui::info(&format!("{} locks removed", removed.len()));
+        crate::ui::info(&format!(
+            "{} removed",
+            crate::ui::count(removed.len() as u64, "lock")
+        ));
     }
     Ok(Outcome::Ok)
 }

@@ -1,10 +1,19 @@
-//! What people see: warnings, sizes, progress bars (only on a terminal).
+//! What people see: results on stdout (`out`), warnings and progress on stderr, and the
+//! shapes results take (times, sizes, modes, tables, JSON framing).
 
-use std::io::IsTerminal;
+pub mod json;
+pub mod mode;
+pub mod names;
+mod out;
+mod progress;
+pub mod table;
+pub mod time;
+
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+pub use out::out;
+pub use progress::{rate as progress_rate, Progress};
 
 static QUIET: AtomicBool = AtomicBool::new(false);
 
@@ -18,16 +27,19 @@ pub fn quiet() -> bool {
 
 /// A warning on stderr: always shown, even with --quiet, because it reports lost work.
 pub fn warn(msg: &str) {
-    eprintln!("cairn: warning: {msg}");
+    // `eprintln!` would panic when stderr is a closed pipe; a lost warning there is
+    // unavoidable, a panic is not.
+    let _ = writeln!(std::io::stderr(), "cairn: warning: {msg}");
 }
 
 /// Informational line on stderr, suppressed by --quiet.
 pub fn info(msg: &str) {
     if !quiet() {
-        eprintln!("{msg}");
+        let _ = writeln!(std::io::stderr(), "{msg}");
     }
 }
 
+/// A size in the one style every summary uses: `512 B`, `1.5 KiB`, `3.0 GiB`.
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
     let mut v = n as f64;
@@ -43,49 +55,20 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
-/// A byte-count progress bar on stderr when it is a terminal; otherwise nothing.
-pub struct Progress {
-    bar: Option<ProgressBar>,
-}
-
-impl Progress {
-    pub fn new(total: Option<u64>, what: &str) -> Progress {
-        if quiet() || !std::io::stderr().is_terminal() {
-            return Progress { bar: None };
-        }
-        let bar = match total {
-            Some(t) => ProgressBar::with_draw_target(Some(t), ProgressDrawTarget::stderr()),
-            None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
-        };
-        let template = if total.is_some() {
-            "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}"
-        } else {
-            "{msg} {spinner} {bytes} {bytes_per_sec} {elapsed}"
-        };
-        if let Ok(style) = ProgressStyle::with_template(template) {
-            bar.set_style(style);
-        }
-        bar.set_message(what.to_string());
-        bar.enable_steady_tick(Duration::from_millis(200));
-        Progress { bar: Some(bar) }
-    }
-
-    pub fn add(&self, n: u64) {
-        if let Some(b) = &self.bar {
-            b.inc(n);
-        }
-    }
-
-    pub fn finish(&self) {
-        if let Some(b) = &self.bar {
-            b.finish_and_clear();
-        }
+/// `1 snapshot`, `2 snapshots`, `0 snapshots`: a count with its noun agreeing.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {}", plural(noun))
     }
 }
 
-impl Drop for Progress {
-    fn drop(&mut self) {
-        self.finish();
+fn plural(noun: &str) -> String {
+    if noun.ends_with('s') || noun.ends_with('x') || noun.ends_with("ch") {
+        format!("{noun}es")
+    } else {
+        format!("{noun}s")
     }
 }
 
@@ -94,7 +77,16 @@ mod tests {
     #[test]
     fn human_sizes() {
         assert_eq!(super::bytes(0), "0 B");
+        assert_eq!(super::bytes(1023), "1023 B");
         assert_eq!(super::bytes(1536), "1.5 KiB");
         assert_eq!(super::bytes(5 << 30), "5.0 GiB");
+    }
+
+    #[test]
+    fn counts_agree_with_their_noun() {
+        assert_eq!(super::count(1, "snapshot"), "1 snapshot");
+        assert_eq!(super::count(0, "snapshot"), "0 snapshots");
+        assert_eq!(super::count(2, "index file"), "2 index files");
+        assert_eq!(super::count(3, "match"), "3 matches");
     }
 }
