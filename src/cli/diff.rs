@@ -7,8 +7,8 @@ use anyhow::Result;
 
 use super::{Ctx, Filter, Outcome};
 use crate::ids::BlobId;
-use crate::repo::tree::{Node, NodeKind};
 use crate::repo::snapshot::StoredSnapshot;
+use crate::repo::tree::{Node, NodeKind};
 use crate::repo::Repository;
 use crate::ui;
 
@@ -112,7 +112,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         writeln!(out, "{} {}", c.change, c.path)?;
     }
     let count = |ch| changes.iter().filter(|c| c.change == ch).count();
-    let at = |s: &StoredSnapshot| format!("{} ({})", s.id.short(), ui::time::human(ctx.zone, s.snap.time));
+    let at = |s: &StoredSnapshot| {
+        format!(
+            "{} ({})",
+            s.id.short(),
+            ui::time::human(ctx.zone, s.snap.time)
+        )
+    };
     ui::info(&format!(
         "{} added, {} removed, {} modified from {} to {}",
         count('+'),

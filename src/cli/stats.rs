@@ -57,7 +57,7 @@ pub fn run(ctx: &Ctx, _args: Args) -> Result<Outcome> {
     )?;
     writeln!(
         out,
-        "unique data:    {} in {} before compression, {} after",
+        "unique data:    {} in {} (file contents and directory trees) before compression, {} after",
         ui::bytes(raw),
         ui::count(blobs, "blob"),
         ui::bytes(packed)

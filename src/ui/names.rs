@@ -43,8 +43,7 @@ fn parse_db(text: &str) -> HashMap<u32, String> {
     let mut map = HashMap::new();
     for line in text.lines() {
         let mut fields = line.split(':');
-        let (Some(name), Some(_), Some(id)) = (fields.next(), fields.next(), fields.next())
-        else {
+        let (Some(name), Some(_), Some(id)) = (fields.next(), fields.next(), fields.next()) else {
             continue;
         };
         if let (false, Ok(id)) = (name.is_empty() || name.starts_with('#'), id.parse()) {
@@ -60,7 +59,8 @@ mod tests {
 
     #[test]
     fn ids_map_to_their_first_name() {
-        let db = parse_db("root:x:0:0:root:/root:/bin/bash\n# note\ntoor:x:0:\nbad\nwww:x:33:33::/:\n");
+        let db =
+            parse_db("root:x:0:0:root:/root:/bin/bash\n# note\ntoor:x:0:\nbad\nwww:x:33:33::/:\n");
         assert_eq!(db.get(&0).map(String::as_str), Some("root"));
         assert_eq!(db.get(&33).map(String::as_str), Some("www"));
         assert_eq!(db.len(), 2);

@@ -63,8 +63,16 @@ mod tests {
 
     #[test]
     fn columns_fit_their_widest_cell() {
-        let mut t = Table::new(&[("host", Align::Left), ("size", Align::Right), ("x", Align::Left)]);
-        t.row(vec!["a-very-long-host-name".into(), "1 B".into(), "p".into()]);
+        let mut t = Table::new(&[
+            ("host", Align::Left),
+            ("size", Align::Right),
+            ("x", Align::Left),
+        ]);
+        t.row(vec![
+            "a-very-long-host-name".into(),
+            "1 B".into(),
+            "p".into(),
+        ]);
         t.row(vec!["h".into(), "10.0 KiB".into(), "".into()]);
         let mut out = Vec::new();
         t.write(&mut out).unwrap();

@@ -92,7 +92,10 @@ mod tests {
     #[test]
     fn zones_are_known_or_refused() {
         assert!(matches!("utc".parse(), Ok(TzChoice::Zone(Zone::Utc))));
-        assert!(matches!("+02:00".parse(), Ok(TzChoice::Zone(Zone::Fixed(_)))));
+        assert!(matches!(
+            "+02:00".parse(),
+            Ok(TzChoice::Zone(Zone::Fixed(_)))
+        ));
         for bad in ["Mars/Olympus", "../../etc/passwd", "/etc/passwd", ""] {
             let err = bad.parse::<TzChoice>().unwrap_err();
             assert!(err.contains(&format!("{bad:?}")), "{err}");
