@@ -77,7 +77,7 @@ fn print_plan(r: &PruneReport) {
     ui::info(&format!(
         "{} use {}; {} ({} not in any index)",
         ui::count(r.snapshots as u64, "snapshot"),
-        ui::count(r.blobs_used as u64, "blob"),
+        ui::count(r.blobs_used, "blob"),
         ui::count(r.packs as u64, "pack"),
         r.packs_unindexed
     ));
