@@ -392,6 +392,39 @@ fn each_json_output_has_its_documented_framing() {
     assert!(prune.is_object(), "{prune}");
     let backup = document(&json(&["backup", w.path("src").to_str().unwrap()]));
     assert!(DateTime::parse_from_rfc3339(backup["time"].as_str().unwrap()).is_ok());
+
+    // `run`: a record per profile, as each finishes.
+    let config = w.path("profiles");
+    fs::create_dir_all(&config).unwrap();
+    for (name, source) in [
+        (
+            "files",
+            format!("paths = [\"{}\"]", w.path("src").display()),
+        ),
+        (
+            "db",
+            "command = \"printf dump\"\nstdin_name = \"db.dump\"".to_string(),
+        ),
+    ] {
+        let profile = format!(
+            "repository = \"{}\"\nkey = \"{}\"\n[source]\n{source}\n",
+            w.repo.display(),
+            w.key.display()
+        );
+        fs::write(config.join(format!("{name}.toml")), profile).unwrap();
+    }
+    let runs = ndjson(&json(&[
+        "run",
+        "--all",
+        "--config",
+        config.to_str().unwrap(),
+    ]));
+    let mut names: Vec<&str> = runs
+        .iter()
+        .map(|r| r["profile"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["db", "files"]);
 }
 
 #[test]
@@ -420,4 +453,26 @@ fn stats_say_what_their_ratios_compare() {
             );
         }
     }
+}
+
+#[test]
+fn a_cached_backup_says_unchanged_instead_of_a_rate() {
+    let w = World::new();
+    let src = common::small_tree(&w, 3);
+    let summary = |out: Output| {
+        common::assert_ok(&out, "backup");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let first = summary(w.run(&["backup", src.to_str().unwrap()]));
+    assert!(
+        first.contains("iB/s)") || first.contains(" B/s)"),
+        "{first}"
+    );
+    // Nothing is read the second time: the files cache knows every file.
+    let second = summary(w.run(&["backup", src.to_str().unwrap()]));
+    assert!(second.contains("0 B read of 2.9 MiB"), "{second}");
+    assert!(
+        second.contains("(unchanged)") && !second.contains("/s)"),
+        "{second}"
+    );
 }
