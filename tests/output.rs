@@ -121,7 +121,7 @@ fn run_in(w: &World, tz: &str, args: &[&str]) -> String {
 
 #[test]
 fn times_show_their_offset_and_the_same_instant_in_every_zone() {
-    let (w, _, _) = two_snapshots();
+    let (w, first, second) = two_snapshots();
     let file = w.path("src/d/f05.txt");
     let stamp = filetime::FileTime::from_unix_time(
         DateTime::parse_from_rfc3339("2026-07-01T10:00:00Z")
@@ -186,6 +186,21 @@ fn times_show_their_offset_and_the_same_instant_in_every_zone() {
         .find(|v| v["path"].as_str().unwrap().ends_with("/d/f05.txt"))
         .unwrap();
     assert_eq!(f05["mtime"], "2026-07-01T15:30:00+05:30");
+
+    // diff names its two snapshots with their times (on stderr, under the changes).
+    let out = w
+        .cmd()
+        .env("TZ", "UTC")
+        .args(["diff", &first, &second, "--tz", "Europe/Berlin"])
+        .output()
+        .unwrap();
+    let summary = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        summary.contains(&format!(
+            "from {first} (2026-01-31 03:00:00 +01:00) to {second} (2026-02-01 03:00:00 +01:00)"
+        )),
+        "{summary}"
+    );
 
     // A zone nobody knows is a usage error that names it.
     let err = w.fails(&["snapshots", "--tz", "Mars/Olympus"], 2);
