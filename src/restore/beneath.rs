@@ -337,6 +337,7 @@ fn raw_id(id: u32) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     /// A target with `a -> outside` planted, as if swapped in during a restore.
     fn planted() -> (tempfile::TempDir, Target, PathBuf) {
@@ -381,6 +382,22 @@ mod tests {
         t.make_dir(Path::new("a")).unwrap();
         t.create_file(Path::new("a/f")).unwrap();
         assert_eq!(std::fs::read(outside.join("f")).unwrap(), b"outside");
+    }
+
+    #[test]
+    fn removing_a_directory_removes_links_in_it_not_what_they_point_to() {
+        let (d, t, outside) = planted();
+        let dir = d.path().join("t/d/deeper");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::os::unix::fs::symlink(&outside, dir.join("out")).unwrap();
+        std::fs::write(dir.join("f"), b"x").unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+        t.remove(Path::new("d")).unwrap();
+        t.remove(Path::new("a")).unwrap();
+        assert!(t.is_empty().unwrap());
+        assert_eq!(std::fs::read(outside.join("f")).unwrap(), b"outside");
+        // Nothing there is nothing to do.
+        t.remove(Path::new("gone")).unwrap();
     }
 
     #[test]

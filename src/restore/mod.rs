@@ -106,15 +106,15 @@ pub fn restore(
     } else {
         Some(Target::open(path).map_err(|e| io_err(path, e))?)
     };
-    let survey = Survey::of(repo, target.as_ref(), plan, opts)?;
     let meta = Meta::new(opts.keep_setid);
+    let survey = Survey::of(repo, target.as_ref(), plan, opts, meta.root())?;
     let mut stats = RestoreStats::of(plan, &survey, path, meta.root(), opts.list_changes);
     let Some(target) = target.filter(|_| !opts.dry_run) else {
         return Ok(stats);
     };
     let fail = |rel: &Path| {
         let at = target.show(rel);
-        move |e| io_err(&at, e)
+        move |e: std::io::Error| io_err(&at, e)
     };
     for ((rel, _), act) in plan.dirs.iter().zip(&survey.dirs) {
         if act.writes() {

@@ -185,11 +185,13 @@ impl Look<'_> {
 }
 
 impl Survey {
+    /// `root`: whether device nodes can be made.
     pub fn of(
         repo: &Repository,
         target: Option<&Target>,
         plan: &Plan,
         opts: &Options,
+        root: bool,
     ) -> Result<Survey> {
         let look = Look {
             target,
@@ -233,7 +235,12 @@ impl Survey {
         let others = plan
             .others
             .iter()
-            .map(|(rel, node)| look.act(under(&dirs, rel), rel, &Want::of(node)))
+            .map(|(rel, node)| match node.kind {
+                // Never made, so nothing in the target makes way for them.
+                NodeKind::Socket => Ok(Act::Keep),
+                NodeKind::CharDev | NodeKind::BlockDev if !root => Ok(Act::Keep),
+                _ => look.act(under(&dirs, rel), rel, &Want::of(node)),
+            })
             .collect::<Result<_>>()?;
         let links = link_files(&look, plan, &mut files)?;
         let mut survey = Survey {
