@@ -28,7 +28,10 @@ fn restore(w: &World, target: &Path, extra: &[&str]) -> (serde_json::Value, Stri
     let out = w.run(&args);
     common::assert_ok(&out, &format!("cairn {args:?}"));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    (json["stats"].clone(), String::from_utf8(out.stderr).unwrap())
+    (
+        json["stats"].clone(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
 }
 
 fn set_mtime(p: &Path, secs: i64) {
@@ -58,7 +61,10 @@ fn hard_links_come_back_as_links_among_the_restored_files() {
     assert_eq!(meta("a").ino(), meta("sub/c").ino());
     assert_ne!(meta("a").ino(), meta("alone").ino());
     assert_eq!(fs::read(at.join("sub/c")).unwrap(), b"shared content\n");
-    assert_eq!((stats["files"].as_u64(), stats["hardlinks"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(
+        (stats["files"].as_u64(), stats["hardlinks"].as_u64()),
+        (Some(2), Some(2))
+    );
 
     // Only the names selected are restored, and linked among themselves.
     let target = w.path("t2");
@@ -68,19 +74,30 @@ fn hard_links_come_back_as_links_among_the_restored_files() {
     restore(&w, &target, &["--include", sub, "--include", b]);
     let at = landed(&target, &src);
     assert!(!at.join("a").exists());
-    let (b, c) = (fs::metadata(at.join("b")).unwrap(), fs::metadata(at.join("sub/c")).unwrap());
-    assert_eq!((b.ino(), b.nlink()), (c.ino(), 2));
+    let meta = |rel: &str| fs::metadata(at.join(rel)).unwrap();
+    let (lb, lc) = (meta("b"), meta("sub/c"));
+    assert_eq!((lb.ino(), lb.nlink()), (lc.ino(), 2));
 
     // Restored again over itself, nothing needs relinking.
-    let again = ["--overwrite", "if-changed", "--include", sub.to_str().unwrap()];
+    let again = [
+        "--overwrite",
+        "if-changed",
+        "--include",
+        sub,
+        "--include",
+        b,
+    ];
     let (stats, _) = restore(&w, &target, &again);
-    assert_eq!((stats["replaced"].as_u64(), stats["unchanged"].as_u64()), (Some(0), Some(1)));
-    assert_eq!(fs::metadata(at.join("b")).unwrap().nlink(), 2);
+    assert_eq!(
+        (stats["replaced"].as_u64(), stats["unchanged"].as_u64()),
+        (Some(0), Some(2))
+    );
+    assert_eq!(meta("b").nlink(), 2);
     // The whole snapshot over it: `a` comes first, and the others, though unchanged
     // as files, are relinked to it.
     let (stats, _) = restore(&w, &target, &["--overwrite", "if-changed"]);
     assert_eq!(stats["replaced"], 2, "{stats}");
-    assert_eq!(fs::metadata(at.join("sub/c")).unwrap().nlink(), 3);
+    assert_eq!(meta("sub/c").nlink(), 3);
 }
 
 #[test]
@@ -156,7 +173,10 @@ fn device_nodes_are_counted_in_one_line_when_not_root() {
     w.backup(&[src.to_str().unwrap()]);
     let target = w.path("t");
     fs::create_dir_all(&target).unwrap();
-    let out = common::run_as_nobody(&w, &["restore", "latest", "--target", target.to_str().unwrap()]);
+    let out = common::run_as_nobody(
+        &w,
+        &["restore", "latest", "--target", target.to_str().unwrap()],
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(
@@ -195,12 +215,7 @@ fn altered() -> Altered {
     set_mtime(&at.join("changed"), SNAP_TIME - 100);
     fs::write(at.join("newer"), "local edit\n").unwrap();
     set_mtime(&at.join("newer"), SNAP_TIME + 100);
-    Altered {
-        w,
-        src,
-        target,
-        at,
-    }
+    Altered { w, src, target, at }
 }
 
 fn content(at: &Path, name: &str) -> String {
@@ -222,7 +237,11 @@ fn each_overwrite_mode_replaces_what_it_says() {
         let (stats, _) = restore(&a.w, &a.target, &["--overwrite", mode]);
         for (name, from_snapshot) in ["same", "changed", "newer"].iter().zip(expect) {
             let snap = format!("snapshot {name}\n");
-            assert_eq!(content(&a.at, name) == snap, from_snapshot, "{mode}: {name}");
+            assert_eq!(
+                content(&a.at, name) == snap,
+                from_snapshot,
+                "{mode}: {name}"
+            );
         }
         assert_eq!(stats["replaced"], replaced, "{mode}: {stats}");
         assert_eq!(stats["unchanged"], unchanged, "{mode}: {stats}");
@@ -262,7 +281,9 @@ fn type_conflicts_are_decided_alike_both_ways() {
     let (stats, _) = restore(&w, &target, &["--overwrite", "never"]);
     assert!(at.join("file/deep/x").is_file());
     assert_eq!(content(&at, "dir"), "a file where a directory goes");
-    assert!(fs::symlink_metadata(at.join("linked")).unwrap().is_symlink());
+    assert!(fs::symlink_metadata(at.join("linked"))
+        .unwrap()
+        .is_symlink());
     // The file, the link and the directory kept, with the file that would go below it.
     assert_eq!(stats["skipped"], 4, "{stats}");
     assert_eq!(stats["replaced"], 0, "{stats}");
@@ -300,7 +321,11 @@ fn delete_removes_what_the_snapshot_does_not_have_in_what_is_restored() {
 
     // Only below what is restored.
     let a = src.join("a");
-    let (stats, err) = restore(&w, &target, &["--delete", "-v", "--include", a.to_str().unwrap()]);
+    let (stats, err) = restore(
+        &w,
+        &target,
+        &["--delete", "-v", "--include", a.to_str().unwrap()],
+    );
     assert_eq!(stats["deleted"], 2, "{stats}");
     assert!(!at.join("a/stray").exists() && !at.join("a/stray-dir").exists());
     assert!(at.join("b/stray").exists() && at.join("b/stray-dir/deeper").is_dir());
@@ -355,11 +380,21 @@ fn dry_run_changes_nothing_and_says_what_would_be_done() {
     }
     let same = format!("would replace {}", a.at.join("same").display());
     assert!(!err.lines().any(|l| l == same), "{err}");
-    assert_eq!((stats["replaced"].as_u64(), stats["deleted"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(
+        (stats["replaced"].as_u64(), stats["deleted"].as_u64()),
+        (Some(2), Some(1))
+    );
 
     // The real run does what the dry run said.
     let (real, _) = restore(&a.w, &a.target, &args[1..]);
-    for key in ["files", "replaced", "unchanged", "skipped", "deleted", "bytes"] {
+    for key in [
+        "files",
+        "replaced",
+        "unchanged",
+        "skipped",
+        "deleted",
+        "bytes",
+    ] {
         assert_eq!(real[key], stats[key], "{key}");
     }
     assert!(!a.at.join("stray").exists());

@@ -174,11 +174,23 @@ mod tests {
     #[test]
     fn a_file_without_links_serialises_as_before() {
         let plain = node(b"a");
-        let json = String::from_utf8(Tree { nodes: vec![plain.clone()] }.to_bytes()).unwrap();
+        let json = String::from_utf8(
+            Tree {
+                nodes: vec![plain.clone()],
+            }
+            .to_bytes(),
+        )
+        .unwrap();
         assert!(!json.contains("hardlink"), "{json}");
         let mut linked = plain;
         linked.hardlink = HardLink::of(7, 42, 2);
-        let back: Tree = serde_json::from_slice(&Tree { nodes: vec![linked.clone()] }.to_bytes()).unwrap();
+        let back: Tree = serde_json::from_slice(
+            &Tree {
+                nodes: vec![linked.clone()],
+            }
+            .to_bytes(),
+        )
+        .unwrap();
         assert_eq!(back.nodes[0], linked);
         // Readers ignore fields they do not know, so later versions can add more.
         let newer = json.replace("\"name\":\"a\"", "\"name\":\"a\",\"x_future\":{\"k\":[1]}");

@@ -172,7 +172,9 @@ impl Target {
             Mode::empty(),
         )?;
         if FileType::from_raw_mode(rfs::fstat(&node)?.st_mode) != kind {
-            return Err(io::Error::other("replaced by something else during the restore"));
+            return Err(io::Error::other(
+                "replaced by something else during the restore",
+            ));
         }
         let by_fd = format!("/proc/self/fd/{}", node.as_raw_fd());
         match rfs::chmod(by_fd.as_str(), Mode::from_raw_mode(mode)) {

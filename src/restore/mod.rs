@@ -25,8 +25,8 @@ use files::{io_err, mtime_of, Files, Meta};
 pub use plan::{find_node as plan_find_node, Plan, Selector};
 pub use report::{Change, RestoreStats};
 use rustix::fs::FileType;
-use survey::{Act, Survey};
 pub use survey::Overwrite;
+use survey::{Act, Survey};
 
 #[cfg(test)]
 mod tests {

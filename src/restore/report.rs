@@ -104,7 +104,10 @@ impl RestoreStats {
         }
         s.deleted = survey.delete.len() as u64;
         if paths {
-            let deleted = survey.delete.iter().map(|rel| (Change::Deleted, target.join(rel)));
+            let deleted = survey
+                .delete
+                .iter()
+                .map(|rel| (Change::Deleted, target.join(rel)));
             s.changes.extend(deleted);
         }
         s

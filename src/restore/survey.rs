@@ -124,7 +124,7 @@ fn file_type(kind: NodeKind) -> FileType {
 }
 
 fn mtime_ns(st: &Stat) -> i64 {
-    st.st_mtime as i64 * 1_000_000_000 + st.st_mtime_nsec as i64
+    st.st_mtime * 1_000_000_000 + st.st_mtime_nsec as i64
 }
 
 /// The target, when there is one to look at (a dry run into a missing one has none).
@@ -153,9 +153,7 @@ impl Look<'_> {
             && match want.kind {
                 NodeKind::File => st.st_size as u64 == want.size,
                 NodeKind::CharDev | NodeKind::BlockDev => st.st_rdev == want.rdev,
-                NodeKind::Symlink => {
-                    Some(target.link_target(rel).map_err(fail)?) == want.link
-                }
+                NodeKind::Symlink => Some(target.link_target(rel).map_err(fail)?) == want.link,
                 _ => true,
             };
         let replace = Act::Replace {
@@ -199,7 +197,9 @@ impl Survey {
         };
         let root_fresh = match target {
             None => true,
-            Some(t) => t.is_empty().map_err(|e| io_err(&t.show(Path::new("")), e))?,
+            Some(t) => t
+                .is_empty()
+                .map_err(|e| io_err(&t.show(Path::new("")), e))?,
         };
         // Parents come before their children in the plan.
         let index: HashMap<&Path, usize> = plan
@@ -255,7 +255,10 @@ impl Survey {
             if let Some(t) = target {
                 let whole = |rel: &Path| {
                     let at = Path::new("/").join(rel);
-                    !opts.backed_up.iter().any(|p| p.starts_with(&at) && *p != at)
+                    !opts
+                        .backed_up
+                        .iter()
+                        .any(|p| p.starts_with(&at) && *p != at)
                 };
                 survey.delete = strays(repo, t, plan, &survey.dirs, root_fresh, whole)?;
             }
@@ -285,7 +288,9 @@ fn link_files(look: &Look, plan: &Plan, files: &mut [Act]) -> Result<Vec<(u32, u
         }
         let act = match own {
             Act::Create | Act::Replace { .. } => own,
-            Act::Unchanged if lead == Act::Unchanged && look.same_file(&path(f), &path(first))? => {
+            Act::Unchanged
+                if lead == Act::Unchanged && look.same_file(&path(f), &path(first))? =>
+            {
                 continue
             }
             Act::Unchanged if look.mode == Overwrite::IfChanged => Act::Replace { dir: false },
