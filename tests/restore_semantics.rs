@@ -106,7 +106,7 @@ fn fifos_and_device_nodes_are_recreated_and_sockets_named() {
     let src = w.path("src");
     fs::create_dir_all(&src).unwrap();
     let st = Command::new("mkfifo")
-        .args(["-m", "0640"])
+        .args(["-m", "0666"])
         .arg(src.join("pipe"))
         .status()
         .unwrap();
@@ -128,7 +128,7 @@ fn fifos_and_device_nodes_are_recreated_and_sockets_named() {
     let at = landed(&target, &src);
     let pipe = fs::symlink_metadata(at.join("pipe")).unwrap();
     assert!(pipe.file_type().is_fifo());
-    assert_eq!(pipe.mode() & 0o7777, 0o640);
+    assert_eq!(pipe.mode() & 0o7777, 0o666);
     assert_eq!(pipe.mtime(), SNAP_TIME);
     let sock = src.join("s.sock");
     assert!(

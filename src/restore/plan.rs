@@ -314,3 +314,49 @@ pub fn find_node(repo: &Repository, root: &BlobId, path: &str) -> Result<Node> {
     }
     unreachable!("loop returns on the last part")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::tree::HardLink;
+
+    fn file(blob: u8, link: Option<HardLink>) -> Node {
+        Node {
+            name: String::new(),
+            name_bytes: None,
+            kind: NodeKind::File,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime_ns: 0,
+            size: 5,
+            content: vec![BlobId([blob; 32])],
+            subtree: None,
+            target: None,
+            target_bytes: None,
+            rdev: 0,
+            hardlink: link,
+        }
+    }
+
+    #[test]
+    fn names_of_one_file_link_to_its_first_unless_their_content_differs() {
+        let group = HardLink::of(1, 10, 3);
+        let other = HardLink::of(2, 10, 2);
+        let mut plan = Plan::default();
+        let files = [
+            file(1, group),
+            file(1, other),
+            file(1, group),
+            file(2, group), // changed between the backup's looks at the names
+            file(1, None),
+            file(1, other),
+        ];
+        for (i, f) in files.into_iter().enumerate() {
+            plan.push_file(None, format!("f{i}").as_bytes(), f).unwrap();
+        }
+        let mut links: Vec<_> = plan.hardlinks.into_iter().collect();
+        links.sort_unstable();
+        assert_eq!(links, vec![(2, 0), (5, 1)]);
+    }
+}
