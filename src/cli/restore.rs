@@ -22,9 +22,7 @@ pub struct Args {
     /// them; otherwise they are left off, as tar does)
     #[arg(long)]
     pub keep_setuid: bool,
-    /// What to do with an entry already in the target: always replace it, replace it
-    /// if-changed (type, size or mtime differ), if-newer (the snapshot's mtime is
-    /// later), or never
+    /// What to do with an entry already in the target where the snapshot has one
     #[arg(long, value_enum, default_value_t, value_name = "WHEN")]
     pub overwrite: restore::Overwrite,
     /// Remove entries of the target that the restored part of the snapshot does not
