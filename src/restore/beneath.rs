@@ -101,7 +101,9 @@ impl Target {
 
     /// Whether the target holds nothing yet (then nothing in it needs looking at).
     pub fn is_empty(&self) -> io::Result<bool> {
-        Ok(self.names(Path::new(""))?.is_empty())
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY;
+        let dir = self.open_at(Path::new("."), flags, Mode::empty())?;
+        Ok(entries(dir)?.next().transpose()?.is_none())
     }
 
     /// What is at `rel` now, not following a link there; `None` when nothing is.
@@ -285,14 +287,18 @@ fn set_link_meta(
 
 /// The names in an open directory, without `.` and `..`.
 fn list(dir: OwnedFd) -> io::Result<Vec<OsString>> {
-    let mut names = Vec::new();
-    for e in rfs::Dir::new(dir)? {
-        let name = e?.file_name().to_bytes().to_vec();
-        if name != b"." && name != b".." {
-            names.push(OsString::from_vec(name));
+    entries(dir)?.collect()
+}
+
+/// The names in an open directory as they are read, without `.` and `..`.
+fn entries(dir: OwnedFd) -> io::Result<impl Iterator<Item = io::Result<OsString>>> {
+    Ok(rfs::Dir::new(dir)?.filter_map(|e| match e {
+        Ok(e) => {
+            let name = e.file_name().to_bytes();
+            (name != b"." && name != b"..").then(|| Ok(OsString::from_vec(name.to_vec())))
         }
-    }
-    Ok(names)
+        Err(e) => Some(Err(e.into())),
+    }))
 }
 
 /// Removes `name` from `dir`, and if it is a directory everything in it first, each
