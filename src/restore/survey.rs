@@ -178,7 +178,8 @@ impl Look<'_> {
                 .map(|st| st.map(|st| (st.st_dev, st.st_ino)))
                 .map_err(|e| io_err(&t.show(rel), e))
         };
-        Ok(id(a)?.is_some() && id(a)? == id(b)?)
+        let first = id(a)?;
+        Ok(first.is_some() && first == id(b)?)
     }
 }
 
