@@ -415,6 +415,7 @@ fn sample_tree() -> Tree {
             target: None,
             target_bytes: None,
             rdev: 0,
+            hardlink: None,
         };
         n.set_name(name);
         n
@@ -424,8 +425,10 @@ fn sample_tree() -> Tree {
     dir.subtree = Some(BlobId([2; 32]));
     let mut link = node(b"l\xff", NodeKind::Symlink);
     link.set_target(b"../t\xfe");
+    let mut linked = node(b"b.txt", NodeKind::File);
+    linked.hardlink = cairn::repo::tree::HardLink::of(2049, 77, 2);
     Tree {
-        nodes: vec![node(b"a.txt", NodeKind::File), dir, link],
+        nodes: vec![node(b"a.txt", NodeKind::File), linked, dir, link],
     }
 }
 

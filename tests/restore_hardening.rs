@@ -7,7 +7,6 @@ mod common;
 use std::fs;
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use common::{assert_same_tree, World};
 
@@ -152,38 +151,6 @@ fn a_file_in_the_way_of_a_directory_is_replaced_and_directory_metadata_restored(
     assert_same_tree(&src, &at);
 }
 
-/// A world whose files another user can reach: the binary copied in (the build
-/// directory may be below a private home), everything owned by `nobody`.
-fn run_as_nobody(w: &World, args: &[&str]) -> Output {
-    let bin = w.path("cairn-bin");
-    if !bin.exists() {
-        fs::copy(common::bin(), &bin).unwrap();
-    }
-    let st = Command::new("chown")
-        .args(["-R", "65534:65534"])
-        .arg(w.dir.path())
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let mut as_nobody = Command::new("setpriv");
-    as_nobody
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(&bin)
-        .args(args);
-    // The same clean environment the harness gives cairn.
-    for (k, v) in w.cmd().get_envs() {
-        match v {
-            Some(v) => as_nobody.env(k, v),
-            None => as_nobody.env_remove(k),
-        };
-    }
-    as_nobody.output().unwrap()
-}
-
-fn is_root() -> bool {
-    fs::metadata("/proc/self").unwrap().uid() == 0
-}
-
 #[test]
 fn setid_bits_come_back_for_root_or_when_asked() {
     let w = World::new();
@@ -196,8 +163,8 @@ fn setid_bits_come_back_for_root_or_when_asked() {
     let restore_as_user = |target: &Path, extra: &[&str]| {
         let mut args = vec!["restore", "latest", "--target", target.to_str().unwrap()];
         args.extend_from_slice(extra);
-        let out = if is_root() {
-            run_as_nobody(&w, &args)
+        let out = if common::is_root() {
+            common::run_as_nobody(&w, &args)
         } else {
             w.run(&args)
         };
@@ -205,7 +172,7 @@ fn setid_bits_come_back_for_root_or_when_asked() {
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
 
-    if is_root() {
+    if common::is_root() {
         let target = w.path("as-root");
         restore(&w, &target);
         let at = landed(&target, &src);

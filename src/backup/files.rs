@@ -21,7 +21,7 @@ use crate::cache::{FileFacts, FileRow};
 use crate::chunker::Chunker;
 use crate::ids::BlobId;
 use crate::repo::pack::BlobType;
-use crate::repo::tree::{Node, NodeKind, Tree};
+use crate::repo::tree::{HardLink, Node, NodeKind, Tree};
 use crate::repo::uploader::Uploader;
 use crate::repo::{RepoError, Repository, Result};
 use crate::source::exclude::Excludes;
@@ -95,6 +95,13 @@ pub fn node_from_meta(name: &[u8], meta: &Metadata) -> Node {
             meta.rdev()
         } else {
             0
+        },
+        // Only files: a link group of directories cannot exist, and restoring links
+        // between special files is not worth a second way of making them.
+        hardlink: if kind == NodeKind::File {
+            HardLink::of(meta.dev(), meta.ino(), meta.nlink())
+        } else {
+            None
         },
     };
     node.set_name(name);

@@ -95,6 +95,7 @@ pub fn save(
         target: None,
         target_bytes: None,
         rdev: 0,
+        hardlink: None,
     };
     node.set_name(name.as_bytes());
     let tree = Tree { nodes: vec![node] };

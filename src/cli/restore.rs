@@ -22,6 +22,19 @@ pub struct Args {
     /// them; otherwise they are left off, as tar does)
     #[arg(long)]
     pub keep_setuid: bool,
+    /// What to do with an entry already in the target where the snapshot has one
+    #[arg(long, value_enum, default_value_t, value_name = "WHEN")]
+    pub overwrite: restore::Overwrite,
+    /// Remove entries of the target that the restored part of the snapshot does not
+    /// have (what the snapshot has but the restore leaves out stays)
+    #[arg(long)]
+    pub delete: bool,
+    /// Change nothing; report what would be restored, replaced and deleted
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Name each replaced and deleted path
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     #[command(flatten)]
     pub filter: Filter,
 }
@@ -41,8 +54,20 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     let started = std::time::Instant::now();
     let opts = restore::Options {
         keep_setid: args.keep_setuid,
+        overwrite: args.overwrite,
+        delete: args.delete,
+        backed_up: snap.snap.paths.iter().map(PathBuf::from).collect(),
+        dry_run: args.dry_run,
+        list_changes: args.verbose,
     };
     let stats = restore::restore(&repo, &plan, &args.target, &opts)?;
+    let would = if args.dry_run { "would be " } else { "" };
+    if stats.skipped_devices > 0 {
+        ui::warn(&format!(
+            "{} device nodes {would}not restored (only root can create them)",
+            stats.skipped_devices
+        ));
+    }
     if stats.setid_stripped > 0 {
         ui::warn(&format!(
             "{} files or directories restored without their setuid/setgid bits (not running as root; --keep-setuid restores them)",
@@ -50,25 +75,58 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         ));
     }
     let secs = started.elapsed().as_secs_f64().max(0.001);
+    for (change, path) in &stats.changes {
+        let what = match (change, args.dry_run) {
+            (restore::Change::Replaced, false) => "replaced",
+            (restore::Change::Deleted, false) => "deleted",
+            (restore::Change::Replaced, true) => "would replace",
+            (restore::Change::Deleted, true) => "would delete",
+        };
+        ui::info(&format!("{what} {}", path.display()));
+    }
     if ctx.json {
         super::print_json(&serde_json::json!({
             "snapshot": snap.id,
             "target": args.target.display().to_string(),
+            "dry_run": args.dry_run,
             "stats": stats,
             "duration_secs": secs,
         }))?;
     } else {
-        ui::info(&format!(
-            "restored snapshot {} to {}: {} files, {} dirs, {} symlinks, {} in {:.1}s ({}/s)",
-            snap.id.short(),
-            args.target.display(),
-            stats.files,
-            stats.dirs,
-            stats.symlinks,
-            ui::bytes(stats.bytes),
-            secs,
-            ui::bytes((stats.bytes as f64 / secs) as u64)
-        ));
+        ui::info(&summary(&snap.id.short(), &args, &stats, secs));
     }
     Ok(Outcome::Ok)
+}
+
+/// The one line a restore ends with: what came back, then what was in the target.
+fn summary(snap: &str, args: &Args, s: &restore::RestoreStats, secs: f64) -> String {
+    let verb = if args.dry_run {
+        "would restore"
+    } else {
+        "restored"
+    };
+    let mut line = format!(
+        "{verb} snapshot {snap} to {}: {} files, {} dirs, {} symlinks",
+        args.target.display(),
+        s.files,
+        s.dirs,
+        s.symlinks
+    );
+    for (n, what) in [(s.hardlinks, "hard links"), (s.specials, "special files")] {
+        if n > 0 {
+            line.push_str(&format!(", {n} {what}"));
+        }
+    }
+    line.push_str(&format!(", {}", ui::bytes(s.bytes)));
+    if !args.dry_run {
+        line.push_str(&format!(
+            " in {secs:.1}s ({}/s)",
+            ui::bytes((s.bytes as f64 / secs) as u64)
+        ));
+    }
+    line.push_str(&format!(
+        "; {} replaced, {} unchanged, {} skipped, {} deleted",
+        s.replaced, s.unchanged, s.skipped, s.deleted
+    ));
+    line
 }

@@ -43,6 +43,32 @@ pub struct Node {
     pub target_bytes: Option<String>,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub rdev: u64,
+    /// Which hard link group a file belongs to; only for files with more than one link,
+    /// so the trees of files without links stay byte-identical to older ones (and
+    /// deduplicate with them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hardlink: Option<HardLink>,
+}
+
+/// A file's identity on the backed-up file system: the files of one snapshot with the
+/// same `dev` and `inode` were one file with several names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct HardLink {
+    pub dev: u64,
+    pub inode: u64,
+    /// The link count when backed up (names outside the backup count too).
+    pub links: u64,
+}
+
+impl HardLink {
+    /// The group of a file with `nlink` names, or `None` for a file with one.
+    pub fn of(dev: u64, inode: u64, nlink: u64) -> Option<HardLink> {
+        (nlink > 1).then_some(HardLink {
+            dev,
+            inode,
+            links: nlink,
+        })
+    }
 }
 
 fn is_zero(v: &u64) -> bool {
@@ -130,6 +156,7 @@ mod tests {
             target: None,
             target_bytes: None,
             rdev: 0,
+            hardlink: None,
         };
         n.set_name(name);
         n
@@ -142,6 +169,33 @@ mod tests {
         let back: Tree = serde_json::from_slice(&t.to_bytes()).unwrap();
         assert_eq!(back.nodes[0].name_raw(), b"caf\xe9");
         assert!(back.find(b"caf\xe9").is_some());
+    }
+
+    #[test]
+    fn a_file_without_links_serialises_as_before() {
+        let plain = node(b"a");
+        let json = String::from_utf8(
+            Tree {
+                nodes: vec![plain.clone()],
+            }
+            .to_bytes(),
+        )
+        .unwrap();
+        assert!(!json.contains("hardlink"), "{json}");
+        let mut linked = plain;
+        linked.hardlink = HardLink::of(7, 42, 2);
+        let back: Tree = serde_json::from_slice(
+            &Tree {
+                nodes: vec![linked.clone()],
+            }
+            .to_bytes(),
+        )
+        .unwrap();
+        assert_eq!(back.nodes[0], linked);
+        // Readers ignore fields they do not know, so later versions can add more.
+        let newer = json.replace("\"name\":\"a\"", "\"name\":\"a\",\"x_future\":{\"k\":[1]}");
+        let read: Tree = serde_json::from_str(&newer).unwrap();
+        assert_eq!(read.nodes[0].name, "a");
     }
 
     #[test]

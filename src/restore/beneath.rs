@@ -12,10 +12,11 @@
 //! Kernels before 5.6 have no openat2; there each component is opened in turn with
 //! `O_NOFOLLOW`, which guards the same way at the cost of a system call per component.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStringExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -98,6 +99,93 @@ impl Target {
         Ok(rfs::mkdirat(&dir, name, Mode::from_raw_mode(0o700))?)
     }
 
+    /// Whether the target holds nothing yet (then nothing in it needs looking at).
+    pub fn is_empty(&self) -> io::Result<bool> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY;
+        let dir = self.open_at(Path::new("."), flags, Mode::empty())?;
+        Ok(entries(dir)?.next().transpose()?.is_none())
+    }
+
+    /// What is at `rel` now, not following a link there; `None` when nothing is.
+    pub fn entry(&self, rel: &Path) -> io::Result<Option<rfs::Stat>> {
+        let (dir, name) = self.parent(rel)?;
+        match rfs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => Ok(Some(st)),
+            Err(Errno::NOENT) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The target of the symbolic link at `rel`.
+    pub fn link_target(&self, rel: &Path) -> io::Result<Vec<u8>> {
+        let (dir, name) = self.parent(rel)?;
+        Ok(rfs::readlinkat(&dir, name, Vec::new())?.into_bytes())
+    }
+
+    /// The names in the directory `rel` (the target itself for an empty path).
+    pub fn names(&self, rel: &Path) -> io::Result<Vec<OsString>> {
+        let rel = if rel.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            rel
+        };
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY;
+        list(self.open_at(rel, flags, Mode::empty())?)
+    }
+
+    /// Removes whatever is at `rel`, a directory with everything in it; links are
+    /// removed, never followed.
+    pub fn remove(&self, rel: &Path) -> io::Result<()> {
+        let (dir, name) = self.parent(rel)?;
+        remove_all(dir.as_fd(), name)
+    }
+
+    /// Makes `rel` another name of the file at `first` (replacing a non-directory in
+    /// the way).
+    pub fn hard_link(&self, first: &Path, rel: &Path) -> io::Result<()> {
+        let (from, from_name) = self.parent(first)?;
+        let (dir, name) = self.parent(rel)?;
+        remove_non_dir(&dir, name)?;
+        // Without AT_SYMLINK_FOLLOW: a link swapped in for `first` is linked, not followed.
+        Ok(rfs::linkat(&from, from_name, &dir, name, AtFlags::empty())?)
+    }
+
+    /// Creates a FIFO or device node at `rel` (replacing a non-directory in the way)
+    /// with its owner (when given), permission bits and times.
+    pub fn special(
+        &self,
+        rel: &Path,
+        (kind, rdev): (FileType, u64),
+        mode: u32,
+        owner: Option<(u32, u32)>,
+        mtime: filetime::FileTime,
+    ) -> io::Result<()> {
+        let (dir, name) = self.parent(rel)?;
+        remove_non_dir(&dir, name)?;
+        rfs::mknodat(&dir, name, kind, Mode::from_raw_mode(mode & 0o777), rdev)?;
+        set_link_meta(&dir, name, owner, mtime);
+        // chmod follows links and fchmodat cannot be told not to: the mode (which the
+        // umask narrowed, and which chown cleared set-id bits of) is set through a
+        // descriptor of the node itself, checked to be what was made.
+        let node = rfs::openat(
+            &dir,
+            name,
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        if FileType::from_raw_mode(rfs::fstat(&node)?.st_mode) != kind {
+            return Err(io::Error::other(
+                "replaced by something else during the restore",
+            ));
+        }
+        let by_fd = format!("/proc/self/fd/{}", node.as_raw_fd());
+        match rfs::chmod(by_fd.as_str(), Mode::from_raw_mode(mode)) {
+            // Without /proc the node keeps the narrower mode it was made with.
+            Err(Errno::NOENT) => Ok(()),
+            r => Ok(r?),
+        }
+    }
+
     /// Opens a directory below the target, to set its metadata through the descriptor.
     pub fn open_dir(&self, rel: &Path) -> io::Result<File> {
         let fd = self.open_at(rel, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty())?;
@@ -116,20 +204,7 @@ impl Target {
         let (dir, name) = self.parent(rel)?;
         remove_non_dir(&dir, name)?;
         rfs::symlinkat(link, &dir, name)?;
-        if let Some((uid, gid)) = owner {
-            let u = raw_id(uid).map(rfs::Uid::from_raw);
-            let g = raw_id(gid).map(rfs::Gid::from_raw);
-            let _ = rfs::chownat(&dir, name, u, g, AtFlags::SYMLINK_NOFOLLOW);
-        }
-        let t = rfs::Timespec {
-            tv_sec: mtime.unix_seconds(),
-            tv_nsec: mtime.nanoseconds().into(),
-        };
-        let times = Timestamps {
-            last_access: t,
-            last_modification: t,
-        };
-        let _ = rfs::utimensat(&dir, name, &times, AtFlags::SYMLINK_NOFOLLOW);
+        set_link_meta(&dir, name, owner, mtime);
         Ok(())
     }
 
@@ -186,6 +261,68 @@ impl Target {
     }
 }
 
+/// Owner (when given) and times of `name` itself, never of what a link there points to;
+/// best effort, as a symlink's are.
+fn set_link_meta(
+    dir: &OwnedFd,
+    name: &OsStr,
+    owner: Option<(u32, u32)>,
+    mtime: filetime::FileTime,
+) {
+    if let Some((uid, gid)) = owner {
+        let u = raw_id(uid).map(rfs::Uid::from_raw);
+        let g = raw_id(gid).map(rfs::Gid::from_raw);
+        let _ = rfs::chownat(dir, name, u, g, AtFlags::SYMLINK_NOFOLLOW);
+    }
+    let t = rfs::Timespec {
+        tv_sec: mtime.unix_seconds(),
+        tv_nsec: mtime.nanoseconds().into(),
+    };
+    let times = Timestamps {
+        last_access: t,
+        last_modification: t,
+    };
+    let _ = rfs::utimensat(dir, name, &times, AtFlags::SYMLINK_NOFOLLOW);
+}
+
+/// The names in an open directory, without `.` and `..`.
+fn list(dir: OwnedFd) -> io::Result<Vec<OsString>> {
+    entries(dir)?.collect()
+}
+
+/// The names in an open directory as they are read, without `.` and `..`.
+fn entries(dir: OwnedFd) -> io::Result<impl Iterator<Item = io::Result<OsString>>> {
+    Ok(rfs::Dir::new(dir)?.filter_map(|e| match e {
+        Ok(e) => {
+            let name = e.file_name().to_bytes();
+            (name != b"." && name != b"..").then(|| Ok(OsString::from_vec(name.to_vec())))
+        }
+        Err(e) => Some(Err(e.into())),
+    }))
+}
+
+/// Removes `name` from `dir`, and if it is a directory everything in it first, each
+/// directory opened without following links.
+fn remove_all(dir: BorrowedFd, name: &OsStr) -> io::Result<()> {
+    let st = match rfs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => st,
+        Err(Errno::NOENT) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
+        return Ok(rfs::unlinkat(dir, name, AtFlags::empty())?);
+    }
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let sub = rfs::openat(dir, name, flags, Mode::empty())?;
+    // A read-only directory could not be emptied; it is going away anyway.
+    let _ = rfs::fchmod(&sub, Mode::from_raw_mode(0o700));
+    let inner = rfs::openat(&sub, ".", flags, Mode::empty())?;
+    for n in list(inner)? {
+        remove_all(sub.as_fd(), &n)?;
+    }
+    Ok(rfs::unlinkat(dir, name, AtFlags::REMOVEDIR)?)
+}
+
 /// Removes `name` from `dir` unless it is a directory (an error: a restore never
 /// removes a directory). A missing entry is fine.
 fn remove_non_dir(dir: &OwnedFd, name: &OsStr) -> io::Result<()> {
@@ -208,6 +345,7 @@ fn raw_id(id: u32) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     /// A target with `a -> outside` planted, as if swapped in during a restore.
     fn planted() -> (tempfile::TempDir, Target, PathBuf) {
@@ -252,6 +390,22 @@ mod tests {
         t.make_dir(Path::new("a")).unwrap();
         t.create_file(Path::new("a/f")).unwrap();
         assert_eq!(std::fs::read(outside.join("f")).unwrap(), b"outside");
+    }
+
+    #[test]
+    fn removing_a_directory_removes_links_in_it_not_what_they_point_to() {
+        let (d, t, outside) = planted();
+        let dir = d.path().join("t/d/deeper");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::os::unix::fs::symlink(&outside, dir.join("out")).unwrap();
+        std::fs::write(dir.join("f"), b"x").unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+        t.remove(Path::new("d")).unwrap();
+        t.remove(Path::new("a")).unwrap();
+        assert!(t.is_empty().unwrap());
+        assert_eq!(std::fs::read(outside.join("f")).unwrap(), b"outside");
+        // Nothing there is nothing to do.
+        t.remove(Path::new("gone")).unwrap();
     }
 
     #[test]

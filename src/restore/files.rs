@@ -141,7 +141,7 @@ impl Meta {
         filetime::set_file_handle_times(f, Some(t), Some(t))
     }
 
-    fn mode(&self, mode: u32) -> u32 {
+    pub fn mode(&self, mode: u32) -> u32 {
         let mode = mode & 0o7777;
         if self.keep_setid || mode & SETID == 0 {
             return mode;

@@ -3,6 +3,8 @@
 mod beneath;
 mod files;
 mod plan;
+mod report;
+mod survey;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -21,6 +23,10 @@ use crate::ui::Progress;
 use beneath::Target;
 use files::{io_err, mtime_of, Files, Meta};
 pub use plan::{find_node as plan_find_node, Plan, Selector};
+pub use report::{Change, RestoreStats};
+use rustix::fs::FileType;
+pub use survey::Overwrite;
+use survey::{Act, Survey};
 
 #[cfg(test)]
 mod tests {
@@ -54,22 +60,22 @@ mod tests {
     }
 }
 
-#[derive(Debug, Default, serde::Serialize)]
-pub struct RestoreStats {
-    pub files: u64,
-    pub dirs: u64,
-    pub symlinks: u64,
-    pub bytes: u64,
-    pub skipped_special: u64,
-    /// Files and directories restored without their setuid/setgid bits.
-    pub setid_stripped: u64,
-}
-
 /// Choices the user makes about a restore.
 #[derive(Debug, Default)]
 pub struct Options {
     /// Restore setuid/setgid bits even when not running as root.
     pub keep_setid: bool,
+    /// What to do with entries already in the target.
+    pub overwrite: Overwrite,
+    /// Remove what the target has and the restored part of the snapshot does not.
+    pub delete: bool,
+    /// The paths the snapshot backed up: the directories above them list only the
+    /// way down to them, so `delete` leaves what else is in them alone.
+    pub backed_up: Vec<PathBuf>,
+    /// Decide and report, change nothing.
+    pub dry_run: bool,
+    /// Keep each replaced and deleted path for the report.
+    pub list_changes: bool,
 }
 
 /// One blob's place in a restored file. Sorted by (pack, file, offset), the
@@ -85,33 +91,59 @@ struct Placement {
 type Decoded<'a> = (&'a Placement, Cow<'a, [u8]>);
 
 /// Restores the plan below `target`. Nothing below the target is reached through a
-/// symbolic link, whoever planted it (see `beneath`).
+/// symbolic link, whoever planted it (see `beneath`). What is in the way is decided
+/// first (`survey`); a dry run stops there.
 pub fn restore(
     repo: &Repository,
     plan: &Plan,
     target: &Path,
     opts: &Options,
 ) -> Result<RestoreStats> {
-    let mut stats = RestoreStats::default();
     repo.forget_cached_packs();
-    let target = Target::open(target).map_err(|e| io_err(target, e))?;
-    for (rel, _) in &plan.dirs {
-        target
-            .make_dir(rel)
-            .map_err(|e| io_err(&target.show(rel), e))?;
-        stats.dirs += 1;
+    let path = target;
+    let target = if opts.dry_run && !path.exists() {
+        None
+    } else {
+        Some(Target::open(path).map_err(|e| io_err(path, e))?)
+    };
+    let meta = Meta::new(opts.keep_setid);
+    let survey = Survey::of(repo, target.as_ref(), plan, opts, meta.root())?;
+    let mut stats = RestoreStats::of(plan, &survey, path, meta.root(), opts.list_changes);
+    let Some(target) = target.filter(|_| !opts.dry_run) else {
+        return Ok(stats);
+    };
+    let fail = |rel: &Path| {
+        let at = target.show(rel);
+        move |e: std::io::Error| io_err(&at, e)
+    };
+    for ((rel, _), act) in plan.dirs.iter().zip(&survey.dirs) {
+        if act.writes() {
+            target.make_dir(rel).map_err(fail(rel))?;
+        }
+    }
+    // Directories where files go, before the writers (which never remove one) start.
+    let doomed = |act: &Act| *act == Act::Replace { dir: true };
+    for (i, f) in plan.files.iter().enumerate() {
+        if doomed(&survey.files[i]) {
+            let rel = plan.file_path(Path::new(""), f);
+            target.remove(&rel).map_err(fail(&rel))?;
+        }
+    }
+    for ((rel, _), act) in plan.others.iter().zip(&survey.others) {
+        if doomed(act) {
+            target.remove(rel).map_err(fail(rel))?;
+        }
     }
 
-    let (packs, placements) = place_blobs(repo, plan, &mut stats)?;
+    let (packs, placements) = place_blobs(repo, plan, &survey)?;
     repo.cache().release_pages();
     let progress = Progress::new(Some(stats.bytes), "restore");
-    let meta = Meta::new(opts.keep_setid);
     let files = Files::new(&target, plan, &progress, &meta);
     // Files without blobs have no pack to bring them into being.
     plan.files
         .par_iter()
         .enumerate()
-        .filter(|(_, node)| node.blobs() == 0)
+        .filter(|(i, node)| node.blobs() == 0 && survey.writes_file(*i))
         .try_for_each(|(i, _)| files.write(i, &[]))?;
 
     // Packs are written one at a time while the next ones download and decrypt.
@@ -122,39 +154,50 @@ pub fn restore(
     })?;
     progress.finish();
 
-    for (rel, node) in &plan.others {
-        if node.kind == NodeKind::Symlink {
-            let link = node.target_raw().unwrap_or_default();
-            let owner = meta.root().then_some((node.uid, node.gid));
-            target
-                .symlink(
-                    rel,
-                    OsStr::from_bytes(&link),
-                    owner,
-                    mtime_of(node.mtime_ns),
-                )
-                .map_err(|e| io_err(&target.show(rel), e))?;
-            stats.symlinks += 1;
-        } else {
-            crate::ui::warn(&format!(
-                "{}: {:?} not restored (special files are recorded, not recreated)",
-                rel.display(),
-                node.kind
-            ));
-            stats.skipped_special += 1;
+    // Every first name of a link group is complete by now.
+    for &(f, first) in &survey.links {
+        let name = |i: u32| plan.file_path(Path::new(""), plan.files.get(i as usize));
+        let rel = name(f);
+        target.hard_link(&name(first), &rel).map_err(fail(&rel))?;
+    }
+    for ((rel, node), act) in plan.others.iter().zip(&survey.others) {
+        if act.writes() {
+            make_other(&target, &meta, rel, node).map_err(fail(rel))?;
         }
     }
+    for rel in &survey.delete {
+        target.remove(rel).map_err(fail(rel))?;
+    }
     // Deepest first, so restoring a child does not bump its parent's mtime afterwards.
-    let mut dirs: Vec<&(PathBuf, Node)> = plan.dirs.iter().collect();
-    dirs.sort_by_key(|(p, _)| std::cmp::Reverse(p.components().count()));
-    for (rel, node) in dirs {
+    let mut dirs: Vec<(&(PathBuf, Node), &Act)> = plan.dirs.iter().zip(&survey.dirs).collect();
+    dirs.retain(|(_, act)| **act != Act::Keep);
+    dirs.sort_by_key(|((p, _), _)| std::cmp::Reverse(p.components().count()));
+    for ((rel, node), _) in dirs {
         target
             .open_dir(rel)
             .and_then(|d| meta.apply(&d, node.mode, (node.uid, node.gid), node.mtime_ns))
-            .map_err(|e| io_err(&target.show(rel), e))?;
+            .map_err(fail(rel))?;
     }
     stats.setid_stripped = meta.stripped();
     Ok(stats)
+}
+
+/// A symlink, FIFO or (as root) device node; sockets, and device nodes for others
+/// than root, are left out (the report names them).
+fn make_other(target: &Target, meta: &Meta, rel: &Path, node: &Node) -> std::io::Result<()> {
+    let owner = meta.root().then_some((node.uid, node.gid));
+    let mtime = mtime_of(node.mtime_ns);
+    let kind = match node.kind {
+        NodeKind::Symlink => {
+            let link = node.target_raw().unwrap_or_default();
+            return target.symlink(rel, OsStr::from_bytes(&link), owner, mtime);
+        }
+        NodeKind::Fifo => FileType::Fifo,
+        NodeKind::CharDev if meta.root() => FileType::CharacterDevice,
+        NodeKind::BlockDev if meta.root() => FileType::BlockDevice,
+        _ => return Ok(()),
+    };
+    target.special(rel, (kind, node.rdev), meta.mode(node.mode), owner, mtime)
 }
 
 /// Finds where every blob of every planned file lives: the packs to read, in the
@@ -162,7 +205,7 @@ pub fn restore(
 fn place_blobs(
     repo: &Repository,
     plan: &Plan,
-    stats: &mut RestoreStats,
+    survey: &Survey,
 ) -> Result<(Vec<PackId>, Vec<Placement>)> {
     let mut packs: Vec<PackId> = Vec::new();
     let mut pack_index: HashMap<PackId, u32> = HashMap::new();
@@ -170,6 +213,9 @@ fn place_blobs(
     // half of it as slack (~7 MB for a tree of 70k files).
     let mut placements = Vec::with_capacity(plan.files.blob_count());
     for (i, node) in plan.files.iter().enumerate() {
+        if !survey.writes_file(i) {
+            continue;
+        }
         let mut offset = 0u64;
         for id in plan.files.content(node) {
             let (pack, entry) = repo.locate(id)?;
@@ -193,8 +239,6 @@ fn place_blobs(
                 node.size
             )));
         }
-        stats.files += 1;
-        stats.bytes += node.size;
     }
     placements.sort_unstable_by_key(|p| (p.pack, p.file, p.offset));
     Ok((packs, placements))

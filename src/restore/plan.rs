@@ -1,5 +1,6 @@
 //! Which nodes of a snapshot to restore, and where they go below the target.
 
+use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -61,8 +62,20 @@ pub struct Plan {
     /// Parents before children (the walk's pre-order), which is the order to create
     /// them in; files refer to their directory by its place here.
     pub dirs: Vec<(PathBuf, Node)>,
+    /// Per directory (as in `dirs`): selected itself, so everything the snapshot holds
+    /// in it is restored, rather than only on the way to something selected.
+    pub dir_selected: Vec<bool>,
+    /// Whether the snapshot's root is selected itself (the target's own entries).
+    pub root_selected: bool,
+    /// The snapshot's root tree.
+    pub root: Option<BlobId>,
     pub files: FileList,
     pub others: Vec<(PathBuf, Node)>,
+    /// Files that are further names of an earlier file (by index in `files`): the
+    /// same hard link group and the same content.
+    pub hardlinks: HashMap<u32, u32>,
+    /// The first file of each hard link group seen, while building.
+    groups: HashMap<(u64, u64), u32>,
 }
 
 /// The files to restore, packed: a plan holds every file of the snapshot for the whole
@@ -91,6 +104,11 @@ pub struct FileNode {
 const ROOT: u32 = u32::MAX;
 
 impl FileNode {
+    /// Index into `Plan::dirs` of the file's directory; `None` directly below the target.
+    pub fn dir(&self) -> Option<usize> {
+        (self.dir != ROOT).then_some(self.dir as usize)
+    }
+
     /// How many blobs the file's content is made of.
     pub fn blobs(&self) -> u32 {
         self.content.1
@@ -176,10 +194,16 @@ impl FileList {
 
 impl Plan {
     pub fn build(repo: &Repository, root: &BlobId, sel: &Selector) -> Result<Plan> {
-        let mut plan = Plan::default();
-        plan.walk(repo, root, Path::new("/"), None, sel, false)?;
+        let mut plan = Plan {
+            root: Some(*root),
+            ..Plan::default()
+        };
+        let root_path = Path::new("/");
+        plan.root_selected = sel.selects(root_path);
+        plan.walk(repo, root, root_path, None, sel, plan.root_selected)?;
         // Held for the whole restore: growth slack would be up to half of it.
         plan.files.shrink_to_fit();
+        plan.groups = HashMap::new();
         Ok(plan)
     }
 
@@ -192,6 +216,28 @@ impl Plan {
         };
         p.push(self.files.name(f));
         p
+    }
+
+    /// Adds a file, noting it as a further name of an earlier file of its hard link
+    /// group when it has the same content (a file that changed between the backup's
+    /// looks at two of its names is restored as a file of its own).
+    fn push_file(&mut self, dir: Option<usize>, name: &[u8], node: Node) -> Result<()> {
+        let index = index(self.files.len())?;
+        if let Some(link) = node.hardlink {
+            let key = (link.dev, link.inode);
+            match self.groups.get(&key) {
+                Some(&first) => {
+                    let f = self.files.get(first as usize);
+                    if f.size == node.size && self.files.content(f) == node.content.as_slice() {
+                        self.hardlinks.insert(index, first);
+                    }
+                }
+                None => {
+                    self.groups.insert(key, index);
+                }
+            }
+        }
+        self.files.push(dir, name, node)
     }
 
     fn walk(
@@ -226,6 +272,7 @@ impl Plan {
                     let before = self.files.len() + self.others.len() + self.dirs.len();
                     let index = self.dirs.len();
                     self.dirs.push((rel(), node));
+                    self.dir_selected.push(this);
                     if let Some(sub) = subtree {
                         self.walk(repo, &sub, &path, Some(index), sel, this)?;
                     }
@@ -233,9 +280,10 @@ impl Plan {
                     if !this && self.files.len() + self.others.len() + self.dirs.len() == before + 1
                     {
                         self.dirs.pop();
+                        self.dir_selected.pop();
                     }
                 }
-                NodeKind::File if this => self.files.push(at_dir, name.as_bytes(), node)?,
+                NodeKind::File if this => self.push_file(at_dir, name.as_bytes(), node)?,
                 _ if this => self.others.push((rel(), node)),
                 _ => {}
             }
@@ -265,4 +313,50 @@ pub fn find_node(repo: &Repository, root: &BlobId, path: &str) -> Result<Node> {
         }
     }
     unreachable!("loop returns on the last part")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::tree::HardLink;
+
+    fn file(blob: u8, link: Option<HardLink>) -> Node {
+        Node {
+            name: String::new(),
+            name_bytes: None,
+            kind: NodeKind::File,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime_ns: 0,
+            size: 5,
+            content: vec![BlobId([blob; 32])],
+            subtree: None,
+            target: None,
+            target_bytes: None,
+            rdev: 0,
+            hardlink: link,
+        }
+    }
+
+    #[test]
+    fn names_of_one_file_link_to_its_first_unless_their_content_differs() {
+        let group = HardLink::of(1, 10, 3);
+        let other = HardLink::of(2, 10, 2);
+        let mut plan = Plan::default();
+        let files = [
+            file(1, group),
+            file(1, other),
+            file(1, group),
+            file(2, group), // changed between the backup's looks at the names
+            file(1, None),
+            file(1, other),
+        ];
+        for (i, f) in files.into_iter().enumerate() {
+            plan.push_file(None, format!("f{i}").as_bytes(), f).unwrap();
+        }
+        let mut links: Vec<_> = plan.hardlinks.into_iter().collect();
+        links.sort_unstable();
+        assert_eq!(links, vec![(2, 0), (5, 1)]);
+    }
 }

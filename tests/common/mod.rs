@@ -349,3 +349,36 @@ pub fn assert_same_tree(a: &Path, b: &Path) {
         );
     }
 }
+
+pub fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata("/proc/self").unwrap().uid() == 0
+}
+
+/// Runs the binary as `nobody` on a world made reachable to it: the binary copied in
+/// (the build directory may be below a private home), everything owned by `nobody`,
+/// the same clean environment as `World::cmd`.
+pub fn run_as_nobody(w: &World, args: &[&str]) -> Output {
+    let copy = w.path("cairn-bin");
+    if !copy.exists() {
+        fs::copy(bin(), &copy).unwrap();
+    }
+    let st = Command::new("chown")
+        .args(["-R", "65534:65534"])
+        .arg(w.dir.path())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let mut as_nobody = Command::new("setpriv");
+    as_nobody
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&copy)
+        .args(args);
+    for (k, v) in w.cmd().get_envs() {
+        match v {
+            Some(v) => as_nobody.env(k, v),
+            None => as_nobody.env_remove(k),
+        };
+    }
+    as_nobody.output().unwrap()
+}
