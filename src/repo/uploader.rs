@@ -135,6 +135,8 @@ impl<'r> Uploader<'r> {
 
     /// Stores a blob unless it is already there; returns its id either way.
     pub fn add(&self, kind: BlobType, raw: &[u8]) -> Result<BlobId> {
+        // Every source passes here, blob by blob, even when nothing new is stored.
+        crate::interrupt::check()?;
         let id = crate::chunker::blob_id(self.repo.blob_key(), raw);
         if self.repo.cache().contains(&id)? || !self.pending.lock().unwrap().insert(id) {
             return Ok(id);
