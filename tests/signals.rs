@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::profiles::{cmd, write_profile};
 use common::receiver::Receiver;
 use common::{small_tree, World};
 
@@ -69,6 +70,22 @@ fn read_pid(p: &Path) -> u32 {
     fs::read_to_string(p).unwrap().trim().parse().unwrap()
 }
 
+/// Whether the process whose pid `pidfile` holds ends. The source script is a grandchild
+/// of cairn (under `sh -c`), so it is reaped by init, a moment after cairn has stopped
+/// it; until then it is a zombie.
+fn ends(pidfile: &Path) -> bool {
+    let stat = format!("/proc/{}/stat", read_pid(pidfile));
+    let start = Instant::now();
+    while start.elapsed() < HANG {
+        match fs::read_to_string(&stat) {
+            Err(_) => return true,
+            Ok(s) if s.rsplit(')').next().unwrap().trim_start().starts_with('Z') => return true,
+            Ok(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+    false
+}
+
 fn lock_objects(w: &World) -> Vec<PathBuf> {
     w.stored("locks")
 }
@@ -85,27 +102,11 @@ fn local_lock_free(w: &World, profile: &str) -> bool {
         .success()
 }
 
-/// Writes profiles/NAME.toml for the world's repository and key, and returns a
-/// `cairn run NAME` that takes them from there.
+/// Writes profiles/NAME.toml and returns `cairn run NAME` with both outputs piped.
 fn profile_run(w: &World, name: &str, body: &str) -> Command {
-    let dir = w.path("profiles");
-    fs::create_dir_all(&dir).unwrap();
-    fs::write(
-        dir.join(format!("{name}.toml")),
-        format!(
-            "repository = \"{}\"\nkey = \"{}\"\n{body}",
-            w.repo.display(),
-            w.key.display()
-        ),
-    )
-    .unwrap();
-    let mut c = w.cmd();
-    c.env_remove("CAIRN_REPO")
-        .env_remove("CAIRN_KEY")
-        .args(["run", name, "--config"])
-        .arg(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    write_profile(w, name, body);
+    let mut c = cmd(w, &["run", name]);
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
     c
 }
 
@@ -162,10 +163,7 @@ fn sigterm_during_a_run_restarts_the_service_reports_and_leaves_no_lock() {
         .contains("cairn_last_run_success{profile=\"app\"} 0"));
     assert!(lock_objects(&w).is_empty(), "{:?}", lock_objects(&w));
     assert!(local_lock_free(&w, "app"));
-    assert!(
-        !Path::new(&format!("/proc/{}", read_pid(&pidfile))).exists(),
-        "the source command still runs"
-    );
+    assert!(ends(&pidfile), "the source command still runs");
     assert!(w.snapshots().is_empty());
     // The next command finds no stale lock to warn about, and a sound repository.
     let check = w.run(&["check"]);
@@ -193,10 +191,7 @@ fn interrupt_backup(w: &World, sig: &str, code: i32) {
     assert_eq!(out.status.code(), Some(code), "{err}");
     assert_eq!(err, format!("cairn backup: interrupted by SIG{sig}\n"));
     assert!(lock_objects(w).is_empty(), "{:?}", lock_objects(w));
-    assert!(
-        !Path::new(&format!("/proc/{}", read_pid(&pidfile))).exists(),
-        "the source command still runs"
-    );
+    assert!(ends(&pidfile), "the source command still runs");
     assert!(w.snapshots().is_empty());
 }
 
@@ -229,7 +224,11 @@ fn a_signal_during_the_before_hook_stops_it_and_still_runs_after() {
         &format!(
             "[source]\npaths = [\"{}\"]\n{}",
             src.display(),
-            quiet_hooks(&log, &format!("touch {}; sleep 60; ", started.display()), "")
+            quiet_hooks(
+                &log,
+                &format!("touch {}; sleep 60; ", started.display()),
+                ""
+            )
         ),
     )
     .spawn()

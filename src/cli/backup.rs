@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use chrono::{DateTime, Utc};
 
 use super::{usage, Ctx, Outcome};
@@ -64,7 +64,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         .map(|t| {
             DateTime::parse_from_rfc3339(t)
                 .map(|d| d.with_timezone(&Utc))
-                .map_err(|e| usage(format!("--time {t:?}: {e} (use RFC 3339, e.g. 2026-01-31T02:00:00Z)")))
+                .map_err(|e| {
+                    usage(format!(
+                        "--time {t:?}: {e} (use RFC 3339, e.g. 2026-01-31T02:00:00Z)"
+                    ))
+                })
         })
         .transpose()?;
     if args.profile.as_deref() == Some("") {
@@ -76,7 +80,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     }
     let excludes =
         Excludes::new(&patterns, args.exclude_caches, args.one_file_system).map_err(usage)?;
-    let pass_env = PassEnv::new(args.pass_env.clone()).map_err(|e| usage(format!("--pass-env {e}")))?;
+    let pass_env =
+        PassEnv::new(args.pass_env.clone()).map_err(|e| usage(format!("--pass-env {e}")))?;
     let source = match (&args.stdin_name, args.paths.is_empty()) {
         (Some(_), false) => return Err(usage("give either paths or --stdin-name, not both")),
         (None, true) => {
@@ -86,7 +91,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         }
         (Some(name), true) => {
             if name.is_empty() || name.contains('/') || name == "." || name == ".." {
-                return Err(usage(format!("--stdin-name {name:?} must be a plain file name")));
+                return Err(usage(format!(
+                    "--stdin-name {name:?} must be a plain file name"
+                )));
             }
             match &args.stdin_from {
                 Some(cmd) => Source::Stream {

@@ -140,10 +140,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
             .into_iter()
             .filter(|s| args.filter.matches(s))
             .collect();
-        forget::plan(snaps, args.group_by, &policy, args.tz, args.keep_none).map_err(|e| match e {
-            forget::ForgetError::EmptyPolicy => super::usage(e),
-            e => e.into(),
-        })?
+        forget::plan(snaps, args.group_by, &policy, args.tz, args.keep_none).map_err(
+            |e| match e {
+                forget::ForgetError::EmptyPolicy => super::usage(e),
+                e => e.into(),
+            },
+        )?
     } else {
         forget::named(named_snapshots(&repo, &args)?, args.group_by)
     };

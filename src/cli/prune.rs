@@ -1,6 +1,6 @@
 //! `cairn prune`.
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 
 use super::{Ctx, Outcome};
 use crate::retention::prune::{self, MaxUnused, PruneOptions, PruneReport};

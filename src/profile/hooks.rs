@@ -108,8 +108,8 @@ mod tests {
             &PassEnv::default(),
             OnSignal::Stop,
         )
-            .unwrap_err()
-            .to_string();
+        .unwrap_err()
+        .to_string();
         assert_eq!(e, "hook before failed (exit status 7)");
     }
 }

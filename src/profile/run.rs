@@ -18,10 +18,10 @@ use anyhow::{anyhow, Context, Result};
 use chrono::{DateTime, Local, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::hooks::{self, HookError, OnSignal};
 use super::lock::{self, Acquire};
 use super::retention::retention_step;
 use super::settings::{Overrides, Settings};
-use super::hooks::{self, HookError, OnSignal};
 use super::{Profile, Source};
 use crate::backup::{self, BackupOptions};
 use crate::check::{self, ReadData};
