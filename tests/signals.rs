@@ -326,3 +326,49 @@ fn usage_errors_found_after_parsing_exit_2() {
     w.fails(&["backup", "/nonexistent/path"], 1);
     assert_eq!(w.snapshots().len(), 1);
 }
+
+#[test]
+fn an_interrupted_prune_leaves_a_sound_repository_and_the_next_one_finishes() {
+    let w = World::new();
+    // Half of every pack unused, so prune repacks: new packs, a merged index, then
+    // deletions.
+    let src = w.path("src");
+    fs::create_dir_all(&src).unwrap();
+    for i in 0..60u64 {
+        fs::write(src.join(format!("f{i:02}")), common::noise(100_000, i)).unwrap();
+    }
+    let first = w.backup(&[src.to_str().unwrap()]);
+    for i in (1..60).step_by(2) {
+        fs::remove_file(src.join(format!("f{i:02}"))).unwrap();
+    }
+    w.backup(&[src.to_str().unwrap()]);
+    w.ok(&["forget", first["id"].as_str().unwrap()]);
+    let packs = w.stored("data").len();
+
+    // Writing the merged index is held up, so the signal comes after the new packs
+    // are stored and before anything is deleted.
+    let mut prune = w
+        .cmd()
+        .args(["prune", "--max-unused", "0%"])
+        .env("CAIRN_TEST_FAULTS", "put@index/:1:delay=5000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("repacked packs stored", &mut prune, || {
+        w.stored("data").len() > packs
+    });
+    kill(prune.id(), "TERM");
+    let out = finished(prune);
+    assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "cairn prune: interrupted by SIGTERM\n");
+    assert!(lock_objects(&w).is_empty());
+
+    w.ok(&["check", "--read-data"]);
+    let restored = w.path("restored");
+    w.ok(&["restore", "latest", "--target", restored.to_str().unwrap()]);
+    common::assert_same_tree(&src, &restored.join(src.strip_prefix("/").unwrap()));
+    let r = w.json(&["prune", "--max-unused", "0%"]);
+    assert!(r["packs_deleted"].as_u64().unwrap() >= 1, "{r}");
+    w.ok(&["check", "--read-data"]);
+}
