@@ -23,13 +23,15 @@ static SIGNAL: AtomicUsize = AtomicUsize::new(0);
 /// Set while nothing would be left behind by dying (a passphrase prompt), so that one
 /// Ctrl-C is enough there.
 static AT_ONCE: AtomicBool = AtomicBool::new(false);
+/// How many [`Owed`] guards live.
+static OWED: AtomicUsize = AtomicUsize::new(0);
 
 const SIGNALS: [c_int; 3] = [libc::SIGHUP, libc::SIGINT, libc::SIGTERM];
 
 /// How often a wait that cannot be woken by the signal looks at the flag.
 pub const POLL: Duration = Duration::from_millis(50);
 
-/// Installs the handlers; called once, first thing in `main`.
+/// Installs the handlers; called once, in `main`, before any work starts.
 pub fn install() -> std::io::Result<()> {
     for sig in SIGNALS {
         // Actions run in the order they were registered: the exits look at the flags
@@ -103,11 +105,28 @@ pub fn cleanup<T>(f: impl FnOnce() -> T) -> T {
 
 /// Runs `f` (a prompt) with one signal ending the process at once: before any work has
 /// started there is nothing to clean up, and a Ctrl-C that seemed ignored would be worse.
+/// Not while something is [`owe`]d: then the prompt waits like any other work.
 pub fn at_once<T>(f: impl FnOnce() -> T) -> T {
-    AT_ONCE.store(true, Ordering::SeqCst);
+    let armed = OWED.load(Ordering::SeqCst) == 0;
+    AT_ONCE.store(armed, Ordering::SeqCst);
     let out = f();
     AT_ONCE.store(false, Ordering::SeqCst);
     out
+}
+
+/// Something started that an interrupted command must still undo (a `before` hook,
+/// whose `after` must run); see [`at_once`].
+pub struct Owed(());
+
+pub fn owe() -> Owed {
+    OWED.fetch_add(1, Ordering::SeqCst);
+    Owed(())
+}
+
+impl Drop for Owed {
+    fn drop(&mut self) {
+        OWED.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Sleeps for `d`, or less if a signal asks us to stop meanwhile.

@@ -192,6 +192,8 @@ fn hook_env(
 }
 
 fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()> {
+    // A passphrase prompt between `before` and `after` must not end cairn on one Ctrl-C.
+    let owed = crate::interrupt::owe();
     let before = match &profile.hooks.before {
         Some(cmd) => hooks::run(
             "before",
@@ -222,6 +224,7 @@ fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()>
         };
         let env = hook_env(profile, Some(result.as_str()), p.snapshot.as_ref());
         let hooked = hooks::run("after", cmd, &env, &profile.pass_env, OnSignal::Finish);
+        drop(owed);
         if let (Ok(_), Err(e)) = (&backed_up, hooked) {
             return Err(e.into());
         }
