@@ -17,11 +17,12 @@ use common::{small_tree, World};
 /// Longest a step may take before the test calls it hung (a bound, not a measurement).
 const HANG: Duration = Duration::from_secs(60);
 
-/// A source that announces itself (its pid in `pidfile`) and then streams incompressible
-/// data for about a minute: the backup is always still running when the signal comes.
+/// A source that announces itself (its pid in `pidfile`), sends 20 MB of incompressible
+/// data at once (two 8 MiB packs' worth), then trickles for about a minute: the backup is
+/// always still running when the signal comes.
 fn slow_source(pidfile: &Path) -> String {
     format!(
-        "echo $$ > {}\ni=0; while [ $i -lt 600 ]; do head -c 262144 /dev/urandom; sleep 0.1; i=$((i+1)); done\n",
+        "echo $$ > {}\nhead -c 20000000 /dev/urandom\ni=0; while [ $i -lt 600 ]; do head -c 262144 /dev/urandom; sleep 0.1; i=$((i+1)); done\n",
         pidfile.display()
     )
 }
@@ -171,9 +172,10 @@ fn sigterm_during_a_run_restarts_the_service_reports_and_leaves_no_lock() {
     assert!(!stderr(&check).contains("lock"), "{}", stderr(&check));
 }
 
-/// Interrupts a stream backup with `sig`: it must exit `code`, say so in one line,
-/// leave no lock and no snapshot, and have stopped its source command.
-fn interrupt_backup(w: &World, sig: &str, code: i32) {
+/// Interrupts a stream backup with `sig` once it has stored `packs` packs: it must exit
+/// `code`, say so in one line, leave no lock and no snapshot, and have stopped its
+/// source command.
+fn interrupt_backup(w: &World, sig: &str, code: i32, packs: usize) {
     let pidfile = w.path("source.pid");
     let _ = fs::remove_file(&pidfile);
     let mut backup = w
@@ -183,7 +185,7 @@ fn interrupt_backup(w: &World, sig: &str, code: i32) {
         .spawn()
         .unwrap();
     wait_for("backup under way", &mut backup, || {
-        pidfile.exists() && !lock_objects(w).is_empty()
+        pidfile.exists() && !lock_objects(w).is_empty() && w.stored("data").len() >= packs
     });
     kill(backup.id(), sig);
     let out = finished(backup);
@@ -198,7 +200,11 @@ fn interrupt_backup(w: &World, sig: &str, code: i32) {
 #[test]
 fn sigint_on_a_backup_removes_its_lock_and_stops_its_source() {
     let w = World::new();
-    interrupt_backup(&w, "INT", 130);
+    interrupt_backup(&w, "INT", 130, 2);
+    // The packs it stored are indexed, so the next backup need not upload them again.
+    assert!(!w.stored("index").is_empty());
+    let plan = w.json(&["prune", "--dry-run"]);
+    assert_eq!(plan["packs_unindexed"], 0, "{plan}");
     // No stale-lock warning on the next backup.
     let src = small_tree(&w, 1);
     let next = w.run(&["backup", src.to_str().unwrap()]);
@@ -209,7 +215,7 @@ fn sigint_on_a_backup_removes_its_lock_and_stops_its_source() {
 
 #[test]
 fn sighup_on_a_backup_exits_129() {
-    interrupt_backup(&World::new(), "HUP", 129);
+    interrupt_backup(&World::new(), "HUP", 129, 0);
 }
 
 #[test]
