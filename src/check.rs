@@ -228,6 +228,8 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
             ));
         }
     }
+    // Once interrupted, every read failed and would be listed as damage that is not there.
+    crate::interrupt::check()?;
     Ok(report)
 }
 

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod crypto;
 pub mod fsutil;
 pub mod ids;
+pub mod interrupt;
 pub mod notify;
 pub mod profile;
 pub mod repo;

@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cairn::cli::{self, Cli, Outcome};
+use cairn::cli::{self, Cli, Outcome, UsageError};
+use cairn::interrupt;
 
 /// Large buffers (packs, chunks, decoded windows) come and go by the thousand. With
 /// glibc's default, the mmap threshold rises after the first large free and later
@@ -29,10 +30,29 @@ fn main() -> ExitCode {
     return_large_buffers_to_the_system();
     let cli = Cli::parse();
     let name = cli.command.name();
-    match cli::run(cli) {
+    if let Err(e) = interrupt::install() {
+        cairn::ui::warn(&format!(
+            "cannot handle signals ({e}); an interrupted command may leave a lock behind"
+        ));
+    }
+    let result = cli::run(cli);
+    // Whatever the work made of it, a command stopped by a signal ends as the shell
+    // expects of one (128 + the signal's number), with one line saying so.
+    if let Some(sig) = interrupt::caught() {
+        match &result {
+            Ok(Outcome::Interrupted | Outcome::Failed) => return ExitCode::from(sig.exit_code()),
+            Err(_) => {
+                eprintln!("cairn {name}: {}", interrupt::Interrupted);
+                return ExitCode::from(sig.exit_code());
+            }
+            // It finished before it noticed: nothing was cut short.
+            Ok(_) => {}
+        }
+    }
+    match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Partial) => ExitCode::from(3),
-        Ok(Outcome::Failed) => ExitCode::FAILURE,
+        Ok(Outcome::Failed | Outcome::Interrupted) => ExitCode::FAILURE,
         Ok(Outcome::Busy) => ExitCode::from(4),
         Err(e) => {
             // `cairn dump … | head` closing the pipe early is not a failure.
@@ -45,7 +65,11 @@ fn main() -> ExitCode {
             }
             let msg: Vec<String> = e.chain().map(|c| c.to_string()).collect();
             eprintln!("cairn {name}: {}", msg.join(": "));
-            ExitCode::FAILURE
+            if e.chain().any(|c| c.is::<UsageError>()) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -355,7 +355,7 @@ fn several_paths_diff_and_snapshot_selection() {
     assert_eq!(out.as_array().unwrap().len(), 1);
     let err = w.fails(&["ls", "latest", "--host", "other"], 1);
     assert!(err.contains("no snapshot matches"), "{err}");
-    let err = w.fails(&["ls", "zz"], 1);
+    let err = w.fails(&["ls", "zz"], 2);
     assert!(err.contains("not a snapshot id"), "{err}");
 }
 

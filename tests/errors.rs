@@ -333,12 +333,12 @@ fn missing_source_and_bad_arguments() {
     let err = one_line(&w.fails(&["backup", "/nonexistent/path"], 1), "backup");
     assert!(err.contains("/nonexistent/path"), "{err}");
     let err = one_line(
-        &w.fails(&["backup", "--time", "yesterday", "/tmp"], 1),
+        &w.fails(&["backup", "--time", "yesterday", "/tmp"], 2),
         "backup",
     );
     assert!(err.contains("--time"), "{err}");
-    w.fails(&["backup"], 1);
-    let err = w.fails(&["check", "--read-data-subset", "150%"], 1);
+    w.fails(&["backup"], 2);
+    let err = w.fails(&["check", "--read-data-subset", "150%"], 2);
     assert!(err.contains("150%"), "{err}");
     assert!(w.snapshots().is_empty());
 }

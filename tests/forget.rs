@@ -73,9 +73,18 @@ fn forget_json(w: &World, tz: &str, args: &[&str]) -> Vec<serde_json::Value> {
 
 /// Requires `forget` to fail with exit 1; returns stderr.
 fn forget_fails(w: &World, args: &[&str]) -> String {
+    forget_exits(w, args, 1)
+}
+
+/// A command line that makes no sense: exit code 2.
+fn forget_usage(w: &World, args: &[&str]) -> String {
+    forget_exits(w, args, 2)
+}
+
+fn forget_exits(w: &World, args: &[&str], code: i32) -> String {
     let out = forget_in(w, "UTC", args);
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(1), "forget {args:?}: {err}");
+    assert_eq!(out.status.code(), Some(code), "forget {args:?}: {err}");
     err
 }
 
@@ -263,10 +272,10 @@ fn json_rows_carry_every_field_and_the_reasons() {
 #[test]
 fn empty_policy_is_refused_and_keep_none_removes_everything_selected() {
     let (w, _, _) = with_nights("2026-01-01", "2026-01-03", &[]);
-    let err = forget_fails(&w, &[]);
+    let err = forget_usage(&w, &[]);
     assert!(err.contains("cairn forget: no keep policy given"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
-    let err = forget_fails(&w, &["--keep-daily", "0"]);
+    let err = forget_usage(&w, &["--keep-daily", "0"]);
     assert!(err.contains("no keep policy given"), "{err}");
     assert_eq!(w.snapshots().len(), 3);
 
@@ -356,7 +365,7 @@ fn hosts_and_profiles_are_separate_groups_and_filters_select_what_is_considered(
 #[test]
 fn forgetting_by_id_removes_exactly_those_snapshots() {
     let (w, _, ids) = with_nights("2026-01-01", "2026-01-04", &[]);
-    let err = forget_fails(&w, &[&ids[0][..8], "--keep-last", "1"]);
+    let err = forget_usage(&w, &[&ids[0][..8], "--keep-last", "1"]);
     assert!(err.contains("not both"), "{err}");
 
     let dry = forget(&w, &[&ids[1][..8], "--dry-run"]);

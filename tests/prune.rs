@@ -258,8 +258,8 @@ fn half_used_packs_are_repacked_above_the_threshold_only() {
     half_used_packs(&w);
     let r = prune(&w, &["--max-repack-size", "1K"]);
     assert_eq!(r["packs_repacked"], 0, "{r}");
-    w.fails(&["prune", "--max-unused", "150%"], 1);
-    w.fails(&["prune", "--max-repack-size", "5X"], 1);
+    w.fails(&["prune", "--max-unused", "150%"], 2);
+    w.fails(&["prune", "--max-repack-size", "5X"], 2);
 }
 
 #[test]

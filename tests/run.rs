@@ -7,42 +7,13 @@ mod common;
 use std::fs;
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 use std::time::{Duration, Instant};
 
+use common::profiles::{cmd, profiles, write_profile};
 use common::receiver::Receiver;
 use common::{small_tree, World};
-
-fn profiles(w: &World) -> PathBuf {
-    let d = w.path("profiles");
-    fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// Writes profiles/NAME.toml pointing at the world's repository and key.
-fn write_profile(w: &World, name: &str, body: &str) -> PathBuf {
-    let p = profiles(w).join(format!("{name}.toml"));
-    let text = format!(
-        "repository = \"{}\"\nkey = \"{}\"\n{body}",
-        w.repo.display(),
-        w.key.display()
-    );
-    fs::write(&p, text).unwrap();
-    p
-}
-
-/// A cairn command that takes repository, key and passphrase from the profile only.
-fn cmd(w: &World, args: &[&str]) -> Command {
-    let mut c = w.cmd();
-    c.env_remove("CAIRN_REPO")
-        .env_remove("CAIRN_KEY")
-        .env_remove("CAIRN_PASSPHRASE_FILE")
-        .args(args)
-        .arg("--config")
-        .arg(profiles(w));
-    c
-}
 
 fn run(w: &World, args: &[&str]) -> Output {
     cmd(w, args).output().unwrap()

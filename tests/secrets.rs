@@ -100,7 +100,7 @@ fn pass_env_hands_one_withheld_variable_to_the_command() {
             "--pass-env",
             "HOME",
         ],
-        1,
+        2,
     );
     assert!(err.contains("\"HOME\" is not withheld"), "{err}");
 }

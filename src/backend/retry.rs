@@ -1,6 +1,7 @@
 //! One retry policy for every backend: transient errors (timeouts, resets, 5xx, 429/503
 //! slow-down) are retried with exponential backoff and jitter, each retry reported on
-//! stderr; permanent errors and "not found" return at once.
+//! stderr; permanent errors and "not found" return at once, and so does every call once a
+//! signal asked cairn to stop (`crate::interrupt`).
 
 use std::time::Duration;
 
@@ -58,6 +59,14 @@ impl<B: Backend> Retry<B> {
     fn run<T>(&self, what: &str, name: &str, mut op: impl FnMut() -> Result<T>) -> Result<T> {
         let mut attempt = 1;
         loop {
+            // Polled here, so every command stops at its next call to the store after a
+            // signal; an interrupted command is never retried.
+            let interrupted = |_| Error::Permanent {
+                backend: self.inner.location(),
+                name: name.to_string(),
+                cause: crate::interrupt::Interrupted.to_string(),
+            };
+            crate::interrupt::check().map_err(interrupted)?;
             match op() {
                 Err(Error::Transient { cause, .. }) if attempt < self.policy.attempts => {
                     let wait = self.policy.delay(attempt);
@@ -68,7 +77,7 @@ impl<B: Backend> Retry<B> {
                         attempt + 1,
                         self.policy.attempts
                     ));
-                    std::thread::sleep(wait);
+                    crate::interrupt::sleep(wait).map_err(interrupted)?;
                     attempt += 1;
                 }
                 Err(Error::Transient {

@@ -182,6 +182,8 @@ impl Archiver<'_, '_> {
         meta: Metadata,
         dev: u64,
     ) -> Result<Option<Node>> {
+        // Unchanged files store nothing, so a walk over them would not notice otherwise.
+        crate::interrupt::check()?;
         let mut node = node_from_meta(name.as_bytes(), &meta);
         match node.kind {
             NodeKind::Dir => {

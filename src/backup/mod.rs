@@ -115,6 +115,9 @@ pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
     // The stored byte count is known only once the last packs are uploaded, which is
     // after the snapshot must be final; so it is finished in two steps.
     let stats_handle = up.stats.clone();
+    // A source cut short by the signal (a producer killed by the same Ctrl-C ends the
+    // stream early) must never become a snapshot.
+    crate::interrupt::check()?;
     up.flush()?;
     snapshot.stats.bytes_stored = stats_handle.bytes_stored.load(Ordering::Relaxed);
     snapshot.stats.duration_secs = started.elapsed().as_secs_f64();

@@ -35,6 +35,7 @@ pub fn save(
             let mut batch = Vec::new();
             let mut batch_bytes = 0;
             let total = chunker.for_each_chunk(reader, |chunk| {
+                crate::interrupt::check().map_err(std::io::Error::other)?;
                 batch_bytes += chunk.len();
                 batch.push(chunk.to_vec());
                 if batch_bytes >= BATCH_BYTES {
@@ -50,10 +51,9 @@ pub fn save(
             total
         });
         let mut failure = None;
+        // Leaving the loop drops the receiver, so the reader's next send fails and it
+        // stops reading the source.
         for batch in rx {
-            if failure.is_some() {
-                continue;
-            }
             let added: Result<Vec<BlobId>> = batch
                 .par_iter()
                 .map(|c| up.add(BlobType::Data, c))
@@ -63,7 +63,10 @@ pub fn save(
                     progress.add(batch.iter().map(|c| c.len() as u64).sum());
                     ids.extend(v)
                 }
-                Err(e) => failure = Some(e),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
             }
         }
         let read = reader_thread.join().expect("reader thread does not panic");

@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use chrono::{DateTime, Utc};
 
-use super::{Ctx, Outcome};
+use super::{usage, Ctx, Outcome};
 use crate::backup::{self, BackupOptions, Source};
 use crate::child::PassEnv;
 use crate::repo::snapshot::SourceKind;
@@ -64,27 +64,36 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         .map(|t| {
             DateTime::parse_from_rfc3339(t)
                 .map(|d| d.with_timezone(&Utc))
-                .map_err(|e| anyhow!("--time {t:?}: {e} (use RFC 3339, e.g. 2026-01-31T02:00:00Z)"))
+                .map_err(|e| {
+                    usage(format!(
+                        "--time {t:?}: {e} (use RFC 3339, e.g. 2026-01-31T02:00:00Z)"
+                    ))
+                })
         })
         .transpose()?;
     if args.profile.as_deref() == Some("") {
-        bail!("--profile must not be empty");
+        return Err(usage("--profile must not be empty"));
     }
     let mut patterns = args.excludes.clone();
     for f in &args.exclude_files {
         patterns.extend(Excludes::read_file(f).map_err(|e| anyhow!(e))?);
     }
-    let excludes = Excludes::new(&patterns, args.exclude_caches, args.one_file_system)
-        .map_err(|e| anyhow!(e))?;
-    let pass_env = PassEnv::new(args.pass_env.clone()).map_err(|e| anyhow!("--pass-env {e}"))?;
+    let excludes =
+        Excludes::new(&patterns, args.exclude_caches, args.one_file_system).map_err(usage)?;
+    let pass_env =
+        PassEnv::new(args.pass_env.clone()).map_err(|e| usage(format!("--pass-env {e}")))?;
     let source = match (&args.stdin_name, args.paths.is_empty()) {
-        (Some(_), false) => bail!("give either paths or --stdin-name, not both"),
+        (Some(_), false) => return Err(usage("give either paths or --stdin-name, not both")),
         (None, true) => {
-            bail!("nothing to back up: give paths, or --stdin-name to read standard input")
+            return Err(usage(
+                "nothing to back up: give paths, or --stdin-name to read standard input",
+            ))
         }
         (Some(name), true) => {
             if name.is_empty() || name.contains('/') || name == "." || name == ".." {
-                bail!("--stdin-name {name:?} must be a plain file name");
+                return Err(usage(format!(
+                    "--stdin-name {name:?} must be a plain file name"
+                )));
             }
             match &args.stdin_from {
                 Some(cmd) => Source::Stream {

@@ -1,8 +1,8 @@
 //! `cairn check`.
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
 
-use super::{Ctx, Outcome};
+use super::{usage, Ctx, Outcome};
 use crate::check::{self, ReadData};
 
 #[derive(Debug, clap::Args)]
@@ -17,7 +17,7 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     let read = match (&args.read_data_subset, args.read_data) {
-        (Some(s), _) => ReadData::parse(s).map_err(|e| anyhow!(e))?,
+        (Some(s), _) => ReadData::parse(s).map_err(usage)?,
         (None, true) => ReadData::All,
         (None, false) => ReadData::None,
     };

@@ -114,7 +114,7 @@ impl Args {
 pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     let policy = args.policy();
     if !args.ids.is_empty() && (!policy.is_empty() || args.keep_none) {
-        bail!("give snapshot ids or a keep policy, not both");
+        return Err(super::usage("give snapshot ids or a keep policy, not both"));
     }
     // Checked before anything is removed, so a bad flag cannot leave a half-done run.
     let prune_opts = args.repack.options(false, &None)?;
@@ -135,7 +135,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
             .into_iter()
             .filter(|s| args.filter.matches(s))
             .collect();
-        forget::plan(snaps, args.group_by, &policy, ctx.zone, args.keep_none)?
+        forget::plan(snaps, args.group_by, &policy, ctx.zone, args.keep_none).map_err(
+            |e| match e {
+                forget::ForgetError::EmptyPolicy => super::usage(e),
+                e => e.into(),
+            },
+        )?
     } else {
         forget::named(named_snapshots(&repo, &args)?, args.group_by)
     };

@@ -92,8 +92,10 @@ fn new_passphrase() -> Result<Option<Secret>> {
         crate::ui::info("no passphrase given (CAIRN_PASSPHRASE_FILE); the key file is protected only by its permissions");
         return Ok(None);
     }
-    let a = rpassword::prompt_password("Passphrase for the new key (empty for none): ")?;
-    let b = rpassword::prompt_password("Repeat passphrase: ")?;
+    let (a, b) = crate::interrupt::at_once(|| -> std::io::Result<_> {
+        let a = rpassword::prompt_password("Passphrase for the new key (empty for none): ")?;
+        Ok((a, rpassword::prompt_password("Repeat passphrase: ")?))
+    })?;
     if a != b {
         bail!("passphrases do not match");
     }

@@ -37,7 +37,8 @@ use crate::secret::Secret;
     version,
     about = "Encrypted, deduplicating, incremental backups",
     after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 finished but some source files were unreadable, \
-4 `cairn run`: the profile is already running.\n\
+4 `cairn run`: the profile is already running, 129/130/143 stopped by SIGHUP/SIGINT/SIGTERM \
+(cleanly: locks removed, `cairn run`'s after and on_failure hooks run; a second signal stops at once).\n\
 Passphrases come from CAIRN_PASSPHRASE_FILE, CAIRN_PASSPHRASE, or a prompt on a terminal."
 )]
 pub struct Cli {
@@ -150,6 +151,19 @@ pub enum Outcome {
     Failed,
     /// `cairn run`: a profile was skipped because another run of it holds its lock.
     Busy,
+    /// `cairn run`: a signal stopped a profile, which was reported like a failure.
+    Interrupted,
+}
+
+/// A command line that parsed but does not make sense (flags that exclude each other, a
+/// value of the wrong form): exit code 2, like clap's own errors.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Turns a message about the command line into a [`UsageError`].
+pub fn usage(msg: impl std::fmt::Display) -> anyhow::Error {
+    UsageError(msg.to_string()).into()
 }
 
 /// Settings every command shares.
@@ -169,7 +183,7 @@ impl Ctx {
     pub fn key_path(&self) -> Result<&Path> {
         self.key
             .as_deref()
-            .ok_or_else(|| anyhow!("no key given: use -k/--key FILE or set CAIRN_KEY"))
+            .ok_or_else(|| usage("no key given: use -k/--key FILE or set CAIRN_KEY"))
     }
 
     pub fn identity(&self) -> Result<Identity> {
@@ -180,7 +194,7 @@ impl Ctx {
         let url = self
             .repo
             .as_deref()
-            .ok_or_else(|| anyhow!("no repository given: use -r/--repo URL or set CAIRN_REPO"))?;
+            .ok_or_else(|| usage("no repository given: use -r/--repo URL or set CAIRN_REPO"))?;
         Ok(crate::backend::open(url, &self.store)?)
     }
 
@@ -220,7 +234,8 @@ pub fn passphrase(prompt: &str) -> Result<Option<Secret>> {
         return Ok(Some(Secret::new(p)));
     }
     if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
-        let p = rpassword::prompt_password(prompt).context("reading passphrase")?;
+        let p = crate::interrupt::at_once(|| rpassword::prompt_password(prompt))
+            .context("reading passphrase")?;
         return Ok(Some(Secret::new(p)));
     }
     Ok(None)
@@ -276,7 +291,7 @@ pub fn find_snapshot(repo: &Repository, spec: &str, filter: &Filter) -> Result<S
             .ok_or_else(|| anyhow!("no snapshot matches (repository {})", repo.location()));
     }
     if spec.is_empty() || !spec.chars().all(|c| c.is_ascii_hexdigit()) {
-        bail!("{spec:?} is not a snapshot id or `latest`");
+        return Err(usage(format!("{spec:?} is not a snapshot id or `latest`")));
     }
     let spec = spec.to_ascii_lowercase();
     let mut found: Vec<StoredSnapshot> = snaps

@@ -1,6 +1,6 @@
 //! `cairn prune`.
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 
 use super::{Ctx, Outcome};
 use crate::retention::prune::{self, MaxUnused, PruneOptions, PruneReport};
@@ -43,7 +43,7 @@ impl RepackFlags {
 
 /// Prefixes a parse error with the flag it belongs to.
 fn flag(name: &'static str) -> impl Fn(String) -> anyhow::Error {
-    move |e| anyhow!("--{name}: {e}")
+    move |e| super::usage(format!("--{name}: {e}"))
 }
 
 fn optional<T>(

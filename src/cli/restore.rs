@@ -42,7 +42,7 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     let repo = ctx.open()?;
     let snap = super::find_snapshot(&repo, &args.snapshot, &args.filter)?;
-    let sel = Selector::new(&args.includes).map_err(|e| anyhow!(e))?;
+    let sel = Selector::new(&args.includes).map_err(super::usage)?;
     let plan = Plan::build(&repo, &snap.snap.tree, &sel)?;
     if plan.files.is_empty() && plan.dirs.is_empty() && plan.others.is_empty() {
         return Err(anyhow!(

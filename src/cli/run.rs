@@ -10,7 +10,8 @@ use crate::profile::{discover, Profile};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Exit codes: 0 all succeeded, 1 a profile failed, \
 3 a snapshot was saved but some source files were unreadable, \
-4 a profile was already running (its lock is held) and was skipped.")]
+4 a profile was already running (its lock is held) and was skipped, \
+129/130/143 stopped by SIGHUP/SIGINT/SIGTERM (after running the after and on_failure hooks).")]
 pub struct Args {
     /// Profile names (looked up as NAME.toml) or paths to profile files
     #[arg(required_unless_present = "all", conflicts_with = "all")]
@@ -43,6 +44,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     let o = overrides(ctx);
     let mut reports = Vec::new();
     for spec in &specs {
+        // The profiles not started yet are simply not run.
+        if crate::interrupt::requested() {
+            break;
+        }
         let report = match discover::find(spec, dir).and_then(|p| Profile::load(&p)) {
             Ok(profile) => run::run(&profile, &o),
             // Without a parsed profile there are no hooks or notifications to run.
@@ -66,7 +71,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         reports.push(report.result);
     }
     let any = |r: RunResult| reports.contains(&r);
-    Ok(if any(RunResult::Failure) {
+    Ok(if any(RunResult::Interrupted) {
+        Outcome::Interrupted
+    } else if any(RunResult::Failure) {
         Outcome::Failed
     } else if any(RunResult::Busy) {
         Outcome::Busy

@@ -5,8 +5,11 @@
 //!
 //! A hook gets cairn's environment without its secrets (`crate::child::env`), and its
 //! output is relayed with the values its own line assigns (`PGPASSWORD=…`) blanked.
+//!
+//! A signal to cairn stops a `before` hook (SIGTERM to its process group), but never the
+//! `after` and `on_failure` hooks: they are what an interrupted run still has to do.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 
 use crate::child::redact::Scrubber;
 use crate::child::{self, PassEnv};
@@ -20,6 +23,15 @@ pub enum HookError {
     },
     #[error("hook {name} failed ({how})")]
     Failed { name: &'static str, how: String },
+    #[error("hook {name} stopped: {}", crate::interrupt::Interrupted)]
+    Interrupted { name: &'static str },
+}
+
+/// What a signal to cairn does to a running hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnSignal {
+    Stop,
+    Finish,
 }
 
 /// Runs `command` through `sh -c` with `env` added, passing its output to stderr.
@@ -28,6 +40,7 @@ pub fn run(
     command: &str,
     env: &[(&str, String)],
     pass: &PassEnv,
+    on_signal: OnSignal,
 ) -> Result<(), HookError> {
     let mut child = child::shell(command, pass)
         .envs(env.iter().map(|(k, v)| (k, v)))
@@ -40,11 +53,16 @@ pub fn run(
     // Both pipes are drained at once so a chatty hook never blocks on a full one.
     let t_out = std::thread::spawn(move || relay(name, out, &scrub));
     let t_err = std::thread::spawn(move || relay(name, err, &scrub_err));
+    let stop = (on_signal == OnSignal::Stop).then(|| child::stop_on_interrupt(&child));
     let status = child
         .wait()
         .map_err(|cause| HookError::Spawn { name, cause })?;
+    drop(stop);
     let _ = t_out.join();
     let _ = t_err.join();
+    if on_signal == OnSignal::Stop && crate::interrupt::requested() {
+        return Err(HookError::Interrupted { name });
+    }
     if status.success() {
         return Ok(());
     }
@@ -58,7 +76,9 @@ fn relay(name: &str, from: impl Read, scrub: &Scrubber) {
     for line in BufReader::new(from).split(b'\n') {
         let Ok(line) = line else { break };
         let line = scrub.scrub(String::from_utf8_lossy(&line).trim_end());
-        eprintln!("[hook {name}] {line}");
+        // Not `eprintln!`, which panics when stderr is gone (the terminal closed: SIGHUP);
+        // this thread must go on draining the pipe, or the hook dies on SIGPIPE.
+        let _ = writeln!(std::io::stderr(), "[hook {name}] {line}");
     }
 }
 
@@ -79,12 +99,19 @@ mod tests {
                 ("CAIRN_RESULT", "success".into()),
             ],
             &PassEnv::default(),
+            OnSignal::Finish,
         )
         .unwrap();
         assert_eq!(std::fs::read_to_string(&f).unwrap(), "app success\n");
-        let e = run("before", "echo going; exit 7", &[], &PassEnv::default())
-            .unwrap_err()
-            .to_string();
+        let e = run(
+            "before",
+            "echo going; exit 7",
+            &[],
+            &PassEnv::default(),
+            OnSignal::Stop,
+        )
+        .unwrap_err()
+        .to_string();
         assert_eq!(e, "hook before failed (exit status 7)");
     }
 }

@@ -6,6 +6,10 @@
 //! The `after` hook runs whenever `before` succeeded, whatever the backup did, with the
 //! result in `CAIRN_RESULT`: it is where a service stopped by `before` is restarted, and
 //! a failed backup must not leave it stopped.
+//!
+//! A signal (`crate::interrupt`) stops the step under way and ends the run like a
+//! failure, with the result `interrupted`: `after` (also when the signal stopped `before`
+//! part way), `on_failure`, the fail ping and the textfile all still happen.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -14,10 +18,11 @@ use anyhow::{anyhow, Context, Result};
 use chrono::{DateTime, Local, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::hooks::{self, HookError, OnSignal};
 use super::lock::{self, Acquire};
 use super::retention::retention_step;
 use super::settings::{Overrides, Settings};
-use super::{hooks, Profile, Source};
+use super::{Profile, Source};
 use crate::backup::{self, BackupOptions};
 use crate::check::{self, ReadData};
 use crate::ids::SnapshotId;
@@ -36,6 +41,8 @@ pub enum RunResult {
     Failure,
     /// Another run of the profile holds its lock; nothing was done.
     Busy,
+    /// A signal stopped the run.
+    Interrupted,
 }
 
 impl RunResult {
@@ -45,6 +52,7 @@ impl RunResult {
             RunResult::Partial => "partial",
             RunResult::Failure => "failure",
             RunResult::Busy => "busy",
+            RunResult::Interrupted => "interrupted",
         }
     }
 }
@@ -184,27 +192,39 @@ fn hook_env(
 }
 
 fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()> {
-    if let Some(cmd) = &profile.hooks.before {
-        hooks::run(
+    // A passphrase prompt between `before` and `after` must not end cairn on one Ctrl-C.
+    let owed = crate::interrupt::owe();
+    let before = match &profile.hooks.before {
+        Some(cmd) => hooks::run(
             "before",
             cmd,
             &hook_env(profile, None, None),
             &profile.pass_env,
-        )?;
-    }
+            OnSignal::Stop,
+        ),
+        None => Ok(()),
+    };
     let host = profile.host.clone().unwrap_or_else(crate::hostname);
-    let backed_up = settings.open().and_then(|repo| {
-        key_expiry(profile, &repo, p);
-        backup_step(profile, &repo, &host, p).map(|()| repo)
-    });
+    let backed_up = match before {
+        // Stopped part way, `before` may already have stopped the service: `after`
+        // runs to start it again.
+        Err(e @ HookError::Interrupted { .. }) => Err(e.into()),
+        Err(e) => return Err(e.into()),
+        Ok(()) => settings.open().and_then(|repo| {
+            key_expiry(profile, &repo, p);
+            backup_step(profile, &repo, &host, p).map(|()| repo)
+        }),
+    };
     if let Some(cmd) = &profile.hooks.after {
         let result = match (&backed_up, p.unreadable) {
-            (Err(_), _) => "failure",
-            (Ok(_), 0) => "success",
-            (Ok(_), _) => "partial",
+            (Err(_), _) if crate::interrupt::requested() => RunResult::Interrupted,
+            (Err(_), _) => RunResult::Failure,
+            (Ok(_), 0) => RunResult::Success,
+            (Ok(_), _) => RunResult::Partial,
         };
-        let env = hook_env(profile, Some(result), p.snapshot.as_ref());
-        let hooked = hooks::run("after", cmd, &env, &profile.pass_env);
+        let env = hook_env(profile, Some(result.as_str()), p.snapshot.as_ref());
+        let hooked = hooks::run("after", cmd, &env, &profile.pass_env, OnSignal::Finish);
+        drop(owed);
         if let (Ok(_), Err(e)) = (&backed_up, hooked) {
             return Err(e.into());
         }
@@ -323,11 +343,15 @@ fn finish(
     started: Instant,
 ) -> RunReport {
     let result = match (&outcome, p.unreadable) {
+        (Err(_), _) if crate::interrupt::requested() => RunResult::Interrupted,
         (Err(_), _) => RunResult::Failure,
         (Ok(()), 0) => RunResult::Success,
         (Ok(()), _) => RunResult::Partial,
     };
     let error = match (&outcome, result) {
+        // Whatever the step under way made of the signal (a killed command, a refused
+        // upload), the signal is what happened.
+        (Err(_), RunResult::Interrupted) => Some(crate::interrupt::Interrupted.to_string()),
         // Everything shown of the error (summary, --json, CAIRN_ERROR, pings) comes from
         // this one string.
         (Err(e), _) => Some(
@@ -358,7 +382,8 @@ fn finish(
         if let Some(cmd) = &profile.hooks.on_failure {
             let mut env = hook_env(profile, Some(result.as_str()), p.snapshot.as_ref());
             env.push(("CAIRN_ERROR", e.clone()));
-            if let Err(h) = hooks::run("on_failure", cmd, &env, &profile.pass_env) {
+            if let Err(h) = hooks::run("on_failure", cmd, &env, &profile.pass_env, OnSignal::Finish)
+            {
                 crate::ui::warn(&format!("{}: {h}", profile.name));
             }
         }

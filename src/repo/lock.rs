@@ -364,7 +364,8 @@ impl Drop for LockGuard {
             t.thread().unpark();
             let _ = t.join();
         }
-        let _ = self.backend.delete(&self.name);
+        // Also, and above all, when a signal stopped the command.
+        let _ = crate::interrupt::cleanup(|| self.backend.delete(&self.name));
     }
 }
 
@@ -459,7 +460,7 @@ impl Repository {
                         crate::ui::info(&format!("{msg}; waiting up to {}s", wait.as_secs()));
                         told = true;
                     }
-                    std::thread::sleep(LOCK_POLL.min(deadline - now));
+                    crate::interrupt::sleep(LOCK_POLL.min(deadline - now))?;
                 }
                 r => return r,
             }
@@ -494,7 +495,9 @@ impl Repository {
             let mut wait = refresh();
             loop {
                 std::thread::park_timeout(wait);
-                if stop.load(Ordering::Relaxed) {
+                // Once interrupted, the store refuses the write anyway, and the lock is
+                // about to be deleted.
+                if stop.load(Ordering::Relaxed) || crate::interrupt::requested() {
                     return;
                 }
                 let stamp = Stamp::now();

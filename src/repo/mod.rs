@@ -61,6 +61,9 @@ pub enum RepoError {
     /// Another live process holds a conflicting lock; callers may wait and retry.
     #[error("{0}")]
     Locked(String),
+    /// A signal asked cairn to stop (`crate::interrupt`).
+    #[error(transparent)]
+    Interrupted(#[from] crate::interrupt::Interrupted),
 }
 
 impl RepoError {

@@ -8,7 +8,9 @@
 //! The session's blobs are known only to it (`pending`) until their index is written:
 //! the cache learns of them from that index. A run that stops before (a crash, a lost
 //! lock) leaves nothing the next run would deduplicate against, so the next run uploads
-//! again whatever a prune may have removed.
+//! again whatever a prune may have removed. A run stopped by a signal still holds its
+//! lock, so it indexes the packs it stored: a nightly backup that `timeout` cuts short
+//! every night still gets further each night.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -135,6 +137,8 @@ impl<'r> Uploader<'r> {
 
     /// Stores a blob unless it is already there; returns its id either way.
     pub fn add(&self, kind: BlobType, raw: &[u8]) -> Result<BlobId> {
+        // Every source passes here, blob by blob, even when nothing new is stored.
+        crate::interrupt::check()?;
         let id = crate::chunker::blob_id(self.repo.blob_key(), raw);
         if self.repo.cache().contains(&id)? || !self.pending.lock().unwrap().insert(id) {
             return Ok(id);
@@ -220,11 +224,7 @@ impl<'r> Uploader<'r> {
     /// it may have deleted packs of this session, which the index or snapshot would name.
     pub fn finish(mut self, snapshot: Option<&Snapshot>) -> Result<Option<SnapshotId>> {
         self.flush()?;
-        let packs = std::mem::take(&mut *self.done.lock().unwrap());
-        for index in IndexFile::split(packs) {
-            self.lock.ensure_held()?;
-            self.repo.write_index(&index)?;
-        }
+        self.index_stored()?;
         match snapshot {
             Some(s) => {
                 self.lock.ensure_held()?;
@@ -233,6 +233,16 @@ impl<'r> Uploader<'r> {
             None => Ok(None),
         }
     }
+
+    /// Writes the index of the packs stored so far (and not yet indexed).
+    fn index_stored(&self) -> Result<()> {
+        let packs = std::mem::take(&mut *self.done.lock().unwrap());
+        for index in IndexFile::split(packs) {
+            self.lock.ensure_held()?;
+            self.repo.write_index(&index)?;
+        }
+        Ok(())
+    }
 }
 
 impl Drop for Uploader<'_> {
@@ -240,6 +250,14 @@ impl Drop for Uploader<'_> {
         self.tx = None;
         for t in self.threads.drain(..) {
             let _ = t.join();
+        }
+        // Empty after `finish`; after a signal, the packs it left unindexed.
+        if crate::interrupt::requested() && !self.done.lock().unwrap().is_empty() {
+            if let Err(e) = crate::interrupt::cleanup(|| self.index_stored()) {
+                crate::ui::warn(&format!(
+                    "packs stored before the interruption are not indexed ({e}); the next backup uploads them again"
+                ));
+            }
         }
     }
 }

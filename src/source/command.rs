@@ -5,6 +5,9 @@
 //! error message. A non-zero exit makes the final read fail, so a truncated dump can
 //! never end as a good snapshot.
 //!
+//! A signal to cairn stops the command (its whole process group), which ends the read;
+//! so does dropping the reader before the end, as an interrupted or failed backup does.
+//!
 //! The command runs without cairn's secrets in its environment (`crate::child`), and
 //! what it prints and what we say about it pass through the redaction of its line.
 
@@ -23,6 +26,7 @@ pub struct CommandReader {
     stderr_thread: Option<JoinHandle<()>>,
     last_err: Arc<Mutex<String>>,
     finished: bool,
+    _stop: child::StopOnInterrupt,
 }
 
 impl CommandReader {
@@ -34,6 +38,7 @@ impl CommandReader {
         let mut child = child::shell(command, pass)
             .spawn()
             .map_err(|e| io::Error::new(e.kind(), format!("cannot start `{program}`: {e}")))?;
+        let stop = child::stop_on_interrupt(&child);
         let stdout = child.stdout.take().expect("stdout was piped");
         let stderr = child.stderr.take().expect("stderr was piped");
         let last_err = Arc::new(Mutex::new(String::new()));
@@ -56,6 +61,7 @@ impl CommandReader {
             stderr_thread: Some(stderr_thread),
             last_err,
             finished: false,
+            _stop: stop,
         })
     }
 
@@ -106,7 +112,7 @@ impl Read for CommandReader {
 impl Drop for CommandReader {
     fn drop(&mut self) {
         if !self.finished {
-            let _ = self.child.kill();
+            child::signal_group(&self.child, rustix::process::Signal::KILL);
             let _ = self.child.wait();
         }
     }
