@@ -29,7 +29,14 @@ impl FileBackend {
         let backend = self.location();
         let name = name.to_string();
         match e.kind() {
-            io::ErrorKind::NotFound => Error::NotFound { backend, name },
+            io::ErrorKind::NotFound => match self.root_gone() {
+                Some(cause) => Error::Permanent {
+                    backend,
+                    name,
+                    cause,
+                },
+                None => Error::NotFound { backend, name },
+            },
             io::ErrorKind::Interrupted | io::ErrorKind::TimedOut => Error::Transient {
                 backend,
                 name,
@@ -40,6 +47,56 @@ impl FileBackend {
                 name,
                 cause: e.to_string(),
             },
+        }
+    }
+
+    /// Why nothing can be found when the directory itself is missing or empty. An
+    /// unmounted disk looks exactly like that, and "not initialised, run `cairn init`"
+    /// would then lead to a new repository on the wrong file system.
+    fn root_gone(&self) -> Option<String> {
+        let state = match fs::read_dir(&self.root) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => "does not exist",
+            Ok(mut entries) if entries.next().is_none() => "is empty",
+            _ => return None,
+        };
+        Some(format!(
+            "not initialised: the directory {state}; if the repository lives on a mounted \
+             disk or share, check that it is mounted before running `cairn init`"
+        ))
+    }
+
+    /// Refuses a non-empty directory that holds no `config` object, so that `init` with
+    /// a mistyped path does not scatter objects among someone's files. (One that holds
+    /// a `config` is left to the repository, which says it is already initialised.)
+    fn refuse_foreign_files(&self) -> Result<()> {
+        let entries = match fs::read_dir(&self.root) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(self.err("", e)),
+        };
+        let mut foreign = None;
+        for entry in entries {
+            let entry = entry.map_err(|e| self.err("", e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name == "config" {
+                return Ok(());
+            }
+            // lost+found: a freshly formatted disk is a fine place for a repository.
+            let harmless =
+                name == "lost+found" || (name.starts_with('.') && name.contains(".tmp-"));
+            if !harmless && foreign.is_none() {
+                foreign = Some(name);
+            }
+        }
+        match foreign {
+            None => Ok(()),
+            Some(name) => Err(Error::Permanent {
+                backend: self.location(),
+                name,
+                cause: "the directory holds other files and no cairn repository; give a new \
+                        or empty directory"
+                    .into(),
+            }),
         }
     }
 
@@ -94,6 +151,7 @@ impl Backend for FileBackend {
     }
 
     fn create(&self) -> Result<()> {
+        self.refuse_foreign_files()?;
         fs::create_dir_all(&self.root).map_err(|e| self.err("", e))
     }
 

@@ -1,21 +1,11 @@
 //! `cairn profile check|list`.
 
-use std::path::PathBuf;
-
 use anyhow::{bail, Result};
 
 use super::{Ctx, Outcome};
 use crate::profile::check::{self, Status};
 use crate::profile::discover;
 use crate::profile::settings::Overrides;
-
-/// Where profiles are looked up by name before the user's and the system's directories.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct ConfigDir {
-    /// Directory searched first for NAME.toml [then ~/.config/cairn/profiles, /etc/cairn/profiles]
-    #[arg(long = "config", env = "CAIRN_CONFIG_DIR", value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-}
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ProfileCommand {
@@ -24,14 +14,9 @@ pub enum ProfileCommand {
     Check {
         /// Profile name or path to its file
         profile: String,
-        #[command(flatten)]
-        config: ConfigDir,
     },
     /// List the profiles found by name, and their files
-    List {
-        #[command(flatten)]
-        config: ConfigDir,
-    },
+    List,
 }
 
 pub fn overrides(ctx: &Ctx) -> Overrides {
@@ -47,8 +32,8 @@ pub fn overrides(ctx: &Ctx) -> Overrides {
 
 pub fn run(ctx: &Ctx, cmd: ProfileCommand) -> Result<Outcome> {
     match cmd {
-        ProfileCommand::Check { profile, config } => {
-            let lines = check::check(&profile, config.dir.as_deref(), &overrides(ctx));
+        ProfileCommand::Check { profile } => {
+            let lines = check::check(&profile, ctx.config_dir.as_deref(), &overrides(ctx));
             let failed = lines.iter().filter(|l| l.status == Status::Fail).count();
             if ctx.json {
                 let v: Vec<_> = lines
@@ -72,8 +57,8 @@ pub fn run(ctx: &Ctx, cmd: ProfileCommand) -> Result<Outcome> {
             }
             Ok(Outcome::Ok)
         }
-        ProfileCommand::List { config } => {
-            let found = discover::list(config.dir.as_deref());
+        ProfileCommand::List => {
+            let found = discover::list(ctx.config_dir.as_deref());
             if ctx.json {
                 let v: Vec<_> = found
                     .iter()
@@ -81,7 +66,7 @@ pub fn run(ctx: &Ctx, cmd: ProfileCommand) -> Result<Outcome> {
                     .collect();
                 super::print_json(&v)?;
             } else if found.is_empty() {
-                let dirs: Vec<String> = discover::search_dirs(config.dir.as_deref())
+                let dirs: Vec<String> = discover::search_dirs(ctx.config_dir.as_deref())
                     .iter()
                     .map(|d| d.display().to_string())
                     .collect();
