@@ -322,7 +322,9 @@ mod tests {
 
     #[test]
     fn buckets_split_the_packs_without_overlap() {
-        let packs: Vec<PackId> = (0u8..40).map(|i| PackId([i.wrapping_mul(37); 32])).collect();
+        let packs: Vec<PackId> = (0u8..40)
+            .map(|i| PackId([i.wrapping_mul(37); 32]))
+            .collect();
         let mut seen = Vec::new();
         for n in 1..=4 {
             seen.extend(ReadData::Bucket(n, 4).choose(packs.clone()));

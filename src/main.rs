@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use cairn::cli::{self, Cli, Outcome};
 
 /// Large buffers (packs, chunks, decoded windows) come and go by the thousand. With
@@ -27,7 +25,7 @@ fn return_large_buffers_to_the_system() {}
 
 fn main() -> ExitCode {
     return_large_buffers_to_the_system();
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     let name = cli.command.name();
     match cli::run(cli) {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -41,7 +41,11 @@ fn error_line(err: &str, command: &str) -> String {
 fn a_small_percentage_still_reads_a_pack_and_says_how_many() {
     let w = World::new();
     let packs = repo_with_packs(&w, 5);
-    let out = w.cmd().args(["check", "--read-data-subset", "10%"]).output().unwrap();
+    let out = w
+        .cmd()
+        .args(["check", "--read-data-subset", "10%"])
+        .output()
+        .unwrap();
     common::assert_ok(&out, "check 10%");
     let err = stderr_of(&out);
     assert!(
@@ -104,16 +108,16 @@ fn a_profile_check_subset_reads_a_pack_on_a_small_repository() {
     common::assert_ok(&out, "run app");
     let err = stderr_of(&out);
     assert!(err.contains("checked_packs=1"), "{err}");
-    assert!(w.stored("data").len() > packs, "the run's backup added a pack");
+    assert!(
+        w.stored("data").len() > packs,
+        "the run's backup added a pack"
+    );
 }
 
 #[test]
 fn an_empty_stream_is_refused_unless_allowed() {
     let w = World::new();
-    let out = run_with_input(
-        w.cmd().args(["backup", "--stdin-name", "app.dump"]),
-        b"",
-    );
+    let out = run_with_input(w.cmd().args(["backup", "--stdin-name", "app.dump"]), b"");
     assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
     let line = error_line(&stderr_of(&out), "backup");
     assert!(
@@ -131,7 +135,13 @@ fn an_empty_stream_is_refused_unless_allowed() {
     assert!(error_line(&err, "backup").contains("empty"), "{err}");
     // A failing command is reported as failing, not as empty.
     let err = w.fails(
-        &["backup", "--stdin-name", "db.dump", "--stdin-from", "exit 3"],
+        &[
+            "backup",
+            "--stdin-name",
+            "db.dump",
+            "--stdin-from",
+            "exit 3",
+        ],
         1,
     );
     let line = error_line(&err, "backup");
@@ -149,7 +159,11 @@ fn an_empty_stream_is_refused_unless_allowed() {
         "--allow-empty",
     ]);
     assert_eq!(w.snapshots().len(), 2);
-    let restored = w.cmd().args(["dump", "latest", "db.dump"]).output().unwrap();
+    let restored = w
+        .cmd()
+        .args(["dump", "latest", "db.dump"])
+        .output()
+        .unwrap();
     common::assert_ok(&restored, "dump");
     assert!(restored.stdout.is_empty());
 }
@@ -178,7 +192,10 @@ fn a_profile_command_that_prints_nothing_fails_the_run_unless_allow_empty() {
         .unwrap();
     let err = stderr_of(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("result=failure") && err.contains("empty"), "{err}");
+    assert!(
+        err.contains("result=failure") && err.contains("empty"),
+        "{err}"
+    );
     assert!(w.snapshots().is_empty());
     profile("allow_empty = true\n");
     let out = w
@@ -196,7 +213,8 @@ fn a_missing_key_file_is_named_as_one() {
     let missing = w.path("nope.key");
     let err = w.fails(&["-k", missing.to_str().unwrap(), "snapshots"], 1);
     assert!(
-        error_line(&err, "snapshots").contains(&format!("key file {}: not found", missing.display())),
+        error_line(&err, "snapshots")
+            .contains(&format!("key file {}: not found", missing.display())),
         "{err}"
     );
     let err = w.fails(&["-k", w.dir.path().to_str().unwrap(), "snapshots"], 1);
@@ -247,7 +265,9 @@ fn a_missing_repository_directory_suggests_checking_the_mount() {
         let err = w.fails(&["-r", repo.to_str().unwrap(), "snapshots"], 1);
         let line = error_line(&err, "snapshots");
         assert!(
-            line.contains(repo.to_str().unwrap()) && line.contains("mounted") && line.contains("init"),
+            line.contains(repo.to_str().unwrap())
+                && line.contains("mounted")
+                && line.contains("init"),
             "{line}"
         );
     }
@@ -261,7 +281,10 @@ fn init_refuses_a_directory_with_other_files() {
     fs::write(home.join("notes.txt"), "mine").unwrap();
     let err = w.fails(&["-r", home.to_str().unwrap(), "init"], 1);
     let line = error_line(&err, "init");
-    assert!(line.contains("not a cairn repository") || line.contains("no cairn repository"), "{line}");
+    assert!(
+        line.contains("not a cairn repository") || line.contains("no cairn repository"),
+        "{line}"
+    );
     let left: Vec<_> = fs::read_dir(&home).unwrap().collect();
     assert_eq!(left.len(), 1, "nothing may be written next to notes.txt");
     // A fresh file system's lost+found is no obstacle.
@@ -299,7 +322,12 @@ fn an_ambiguous_id_prefix_lists_the_candidates() {
             &w,
             "a",
             b"same data",
-            &["--host", &format!("host{n}"), "--time", &format!("2026-01-01T00:{n:02}:00Z")],
+            &[
+                "--host",
+                &format!("host{n}"),
+                "--time",
+                &format!("2026-01-01T00:{n:02}:00Z"),
+            ],
         );
         let id = snap["id"].as_str().unwrap().to_string();
         if let Some(other) = ids.iter().find(|o| o[..1] == id[..1]) {
@@ -362,7 +390,38 @@ fn config_is_accepted_before_and_after_the_subcommand() {
         let out = w.ok(&args);
         assert!(out.contains("files\t"), "{args:?}: {out}");
     }
-    w.ok(&["--config", d, "run", "files"]);
-    w.ok(&["run", "files", "--config", d]);
-    assert_eq!(w.snapshots().len(), 2);
+    for args in [
+        ["--config", d, "run", "files"],
+        ["run", "files", "--config", d],
+    ] {
+        let out = w.run(&args);
+        common::assert_ok(&out, &format!("{args:?}"));
+        assert!(stderr_of(&out).contains("profile=files result=success snapshot="));
+    }
+}
+
+#[test]
+fn usage_lines_do_not_show_options_set_in_the_environment_as_required() {
+    let w = World::new();
+    // World::cmd sets CAIRN_REPO and CAIRN_KEY.
+    let err = w.fails(&["restore"], 2);
+    let usage: Vec<&str> = err.lines().filter(|l| l.starts_with("Usage:")).collect();
+    assert_eq!(
+        usage,
+        ["Usage: cairn restore --target <TARGET> <SNAPSHOT>"],
+        "{err}"
+    );
+    let err = w.fails(&["key", "export"], 2);
+    assert!(err.contains("Usage: cairn key export --public\n"), "{err}");
+    // A bad value in the environment is still the error shown.
+    let out = w
+        .cmd()
+        .env("CAIRN_CONNECTIONS", "999")
+        .arg("snapshots")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("'999'"), "{}", stderr_of(&out));
+    let help = w.ok(&["restore", "--help"]);
+    assert!(help.contains("[env: CAIRN_REPO="), "{help}");
 }

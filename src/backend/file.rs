@@ -54,50 +54,15 @@ impl FileBackend {
     /// unmounted disk looks exactly like that, and "not initialised, run `cairn init`"
     /// would then lead to a new repository on the wrong file system.
     fn root_gone(&self) -> Option<String> {
-        let state = match fs::read_dir(&self.root) {
+        let state = match fs::read_dir(&self.root).map(|mut e| e.next().is_none()) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => "does not exist",
-            Ok(mut entries) if entries.next().is_none() => "is empty",
+            Ok(true) => "is empty",
             _ => return None,
         };
         Some(format!(
             "not initialised: the directory {state}; if the repository lives on a mounted \
              disk or share, check that it is mounted before running `cairn init`"
         ))
-    }
-
-    /// Refuses a non-empty directory that holds no `config` object, so that `init` with
-    /// a mistyped path does not scatter objects among someone's files. (One that holds
-    /// a `config` is left to the repository, which says it is already initialised.)
-    fn refuse_foreign_files(&self) -> Result<()> {
-        let entries = match fs::read_dir(&self.root) {
-            Ok(e) => e,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(self.err("", e)),
-        };
-        let mut foreign = None;
-        for entry in entries {
-            let entry = entry.map_err(|e| self.err("", e))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name == "config" {
-                return Ok(());
-            }
-            // lost+found: a freshly formatted disk is a fine place for a repository.
-            let harmless =
-                name == "lost+found" || (name.starts_with('.') && name.contains(".tmp-"));
-            if !harmless && foreign.is_none() {
-                foreign = Some(name);
-            }
-        }
-        match foreign {
-            None => Ok(()),
-            Some(name) => Err(Error::Permanent {
-                backend: self.location(),
-                name,
-                cause: "the directory holds other files and no cairn repository; give a new \
-                        or empty directory"
-                    .into(),
-            }),
-        }
     }
 
     /// Writes `data` to a fresh hidden file next to `name` and flushes it to disk.
@@ -132,6 +97,31 @@ impl FileBackend {
     }
 }
 
+/// The first entry of `root` that shows it is not (the start of) a repository: anything
+/// but a `config` object, our own temporary files and `lost+found` (a freshly formatted
+/// disk is a fine place for a repository). `None` for a missing or empty directory, or
+/// one that holds a `config`. `init` refuses such a directory, so that a mistyped path
+/// does not scatter objects among someone's files.
+pub fn foreign_entry(root: &Path) -> io::Result<Option<String>> {
+    let entries = match fs::read_dir(root) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut foreign = None;
+    for entry in entries {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name == "config" {
+            return Ok(None);
+        }
+        let harmless = name == "lost+found" || (name.starts_with('.') && name.contains(".tmp-"));
+        if !harmless && foreign.is_none() {
+            foreign = Some(name);
+        }
+    }
+    Ok(foreign)
+}
+
 fn sync_dir(dir: &Path) -> io::Result<()> {
     fs::File::open(dir)?.sync_all()
 }
@@ -151,7 +141,6 @@ impl Backend for FileBackend {
     }
 
     fn create(&self) -> Result<()> {
-        self.refuse_foreign_files()?;
         fs::create_dir_all(&self.root).map_err(|e| self.err("", e))
     }
 

@@ -92,7 +92,8 @@ pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
         } => {
             let progress = Progress::new(None, &name);
             let chunker = repo.config().chunker(repo.chunk_sizes(true));
-            let (tree, size) = stream::save(&up, &chunker, reader, &name, allow_empty, time, &progress)?;
+            let (tree, size) =
+                stream::save(&up, &chunker, reader, &name, allow_empty, time, &progress)?;
             progress.finish();
             stats.files_new = 1;
             stats.total_bytes = size;

@@ -60,8 +60,12 @@ fn packs_read(report: &check::CheckReport, read: ReadData) -> String {
     match read {
         ReadData::None => "pack contents not read (use --read-data or --read-data-subset)".into(),
         ReadData::All => format!("read {n} of {total} packs"),
-        ReadData::Percent(_) => format!("read {n} of {total} packs ({read}, rounded up to whole packs)"),
-        ReadData::Bucket(..) if n == 0 => format!("read 0 of {total} packs (bucket {read} holds none)"),
+        ReadData::Percent(_) => {
+            format!("read {n} of {total} packs ({read}, rounded up to whole packs)")
+        }
+        ReadData::Bucket(..) if n == 0 => {
+            format!("read 0 of {total} packs (bucket {read} holds none)")
+        }
         ReadData::Bucket(..) => format!("read {n} of {total} packs (bucket {read})"),
     }
 }

@@ -69,7 +69,12 @@ pub struct Cli {
     pub quiet: bool,
     /// Directory searched first for profiles, NAME.toml (`run`, `profile`) [then
     /// ~/.config/cairn/profiles, /etc/cairn/profiles]
-    #[arg(long = "config", env = "CAIRN_CONFIG_DIR", value_name = "DIR", global = true)]
+    #[arg(
+        long = "config",
+        env = "CAIRN_CONFIG_DIR",
+        value_name = "DIR",
+        global = true
+    )]
     pub config_dir: Option<PathBuf>,
     #[command(flatten)]
     pub store: store::StoreArgs,
@@ -111,6 +116,44 @@ pub enum Command {
     /// Check or list profiles
     #[command(subcommand)]
     Profile(profile::ProfileCommand),
+}
+
+impl Cli {
+    /// Parses the command line, exiting on a usage error as clap does. A value taken
+    /// from the environment counts as given, so clap's usage line would show
+    /// `--repo <REPO> --key <KEY>` whenever CAIRN_REPO and CAIRN_KEY are set, as if
+    /// they were required; the error is shown as it reads without them.
+    pub fn parse_args() -> Cli {
+        use clap::{CommandFactory, FromArgMatches};
+        let err = match Cli::command().try_get_matches() {
+            Ok(m) => match Cli::from_arg_matches(&m) {
+                Ok(cli) => return cli,
+                Err(e) => e,
+            },
+            Err(e) => e,
+        };
+        let usage_error = !matches!(
+            err.kind(),
+            clap::error::ErrorKind::DisplayHelp
+                | clap::error::ErrorKind::DisplayVersion
+                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        );
+        if usage_error {
+            // The same mistake without the environment, unless the environment was the
+            // mistake (a bad CAIRN_CONNECTIONS), which only the first parse shows.
+            if let Err(bare) = without_env(Cli::command()).try_get_matches() {
+                if bare.kind() == err.kind() {
+                    bare.exit();
+                }
+            }
+        }
+        err.exit()
+    }
+}
+
+fn without_env(cmd: clap::Command) -> clap::Command {
+    cmd.mut_args(|a| a.env(clap::builder::Resettable::Reset))
+        .mut_subcommands(without_env)
 }
 
 impl Command {
@@ -322,9 +365,10 @@ pub fn find_snapshot(repo: &Repository, spec: &str, filter: &Filter) -> Result<S
         }
     }
     if spec == "latest" {
-        return snaps.last().map(|s| (*s).clone()).ok_or_else(|| {
-            anyhow!("no snapshot matches (repository {})", repo.location())
-        });
+        return snaps
+            .last()
+            .map(|s| (*s).clone())
+            .ok_or_else(|| anyhow!("no snapshot matches (repository {})", repo.location()));
     }
     if spec.is_empty() || !spec.chars().all(|c| c.is_ascii_hexdigit()) {
         bail!("{spec:?} is not a snapshot id or `latest`");

@@ -30,7 +30,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     // Said before anything is downloaded, in words that name what the path is.
     if let Ok(m) = std::fs::metadata(&args.target) {
         if !m.is_dir() {
-            let what = if m.is_file() { "a file" } else { "not a directory" };
+            let what = if m.is_file() {
+                "a file"
+            } else {
+                "not a directory"
+            };
             return Err(anyhow!(
                 "restore target {} is {what}; give a directory (created if missing)",
                 args.target.display()
