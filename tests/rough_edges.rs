@@ -41,23 +41,26 @@ fn error_line(err: &str, command: &str) -> String {
 fn a_small_percentage_still_reads_a_pack_and_says_how_many() {
     let w = World::new();
     let packs = repo_with_packs(&w, 5);
+    // 1% of a few packs is a fraction of one: it reads one, not none.
     let out = w
         .cmd()
-        .args(["check", "--read-data-subset", "10%"])
+        .args(["check", "--read-data-subset", "1%"])
         .output()
         .unwrap();
-    common::assert_ok(&out, "check 10%");
+    common::assert_ok(&out, "check 1%");
     let err = stderr_of(&out);
     assert!(
-        err.contains(&format!("read 1 of {packs} packs (10%")),
+        err.contains(&format!("read 1 of {packs} packs (1%")),
         "{err}"
     );
-    let report = w.json(&["check", "--read-data-subset", "10%"]);
+    let report = w.json(&["check", "--read-data-subset", "1%"]);
     assert_eq!(report["packs_read"], 1, "{report}");
-    assert_eq!(report["read_data"], "10%", "{report}");
-    // Rounded up: 50% of an odd count is more than half.
-    let half = w.json(&["check", "--read-data-subset", "50%"]);
-    assert_eq!(half["packs_read"], packs.div_ceil(2) as u64, "{half}");
+    assert_eq!(report["read_data"], "1%", "{report}");
+    // Rounded up: 10% of 11 packs is 2, 50% of an odd count more than half.
+    for (pct, part) in [("10%", 10), ("50%", 2)] {
+        let r = w.json(&["check", "--read-data-subset", pct]);
+        assert_eq!(r["packs_read"], packs.div_ceil(part) as u64, "{pct}: {r}");
+    }
     // The n/m buckets, run in turn, read every pack exactly once.
     let mut total = 0;
     for n in 1..=3 {
