@@ -174,6 +174,7 @@ fn pipeline(c: &mut Criterion) {
                         name: "bench.dump".into(),
                         reader: Box::new(std::io::Cursor::new(data.clone())),
                         kind: cairn::repo::snapshot::SourceKind::Stdin,
+                        allow_empty: false,
                     },
                     excludes: cairn::source::exclude::Excludes::new(&[], false, false).unwrap(),
                     tags: vec![],

@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
 use crate::ids::{BlobId, PackId, SnapshotId};
@@ -53,15 +54,46 @@ impl ReadData {
         Err(format!("subset {spec:?}: use N% or n/m"))
     }
 
-    fn selects(&self, id: &PackId) -> bool {
-        let v = u32::from_be_bytes(id.0[..4].try_into().unwrap());
+    /// Which of `packs` to download. A percentage rounds up to whole packs, so a small
+    /// repository still has a pack read rather than none; buckets are fixed by pack id
+    /// so that running 1/m … m/m in turn reads everything once.
+    fn choose(&self, mut packs: Vec<PackId>) -> Vec<PackId> {
         match *self {
-            ReadData::None => false,
-            ReadData::All => true,
-            ReadData::Bucket(n, m) => v % m == n - 1,
-            ReadData::Percent(p) => rand::random::<f64>() * 100.0 < p,
+            ReadData::None => Vec::new(),
+            ReadData::All => packs,
+            ReadData::Bucket(n, m) => {
+                packs.retain(|id| u32::from_be_bytes(id.0[..4].try_into().unwrap()) % m == n - 1);
+                packs
+            }
+            ReadData::Percent(p) => {
+                let want = packs_for_percent(p, packs.len());
+                packs.shuffle(&mut rand::thread_rng());
+                packs.truncate(want);
+                packs
+            }
         }
     }
+}
+
+impl std::fmt::Display for ReadData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadData::None => f.write_str("none"),
+            ReadData::All => f.write_str("all"),
+            ReadData::Bucket(n, m) => write!(f, "{n}/{m}"),
+            ReadData::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+/// `p` percent of `total` packs, rounded up, and at least one when there is any.
+pub fn packs_for_percent(p: f64, total: usize) -> usize {
+    if total == 0 {
+        return 0;
+    }
+    // The small slack keeps 10% of 30 at 3 despite 30.0 * 10.0 / 100.0 > 3.0 in floats.
+    let exact = total as f64 * p / 100.0 - 1e-9;
+    (exact.ceil().max(1.0) as usize).min(total)
 }
 
 #[derive(Debug, Default, serde::Serialize)]
@@ -69,12 +101,18 @@ pub struct CheckReport {
     pub snapshots: usize,
     pub trees: usize,
     pub packs: usize,
+    /// What was asked for: `none`, `all`, `N%` or `n/m`.
+    pub read_data: String,
+    /// Packs downloaded and verified (a percentage rounds up to at least one).
     pub packs_read: usize,
     pub errors: Vec<String>,
 }
 
 pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
-    let mut report = CheckReport::default();
+    let mut report = CheckReport {
+        read_data: read.to_string(),
+        ..CheckReport::default()
+    };
     let listed: HashMap<PackId, u64> = repo.pack_ids()?.into_iter().collect();
     report.packs = listed.len();
 
@@ -174,11 +212,14 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
         ));
     }
 
-    let to_read: Vec<PackId> = indexed_packs
+    let mut readable: Vec<PackId> = indexed_packs
         .keys()
-        .filter(|p| listed.contains_key(*p) && read.selects(p))
+        .filter(|p| listed.contains_key(*p))
         .copied()
         .collect();
+    // Sorted so that a bucket's packs are read in the same order every time.
+    readable.sort();
+    let to_read = read.choose(readable);
     report.packs_read = to_read.len();
     // Downloads and decryption run ahead (as many as the store takes at once); the
     // blobs of each pack are verified on all cores.
@@ -258,4 +299,52 @@ fn check_pack(
             .map(drop)
             .map_err(|e| e.to_string())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_percentage_rounds_up_to_whole_packs() {
+        for (p, total, want) in [
+            (10.0, 5, 1),
+            (5.0, 1, 1),
+            (0.01, 3, 1),
+            (10.0, 30, 3),
+            (10.0, 31, 4),
+            (5.0, 1000, 50),
+            (50.0, 3, 2),
+            (100.0, 7, 7),
+            (10.0, 0, 0),
+        ] {
+            assert_eq!(packs_for_percent(p, total), want, "{p}% of {total}");
+        }
+    }
+
+    #[test]
+    fn buckets_split_the_packs_without_overlap() {
+        let packs: Vec<PackId> = (0u8..40)
+            .map(|i| PackId([i.wrapping_mul(37); 32]))
+            .collect();
+        let mut seen = Vec::new();
+        for n in 1..=4 {
+            seen.extend(ReadData::Bucket(n, 4).choose(packs.clone()));
+        }
+        seen.sort();
+        let mut all = packs.clone();
+        all.sort();
+        assert_eq!(seen, all);
+        assert_eq!(ReadData::Percent(10.0).choose(packs.clone()).len(), 4);
+        assert!(ReadData::None.choose(packs).is_empty());
+    }
+
+    #[test]
+    fn parses_both_subset_forms() {
+        assert!(matches!(ReadData::parse("5%"), Ok(ReadData::Percent(p)) if p == 5.0));
+        assert!(matches!(ReadData::parse("2/7"), Ok(ReadData::Bucket(2, 7))));
+        for bad in ["0%", "101%", "0/3", "4/3", "x", "3/0"] {
+            assert!(ReadData::parse(bad).is_err(), "{bad}");
+        }
+    }
 }

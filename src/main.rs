@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use cairn::cli::{self, Cli, Outcome, UsageError};
 use cairn::interrupt;
 
@@ -28,7 +26,7 @@ fn return_large_buffers_to_the_system() {}
 
 fn main() -> ExitCode {
     return_large_buffers_to_the_system();
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     let name = cli.command.name();
     if let Err(e) = interrupt::install() {
         cairn::ui::warn(&format!(

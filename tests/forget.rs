@@ -437,7 +437,13 @@ fn a_running_backup_blocks_forget_but_not_a_dry_run() {
     // A backup reading a slow command holds its shared lock for the whole run.
     let mut backup = w
         .cmd()
-        .args(["backup", "--stdin-name", "slow", "--stdin-from", "sleep 4"])
+        .args([
+            "backup",
+            "--stdin-name",
+            "slow",
+            "--stdin-from",
+            "sleep 4; echo done",
+        ])
         .spawn()
         .unwrap();
     let started = std::time::Instant::now();

@@ -29,7 +29,14 @@ impl FileBackend {
         let backend = self.location();
         let name = name.to_string();
         match e.kind() {
-            io::ErrorKind::NotFound => Error::NotFound { backend, name },
+            io::ErrorKind::NotFound => match self.root_gone() {
+                Some(cause) => Error::Permanent {
+                    backend,
+                    name,
+                    cause,
+                },
+                None => Error::NotFound { backend, name },
+            },
             io::ErrorKind::Interrupted | io::ErrorKind::TimedOut => Error::Transient {
                 backend,
                 name,
@@ -41,6 +48,21 @@ impl FileBackend {
                 cause: e.to_string(),
             },
         }
+    }
+
+    /// Why nothing can be found when the directory itself is missing or empty. An
+    /// unmounted disk looks exactly like that, and "not initialised, run `cairn init`"
+    /// would then lead to a new repository on the wrong file system.
+    fn root_gone(&self) -> Option<String> {
+        let state = match fs::read_dir(&self.root).map(|mut e| e.next().is_none()) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => "does not exist",
+            Ok(true) => "is empty",
+            _ => return None,
+        };
+        Some(format!(
+            "not initialised: the directory {state}; if the repository lives on a mounted \
+             disk or share, check that it is mounted before running `cairn init`"
+        ))
     }
 
     /// Writes `data` to a fresh hidden file next to `name` and flushes it to disk.
@@ -73,6 +95,31 @@ impl FileBackend {
         }
         Ok(tmp)
     }
+}
+
+/// The first entry of `root` that shows it is not (the start of) a repository: anything
+/// but a `config` object, our own temporary files and `lost+found` (a freshly formatted
+/// disk is a fine place for a repository). `None` for a missing or empty directory, or
+/// one that holds a `config`. `init` refuses such a directory, so that a mistyped path
+/// does not scatter objects among someone's files.
+pub fn foreign_entry(root: &Path) -> io::Result<Option<String>> {
+    let entries = match fs::read_dir(root) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut foreign = None;
+    for entry in entries {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name == "config" {
+            return Ok(None);
+        }
+        let harmless = name == "lost+found" || (name.starts_with('.') && name.contains(".tmp-"));
+        if !harmless && foreign.is_none() {
+            foreign = Some(name);
+        }
+    }
+    Ok(foreign)
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {

@@ -25,6 +25,8 @@ pub enum Source {
         name: String,
         reader: Box<dyn Read + Send>,
         kind: SourceKind,
+        /// Save a 0-byte stream instead of failing (see `stream::save`).
+        allow_empty: bool,
     },
 }
 
@@ -82,10 +84,16 @@ pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
             let shown = paths.iter().map(|p| p.display().to_string()).collect();
             (tree, shown, SourceKind::Files, Some(seen))
         }
-        Source::Stream { name, reader, kind } => {
+        Source::Stream {
+            name,
+            reader,
+            kind,
+            allow_empty,
+        } => {
             let progress = Progress::new(None, &name);
             let chunker = repo.config().chunker(repo.chunk_sizes(true));
-            let (tree, size) = stream::save(&up, &chunker, reader, &name, time, &progress)?;
+            let (tree, size) =
+                stream::save(&up, &chunker, reader, &name, allow_empty, time, &progress)?;
             progress.finish();
             stats.files_new = 1;
             stats.total_bytes = size;

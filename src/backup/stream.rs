@@ -20,11 +20,15 @@ use crate::ui::Progress;
 
 const BATCH_BYTES: usize = 8 << 20;
 
+/// Empty input fails unless `allow_empty`: a dump command that exits 0 without printing
+/// anything is the classic silent failure, and its 0-byte snapshot would look like a
+/// good backup until the day it is restored.
 pub fn save(
     up: &Uploader,
     chunker: &Chunker,
     reader: Box<dyn Read + Send>,
     name: &str,
+    allow_empty: bool,
     time: DateTime<Utc>,
     progress: &Progress,
 ) -> Result<(BlobId, u64)> {
@@ -77,6 +81,12 @@ pub fn save(
         }
     });
     let size = result?;
+    if size == 0 && !allow_empty {
+        return Err(RepoError::Invalid(format!(
+            "{name}: the input is empty (0 bytes), so no snapshot was saved; if that is \
+             expected, pass --allow-empty (in a profile: allow_empty = true)"
+        )));
+    }
     // Owner and group of the process, which is what the stream belongs to.
     let (uid, gid) = std::fs::metadata("/proc/self")
         .map(|m| {

@@ -24,6 +24,10 @@ pub struct Args {
     /// backup and no snapshot is written
     #[arg(long, value_name = "CMD", requires = "stdin_name")]
     pub stdin_from: Option<String>,
+    /// Save the stream even when it is empty; without this a 0-byte input fails the
+    /// backup (a dump that printed nothing is not a backup)
+    #[arg(long, requires = "stdin_name")]
+    pub allow_empty: bool,
     /// Give --stdin-from's command this variable, which commands do not get otherwise
     /// (CAIRN_PASSPHRASE, OS_PASSWORD, AWS_SECRET_ACCESS_KEY…; repeatable)
     #[arg(long = "pass-env", value_name = "VAR", requires = "stdin_from")]
@@ -100,11 +104,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                     name: name.clone(),
                     reader: Box::new(CommandReader::spawn(cmd, &pass_env)?),
                     kind: SourceKind::Command,
+                    allow_empty: args.allow_empty,
                 },
                 None => Source::Stream {
                     name: name.clone(),
                     reader: Box::new(std::io::stdin()),
                     kind: SourceKind::Stdin,
+                    allow_empty: args.allow_empty,
                 },
             }
         }

@@ -10,7 +10,8 @@ pub struct Args {
     /// Download and verify every pack
     #[arg(long, conflicts_with = "read_data_subset")]
     pub read_data: bool,
-    /// Verify a subset of packs: N% (random) or n/m (the n-th of m fixed buckets)
+    /// Verify a subset of packs: N% (random, rounded up to at least one pack) or n/m (the
+    /// n-th of m fixed buckets; 1/m … m/m in turn read everything)
     #[arg(long, value_name = "N%|n/m")]
     pub read_data_subset: Option<String>,
 }
@@ -30,11 +31,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
             eprintln!("error: {e}");
         }
         crate::ui::info(&format!(
-            "checked {} snapshots, {} trees, {} packs ({} read): {}",
+            "checked {} snapshots, {} trees; {}: {}",
             report.snapshots,
             report.trees,
-            report.packs,
-            report.packs_read,
+            packs_read(&report, read),
             if report.errors.is_empty() {
                 "no errors".to_string()
             } else {
@@ -51,4 +51,21 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         );
     }
     Ok(Outcome::Ok)
+}
+
+/// How much data was verified, so that a subset that read little (or, for an empty
+/// bucket, nothing) does not pass for a full check.
+fn packs_read(report: &check::CheckReport, read: ReadData) -> String {
+    let (n, total) = (report.packs_read, report.packs);
+    match read {
+        ReadData::None => "pack contents not read (use --read-data or --read-data-subset)".into(),
+        ReadData::All => format!("read {n} of {total} packs"),
+        ReadData::Percent(_) => {
+            format!("read {n} of {total} packs ({read}, rounded up to whole packs)")
+        }
+        ReadData::Bucket(..) if n == 0 => {
+            format!("read 0 of {total} packs (bucket {read} holds none)")
+        }
+        ReadData::Bucket(..) => format!("read {n} of {total} packs (bucket {read})"),
+    }
 }

@@ -130,11 +130,16 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         Some(repo.lock(LockKind::Exclusive, "forget")?)
     };
     let groups = if args.ids.is_empty() {
-        let snaps = repo
-            .snapshots()?
-            .into_iter()
+        let all = repo.snapshots()?;
+        let snaps: Vec<StoredSnapshot> = all
+            .iter()
             .filter(|s| args.filter.matches(s))
+            .cloned()
             .collect();
+        // A mistyped --host would otherwise look like a policy that had nothing to do.
+        if snaps.is_empty() && !all.is_empty() {
+            bail!("{}", args.filter.why_nothing_matches(&all));
+        }
         forget::plan(snaps, args.group_by, &policy, ctx.zone, args.keep_none).map_err(
             |e| match e {
                 forget::ForgetError::EmptyPolicy => super::usage(e),

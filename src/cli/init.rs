@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 use super::{Ctx, Outcome};
+use crate::backend::{file, url::RepoUrl};
 use crate::crypto::keys;
 use crate::repo::Repository;
 
@@ -25,6 +26,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         extra.push(cert);
     }
     let backend = ctx.backend()?;
+    refuse_foreign_directory(ctx)?;
     let identity = ctx.identity()?;
     // The config is signed: an expired key stops here, before anything is stored.
     identity.signer()?;
@@ -50,4 +52,20 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         ));
     }
     Ok(Outcome::Ok)
+}
+
+/// A local directory must be new, empty or a repository already (which `init` then
+/// reports as initialised): not, say, a home directory named by mistake.
+fn refuse_foreign_directory(ctx: &Ctx) -> Result<()> {
+    let Some(Ok(RepoUrl::File(dir))) = ctx.repo.as_deref().map(RepoUrl::parse) else {
+        return Ok(());
+    };
+    if let Some(name) = file::foreign_entry(&dir).with_context(|| format!("{}", dir.display()))? {
+        bail!(
+            "{} is not empty (it holds {name:?}) and is not a cairn repository; give a new or \
+             empty directory",
+            dir.display()
+        );
+    }
+    Ok(())
 }

@@ -89,7 +89,10 @@ fn new_passphrase() -> Result<Option<Secret>> {
         return super::passphrase("");
     }
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-        crate::ui::info("no passphrase given (CAIRN_PASSPHRASE_FILE); the key file is protected only by its permissions");
+        crate::ui::warn(
+            "no passphrase given (set CAIRN_PASSPHRASE_FILE, or run on a terminal); the key \
+             file is protected only by its permissions",
+        );
         return Ok(None);
     }
     let (a, b) = crate::interrupt::at_once(|| -> std::io::Result<_> {

@@ -76,6 +76,15 @@ pub struct Cli {
     /// else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin
     #[arg(long, global = true, value_name = "ZONE", allow_hyphen_values = true)]
     pub tz: Option<crate::ui::time::TzChoice>,
+    /// Directory searched first for profiles, NAME.toml (`run`, `profile`) [then
+    /// ~/.config/cairn/profiles, /etc/cairn/profiles]
+    #[arg(
+        long = "config",
+        env = "CAIRN_CONFIG_DIR",
+        value_name = "DIR",
+        global = true
+    )]
+    pub config_dir: Option<PathBuf>,
     #[command(flatten)]
     pub store: store::StoreArgs,
     #[command(subcommand)]
@@ -116,6 +125,44 @@ pub enum Command {
     /// Check or list profiles
     #[command(subcommand)]
     Profile(profile::ProfileCommand),
+}
+
+impl Cli {
+    /// Parses the command line, exiting on a usage error as clap does. A value taken
+    /// from the environment counts as given, so clap's usage line would show
+    /// `--repo <REPO> --key <KEY>` whenever CAIRN_REPO and CAIRN_KEY are set, as if
+    /// they were required; the error is shown as it reads without them.
+    pub fn parse_args() -> Cli {
+        use clap::{CommandFactory, FromArgMatches};
+        let err = match Cli::command().try_get_matches() {
+            Ok(m) => match Cli::from_arg_matches(&m) {
+                Ok(cli) => return cli,
+                Err(e) => e,
+            },
+            Err(e) => e,
+        };
+        let usage_error = !matches!(
+            err.kind(),
+            clap::error::ErrorKind::DisplayHelp
+                | clap::error::ErrorKind::DisplayVersion
+                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        );
+        if usage_error {
+            // The same mistake without the environment, unless the environment was the
+            // mistake (a bad CAIRN_CONNECTIONS), which only the first parse shows.
+            if let Err(bare) = without_env(Cli::command()).try_get_matches() {
+                if bare.kind() == err.kind() {
+                    bare.exit();
+                }
+            }
+        }
+        err.exit()
+    }
+}
+
+fn without_env(cmd: clap::Command) -> clap::Command {
+    cmd.mut_args(|a| a.env(clap::builder::Resettable::Reset))
+        .mut_subcommands(without_env)
 }
 
 impl Command {
@@ -177,6 +224,8 @@ pub struct Ctx {
     pub trust_signer: Option<String>,
     /// The zone every time is shown in (`--utc`, `--tz`).
     pub zone: Zone,
+    /// Where `run` and `profile` look for profiles first.
+    pub config_dir: Option<PathBuf>,
 }
 
 impl Ctx {
@@ -275,37 +324,119 @@ impl Filter {
             && self.tags.iter().all(|t| s.snap.tags.contains(t))
             && self.paths.iter().all(|p| s.snap.paths.contains(p))
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.hosts.is_empty() && self.tags.is_empty() && self.paths.is_empty()
+    }
+
+    /// Why no snapshot of `all` matches, naming the option that matched nothing and the
+    /// values the repository does hold, so that a typo (`--host web01` for `web1`) is
+    /// seen as one rather than as an empty repository.
+    pub fn why_nothing_matches(&self, all: &[StoredSnapshot]) -> String {
+        // Hosts are alternatives; tags and paths must all be present.
+        if !self.hosts.is_empty() && !all.iter().any(|s| self.hosts.contains(&s.snap.host)) {
+            return format!(
+                "no snapshot matches --host {} (hosts in the repository: {})",
+                self.hosts.join(", "),
+                listed(all.iter().map(|s| &s.snap.host))
+            );
+        }
+        if let Some(t) = self
+            .tags
+            .iter()
+            .find(|t| !all.iter().any(|s| s.snap.tags.contains(*t)))
+        {
+            return format!(
+                "no snapshot matches --tag {t} (tags in the repository: {})",
+                listed(all.iter().flat_map(|s| &s.snap.tags))
+            );
+        }
+        if let Some(p) = self
+            .paths
+            .iter()
+            .find(|p| !all.iter().any(|s| s.snap.paths.contains(*p)))
+        {
+            return format!(
+                "no snapshot matches --path {p} (paths in the repository: {})",
+                listed(all.iter().flat_map(|s| &s.snap.paths))
+            );
+        }
+        "no snapshot matches all of the given --host, --tag and --path together".to_string()
+    }
+}
+
+/// Distinct values, sorted, the first ten of them, as one line.
+fn listed<'a>(values: impl Iterator<Item = &'a String>) -> String {
+    let mut v: Vec<&str> = values.map(String::as_str).collect();
+    v.sort_unstable();
+    v.dedup();
+    match v.len() {
+        0 => "none".to_string(),
+        n if n > 10 => format!("{}, …", v[..10].join(", ")),
+        _ => v.join(", "),
+    }
 }
 
 /// Resolves `latest` or an id prefix to one snapshot.
 pub fn find_snapshot(repo: &Repository, spec: &str, filter: &Filter) -> Result<StoredSnapshot> {
-    let snaps: Vec<StoredSnapshot> = repo
-        .snapshots()?
-        .into_iter()
-        .filter(|s| filter.matches(s))
-        .collect();
+    let all = repo.snapshots()?;
+    let snaps: Vec<&StoredSnapshot> = all.iter().filter(|s| filter.matches(s)).collect();
+    if snaps.is_empty() {
+        if all.is_empty() {
+            bail!("repository {} holds no snapshots", repo.location());
+        }
+        if !filter.is_empty() {
+            bail!("{}", filter.why_nothing_matches(&all));
+        }
+    }
     if spec == "latest" {
         return snaps
-            .into_iter()
             .last()
+            .map(|s| (*s).clone())
             .ok_or_else(|| anyhow!("no snapshot matches (repository {})", repo.location()));
     }
     if spec.is_empty() || !spec.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(usage(format!("{spec:?} is not a snapshot id or `latest`")));
     }
     let spec = spec.to_ascii_lowercase();
-    let mut found: Vec<StoredSnapshot> = snaps
+    let found: Vec<&StoredSnapshot> = snaps
         .into_iter()
         .filter(|s| s.id.to_hex().starts_with(&spec))
         .collect();
-    match found.len() {
-        0 => bail!("no snapshot {spec} in {}", repo.location()),
-        1 => Ok(found.pop().unwrap()),
-        n => bail!("snapshot id {spec} is ambiguous ({n} match); give more digits"),
+    match found.as_slice() {
+        [] => bail!("no snapshot {spec} in {}", repo.location()),
+        [one] => Ok((*one).clone()),
+        many => bail!(
+            "snapshot id {spec} is ambiguous, give more digits: {}",
+            candidates(many)
+        ),
     }
 }
 
 /// A command's one result as one JSON document (docs/OUTPUT.md).
+/// The snapshots an ambiguous prefix matched, newest first, as one line.
+fn candidates(found: &[&StoredSnapshot]) -> String {
+    const SHOWN: usize = 10;
+    let mut lines: Vec<String> = found
+        .iter()
+        .rev()
+        .take(SHOWN)
+        .map(|s| {
+            format!(
+                "{} ({} UTC, {}, {})",
+                s.id.short(),
+                s.snap.time.format("%Y-%m-%d %H:%M:%S"),
+                s.snap.host,
+                s.snap.paths.join(" ")
+            )
+        })
+        .collect();
+    if found.len() > SHOWN {
+        lines.push(format!("and {} more", found.len() - SHOWN));
+    }
+    lines.join("; ")
+}
+
 pub fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
     Ok(crate::ui::json::document(v)?)
 }
@@ -327,6 +458,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         store: cli.store.options(),
         trust_signer: cli.trust_signer,
         zone,
+        config_dir: cli.config_dir,
     };
     match cli.command {
         Command::Key(c) => key::run(&ctx, c),

@@ -1,7 +1,6 @@
 //! `cairn profile check|list`.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 
@@ -10,14 +9,6 @@ use crate::profile::check::{self, Status};
 use crate::profile::discover;
 use crate::profile::settings::Overrides;
 
-/// Where profiles are looked up by name before the user's and the system's directories.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct ConfigDir {
-    /// Directory searched first for NAME.toml [then ~/.config/cairn/profiles, /etc/cairn/profiles]
-    #[arg(long = "config", env = "CAIRN_CONFIG_DIR", value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-}
-
 #[derive(Debug, clap::Subcommand)]
 pub enum ProfileCommand {
     /// Test a profile without writing anything: it parses, the key and passphrase unlock,
@@ -25,14 +16,9 @@ pub enum ProfileCommand {
     Check {
         /// Profile name or path to its file
         profile: String,
-        #[command(flatten)]
-        config: ConfigDir,
     },
     /// List the profiles found by name, and their files
-    List {
-        #[command(flatten)]
-        config: ConfigDir,
-    },
+    List,
 }
 
 pub fn overrides(ctx: &Ctx) -> Overrides {
@@ -48,8 +34,8 @@ pub fn overrides(ctx: &Ctx) -> Overrides {
 
 pub fn run(ctx: &Ctx, cmd: ProfileCommand) -> Result<Outcome> {
     match cmd {
-        ProfileCommand::Check { profile, config } => {
-            let lines = check::check(&profile, config.dir.as_deref(), &overrides(ctx));
+        ProfileCommand::Check { profile } => {
+            let lines = check::check(&profile, ctx.config_dir.as_deref(), &overrides(ctx));
             let failed = lines.iter().filter(|l| l.status == Status::Fail).count();
             if ctx.json {
                 let v: Vec<_> = lines
@@ -74,8 +60,8 @@ pub fn run(ctx: &Ctx, cmd: ProfileCommand) -> Result<Outcome> {
             }
             Ok(Outcome::Ok)
         }
-        ProfileCommand::List { config } => {
-            let found = discover::list(config.dir.as_deref());
+        ProfileCommand::List => {
+            let found = discover::list(ctx.config_dir.as_deref());
             if ctx.json {
                 let v: Vec<_> = found
                     .iter()
@@ -83,7 +69,7 @@ pub fn run(ctx: &Ctx, cmd: ProfileCommand) -> Result<Outcome> {
                     .collect();
                 super::print_json(&v)?;
             } else if found.is_empty() {
-                let dirs: Vec<String> = discover::search_dirs(config.dir.as_deref())
+                let dirs: Vec<String> = discover::search_dirs(ctx.config_dir.as_deref())
                     .iter()
                     .map(|d| d.display().to_string())
                     .collect();

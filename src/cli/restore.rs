@@ -40,6 +40,20 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
+    // Said before anything is downloaded, in words that name what the path is.
+    if let Ok(m) = std::fs::metadata(&args.target) {
+        if !m.is_dir() {
+            let what = if m.is_file() {
+                "a file"
+            } else {
+                "not a directory"
+            };
+            return Err(anyhow!(
+                "restore target {} is {what}; give a directory (created if missing)",
+                args.target.display()
+            ));
+        }
+    }
     let repo = ctx.open()?;
     let snap = super::find_snapshot(&repo, &args.snapshot, &args.filter)?;
     let sel = Selector::new(&args.includes).map_err(super::usage)?;

@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Result};
 
-use super::profile::{overrides, ConfigDir};
+use super::profile::overrides;
 use super::{Ctx, Outcome};
 use crate::profile::run::{self, RunReport, RunResult};
 use crate::profile::{discover, Profile};
@@ -19,12 +19,10 @@ pub struct Args {
     /// Run every profile `cairn profile list` shows, one after another
     #[arg(long)]
     pub all: bool,
-    #[command(flatten)]
-    pub config: ConfigDir,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
-    let dir = args.config.dir.as_deref();
+    let dir = ctx.config_dir.as_deref();
     let specs: Vec<String> = if args.all {
         let found = discover::list(dir);
         if found.is_empty() {
@@ -60,6 +58,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                 retention: None,
                 error: Some(e.to_string()),
                 key_expires: None,
+                checked_packs: None,
             },
         };
         // The summary is the log's record of the run, so --quiet does not hide it.

@@ -141,11 +141,19 @@ pub fn generate(
 
 /// Reads a key file without unlocking it.
 pub fn read_cert(path: &Path) -> Result<Cert, Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::Key(format!("{}: {e}", path.display())))?;
+    let shown = path.display();
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::Key(match e.kind() {
+            std::io::ErrorKind::NotFound => format!("key file {shown}: not found"),
+            std::io::ErrorKind::IsADirectory => {
+                format!("key file {shown}: is a directory, not a key file")
+            }
+            _ => format!("key file {shown}: {e}"),
+        })
+    })?;
     Cert::from_bytes(&bytes).map_err(|_| {
         Error::Key(format!(
-            "{}: not an OpenPGP key (expected an armored or binary key)",
-            path.display()
+            "key file {shown}: not an OpenPGP key (expected an armored or binary key)"
         ))
     })
 }

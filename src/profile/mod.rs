@@ -82,6 +82,7 @@ struct SourceFile {
     one_file_system: bool,
     command: Option<String>,
     stdin_name: Option<String>,
+    allow_empty: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +96,8 @@ pub enum Source {
     Command {
         command: String,
         stdin_name: String,
+        /// Save an empty output rather than fail the run.
+        allow_empty: bool,
     },
 }
 
@@ -331,6 +334,9 @@ fn source(s: SourceFile) -> std::result::Result<Source, String> {
             if s.stdin_name.is_some() {
                 return Err("[source]: `stdin_name` goes with `command`, not `paths`".into());
             }
+            if s.allow_empty.is_some() {
+                return Err("[source]: `allow_empty` goes with `command`, not `paths`".into());
+            }
             if paths.is_empty() {
                 return Err("[source]: `paths` is empty".into());
             }
@@ -365,6 +371,7 @@ fn source(s: SourceFile) -> std::result::Result<Source, String> {
             Ok(Source::Command {
                 command,
                 stdin_name,
+                allow_empty: s.allow_empty.unwrap_or(false),
             })
         }
     }
@@ -409,7 +416,8 @@ mod tests {
             p.source,
             Source::Command {
                 command: "pg_dump -Fc -Z0 app".into(),
-                stdin_name: "app.dump".into()
+                stdin_name: "app.dump".into(),
+                allow_empty: false,
             }
         );
         assert_eq!(p.retention.keep_daily, 3);
@@ -451,6 +459,10 @@ mod tests {
             (
                 "[source]\ncommand = \"x\"\nstdin_name = \"a/b\"\n",
                 "plain file name",
+            ),
+            (
+                "[source]\npaths = [\"/a\"]\nallow_empty = true\n",
+                "`allow_empty` goes with `command`",
             ),
         ] {
             let e = parse(text).unwrap_err().to_string();

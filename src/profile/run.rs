@@ -69,6 +69,9 @@ pub struct RunReport {
     /// When the key stops signing, if that is soon (see `keys::EXPIRY_WARNING`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_expires: Option<String>,
+    /// Packs whose data the check step downloaded and verified, when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checked_packs: Option<usize>,
 }
 
 impl RunReport {
@@ -90,6 +93,9 @@ impl RunReport {
         }
         if let Some(t) = &self.key_expires {
             s.push_str(&format!(" key_expires={t}"));
+        }
+        if let Some(n) = self.checked_packs {
+            s.push_str(&format!(" checked_packs={n}"));
         }
         s
     }
@@ -134,6 +140,7 @@ struct Progress {
     key_expiry: textfile::KeyExpiry,
     /// Set when the key stops signing soon.
     key_expires_soon: Option<String>,
+    checked_packs: Option<usize>,
 }
 
 pub fn run(profile: &Profile, overrides: &Overrides) -> RunReport {
@@ -160,6 +167,7 @@ pub fn run(profile: &Profile, overrides: &Overrides) -> RunReport {
                 duration_secs: started.elapsed().as_secs_f64(),
                 retention: None,
                 key_expires: None,
+                checked_packs: None,
                 error: Some(format!(
                     "already running (lock {} is held); not starting a second run",
                     lock_path.display()
@@ -242,7 +250,7 @@ fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()>
     if let Some(c) = &profile.check {
         let last = state.last_check.map(|t| t.with_timezone(&Local));
         if c.every.is_none_or(|e| e.is_due(last.as_ref(), &now)) {
-            check_step(&repo, &c.read_data_subset)?;
+            p.checked_packs = Some(check_step(&repo, &c.read_data_subset)?);
             state.last_check = Some(Utc::now());
         }
     }
@@ -288,11 +296,13 @@ fn backup_step(profile: &Profile, repo: &Repository, host: &str, p: &mut Progres
         Source::Command {
             command,
             stdin_name,
+            allow_empty,
         } => (
             backup::Source::Stream {
                 name: stdin_name.clone(),
                 reader: Box::new(CommandReader::spawn(command, &profile.pass_env)?),
                 kind: SourceKind::Command,
+                allow_empty: *allow_empty,
             },
             Excludes::new(&[], false, false).map_err(|e| anyhow!(e))?,
         ),
@@ -321,7 +331,8 @@ fn backup_step(profile: &Profile, repo: &Repository, host: &str, p: &mut Progres
 /// How long a run's backup waits for another process's exclusive lock.
 const BACKUP_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60 * 60);
 
-fn check_step(repo: &Repository, subset: &str) -> Result<()> {
+/// Returns how many packs were read, for the run's summary line.
+fn check_step(repo: &Repository, subset: &str) -> Result<usize> {
     let read = ReadData::parse(subset).map_err(|e| anyhow!(e))?;
     let report = check::check(repo, read).context("check")?;
     if let Some(first) = report.errors.first() {
@@ -330,7 +341,7 @@ fn check_step(repo: &Repository, subset: &str) -> Result<()> {
             report.errors.len()
         );
     }
-    Ok(())
+    Ok(report.packs_read)
 }
 
 /// Turns the outcome into a report, running the failure hook and every notification.
@@ -377,6 +388,7 @@ fn finish(
         retention: p.retention,
         error,
         key_expires: p.key_expires_soon,
+        checked_packs: p.checked_packs,
     };
     if let Some(e) = &report.error {
         if let Some(cmd) = &profile.hooks.on_failure {
