@@ -31,14 +31,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
             eprintln!("error: {e}");
         }
         crate::ui::info(&format!(
-            "checked {} snapshots, {} trees; {}: {}",
-            report.snapshots,
-            report.trees,
+            "checked {}, {}; {}: {}",
+            crate::ui::count(report.snapshots as u64, "snapshot"),
+            crate::ui::count(report.trees as u64, "tree"),
             packs_read(&report, read),
             if report.errors.is_empty() {
                 "no errors".to_string()
             } else {
-                format!("{} errors", report.errors.len())
+                crate::ui::count(report.errors.len() as u64, "error")
             }
         ));
     }

@@ -120,15 +120,15 @@ fn summary(snap: &str, args: &Args, s: &restore::RestoreStats, secs: f64) -> Str
         "restored"
     };
     let mut line = format!(
-        "{verb} snapshot {snap} to {}: {} files, {} dirs, {} symlinks",
+        "{verb} snapshot {snap} to {}: {}, {}, {}",
         args.target.display(),
-        s.files,
-        s.dirs,
-        s.symlinks
+        ui::count(s.files, "file"),
+        ui::count(s.dirs, "dir"),
+        ui::count(s.symlinks, "symlink")
     );
-    for (n, what) in [(s.hardlinks, "hard links"), (s.specials, "special files")] {
+    for (n, what) in [(s.hardlinks, "hard link"), (s.specials, "special file")] {
         if n > 0 {
-            line.push_str(&format!(", {n} {what}"));
+            line.push_str(&format!(", {}", ui::count(n, what)));
         }
     }
     line.push_str(&format!(", {}", ui::bytes(s.bytes)));
