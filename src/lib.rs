@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod fsutil;
 pub mod ids;
 pub mod notify;
+pub mod pattern;
 pub mod profile;
 pub mod repo;
 pub mod restore;

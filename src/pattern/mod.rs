@@ -1,0 +1,372 @@
+//! Include and exclude patterns, with restic's rules so that what people know from there
+//! holds here (docs/PATTERNS.md is the user's side of this):
+//!
+//! - a pattern is matched against the absolute path, component by component: `*`, `?`
+//!   and `[...]` stay inside one component, a component `**` stands for any number of
+//!   them (none included);
+//! - with a leading `/` it must match from the root, otherwise anywhere: `git/RelNotes`
+//!   matches `/src/git/RelNotes`;
+//! - a pattern that matches a directory matches everything below it;
+//! - `!pattern` cancels the matches of the patterns before it;
+//! - case-insensitive patterns (`--iexclude`) compare lower-cased.
+//!
+//! Backups test every entry of every directory here, so a pattern is split into
+//! components once and a path is compared in place, without allocating (except for
+//! lower-casing when a case-insensitive pattern is present).
+
+mod glob;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// A pattern as given, before parsing: where it came from decides its case rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternSpec {
+    pub text: String,
+    pub ignore_case: bool,
+}
+
+impl PatternSpec {
+    pub fn new(text: impl Into<String>, ignore_case: bool) -> PatternSpec {
+        PatternSpec {
+            text: text.into(),
+            ignore_case,
+        }
+    }
+
+    /// Specs for each of `texts`.
+    pub fn all<S: AsRef<str>>(texts: &[S], ignore_case: bool) -> Vec<PatternSpec> {
+        texts
+            .iter()
+            .map(|t| PatternSpec::new(t.as_ref(), ignore_case))
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Part {
+    Literal(Box<[u8]>),
+    Glob(Box<[u8]>),
+    /// `**`: any number of components, none included.
+    AnyDirs,
+}
+
+impl Part {
+    fn matches(&self, name: &[u8]) -> bool {
+        match self {
+            Part::Literal(l) => **l == *name,
+            Part::Glob(g) => glob::matches(g, name),
+            Part::AnyDirs => true,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Pattern {
+    parts: Vec<Part>,
+    anchored: bool,
+    negated: bool,
+    ignore_case: bool,
+}
+
+impl Pattern {
+    fn parse(spec: &PatternSpec) -> Result<Pattern, String> {
+        let lowered;
+        let text = if spec.ignore_case {
+            lowered = spec.text.to_lowercase();
+            &lowered
+        } else {
+            &spec.text
+        };
+        let (negated, body) = match text.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, text.as_str()),
+        };
+        if body.is_empty() {
+            return Err("is empty".into());
+        }
+        let mut parts = Vec::new();
+        for comp in body.split('/') {
+            match comp {
+                "" | "." => {}
+                ".." => return Err("has a `..`, which no stored path holds".into()),
+                "**" => parts.push(Part::AnyDirs),
+                c if c.contains(['*', '?', '[', '\\']) => {
+                    glob::validate(c.as_bytes())?;
+                    parts.push(Part::Glob(c.as_bytes().into()));
+                }
+                c => parts.push(Part::Literal(c.as_bytes().into())),
+            }
+        }
+        let anchored = body.starts_with('/');
+        if parts.is_empty() && !anchored {
+            return Err("names no path".into());
+        }
+        Ok(Pattern {
+            parts,
+            anchored,
+            negated,
+            ignore_case: spec.ignore_case,
+        })
+    }
+
+    /// Whether the pattern matches the path given as components, or one of its parents.
+    fn matches(&self, comps: &[&[u8]]) -> bool {
+        if self.anchored {
+            return prefix_matches(&self.parts, comps);
+        }
+        (0..comps.len()).any(|start| prefix_matches(&self.parts, &comps[start..]))
+    }
+
+    /// Whether the pattern may match something below the path (restic's `childMatch`):
+    /// always for a floating pattern; for an anchored one, when the path agrees with it
+    /// as far as both go, up to its first `**`.
+    fn may_match_below(&self, comps: &[&[u8]]) -> bool {
+        if !self.anchored {
+            return true;
+        }
+        let fixed = self
+            .parts
+            .iter()
+            .position(|p| matches!(p, Part::AnyDirs))
+            .unwrap_or(self.parts.len());
+        self.parts[..fixed]
+            .iter()
+            .zip(comps)
+            .all(|(p, c)| p.matches(c))
+    }
+}
+
+/// Whether `parts` match the first components of `comps` (a parent of the path, or the
+/// path itself).
+fn prefix_matches(parts: &[Part], comps: &[&[u8]]) -> bool {
+    match parts.split_first() {
+        None => true,
+        Some((Part::AnyDirs, rest)) => (0..=comps.len()).any(|n| prefix_matches(rest, &comps[n..])),
+        Some((part, rest)) => match comps.split_first() {
+            Some((c, cs)) => part.matches(c) && prefix_matches(rest, cs),
+            None => false,
+        },
+    }
+}
+
+/// An ordered list of patterns that remembers which of them ever matched, so that a
+/// pattern that matched nothing (a typo, a path that moved) is reported rather than
+/// silently doing nothing. Clones share that record.
+#[derive(Debug, Clone)]
+pub struct PatternSet {
+    patterns: Vec<Pattern>,
+    texts: Vec<String>,
+    hits: Arc<[AtomicBool]>,
+    /// Patterns without a hit yet; at zero, recording stops costing anything.
+    unhit: Arc<AtomicUsize>,
+    negations: bool,
+    ignore_case: bool,
+}
+
+/// Components of a path held on the stack for paths up to this deep.
+const STACK_DEPTH: usize = 48;
+
+impl PatternSet {
+    /// Parses `specs`; `what` names them in errors ("exclude pattern").
+    pub fn new(specs: &[PatternSpec], what: &str) -> Result<PatternSet, String> {
+        let patterns = specs
+            .iter()
+            .map(|s| Pattern::parse(s).map_err(|e| format!("{what} {:?} {e}", s.text)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(PatternSet {
+            negations: patterns.iter().any(|p| p.negated),
+            ignore_case: patterns.iter().any(|p| p.ignore_case),
+            hits: specs.iter().map(|_| AtomicBool::new(false)).collect(),
+            unhit: Arc::new(AtomicUsize::new(specs.len())),
+            texts: specs.iter().map(|s| s.text.clone()).collect(),
+            patterns,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// Whether some pattern is a `!` one, so a match above a path does not settle it.
+    pub fn has_negations(&self) -> bool {
+        self.negations
+    }
+
+    /// Whether `path` (absolute) or one of its parents is matched, the patterns taken in
+    /// order: a `!` pattern cancels earlier matches.
+    pub fn matches(&self, path: &Path) -> bool {
+        !self.is_empty() && self.with_components(path, |c, l| self.decide(c, l, true))
+    }
+
+    /// Records which patterns match `path` without deciding anything: for paths inside
+    /// something already selected, so that a pattern that only matches there still counts.
+    pub fn note(&self, path: &Path) {
+        if self.unhit.load(Ordering::Relaxed) > 0 {
+            self.with_components(path, |c, l| self.decide(c, l, false));
+        }
+    }
+
+    /// Whether a pattern may match something below `path` (a directory not matched
+    /// itself): decides whether a restore walks into it.
+    pub fn may_match_below(&self, path: &Path) -> bool {
+        self.with_components(path, |comps, lower| {
+            self.patterns
+                .iter()
+                .any(|p| !p.negated && p.may_match_below(if p.ignore_case { lower } else { comps }))
+        })
+    }
+
+    /// The patterns, as given, that never matched.
+    pub fn unmatched(&self) -> Vec<&str> {
+        self.texts
+            .iter()
+            .zip(self.hits.iter())
+            .filter(|(_, h)| !h.load(Ordering::Relaxed))
+            .map(|(t, _)| t.as_str())
+            .collect()
+    }
+
+    /// Runs every pattern that may change the outcome or has not matched yet.
+    fn decide(&self, comps: &[&[u8]], lower: &[&[u8]], decide: bool) -> bool {
+        let mut matched = false;
+        for (p, hit) in self.patterns.iter().zip(self.hits.iter()) {
+            let counts = if p.negated { matched } else { !matched };
+            let is_hit = hit.load(Ordering::Relaxed);
+            if !(decide && counts) && is_hit {
+                continue;
+            }
+            // A `!` pattern is useful only where it cancels an earlier match.
+            if p.negated && !matched {
+                continue;
+            }
+            if p.matches(if p.ignore_case { lower } else { comps }) {
+                // Two threads may find the same first hit; only one may count it.
+                if !is_hit && !hit.swap(true, Ordering::Relaxed) {
+                    self.unhit.fetch_sub(1, Ordering::Relaxed);
+                }
+                matched = !p.negated;
+            }
+        }
+        matched
+    }
+
+    /// Calls `f` with the path's components, and their lower-cased form (the same
+    /// slices when no pattern ignores case).
+    fn with_components<R>(&self, path: &Path, f: impl FnOnce(&[&[u8]], &[&[u8]]) -> R) -> R {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = path.as_os_str().as_bytes();
+        let lowered = self.ignore_case.then(|| lowercase(bytes));
+        split(bytes, |comps| match &lowered {
+            Some(l) => split(l, |lower| f(comps, lower)),
+            None => f(comps, comps),
+        })
+    }
+}
+
+fn lowercase(bytes: &[u8]) -> Vec<u8> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_lowercase().into_bytes(),
+        Err(_) => bytes.to_ascii_lowercase(),
+    }
+}
+
+/// Calls `f` with the non-empty components of `path`, on the stack when they fit.
+fn split<R>(path: &[u8], f: impl FnOnce(&[&[u8]]) -> R) -> R {
+    let mut stack: [&[u8]; STACK_DEPTH] = [&[]; STACK_DEPTH];
+    let mut n = 0;
+    for c in path.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
+        if n == STACK_DEPTH {
+            let all: Vec<&[u8]> = path.split(|&b| b == b'/').filter(|c| !c.is_empty()).collect();
+            return f(&all);
+        }
+        stack[n] = c;
+        n += 1;
+    }
+    f(&stack[..n])
+}
+
+/// The patterns of one kind from the command line or a profile, in the order that
+/// `!` patterns follow: `plain`, the lines of `files`, then the case-insensitive ones.
+pub fn gather(
+    plain: &[String],
+    files: &[PathBuf],
+    ignore_case: &[String],
+    ignore_case_files: &[PathBuf],
+) -> Result<Vec<PatternSpec>, String> {
+    let mut specs = PatternSpec::all(plain, false);
+    for f in files {
+        specs.extend(read_file(f, false)?);
+    }
+    specs.extend(PatternSpec::all(ignore_case, true));
+    for f in ignore_case_files {
+        specs.extend(read_file(f, true)?);
+    }
+    Ok(specs)
+}
+
+/// Reads a pattern file: one pattern per line; blank lines and lines starting with `#`
+/// are skipped, leading and trailing blanks trimmed, `$VAR`/`${VAR}` replaced by the
+/// variable's value (an unset variable is an error: an empty one would turn
+/// `$HOME/.cache` into `/.cache` and exclude the wrong thing).
+pub fn read_file(path: &Path, ignore_case: bool) -> Result<Vec<PatternSpec>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("pattern file {}: {e}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let at = || format!("{}, line {}", path.display(), i + 1);
+        let text = expand_vars(line).map_err(|e| format!("{}: {e}", at()))?;
+        let spec = PatternSpec::new(text, ignore_case);
+        Pattern::parse(&spec).map_err(|e| format!("{}: pattern {:?} {e}", at(), spec.text))?;
+        out.push(spec);
+    }
+    Ok(out)
+}
+
+/// Replaces `$NAME` and `${NAME}`; a `$` not followed by a name stays, and `\$` is left
+/// for the glob, where it stands for a literal `$`.
+fn expand_vars(line: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(i) = rest.find(['$', '\\']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if let Some(escaped) = tail.strip_prefix('\\') {
+            let n = escaped.chars().next().map_or(0, char::len_utf8);
+            out.push_str(&tail[..1 + n]);
+            rest = &escaped[n..];
+            continue;
+        }
+        let after = &tail[1..];
+        let (name, used) = match after.strip_prefix('{') {
+            Some(b) => match b.find('}') {
+                Some(end) => (&b[..end], end + 2),
+                None => return Err("`${` without its `}`".into()),
+            },
+            None => {
+                let end = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                (&after[..end], end)
+            }
+        };
+        if name.is_empty() {
+            out.push('$');
+            rest = after;
+            continue;
+        }
+        let value = std::env::var(name).map_err(|_| format!("variable ${name} is not set"))?;
+        out.push_str(&value);
+        rest = &after[used..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;
