@@ -202,8 +202,16 @@ fn exclude_at_depth_and_include_glob_match_and_unused_patterns_warn() {
     let target = w.path("out");
     let t = target.to_str().unwrap();
     let out = w.run(&[
-        "restore", "latest", "--target", t, "--include", "*.txt", "--include", "*.md",
-        "--exclude", "*.o",
+        "restore",
+        "latest",
+        "--target",
+        t,
+        "--include",
+        "*.txt",
+        "--include",
+        "*.md",
+        "--exclude",
+        "*.o",
     ]);
     let err = stderr_of(&out);
     assert!(out.status.success(), "{err}");
@@ -242,7 +250,10 @@ fn restore_exclude_wins_over_include_and_nested_includes_count() {
     ]);
     let err = stderr_of(&out);
     assert!(out.status.success(), "{err}");
-    assert!(!err.contains("warning"), "inside an included directory still counts: {err}");
+    assert!(
+        !err.contains("warning"),
+        "inside an included directory still counts: {err}"
+    );
     let base = target.join(src.strip_prefix("/").unwrap());
     assert!(base.join("git/RelNotes").is_file());
     assert!(base.join("git/Documentation/a.txt").is_file());
@@ -273,7 +284,10 @@ fn pattern_files_expand_variables_and_refuse_bad_lines() {
     let shown = listed(&w, "latest");
     assert!(!shown.contains(&format!("{s}/git/main.c")), "{shown:?}");
     assert!(!shown.contains(&format!("{s}/git/RelNotes")), "{shown:?}");
-    assert!(shown.contains(&format!("{s}/git/Documentation/a.txt")), "{shown:?}");
+    assert!(
+        shown.contains(&format!("{s}/git/Documentation/a.txt")),
+        "{shown:?}"
+    );
 
     let snapshots = w.snapshots().len();
     fs::write(&ex, "ok\n$UNSET_IN_THIS_TEST/x\n").unwrap();
@@ -288,7 +302,11 @@ fn pattern_files_expand_variables_and_refuse_bad_lines() {
     assert!(err.contains("exclude pattern \"a[b\""), "{err}");
     let err = w.fails(&["restore", "latest", "--target", "x", "--include", ""], 1);
     assert!(err.contains("include pattern \"\" is empty"), "{err}");
-    assert_eq!(w.snapshots().len(), snapshots, "nothing written on a bad pattern");
+    assert_eq!(
+        w.snapshots().len(),
+        snapshots,
+        "nothing written on a bad pattern"
+    );
 }
 
 #[test]
@@ -324,6 +342,9 @@ fn profile_excludes_follow_the_same_rules() {
     let s = src.to_str().unwrap();
     let shown = listed(&w, "latest");
     assert!(!shown.contains(&format!("{s}/git/RelNotes")), "{shown:?}");
-    assert!(!shown.contains(&format!("{s}/git/Documentation")), "{shown:?}");
+    assert!(
+        !shown.contains(&format!("{s}/git/Documentation")),
+        "{shown:?}"
+    );
     assert!(shown.contains(&format!("{s}/git/main.c")), "{shown:?}");
 }

@@ -187,6 +187,9 @@ mod tests {
         assert!(validate(b"a[").is_err());
         assert!(validate(b"[]").is_err());
         assert!(validate(b"a\\").is_err());
-        assert!(validate(b"[]]").is_ok(), "a `]` first in a class is literal");
+        assert!(
+            validate(b"[]]").is_ok(),
+            "a `]` first in a class is literal"
+        );
     }
 }

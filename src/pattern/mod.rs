@@ -278,7 +278,10 @@ fn split<R>(path: &[u8], f: impl FnOnce(&[&[u8]]) -> R) -> R {
     let mut n = 0;
     for c in path.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
         if n == STACK_DEPTH {
-            let all: Vec<&[u8]> = path.split(|&b| b == b'/').filter(|c| !c.is_empty()).collect();
+            let all: Vec<&[u8]> = path
+                .split(|&b| b == b'/')
+                .filter(|c| !c.is_empty())
+                .collect();
             return f(&all);
         }
         stack[n] = c;

@@ -59,7 +59,11 @@ fn patterns_that_matched_nothing_are_named() {
     let clone = s.clone();
     assert!(clone.matches(Path::new("/a/x.tmp")));
     assert!(!clone.matches(Path::new("/a/y")));
-    assert_eq!(s.unmatched(), ["git/RelNotes", "/nowhere"], "clones share hits");
+    assert_eq!(
+        s.unmatched(),
+        ["git/RelNotes", "/nowhere"],
+        "clones share hits"
+    );
     s.note(Path::new("/src/git/RelNotes/x"));
     assert_eq!(s.unmatched(), ["/nowhere"]);
 }
@@ -129,13 +133,22 @@ fn pattern_files_trim_skip_and_expand() {
     let texts: Vec<&str> = specs.iter().map(|s| s.text.as_str()).collect();
     assert_eq!(
         texts,
-        ["*.tmp", "/srv/data/cache", "/srv/datax/y", "\\$HOME", "cost$"]
+        [
+            "*.tmp",
+            "/srv/data/cache",
+            "/srv/datax/y",
+            "\\$HOME",
+            "cost$"
+        ]
     );
     assert!(specs.iter().all(|s| s.ignore_case));
 
     std::fs::write(&f, "ok\n$CAIRN_TEST_PATTERN_UNSET/x\n").unwrap();
     let err = read_file(&f, false).unwrap_err();
-    assert!(err.contains("line 2") && err.contains("CAIRN_TEST_PATTERN_UNSET"), "{err}");
+    assert!(
+        err.contains("line 2") && err.contains("CAIRN_TEST_PATTERN_UNSET"),
+        "{err}"
+    );
     std::fs::write(&f, "ok\n\nbad[\n").unwrap();
     let err = read_file(&f, false).unwrap_err();
     assert!(err.contains("line 3") && err.contains("bad["), "{err}");

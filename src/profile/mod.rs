@@ -366,10 +366,8 @@ fn source(s: SourceFile, base: &Path) -> std::result::Result<Source, String> {
             })
         }
         (None, Some(command)) => {
-            let patterns = s.exclude.len()
-                + s.iexclude.len()
-                + s.exclude_file.len()
-                + s.iexclude_file.len();
+            let patterns =
+                s.exclude.len() + s.iexclude.len() + s.exclude_file.len() + s.iexclude_file.len();
             if patterns > 0 || s.exclude_caches || s.one_file_system {
                 return Err("[source]: excludes apply to `paths`, not `command`".into());
             }
@@ -506,7 +504,10 @@ mod tests {
         let e = parse("[source]\npaths = [\"/a\"]\nexclude = [\"a[\"]\n")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("line 1") && e.contains("exclude pattern \"a[\""), "{e}");
+        assert!(
+            e.contains("line 1") && e.contains("exclude pattern \"a[\""),
+            "{e}"
+        );
         let e = parse("[source]\npaths = [\"/a\"]\nexclude_file = [\"none.txt\"]\n")
             .unwrap_err()
             .to_string();

@@ -53,8 +53,16 @@ impl Selector {
 
     /// The patterns, with their kind, that matched nothing in the snapshot.
     pub fn unmatched(&self) -> Vec<String> {
-        let inc = self.includes.unmatched().into_iter().map(|p| ("include", p));
-        let exc = self.excludes.unmatched().into_iter().map(|p| ("exclude", p));
+        let inc = self
+            .includes
+            .unmatched()
+            .into_iter()
+            .map(|p| ("include", p));
+        let exc = self
+            .excludes
+            .unmatched()
+            .into_iter()
+            .map(|p| ("exclude", p));
         inc.chain(exc)
             .map(|(kind, p)| format!("{kind} pattern {p:?} matched nothing"))
             .collect()
