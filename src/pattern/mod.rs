@@ -47,15 +47,39 @@ impl PatternSpec {
 #[derive(Debug, Clone)]
 enum Part {
     Literal(Box<[u8]>),
+    /// `*.ext`, the commonest shape, without the general matcher's loop.
+    Suffix(Box<[u8]>),
+    /// `name*`.
+    Prefix(Box<[u8]>),
     Glob(Box<[u8]>),
     /// `**`: any number of components, none included.
     AnyDirs,
 }
 
 impl Part {
+    fn parse(comp: &str) -> Result<Part, String> {
+        const SPECIAL: [char; 4] = ['*', '?', '[', '\\'];
+        if comp == "**" {
+            return Ok(Part::AnyDirs);
+        }
+        if !comp.contains(SPECIAL) {
+            return Ok(Part::Literal(comp.as_bytes().into()));
+        }
+        if let Some(rest) = comp.strip_prefix('*').filter(|r| !r.contains(SPECIAL)) {
+            return Ok(Part::Suffix(rest.as_bytes().into()));
+        }
+        if let Some(rest) = comp.strip_suffix('*').filter(|r| !r.contains(SPECIAL)) {
+            return Ok(Part::Prefix(rest.as_bytes().into()));
+        }
+        glob::validate(comp.as_bytes())?;
+        Ok(Part::Glob(comp.as_bytes().into()))
+    }
+
     fn matches(&self, name: &[u8]) -> bool {
         match self {
             Part::Literal(l) => **l == *name,
+            Part::Suffix(s) => name.ends_with(s),
+            Part::Prefix(p) => name.starts_with(p),
             Part::Glob(g) => glob::matches(g, name),
             Part::AnyDirs => true,
         }
@@ -91,12 +115,7 @@ impl Pattern {
             match comp {
                 "" | "." => {}
                 ".." => return Err("has a `..`, which no stored path holds".into()),
-                "**" => parts.push(Part::AnyDirs),
-                c if c.contains(['*', '?', '[', '\\']) => {
-                    glob::validate(c.as_bytes())?;
-                    parts.push(Part::Glob(c.as_bytes().into()));
-                }
-                c => parts.push(Part::Literal(c.as_bytes().into())),
+                c => parts.push(Part::parse(c)?),
             }
         }
         let anchored = body.starts_with('/');
