@@ -227,6 +227,14 @@ fn exclude_at_depth_and_include_glob_match_and_unused_patterns_warn() {
         "{err}"
     );
     assert!(!err.contains("\"*.txt\""), "{err}");
+
+    // A path named for backup is tested too, with the directories above it.
+    let git = format!("{s}/git");
+    let out = w.run(&["backup", &git, "--exclude", "git"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(!stderr_of(&out).contains("warning"), "{}", stderr_of(&out));
+    let shown = listed(&w, "latest");
+    assert!(!shown.iter().any(|p| p.starts_with(&git)), "{shown:?}");
 }
 
 #[test]

@@ -89,6 +89,8 @@ impl Part {
 #[derive(Debug, Clone)]
 struct Pattern {
     parts: Vec<Part>,
+    /// How many components it matches, when that is fixed (no `**`).
+    len: Option<usize>,
     anchored: bool,
     negated: bool,
     ignore_case: bool,
@@ -123,6 +125,7 @@ impl Pattern {
             return Err("names no path".into());
         }
         Ok(Pattern {
+            len: (!parts.iter().any(|p| matches!(p, Part::AnyDirs))).then_some(parts.len()),
             parts,
             anchored,
             negated,
@@ -136,6 +139,18 @@ impl Pattern {
             return prefix_matches(&self.parts, comps);
         }
         (0..comps.len()).any(|start| prefix_matches(&self.parts, &comps[start..]))
+    }
+
+    /// Whether the pattern matches the path given as components, knowing that it does
+    /// not match its parent: only a match ending at the last component can be new.
+    fn matches_last(&self, comps: &[&[u8]]) -> bool {
+        if self.anchored {
+            return whole_matches(&self.parts, comps);
+        }
+        match self.len {
+            Some(k) => comps.len() >= k && whole_matches(&self.parts, &comps[comps.len() - k..]),
+            None => (0..comps.len()).any(|start| whole_matches(&self.parts, &comps[start..])),
+        }
     }
 
     /// Whether the pattern may match something below the path (restic's `childMatch`):
@@ -170,6 +185,29 @@ fn prefix_matches(parts: &[Part], comps: &[&[u8]]) -> bool {
     }
 }
 
+/// Whether `parts` match all of `comps`.
+fn whole_matches(parts: &[Part], comps: &[&[u8]]) -> bool {
+    match parts.split_first() {
+        None => comps.is_empty(),
+        Some((Part::AnyDirs, rest)) => (0..=comps.len()).any(|n| whole_matches(rest, &comps[n..])),
+        Some((part, rest)) => match comps.split_first() {
+            Some((c, cs)) => part.matches(c) && whole_matches(rest, cs),
+            None => false,
+        },
+    }
+}
+
+/// What a pass over the patterns is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// Decide whether the path is matched.
+    Decide,
+    /// The same, for a path whose parent was decided not matched.
+    DecideEntry,
+    /// Only record which patterns match.
+    Note,
+}
+
 /// An ordered list of patterns that remembers which of them ever matched, so that a
 /// pattern that matched nothing (a typo, a path that moved) is reported rather than
 /// silently doing nothing. Clones share that record.
@@ -182,6 +220,10 @@ pub struct PatternSet {
     unhit: Arc<AtomicUsize>,
     negations: bool,
     ignore_case: bool,
+    /// Whether [`PatternSet::matches_entry`] may look at the last component only: not
+    /// with `!` patterns (a parent matched and taken back) nor with `/`, which matches
+    /// the root that nobody tests.
+    entry_shortcut: bool,
 }
 
 /// Components of a path held on the stack for paths up to this deep.
@@ -196,6 +238,7 @@ impl PatternSet {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(PatternSet {
             negations: patterns.iter().any(|p| p.negated),
+            entry_shortcut: patterns.iter().all(|p| !p.negated && !p.parts.is_empty()),
             ignore_case: patterns.iter().any(|p| p.ignore_case),
             hits: specs.iter().map(|_| AtomicBool::new(false)).collect(),
             unhit: Arc::new(AtomicUsize::new(specs.len())),
@@ -216,14 +259,25 @@ impl PatternSet {
     /// Whether `path` (absolute) or one of its parents is matched, the patterns taken in
     /// order: a `!` pattern cancels earlier matches.
     pub fn matches(&self, path: &Path) -> bool {
-        !self.is_empty() && self.with_components(path, |c, l| self.decide(c, l, true))
+        !self.is_empty() && self.with_components(path, |c, l| self.decide(c, l, Pass::Decide))
+    }
+
+    /// [`PatternSet::matches`] for a path whose parent directory was tested and not
+    /// matched, as in a walk: only matches ending at its last component are looked for,
+    /// which saves trying the pattern at every depth of every path.
+    pub fn matches_entry(&self, path: &Path) -> bool {
+        let pass = match self.entry_shortcut {
+            true => Pass::DecideEntry,
+            false => Pass::Decide,
+        };
+        !self.is_empty() && self.with_components(path, |c, l| self.decide(c, l, pass))
     }
 
     /// Records which patterns match `path` without deciding anything: for paths inside
     /// something already selected, so that a pattern that only matches there still counts.
     pub fn note(&self, path: &Path) {
         if self.unhit.load(Ordering::Relaxed) > 0 {
-            self.with_components(path, |c, l| self.decide(c, l, false));
+            self.with_components(path, |c, l| self.decide(c, l, Pass::Note));
         }
     }
 
@@ -248,7 +302,8 @@ impl PatternSet {
     }
 
     /// Runs every pattern that may change the outcome or has not matched yet.
-    fn decide(&self, comps: &[&[u8]], lower: &[&[u8]], decide: bool) -> bool {
+    fn decide(&self, comps: &[&[u8]], lower: &[&[u8]], pass: Pass) -> bool {
+        let decide = pass != Pass::Note;
         let mut matched = false;
         for (p, hit) in self.patterns.iter().zip(self.hits.iter()) {
             let counts = if p.negated { matched } else { !matched };
@@ -260,7 +315,12 @@ impl PatternSet {
             if p.negated && !matched {
                 continue;
             }
-            if p.matches(if p.ignore_case { lower } else { comps }) {
+            let comps = if p.ignore_case { lower } else { comps };
+            let hit_now = match pass {
+                Pass::DecideEntry => p.matches_last(comps),
+                Pass::Decide | Pass::Note => p.matches(comps),
+            };
+            if hit_now {
                 // Two threads may find the same first hit; only one may count it.
                 if !is_hit && !hit.swap(true, Ordering::Relaxed) {
                     self.unhit.fetch_sub(1, Ordering::Relaxed);

@@ -53,6 +53,50 @@ fn the_documented_table() {
     }
 }
 
+/// What a backup's walk decides for `path`: each directory from the top is tested with
+/// `matches_entry` and, once one matches, nothing below it is looked at.
+fn walk_decides(s: &PatternSet, path: &str) -> bool {
+    let mut at = PathBuf::from("/");
+    Path::new(path).components().skip(1).any(|c| {
+        at.push(c);
+        s.matches_entry(&at)
+    })
+}
+
+#[test]
+fn a_walk_decides_as_the_whole_path_does() {
+    let mut sets: Vec<(PatternSet, &str)> = Vec::new();
+    for c in cases() {
+        let specs = PatternSpec::all(&c.patterns, c.ignore_case);
+        sets.push((PatternSet::new(&specs, "pattern").unwrap(), "table"));
+    }
+    sets.push((set(&["/"]), "root"));
+    sets.push((set(&["dir/*", "!dir/keep"]), "negation"));
+    sets.push((set(&["a/**/b/c", "x/*/y"]), "depths"));
+    let paths = cases().into_iter().map(|c| c.path).chain(
+        [
+            "/a/b/c",
+            "/q/a/z/b/c/d",
+            "/x/1/y/2",
+            "/dir/keep",
+            "/n/dir/x",
+            "/x/y",
+        ]
+        .map(String::from),
+    );
+    let paths: Vec<String> = paths.collect();
+    for (s, what) in &sets {
+        for p in &paths {
+            assert_eq!(walk_decides(s, p), s.matches(Path::new(p)), "{what}: {p}");
+        }
+    }
+    // restic's limit, documented: what is below an excluded directory is never seen, so
+    // a `!` pattern cannot take it back.
+    let s = set(&["dir", "!dir/keep"]);
+    assert!(!s.matches(Path::new("/dir/keep")));
+    assert!(walk_decides(&s, "/dir/keep"));
+}
+
 #[test]
 fn patterns_that_matched_nothing_are_named() {
     let s = set(&["*.tmp", "git/RelNotes", "/nowhere"]);

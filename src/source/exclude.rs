@@ -31,6 +31,11 @@ impl Excludes {
         self.patterns.matches(path)
     }
 
+    /// [`Excludes::matches`] for an entry of a directory that was not left out itself.
+    pub fn matches_entry(&self, path: &Path) -> bool {
+        self.patterns.matches_entry(path)
+    }
+
     /// Patterns that left nothing out, for a warning once the walk is done.
     pub fn unmatched(&self) -> Vec<&str> {
         self.patterns.unmatched()
