@@ -1,4 +1,5 @@
 use super::*;
+use std::path::PathBuf;
 
 /// One row of fixtures/patterns/cases.txt.
 pub struct Case {
