@@ -50,8 +50,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
-    let repo = ctx.open()?;
-    let snap = super::find_snapshot(&repo, &args.snapshot, &args.filter)?;
+    // Patterns are checked before the repository is opened (and a passphrase asked for).
     let includes = pattern::gather(
         &args.includes,
         &args.include_files,
@@ -67,6 +66,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     )
     .map_err(|e| anyhow!(e))?;
     let sel = Selector::new(&includes, &excludes).map_err(|e| anyhow!(e))?;
+    let repo = ctx.open()?;
+    let snap = super::find_snapshot(&repo, &args.snapshot, &args.filter)?;
     let plan = Plan::build(&repo, &snap.snap.tree, &sel)?;
     for w in sel.unmatched() {
         ui::warn(&w);
