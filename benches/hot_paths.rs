@@ -1,5 +1,6 @@
 //! Hot paths, measured in isolation: chunking + blob ids, compression, pack encryption
-//! and decryption, and the whole stream pipeline into a local repository.
+//! and decryption, the whole stream pipeline into a local repository, and exclude
+//! patterns on the paths of a tree walk.
 //!
 //! cargo bench --bench hot_paths
 
@@ -7,6 +8,7 @@ use std::hint::black_box;
 
 use cairn::chunker::{blob_id, ChunkSizes, Chunker, GearTable};
 use cairn::crypto::{self, keys, KeyKind, RecipientSet};
+use cairn::pattern::{PatternSet, PatternSpec};
 use cairn::repo::pack::{compress, BlobType, PackWriter};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
@@ -192,5 +194,66 @@ fn pipeline(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, chunking, compression, pack_crypto, pipeline);
+/// Every entry a backup walks is tested against the excludes: 70k paths shaped like a
+/// system tree (depth 5 to 9), with a few typical patterns, one of them ignoring case;
+/// `entry` is the walk's test, `path` the test of a path on its own (restore).
+fn patterns(c: &mut Criterion) {
+    let paths: Vec<std::path::PathBuf> = (0..70_000u32)
+        .map(|i| {
+            let mut p = format!("/srv/data/usr/share/pkg{}", i % 700);
+            for d in 0..i % 5 {
+                p.push_str(&format!("/sub{}", (i >> d) % 7));
+            }
+            p.push_str(&format!(
+                "/file{i}.{}",
+                ["txt", "h", "pyc", "gz", "html"][i as usize % 5]
+            ));
+            std::path::PathBuf::from(p)
+        })
+        .collect();
+    let exact = [
+        "*.pyc",
+        "__pycache__",
+        "/srv/data/usr/share/locale/*",
+        "git/RelNotes",
+    ];
+    let sets = [
+        ("none", PatternSet::new(&[], "exclude pattern").unwrap()),
+        (
+            "4-exact",
+            PatternSet::new(&PatternSpec::all(&exact, false), "exclude pattern").unwrap(),
+        ),
+        ("4-exact+1-icase", {
+            let mut specs = PatternSpec::all(&exact, false);
+            specs.push(PatternSpec::new("*.JPG", true));
+            PatternSet::new(&specs, "exclude pattern").unwrap()
+        }),
+    ];
+    let mut g = c.benchmark_group("patterns");
+    g.throughput(Throughput::Elements(paths.len() as u64));
+    for (name, set) in &sets {
+        // What a backup's walk calls: the parent is known not to match.
+        g.bench_function(format!("{name}/entry"), |b| {
+            b.iter(|| {
+                paths
+                    .iter()
+                    .filter(|p| set.matches_entry(black_box(p)))
+                    .count()
+            })
+        });
+        g.bench_function(format!("{name}/path"), |b| {
+            b.iter(|| paths.iter().filter(|p| set.matches(black_box(p))).count())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    chunking,
+    compression,
+    pack_crypto,
+    pipeline,
+    patterns
+);
 criterion_main!(benches);

@@ -13,6 +13,7 @@ pub mod fsutil;
 pub mod ids;
 pub mod interrupt;
 pub mod notify;
+pub mod pattern;
 pub mod profile;
 pub mod repo;
 pub mod restore;

@@ -271,7 +271,7 @@ fn excludes_include_and_ls() {
         "--exclude",
         "*.tmp",
         "--exclude",
-        &format!("{s}/docs/deep/**"),
+        &format!("{s}/docs/deep/*"),
         "--exclude-caches",
     ]);
     let listing = w.ok(&["ls", "latest", s]);

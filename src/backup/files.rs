@@ -150,6 +150,11 @@ impl Archiver<'_, '_> {
                     }
                 };
                 if child.whole {
+                    // Walked entries are tested as they are met (`save_dir`); a path
+                    // named for backup is tested here, with every directory above it.
+                    if self.excludes.matches(&path) {
+                        return Ok(None);
+                    }
                     let dev = meta.dev();
                     return self.save_entry(&path, name, meta, dev);
                 }
@@ -233,7 +238,7 @@ impl Archiver<'_, '_> {
             .par_iter()
             .map(|entry| {
                 let path = entry.path();
-                if self.excludes.matches(&path) {
+                if self.excludes.matches_entry(&path) {
                     return Ok(None);
                 }
                 let meta = match entry.metadata() {

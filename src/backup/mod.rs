@@ -72,6 +72,9 @@ pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
             };
             let tree = archiver.save_paths(&paths)?;
             progress.finish();
+            for p in opts.excludes.unmatched() {
+                crate::ui::warn(&format!("exclude pattern {p:?} matched nothing"));
+            }
             let c = &archiver.counters;
             stats.files_new = c.files_new.load(Ordering::Relaxed);
             stats.files_changed = c.files_changed.load(Ordering::Relaxed);

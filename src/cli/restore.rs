@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{anyhow, Result};
 
 use super::{Ctx, Filter, Outcome};
+use crate::pattern;
 use crate::restore::{self, Plan, Selector};
 use crate::ui;
 
@@ -15,9 +16,31 @@ pub struct Args {
     /// Directory to restore into (created if missing)
     #[arg(long, short = 't')]
     pub target: PathBuf,
-    /// Restore only this path or glob (repeatable), e.g. /etc/nginx
+    /// Restore only what matches this pattern (repeatable), e.g. /etc/nginx or '*.conf';
+    /// a directory comes with everything below it (rules: docs/PATTERNS.md)
     #[arg(long = "include", short = 'i', value_name = "PATTERN")]
     pub includes: Vec<String>,
+    /// Like --include, ignoring case
+    #[arg(long = "iinclude", value_name = "PATTERN")]
+    pub iincludes: Vec<String>,
+    /// Read --include patterns from a file, one per line
+    #[arg(long = "include-file", value_name = "FILE")]
+    pub include_files: Vec<PathBuf>,
+    /// Read --iinclude patterns from a file, one per line
+    #[arg(long = "iinclude-file", value_name = "FILE")]
+    pub iinclude_files: Vec<PathBuf>,
+    /// Do not restore what matches this pattern (repeatable); wins over --include
+    #[arg(long = "exclude", short = 'e', value_name = "PATTERN")]
+    pub excludes: Vec<String>,
+    /// Like --exclude, ignoring case
+    #[arg(long = "iexclude", value_name = "PATTERN")]
+    pub iexcludes: Vec<String>,
+    /// Read --exclude patterns from a file, one per line
+    #[arg(long = "exclude-file", value_name = "FILE")]
+    pub exclude_files: Vec<PathBuf>,
+    /// Read --iexclude patterns from a file, one per line
+    #[arg(long = "iexclude-file", value_name = "FILE")]
+    pub iexclude_files: Vec<PathBuf>,
     /// Restore setuid/setgid bits when not running as root too (root always restores
     /// them; otherwise they are left off, as tar does)
     #[arg(long)]
@@ -54,15 +77,40 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
             ));
         }
     }
+    // Patterns are checked before the repository is opened (and a passphrase asked for).
+    let includes = pattern::gather(
+        &args.includes,
+        &args.include_files,
+        &args.iincludes,
+        &args.iinclude_files,
+    )
+    .map_err(|e| anyhow!(e))?;
+    let excludes = pattern::gather(
+        &args.excludes,
+        &args.exclude_files,
+        &args.iexcludes,
+        &args.iexclude_files,
+    )
+    .map_err(|e| anyhow!(e))?;
+    let sel = Selector::new(&includes, &excludes).map_err(super::usage)?;
     let repo = ctx.open()?;
     let snap = super::find_snapshot(&repo, &args.snapshot, &args.filter)?;
-    let sel = Selector::new(&args.includes).map_err(super::usage)?;
     let plan = Plan::build(&repo, &snap.snap.tree, &sel)?;
+    for w in sel.unmatched() {
+        ui::warn(&w);
+    }
     if plan.files.is_empty() && plan.dirs.is_empty() && plan.others.is_empty() {
+        let texts = |specs: &[pattern::PatternSpec]| {
+            specs.iter().map(|s| s.text.clone()).collect::<Vec<_>>()
+        };
+        let less = match excludes.is_empty() {
+            true => String::new(),
+            false => format!(" once {:?} are left out", texts(&excludes)),
+        };
         return Err(anyhow!(
-            "nothing in snapshot {} matches {:?}",
+            "nothing in snapshot {} matches {:?}{less}",
             snap.id.short(),
-            args.includes
+            texts(&includes)
         ));
     }
     let started = std::time::Instant::now();

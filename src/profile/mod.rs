@@ -21,6 +21,7 @@ use serde::Deserialize;
 use crate::child::redact::Scrubber;
 use crate::child::PassEnv;
 use crate::notify::NotifyConfig;
+use crate::pattern::PatternSpec;
 use schedule::Every;
 
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +78,13 @@ struct SourceFile {
     #[serde(default)]
     exclude: Vec<String>,
     #[serde(default)]
+    iexclude: Vec<String>,
+    /// Files of patterns, relative to the profile's directory.
+    #[serde(default)]
+    exclude_file: Vec<PathBuf>,
+    #[serde(default)]
+    iexclude_file: Vec<PathBuf>,
+    #[serde(default)]
     exclude_caches: bool,
     #[serde(default)]
     one_file_system: bool,
@@ -89,7 +97,8 @@ struct SourceFile {
 pub enum Source {
     Paths {
         paths: Vec<PathBuf>,
-        exclude: Vec<String>,
+        /// `exclude`, the lines of `exclude_file`, `iexclude`, those of `iexclude_file`.
+        exclude: Vec<PatternSpec>,
         exclude_caches: bool,
         one_file_system: bool,
     },
@@ -261,7 +270,7 @@ impl Profile {
             ));
         };
         let src_line = line_of(text, src.span().start);
-        let source = source(src.into_inner()).map_err(|msg| ProfileError::Parse {
+        let source = source(src.into_inner(), base).map_err(|msg| ProfileError::Parse {
             path: shown.clone(),
             line: src_line,
             msg,
@@ -326,7 +335,7 @@ impl Profile {
     }
 }
 
-fn source(s: SourceFile) -> std::result::Result<Source, String> {
+fn source(s: SourceFile, base: &Path) -> std::result::Result<Source, String> {
     match (s.paths, s.command) {
         (Some(_), Some(_)) => Err("[source]: give either `paths` or `command`, not both".into()),
         (None, None) => Err("[source]: give `paths = [...]` or `command`".into()),
@@ -344,15 +353,28 @@ fn source(s: SourceFile) -> std::result::Result<Source, String> {
             if let Some(p) = paths.iter().find(|p| !p.is_absolute()) {
                 return Err(format!("[source]: path {} must be absolute", p.display()));
             }
+            let files = |f: &[PathBuf]| f.iter().map(|f| base.join(f)).collect::<Vec<_>>();
+            let exclude = crate::pattern::gather(
+                &s.exclude,
+                &files(&s.exclude_file),
+                &s.iexclude,
+                &files(&s.iexclude_file),
+            )
+            .map_err(|e| format!("[source]: {e}"))?;
+            // Checked now, so that `cairn profile check` finds a broken pattern.
+            crate::pattern::PatternSet::new(&exclude, "exclude pattern")
+                .map_err(|e| format!("[source]: {e}"))?;
             Ok(Source::Paths {
                 paths,
-                exclude: s.exclude,
+                exclude,
                 exclude_caches: s.exclude_caches,
                 one_file_system: s.one_file_system,
             })
         }
         (None, Some(command)) => {
-            if !s.exclude.is_empty() || s.exclude_caches || s.one_file_system {
+            let patterns =
+                s.exclude.len() + s.iexclude.len() + s.exclude_file.len() + s.iexclude_file.len();
+            if patterns > 0 || s.exclude_caches || s.one_file_system {
                 return Err("[source]: excludes apply to `paths`, not `command`".into());
             }
             if command.trim().is_empty() {
@@ -403,7 +425,9 @@ mod tests {
         assert_eq!(p.retention.keep_monthly, 12);
         assert_eq!(p.retention.keep_last, None);
         assert_eq!(p.prune.every, Every::Interval(7 * 86_400));
-        assert!(matches!(p.source, Source::Paths { ref exclude, .. } if exclude == &["*.tmp"]));
+        assert!(
+            matches!(p.source, Source::Paths { ref exclude, .. } if exclude == &[PatternSpec::new("*.tmp", false)])
+        );
     }
 
     #[test]
@@ -468,6 +492,42 @@ mod tests {
             let e = parse(text).unwrap_err().to_string();
             assert!(e.contains(want), "{text:?}: {e}");
         }
+    }
+
+    #[test]
+    fn exclude_settings_in_their_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ex.txt"), "# skip\n*.log\n").unwrap();
+        std::fs::write(dir.path().join("iex.txt"), "Thumbs.db\n").unwrap();
+        let text = "[source]\npaths = [\"/srv\"]\nexclude = [\"*.tmp\"]\niexclude = [\"*.JPG\"]\n\
+                    exclude_file = [\"ex.txt\"]\niexclude_file = [\"iex.txt\"]\n";
+        let p = Profile::parse("app", &dir.path().join("app.toml"), text).unwrap();
+        let Source::Paths { exclude, .. } = p.source else {
+            panic!("a paths source")
+        };
+        let want = [
+            PatternSpec::new("*.tmp", false),
+            PatternSpec::new("*.log", false),
+            PatternSpec::new("*.JPG", true),
+            PatternSpec::new("Thumbs.db", true),
+        ];
+        assert_eq!(exclude, want);
+
+        let e = parse("[source]\npaths = [\"/a\"]\nexclude = [\"a[\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 1") && e.contains("exclude pattern \"a[\""),
+            "{e}"
+        );
+        let e = parse("[source]\npaths = [\"/a\"]\nexclude_file = [\"none.txt\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/etc/cairn/profiles/none.txt"), "{e}");
+        let e = parse("[source]\ncommand = \"x\"\nstdin_name = \"a\"\niexclude = [\"b\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not `command`"), "{e}");
     }
 
     #[test]

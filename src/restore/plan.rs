@@ -5,54 +5,68 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::ids::BlobId;
+use crate::pattern::{PatternSet, PatternSpec};
 use crate::repo::tree::{Node, NodeKind};
 use crate::repo::{RepoError, Repository, Result};
 
-/// `--include` patterns: a plain path selects itself and everything below it; a
-/// pattern with glob characters selects what it matches (and what is below that).
+/// What to restore: everything, or what `--include` patterns match (a directory with
+/// everything below it), minus what `--exclude` patterns match; rules in
+/// [`crate::pattern`].
 pub struct Selector {
-    plain: Vec<PathBuf>,
-    globs: globset::GlobSet,
-    any: bool,
+    includes: PatternSet,
+    excludes: PatternSet,
 }
 
 impl Selector {
-    pub fn new(includes: &[String]) -> std::result::Result<Selector, String> {
-        let mut plain = Vec::new();
-        let mut globs = globset::GlobSetBuilder::new();
-        for inc in includes {
-            let inc = inc.trim_end_matches('/');
-            let abs = if inc.starts_with('/') {
-                inc.to_string()
-            } else {
-                format!("/{inc}")
-            };
-            if abs.contains(['*', '?', '[']) {
-                globs.add(
-                    globset::GlobBuilder::new(&abs)
-                        .literal_separator(true)
-                        .build()
-                        .map_err(|e| format!("include pattern {inc:?}: {e}"))?,
-                );
-            } else {
-                plain.push(PathBuf::from(abs));
-            }
-        }
+    pub fn new(
+        includes: &[PatternSpec],
+        excludes: &[PatternSpec],
+    ) -> std::result::Result<Selector, String> {
         Ok(Selector {
-            plain,
-            globs: globs.build().map_err(|e| e.to_string())?,
-            any: includes.is_empty(),
+            includes: PatternSet::new(includes, "include pattern")?,
+            excludes: PatternSet::new(excludes, "exclude pattern")?,
         })
     }
 
-    /// Whether `path` (absolute in the snapshot) is selected, given its parent was not.
-    fn selects(&self, path: &Path) -> bool {
-        self.any || self.plain.iter().any(|p| path == p) || self.globs.is_match(path)
+    /// Whether `path` (absolute in the snapshot) is restored, given whether its parent
+    /// was selected.
+    fn selects(&self, path: &Path, parent_selected: bool) -> bool {
+        if self.includes.is_empty() {
+            return true;
+        }
+        // Without `!` patterns a selected parent settles it, but the patterns are still
+        // told, so that one matching only inside another's match is not reported unused.
+        if parent_selected && !self.includes.has_negations() {
+            self.includes.note(path);
+            return true;
+        }
+        self.includes.matches(path)
     }
 
-    /// Whether something below `path` may be selected.
+    fn excludes(&self, path: &Path) -> bool {
+        self.excludes.matches(path)
+    }
+
+    /// Whether something below `path`, a directory not selected itself, may be.
     fn may_select_below(&self, path: &Path) -> bool {
-        self.any || !self.globs.is_empty() || self.plain.iter().any(|p| p.starts_with(path))
+        self.includes.may_match_below(path)
+    }
+
+    /// The patterns, with their kind, that matched nothing in the snapshot.
+    pub fn unmatched(&self) -> Vec<String> {
+        let inc = self
+            .includes
+            .unmatched()
+            .into_iter()
+            .map(|p| ("include", p));
+        let exc = self
+            .excludes
+            .unmatched()
+            .into_iter()
+            .map(|p| ("exclude", p));
+        inc.chain(exc)
+            .map(|(kind, p)| format!("{kind} pattern {p:?} matched nothing"))
+            .collect()
     }
 }
 
@@ -262,7 +276,10 @@ impl Plan {
                 std::os::unix::ffi::OsStringExt::from_vec(node.name_raw());
             let path = at.join(&name);
             let rel = || path.strip_prefix("/").expect("absolute").to_path_buf();
-            let this = selected || sel.selects(&path);
+            if sel.excludes(&path) {
+                continue;
+            }
+            let this = sel.selects(&path, selected);
             match node.kind {
                 NodeKind::Dir => {
                     if !this && !sel.may_select_below(&path) {
