@@ -305,10 +305,10 @@ fn pattern_files_expand_variables_and_refuse_bad_lines() {
         err.contains("excludes.txt, line 2") && err.contains("UNSET_IN_THIS_TEST"),
         "{err}"
     );
-    let err = w.fails(&["backup", s, "--exclude", "a[b"], 1);
+    let err = w.fails(&["backup", s, "--exclude", "a[b"], 2);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("exclude pattern \"a[b\""), "{err}");
-    let err = w.fails(&["restore", "latest", "--target", "x", "--include", ""], 1);
+    let err = w.fails(&["restore", "latest", "--target", "x", "--include", ""], 2);
     assert!(err.contains("include pattern \"\" is empty"), "{err}");
     assert_eq!(
         w.snapshots().len(),

@@ -333,6 +333,19 @@ fn delete_removes_what_the_snapshot_does_not_have_in_what_is_restored() {
     let line = format!("deleted {}", at.join("a/stray-dir").display());
     assert!(err.lines().any(|l| l == line), "{line} in\n{err}");
 
+    // What --exclude keeps out of the restore is left alone in the target, even where
+    // the snapshot does not have it.
+    fs::write(at.join("a/local.log"), "kept\n").unwrap();
+    fs::write(at.join("a/stray"), "stray\n").unwrap();
+    let (stats, _) = restore(
+        &w,
+        &target,
+        &["--delete", "--include", a.to_str().unwrap(), "--exclude", "*.log"],
+    );
+    assert_eq!(stats["deleted"], 1, "{stats}");
+    assert!(at.join("a/local.log").exists() && !at.join("a/stray").exists());
+    fs::remove_file(at.join("a/local.log")).unwrap();
+
     // The whole snapshot: everything it does not have in what it backed up goes; the
     // directories above that list only the way down, and what is beside it stays.
     fs::write(at.join("top-stray"), "x").unwrap();

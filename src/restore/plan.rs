@@ -90,6 +90,9 @@ pub struct Plan {
     pub hardlinks: HashMap<u32, u32>,
     /// The first file of each hard link group seen, while building.
     groups: HashMap<(u64, u64), u32>,
+    /// What `--exclude` keeps out of the restore: `--delete` leaves it alone in the
+    /// target too, so an excluded file the snapshot lacks is not taken for a stray.
+    pub excludes: Option<PatternSet>,
 }
 
 /// The files to restore, packed: a plan holds every file of the snapshot for the whole
@@ -210,10 +213,11 @@ impl Plan {
     pub fn build(repo: &Repository, root: &BlobId, sel: &Selector) -> Result<Plan> {
         let mut plan = Plan {
             root: Some(*root),
+            excludes: (!sel.excludes.is_empty()).then(|| sel.excludes.clone()),
             ..Plan::default()
         };
         let root_path = Path::new("/");
-        plan.root_selected = sel.selects(root_path);
+        plan.root_selected = sel.selects(root_path, false);
         plan.walk(repo, root, root_path, None, sel, plan.root_selected)?;
         // Held for the whole restore: growth slack would be up to half of it.
         plan.files.shrink_to_fit();

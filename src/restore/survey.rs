@@ -339,7 +339,12 @@ fn strays(
             .map_err(|e| io_err(&target.show(rel), e))?;
         for name in names {
             use std::os::unix::ffi::OsStrExt;
-            if !known.contains(name.as_bytes()) {
+            let spared = || {
+                plan.excludes
+                    .as_ref()
+                    .is_some_and(|x| x.matches(&Path::new("/").join(rel).join(&name)))
+            };
+            if !known.contains(name.as_bytes()) && !spared() {
                 out.push(rel.join(name));
             }
         }
