@@ -10,35 +10,9 @@ use std::path::{Path, PathBuf};
 
 use common::World;
 
-struct Case {
-    ignore_case: bool,
-    patterns: Vec<String>,
-    path: String,
-    matches: bool,
-    line: usize,
-}
-
-fn cases() -> Vec<Case> {
-    let text = fs::read_to_string(common::fixtures().join("patterns/cases.txt")).unwrap();
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let cols: Vec<&str> = line.split('\t').filter(|c| !c.is_empty()).collect();
-        let [case, patterns, path, matches] = cols[..] else {
-            panic!("cases.txt line {}: want 4 columns: {line:?}", i + 1);
-        };
-        out.push(Case {
-            ignore_case: case == "i",
-            patterns: patterns.split(" | ").map(str::to_string).collect(),
-            path: path.to_string(),
-            matches: matches == "yes",
-            line: i + 1,
-        });
-    }
-    out
-}
+#[path = "common/pattern_cases.rs"]
+mod pattern_cases;
+use pattern_cases::{cases, Case};
 
 /// The table's patterns placed below `root`: an anchored one gets the root in front.
 fn rooted(pattern: &str, root: &Path) -> String {

@@ -340,7 +340,13 @@ fn delete_removes_what_the_snapshot_does_not_have_in_what_is_restored() {
     let (stats, _) = restore(
         &w,
         &target,
-        &["--delete", "--include", a.to_str().unwrap(), "--exclude", "*.log"],
+        &[
+            "--delete",
+            "--include",
+            a.to_str().unwrap(),
+            "--exclude",
+            "*.log",
+        ],
     );
     assert_eq!(stats["deleted"], 1, "{stats}");
     assert!(at.join("a/local.log").exists() && !at.join("a/stray").exists());

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use chrono::{DateTime, Utc};
 
 use super::{usage, Ctx, Outcome};
@@ -32,20 +32,8 @@ pub struct Args {
     /// (CAIRN_PASSPHRASE, OS_PASSWORD, AWS_SECRET_ACCESS_KEY…; repeatable)
     #[arg(long = "pass-env", value_name = "VAR", requires = "stdin_from")]
     pub pass_env: Vec<String>,
-    /// Leave out what matches this pattern (repeatable): '*.tmp', 'git/RelNotes' at any
-    /// depth, '/var/cache' from the root, '**' across directories, '!PATTERN' to take
-    /// an earlier match back (rules: docs/PATTERNS.md)
-    #[arg(long = "exclude", short = 'e', value_name = "PATTERN")]
-    pub excludes: Vec<String>,
-    /// Like --exclude, ignoring case
-    #[arg(long = "iexclude", value_name = "PATTERN")]
-    pub iexcludes: Vec<String>,
-    /// Read --exclude patterns from a file, one per line ('#' comments, $VAR expanded)
-    #[arg(long = "exclude-file", value_name = "FILE")]
-    pub exclude_files: Vec<PathBuf>,
-    /// Read --iexclude patterns from a file, one per line
-    #[arg(long = "iexclude-file", value_name = "FILE")]
-    pub iexclude_files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub exclude: super::patterns::ExcludeArgs,
     /// Skip directories holding a valid CACHEDIR.TAG
     #[arg(long)]
     pub exclude_caches: bool,
@@ -86,13 +74,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     if args.profile.as_deref() == Some("") {
         return Err(usage("--profile must not be empty"));
     }
-    let patterns = crate::pattern::gather(
-        &args.excludes,
-        &args.exclude_files,
-        &args.iexcludes,
-        &args.iexclude_files,
-    )
-    .map_err(|e| anyhow!(e))?;
+    let patterns = args.exclude.gather()?;
     let excludes =
         Excludes::new(&patterns, args.exclude_caches, args.one_file_system).map_err(usage)?;
     let pass_env =

@@ -9,6 +9,7 @@ mod forget;
 mod init;
 mod key;
 mod ls;
+mod patterns;
 mod profile;
 mod prune;
 mod restore;

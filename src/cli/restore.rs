@@ -29,18 +29,9 @@ pub struct Args {
     /// Read --iinclude patterns from a file, one per line
     #[arg(long = "iinclude-file", value_name = "FILE")]
     pub iinclude_files: Vec<PathBuf>,
-    /// Do not restore what matches this pattern (repeatable); wins over --include
-    #[arg(long = "exclude", short = 'e', value_name = "PATTERN")]
-    pub excludes: Vec<String>,
-    /// Like --exclude, ignoring case
-    #[arg(long = "iexclude", value_name = "PATTERN")]
-    pub iexcludes: Vec<String>,
-    /// Read --exclude patterns from a file, one per line
-    #[arg(long = "exclude-file", value_name = "FILE")]
-    pub exclude_files: Vec<PathBuf>,
-    /// Read --iexclude patterns from a file, one per line
-    #[arg(long = "iexclude-file", value_name = "FILE")]
-    pub iexclude_files: Vec<PathBuf>,
+    // An --exclude wins over an --include (docs/PATTERNS.md).
+    #[command(flatten)]
+    pub exclude: super::patterns::ExcludeArgs,
     /// Restore setuid/setgid bits when not running as root too (root always restores
     /// them; otherwise they are left off, as tar does)
     #[arg(long)]
@@ -85,13 +76,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         &args.iinclude_files,
     )
     .map_err(|e| anyhow!(e))?;
-    let excludes = pattern::gather(
-        &args.excludes,
-        &args.exclude_files,
-        &args.iexcludes,
-        &args.iexclude_files,
-    )
-    .map_err(|e| anyhow!(e))?;
+    let excludes = args.exclude.gather()?;
     let sel = Selector::new(&includes, &excludes).map_err(super::usage)?;
     let repo = ctx.open()?;
     let snap = super::find_snapshot(&repo, &args.snapshot, &args.filter)?;
