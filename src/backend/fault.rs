@@ -129,6 +129,9 @@ impl<B: Backend> Backend for Faulty<B> {
     fn location(&self) -> String {
         self.inner.location()
     }
+    fn absence_hint(&self) -> Option<String> {
+        self.inner.absence_hint()
+    }
     fn properties(&self) -> Properties {
         self.inner.properties()
     }

@@ -29,14 +29,7 @@ impl FileBackend {
         let backend = self.location();
         let name = name.to_string();
         match e.kind() {
-            io::ErrorKind::NotFound => match self.root_gone() {
-                Some(cause) => Error::Permanent {
-                    backend,
-                    name,
-                    cause,
-                },
-                None => Error::NotFound { backend, name },
-            },
+            io::ErrorKind::NotFound => Error::NotFound { backend, name },
             io::ErrorKind::Interrupted | io::ErrorKind::TimedOut => Error::Transient {
                 backend,
                 name,
@@ -48,21 +41,6 @@ impl FileBackend {
                 cause: e.to_string(),
             },
         }
-    }
-
-    /// Why nothing can be found when the directory itself is missing or empty. An
-    /// unmounted disk looks exactly like that, and "not initialised, run `cairn init`"
-    /// would then lead to a new repository on the wrong file system.
-    fn root_gone(&self) -> Option<String> {
-        let state = match fs::read_dir(&self.root).map(|mut e| e.next().is_none()) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => "does not exist",
-            Ok(true) => "is empty",
-            _ => return None,
-        };
-        Some(format!(
-            "not initialised: the directory {state}; if the repository lives on a mounted \
-             disk or share, check that it is mounted before running `cairn init`"
-        ))
     }
 
     /// Writes `data` to a fresh hidden file next to `name` and flushes it to disk.
@@ -129,6 +107,17 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 impl Backend for FileBackend {
     fn location(&self) -> String {
         self.root.display().to_string()
+    }
+    fn absence_hint(&self) -> Option<String> {
+        let state = match fs::read_dir(&self.root).map(|mut e| e.next().is_none()) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => "does not exist",
+            Ok(true) => "is empty",
+            _ => return None,
+        };
+        Some(format!(
+            "the directory {state}; if the repository lives on a mounted disk or share, \
+             check that it is mounted before running `cairn init`"
+        ))
     }
 
     fn properties(&self) -> Properties {

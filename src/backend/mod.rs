@@ -64,6 +64,12 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub trait Backend: Send + Sync + fmt::Debug {
     /// Where this backend stores, with any credentials stripped; used in messages.
     fn location(&self) -> String;
+    /// Why a store that holds nothing may be the wrong place rather than a new one (a
+    /// local directory that is missing or empty, as an unmounted disk's mount point
+    /// is), for the message that says there is no repository here.
+    fn absence_hint(&self) -> Option<String> {
+        None
+    }
     fn properties(&self) -> Properties;
     /// Prepares an empty store (creates the directory, bucket or container if needed).
     fn create(&self) -> Result<()>;

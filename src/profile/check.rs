@@ -122,12 +122,17 @@ pub fn check(spec: &str, config_dir: Option<&Path>, o: &Overrides) -> Vec<Line> 
         None => {
             let reached = crate::backend::open(&settings.repo, &settings.store)
                 .map_err(anyhow::Error::from)
-                .and_then(|b| Ok(b.exists("config")?));
+                .and_then(|b| Ok((b.exists("config")?, b.absence_hint())));
             out.result(
                 &repo_item,
                 match reached {
-                    Ok(true) => Ok("reachable and initialised (not opened: no usable key)".into()),
-                    Ok(false) => Err("not initialised (no config object); run `cairn init`".into()),
+                    Ok((true, _)) => {
+                        Ok("reachable and initialised (not opened: no usable key)".into())
+                    }
+                    Ok((false, hint)) => Err(format!(
+                        "not initialised: {}",
+                        hint.unwrap_or_else(|| "no config object; run `cairn init`".into())
+                    )),
                     Err(e) => Err(chain(&e)),
                 },
             );

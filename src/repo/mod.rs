@@ -38,8 +38,8 @@ use trust::{Expected, Pins, TrustSettings};
 pub enum RepoError {
     #[error(transparent)]
     Backend(#[from] backend::Error),
-    #[error("repository {0}: not initialised (no config object); run `cairn init` first")]
-    NotInitialised(String),
+    #[error("repository {location}: not initialised: {hint}")]
+    NotInitialised { location: String, hint: String },
     #[error("repository {0}: already initialised")]
     AlreadyInitialised(String),
     #[error("{object}: {cause}")]
@@ -213,7 +213,16 @@ impl Repository {
         let loc = backend.location();
         let stored = match backend.get("config") {
             Ok(b) => b,
-            Err(e) if e.is_not_found() => return Err(RepoError::NotInitialised(loc)),
+            Err(e) if e.is_not_found() => {
+                // An unmounted disk must not read as "run init" without a word.
+                let hint = backend
+                    .absence_hint()
+                    .unwrap_or_else(|| "no config object; run `cairn init` first".to_string());
+                return Err(RepoError::NotInitialised {
+                    location: loc,
+                    hint,
+                });
+            }
             Err(e) => return Err(e.into()),
         };
         let pins = Pins::new(trust, &loc);
