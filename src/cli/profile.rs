@@ -29,6 +29,7 @@ pub fn overrides(ctx: &Ctx) -> Overrides {
         no_cache: ctx.no_cache,
         store: ctx.store.clone(),
         trust_signer: ctx.trust_signer.clone(),
+        zone: ctx.zone,
     }
 }
 

@@ -33,6 +33,7 @@ pub fn retention_step(
     repo: &Repository,
     host: &str,
     prune_due: bool,
+    zone: Zone,
 ) -> Result<RetentionReport> {
     let policy = policy_of(&profile.retention)?;
     // Parsed before anything is removed, so a typo cannot stop the run halfway.
@@ -53,7 +54,7 @@ pub fn retention_step(
             .into_iter()
             .filter(|s| s.snap.profile.as_deref() == Some(&profile.name) && s.snap.host == host)
             .collect();
-        let groups = forget::plan(mine, GroupBy::default(), &policy, Zone::Local, false)?;
+        let groups = forget::plan(mine, GroupBy::default(), &policy, zone, false)?;
         summary.push(format!("forgot {}", forget::remove(repo, &lock, &groups)?));
     }
     if prune_due {

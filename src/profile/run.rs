@@ -242,7 +242,8 @@ fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()>
     let now = Local::now();
     let last_prune = state.last_prune.map(|t| t.with_timezone(&Local));
     let prune_due = profile.prune.every.is_due(last_prune.as_ref(), &now);
-    let report = retention_step(profile, &repo, &host, prune_due).context("retention")?;
+    let report =
+        retention_step(profile, &repo, &host, prune_due, settings.zone).context("retention")?;
     p.retention = Some(report.summary);
     if report.pruned {
         state.last_prune = Some(Utc::now());

@@ -24,6 +24,8 @@ pub struct Overrides {
     /// Connections and S3 settings from flags and `CAIRN_*` variables.
     pub store: crate::backend::Options,
     pub trust_signer: Option<String>,
+    /// The zone retention's days, weeks and months are counted in (`--utc`, `--tz`).
+    pub zone: crate::retention::policy::Zone,
 }
 
 #[derive(Debug, Clone)]
@@ -36,6 +38,7 @@ pub struct Settings {
     pub run_dir: PathBuf,
     pub store: crate::backend::Options,
     pub trust: TrustSettings,
+    pub zone: crate::retention::policy::Zone,
 }
 
 impl Settings {
@@ -80,6 +83,7 @@ impl Settings {
             run_dir,
             store: o.store.clone(),
             trust: TrustSettings::new(o.trust_signer.clone().or_else(|| p.trust_signer.clone())),
+            zone: o.zone,
         })
     }
 

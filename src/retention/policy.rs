@@ -108,10 +108,11 @@ impl fmt::Display for Span {
 }
 
 /// The time zone calendar buckets are taken in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Zone {
     Utc,
     /// The zone of this machine (`TZ`, else /etc/localtime), with its DST rules.
+    #[default]
     Local,
     Fixed(FixedOffset),
 }
