@@ -295,20 +295,17 @@ fn pattern_files_expand_variables_and_refuse_bad_lines() {
 fn profile_excludes_follow_the_same_rules() {
     let w = World::new();
     let src = relnotes_tree(&w);
-    let dir = w.path("profiles");
-    fs::create_dir_all(&dir).unwrap();
+    let dir = common::profiles::profiles(&w);
     fs::write(dir.join("skip.txt"), "Documentation\n").unwrap();
-    fs::write(
-        dir.join("app.toml"),
-        format!(
-            "repository = \"{}\"\nkey = \"{}\"\n[source]\npaths = [\"{}\"]\n\
-             iexclude = [\"git/relnotes\"]\nexclude_file = [\"skip.txt\"]\nexclude = [\"nowhere\"]\n",
-            w.repo.display(),
-            w.key.display(),
+    common::profiles::write_profile(
+        &w,
+        "app",
+        &format!(
+            "[source]\npaths = [\"{}\"]\niexclude = [\"git/relnotes\"]\n\
+             exclude_file = [\"skip.txt\"]\nexclude = [\"nowhere\"]\n",
             src.display()
         ),
-    )
-    .unwrap();
+    );
     let out = w
         .cmd()
         .args(["run", "app", "--config"])

@@ -90,19 +90,16 @@ fn a_damaged_pack_is_found_by_a_small_subset_on_a_one_pack_repository() {
 fn a_profile_check_subset_reads_a_pack_on_a_small_repository() {
     let w = World::new();
     let packs = repo_with_packs(&w, 3);
-    let dir = w.path("profiles");
-    fs::create_dir_all(&dir).unwrap();
+    let dir = common::profiles::profiles(&w);
     let src = common::small_tree(&w, 3);
-    fs::write(
-        dir.join("app.toml"),
-        format!(
-            "repository = \"{}\"\nkey = \"{}\"\n[source]\npaths = [\"{}\"]\n[check]\nread_data_subset = \"5%\"\n",
-            w.repo.display(),
-            w.key.display(),
+    common::profiles::write_profile(
+        &w,
+        "app",
+        &format!(
+            "[source]\npaths = [\"{}\"]\n[check]\nread_data_subset = \"5%\"\n",
             src.display()
         ),
-    )
-    .unwrap();
+    );
     let out = w
         .cmd()
         .args(["--config", dir.to_str().unwrap(), "run", "app"])
@@ -174,18 +171,13 @@ fn an_empty_stream_is_refused_unless_allowed() {
 #[test]
 fn a_profile_command_that_prints_nothing_fails_the_run_unless_allow_empty() {
     let w = World::new();
-    let dir = w.path("profiles");
-    fs::create_dir_all(&dir).unwrap();
+    let dir = common::profiles::profiles(&w);
     let profile = |allow: &str| {
-        fs::write(
-            dir.join("db.toml"),
-            format!(
-                "repository = \"{}\"\nkey = \"{}\"\n[source]\ncommand = \"true\"\nstdin_name = \"db.dump\"\n{allow}",
-                w.repo.display(),
-                w.key.display()
-            ),
-        )
-        .unwrap();
+        common::profiles::write_profile(
+            &w,
+            "db",
+            &format!("[source]\ncommand = \"true\"\nstdin_name = \"db.dump\"\n{allow}"),
+        );
     };
     profile("");
     let out = w
@@ -371,19 +363,13 @@ fn key_generate_without_passphrase_or_terminal_warns() {
 #[test]
 fn config_is_accepted_before_and_after_the_subcommand() {
     let w = World::new();
-    let dir = w.path("profiles");
-    fs::create_dir_all(&dir).unwrap();
+    let dir = common::profiles::profiles(&w);
     let src = common::small_tree(&w, 2);
-    fs::write(
-        dir.join("files.toml"),
-        format!(
-            "repository = \"{}\"\nkey = \"{}\"\n[source]\npaths = [\"{}\"]\n",
-            w.repo.display(),
-            w.key.display(),
-            src.display()
-        ),
-    )
-    .unwrap();
+    common::profiles::write_profile(
+        &w,
+        "files",
+        &format!("[source]\npaths = [\"{}\"]\n", src.display()),
+    );
     let d = dir.to_str().unwrap();
     for args in [
         vec!["--config", d, "profile", "list"],

@@ -137,29 +137,35 @@ impl Tree {
     }
 }
 
+/// An empty regular file node named `name`, for unit tests to adjust.
+#[cfg(test)]
+pub fn test_file(name: &[u8]) -> Node {
+    let mut n = Node {
+        name: String::new(),
+        name_bytes: None,
+        kind: NodeKind::File,
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        mtime_ns: 0,
+        size: 0,
+        content: vec![],
+        subtree: None,
+        target: None,
+        target_bytes: None,
+        rdev: 0,
+        hardlink: None,
+    };
+    n.set_name(name);
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn node(name: &[u8]) -> Node {
-        let mut n = Node {
-            name: String::new(),
-            name_bytes: None,
-            kind: NodeKind::File,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            mtime_ns: 0,
-            size: 0,
-            content: vec![],
-            subtree: None,
-            target: None,
-            target_bytes: None,
-            rdev: 0,
-            hardlink: None,
-        };
-        n.set_name(name);
-        n
+        test_file(name)
     }
 
     #[test]

@@ -343,20 +343,10 @@ mod tests {
 
     fn file(blob: u8, link: Option<HardLink>) -> Node {
         Node {
-            name: String::new(),
-            name_bytes: None,
-            kind: NodeKind::File,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            mtime_ns: 0,
             size: 5,
             content: vec![BlobId([blob; 32])],
-            subtree: None,
-            target: None,
-            target_bytes: None,
-            rdev: 0,
             hardlink: link,
+            ..crate::repo::tree::test_file(b"")
         }
     }
 
