@@ -3,67 +3,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use common::{assert_ok, World};
-
-struct Postgres {
-    dir: PathBuf,
-    env: Vec<(String, String)>,
-}
-
-impl Postgres {
-    fn start(dir: &Path) -> Postgres {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/services/postgres.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .arg("start")
-            .arg(dir)
-            .output()
-            .unwrap();
-        assert_ok(&out, "postgres.sh start");
-        let env = String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .filter_map(|l| l.strip_prefix("export "))
-            .flat_map(|l| l.split_whitespace())
-            .filter_map(|kv| kv.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.trim_matches(['\'', '"']).to_string()))
-            .collect();
-        Postgres {
-            dir: dir.to_path_buf(),
-            env,
-        }
-    }
-
-    fn cmd(&self, program: &str) -> Command {
-        let mut c = Command::new(program);
-        c.envs(self.env.iter().map(|(k, v)| (k, v)));
-        c
-    }
-
-    fn sql(&self, db: &str, query: &str) -> String {
-        let out = self
-            .cmd("psql")
-            .args(["-X", "-A", "-t", "-d", db, "-c", query])
-            .output()
-            .unwrap();
-        assert_ok(&out, "psql");
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/services/postgres.sh");
-        let _ = Command::new("bash")
-            .arg(script)
-            .arg("stop")
-            .arg(&self.dir)
-            .status();
-    }
-}
+use common::postgres::Postgres;
+use common::World;
 
 #[test]
 fn pg_dump_backup_restores_with_pg_restore_and_failing_dump_writes_nothing() {

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, Metadata};
-use std::io;
+use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -17,6 +17,7 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
+use super::dumpfile;
 use crate::cache::{FileFacts, FileRow};
 use crate::chunker::Chunker;
 use crate::ids::BlobId;
@@ -42,6 +43,8 @@ pub struct Archiver<'a, 'r> {
     pub repo: &'r Repository,
     pub up: &'a Uploader<'r>,
     pub chunker: Chunker,
+    /// For files that start like a database dump (see `dumpfile`).
+    pub dump_chunker: Chunker,
     pub excludes: &'a Excludes,
     pub counters: FileCounters,
     pub progress: &'a Progress,
@@ -273,18 +276,34 @@ impl Archiver<'_, '_> {
                 return Ok(Some((ids, now.size)));
             }
         }
-        let file = match fs::File::open(path) {
+        let mut file = match fs::File::open(path) {
             Ok(f) => f,
             Err(e) => {
                 self.warn(path, e);
                 return Ok(None);
             }
         };
+        // Below the files chunker's minimum a file is one chunk whatever it holds, and
+        // small enough that a changed dump costs little: not worth a read.
+        let mut head = Vec::new();
+        if now.size >= u64::from(self.chunker.sizes().min) {
+            if let Err(e) = (&mut file)
+                .take(dumpfile::HEADER_LEN as u64)
+                .read_to_end(&mut head)
+            {
+                self.warn(path, e);
+                return Ok(None);
+            }
+        }
+        let chunker = if dumpfile::is_dump(&head) {
+            &self.dump_chunker
+        } else {
+            &self.chunker
+        };
         let mut ids = Vec::new();
         let mut repo_err: Option<RepoError> = None;
-        let read = self
-            .chunker
-            .for_each_chunk_sized(file, Some(now.size), |chunk| {
+        let read =
+            chunker.for_each_chunk_sized(head.as_slice().chain(file), Some(now.size), |chunk| {
                 match self.up.add(BlobType::Data, chunk) {
                     Ok(id) => ids.push(id),
                     Err(e) => {

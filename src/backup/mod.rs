@@ -1,5 +1,6 @@
 //! A backup run: read the sources, store what is new, write the snapshot.
 
+mod dumpfile;
 pub mod files;
 mod stream;
 
@@ -65,6 +66,7 @@ pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
                 repo,
                 up: &up,
                 chunker: repo.config().chunker(repo.chunk_sizes(false)),
+                dump_chunker: repo.config().chunker(repo.chunk_sizes(true)),
                 excludes: &opts.excludes,
                 counters: Default::default(),
                 progress: &progress,

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod forge;
+pub mod postgres;
 pub mod profiles;
 pub mod receiver;
 #[macro_use]
