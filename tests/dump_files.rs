@@ -80,6 +80,11 @@ fn pg_dump_files_deduplicate_across_days_and_restore_byte_identical() {
         "as dumps {detected} bytes, as plain files {undetected} bytes"
     );
 
+    // Unchanged dumps are files cache hits, skipped before they are opened.
+    let again = w.backup(&[dir.to_str().unwrap()]);
+    assert_eq!(again["stats"]["bytes_read"], 0, "{again}");
+    assert_eq!(again["stats"]["files_unchanged"], 2, "{again}");
+
     let target = w.path("restored");
     w.ok(&["restore", "latest", "--target", target.to_str().unwrap()]);
     let restored = target.join(dir.strip_prefix("/").unwrap());
