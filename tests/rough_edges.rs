@@ -300,6 +300,21 @@ fn forget_with_a_mistyped_host_says_the_filter_matched_nothing() {
         "{line}"
     );
     assert_eq!(w.snapshots().len(), 2, "nothing removed");
+    // A tag or path no snapshot has is named with the values the repository holds.
+    stdin_backup(&w, "a", b"three", &["--host", "web1", "--tag", "nightly"]);
+    let err = w.fails(&["forget", "--tag", "nighty", "--keep-last", "1"], 1);
+    let line = error_line(&err, "forget");
+    assert!(
+        line.contains("no snapshot matches --tag nighty (tags in the repository: nightly)"),
+        "{line}"
+    );
+    let err = w.fails(&["forget", "--path", "/nowhere", "--keep-last", "1"], 1);
+    let line = error_line(&err, "forget");
+    assert!(
+        line.contains("no snapshot matches --path /nowhere (paths in the repository: "),
+        "{line}"
+    );
+    assert_eq!(w.snapshots().len(), 3, "nothing removed");
     // The right host still works.
     w.ok(&["forget", "--host", "web1", "--keep-last", "1"]);
     assert_eq!(w.snapshots().len(), 1);

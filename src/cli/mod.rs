@@ -44,10 +44,22 @@ Passphrases come from CAIRN_PASSPHRASE_FILE, CAIRN_PASSPHRASE, or a prompt on a 
 )]
 pub struct Cli {
     /// Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX
-    #[arg(short = 'r', long, env = "CAIRN_REPO", global = true)]
+    #[arg(
+        short = 'r',
+        long,
+        env = "CAIRN_REPO",
+        global = true,
+        help_heading = "Global options"
+    )]
     pub repo: Option<String>,
     /// Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)
-    #[arg(short = 'k', long, env = "CAIRN_KEY", global = true)]
+    #[arg(
+        short = 'k',
+        long,
+        env = "CAIRN_KEY",
+        global = true,
+        help_heading = "Global options"
+    )]
     pub key: Option<PathBuf>,
     /// Fingerprint of the key that must have signed the repository, when reading with
     /// a key that is not that key (a recipient or recovery key); recorded on first use
@@ -55,27 +67,44 @@ pub struct Cli {
         long,
         env = "CAIRN_TRUST_SIGNER",
         global = true,
+        help_heading = "Global options",
         value_name = "FINGERPRINT"
     )]
     pub trust_signer: Option<String>,
     /// Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]
-    #[arg(long, env = "CAIRN_CACHE_DIR", global = true)]
+    #[arg(
+        long,
+        env = "CAIRN_CACHE_DIR",
+        global = true,
+        help_heading = "Global options"
+    )]
     pub cache_dir: Option<PathBuf>,
     /// Keep no cache on disk (slower; for one-off restores on a bare machine)
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub no_cache: bool,
     /// Print machine-readable JSON on stdout
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
     /// Print only errors and warnings
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
     /// Show times in UTC (same as --tz utc)
-    #[arg(long, global = true, conflicts_with = "tz")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        conflicts_with = "tz"
+    )]
     pub utc: bool,
     /// Time zone of the times shown and of forget's days, weeks and months: local (TZ,
     /// else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin
-    #[arg(long, global = true, value_name = "ZONE", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "ZONE",
+        allow_hyphen_values = true
+    )]
     pub tz: Option<crate::ui::time::TzChoice>,
     /// Directory searched first for profiles, NAME.toml (`run`, `profile`) [then
     /// ~/.config/cairn/profiles, /etc/cairn/profiles]
@@ -83,7 +112,8 @@ pub struct Cli {
         long = "config",
         env = "CAIRN_CONFIG_DIR",
         value_name = "DIR",
-        global = true
+        global = true,
+        help_heading = "Global options"
     )]
     pub config_dir: Option<PathBuf>,
     #[command(flatten)]
@@ -334,7 +364,7 @@ impl Filter {
     /// values the repository does hold, so that a typo (`--host web01` for `web1`) is
     /// seen as one rather than as an empty repository.
     pub fn why_nothing_matches(&self, all: &[StoredSnapshot]) -> String {
-        // Hosts are alternatives; tags and paths must all be present.
+        // Hosts are alternatives.
         if !self.hosts.is_empty() && !all.iter().any(|s| self.hosts.contains(&s.snap.host)) {
             return format!(
                 "no snapshot matches --host {} (hosts in the repository: {})",
@@ -342,29 +372,28 @@ impl Filter {
                 listed(all.iter().map(|s| &s.snap.host))
             );
         }
-        if let Some(t) = self
-            .tags
-            .iter()
-            .find(|t| !all.iter().any(|s| s.snap.tags.contains(*t)))
-        {
-            return format!(
-                "no snapshot matches --tag {t} (tags in the repository: {})",
-                listed(all.iter().flat_map(|s| &s.snap.tags))
-            );
-        }
-        if let Some(p) = self
-            .paths
-            .iter()
-            .find(|p| !all.iter().any(|s| s.snap.paths.contains(*p)))
-        {
-            return format!(
-                "no snapshot matches --path {p} (paths in the repository: {})",
-                listed(all.iter().flat_map(|s| &s.snap.paths))
-            );
+        // Tags and paths must all be present: name the first one no snapshot has.
+        let wanted: [(&str, &[String], Held); 2] = [
+            ("tag", &self.tags, |s| &s.snap.tags),
+            ("path", &self.paths, |s| &s.snap.paths),
+        ];
+        for (flag, values, held) in wanted {
+            if let Some(v) = values
+                .iter()
+                .find(|v| !all.iter().any(|s| held(s).contains(v)))
+            {
+                return format!(
+                    "no snapshot matches --{flag} {v} ({flag}s in the repository: {})",
+                    listed(all.iter().flat_map(held))
+                );
+            }
         }
         "no snapshot matches all of the given --host, --tag and --path together".to_string()
     }
 }
+
+/// The values of one snapshot a filter option is compared with.
+type Held = fn(&StoredSnapshot) -> &[String];
 
 /// Distinct values, sorted, the first ten of them, as one line.
 fn listed<'a>(values: impl Iterator<Item = &'a String>) -> String {
