@@ -21,6 +21,7 @@ unset CAIRN_PASSPHRASE CAIRN_PASSPHRASE_FILE
 
 run() { echo "\$ cairn $*"; "$cairn" "$@"; }
 
+echo "(a throwaway key without a passphrase: cairn warns about that, as it should)"
 run key generate --out "$CAIRN_KEY" </dev/null
 run init
 run backup "$src" --tag demo
