@@ -9,6 +9,7 @@ pub mod child;
 pub mod chunker;
 pub mod cli;
 pub mod crypto;
+pub mod db;
 pub mod fsutil;
 pub mod ids;
 pub mod interrupt;

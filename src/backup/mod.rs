@@ -124,6 +124,7 @@ pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
         chunk_sizes,
         stats,
         tool: format!("cairn {}", env!("CARGO_PKG_VERSION")),
+        databases: Vec::new(),
     };
     // The stored byte count is known only once the last packs are uploaded, which is
     // after the snapshot must be final; so it is finished in two steps.

@@ -49,6 +49,9 @@ pub struct Snapshot {
     pub chunk_sizes: ChunkSizes,
     pub stats: SnapshotStats,
     pub tool: String,
+    /// The database dumps in the tree, with what a mirror checks a restore against.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub databases: Vec<crate::db::DumpRecord>,
 }
 
 impl Snapshot {

@@ -262,6 +262,7 @@ mod tests {
                 chunk_sizes: ChunkSizes::FILES,
                 stats: SnapshotStats::default(),
                 tool: "test".to_string(),
+                databases: Vec::new(),
             },
         }
     }

@@ -1,0 +1,81 @@
+//! Databases as first-class sources and mirror targets.
+//!
+//! A database source runs the engine's own dump tool per database (pg_dump -Fc -Z0,
+//! mariadb-dump, mongodump --archive) and streams its output into the snapshot as a file
+//! under a directory named for the source (`postgresql/app.pgdump`). What was dumped, by
+//! which versions, how long it took and how many rows each table had is recorded in the
+//! signed manifest ([`DumpRecord`]), so `mirror` can check a restore against it without
+//! trusting anything unsigned.
+//!
+//! Connections are URLs without passwords ([`url::DbUrl`]): credentials come from the
+//! engine's own conventions (`.pgpass`, `PG*` variables, option files), never argv.
+
+pub mod url;
+
+use serde::{Deserialize, Serialize};
+
+/// The database engines cairn dumps and restores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    Postgresql,
+    Mysql,
+    Mongodb,
+}
+
+impl Engine {
+    /// The name used in URLs, manifests and as the default directory in the snapshot.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Postgresql => "postgresql",
+            Engine::Mysql => "mysql",
+            Engine::Mongodb => "mongodb",
+        }
+    }
+}
+
+impl std::fmt::Display for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One dump in a snapshot, as the manifest records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DumpRecord {
+    pub engine: Engine,
+    /// The server as its URL without a database and never with a password
+    /// (`postgresql://backup@db1:5432`).
+    pub server: String,
+    /// The database; `None` for a server-wide dump such as `pg_dumpall --globals-only`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    /// Where the dump is in the snapshot's tree, `/`-separated, no leading slash.
+    pub path: String,
+    /// How to read it back: "custom" (pg_dump -Fc), "sql" (plain SQL), "archive"
+    /// (mongodump --archive).
+    pub format: String,
+    /// As the server reports it (`SHOW server_version`, `SELECT VERSION()`).
+    pub server_version: String,
+    /// The dump tool and its version (`pg_dump (PostgreSQL) 15.14`).
+    pub client_version: String,
+    /// Bytes of dump output stored.
+    pub bytes: u64,
+    /// Wall time from starting the dump tool to its exit.
+    pub duration_secs: f64,
+    /// Tables and their rows at dump time, for mirror's checks; empty for globals.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<TableRows>,
+}
+
+/// Rows of one table when it was dumped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableRows {
+    /// Schema (PostgreSQL), or the database itself for engines without schemas.
+    pub schema: String,
+    pub name: String,
+    pub rows: u64,
+    /// `false` when `rows` is the planner's estimate, as for tables above the size
+    /// limit where counting would take longer than the dump (docs/DATABASES.md).
+    pub exact: bool,
+}
