@@ -9,6 +9,7 @@ pub mod check;
 pub mod discover;
 pub mod hooks;
 pub mod lock;
+pub mod mirror;
 pub mod retention;
 pub mod run;
 pub mod schedule;
@@ -69,6 +70,7 @@ struct File {
     /// Withheld variables the source command and hooks get all the same.
     #[serde(default)]
     pass_env: Vec<String>,
+    mirror: Option<mirror::MirrorFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,6 +215,7 @@ pub struct Profile {
     pub hooks: Hooks,
     pub notify: NotifyConfig,
     pub pass_env: PassEnv,
+    pub mirror: Option<mirror::Mirror>,
 }
 
 /// Profile names become file names, lock names and Prometheus label values, so they are
@@ -293,6 +296,11 @@ impl Profile {
             crate::crypto::keys::validate_fingerprint(f)
                 .map_err(|e| invalid(format!("trust_signer: {e}")))?;
         }
+        let mirror = file
+            .mirror
+            .map(|m| m.resolve(base))
+            .transpose()
+            .map_err(invalid)?;
         Ok(Profile {
             name: name.to_string(),
             path: path.to_path_buf(),
@@ -310,6 +318,7 @@ impl Profile {
             hooks: file.hooks,
             notify: file.notify,
             pass_env,
+            mirror,
         })
     }
 
