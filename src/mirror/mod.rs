@@ -284,7 +284,7 @@ pub fn run(
     step_info(
         0,
         &format!(
-            "snapshot {} of {}, {} ({}, {} tables)",
+            "{} of {}, {} ({}, {} tables)",
             snap.id.short(),
             snap.snap.time.format("%Y-%m-%d %H:%M:%S UTC"),
             record.path,
@@ -367,6 +367,9 @@ fn build(
         ),
     );
 
+    if plan.scrub.is_empty() {
+        step_info(2, "no scrub files");
+    }
     for file in &plan.scrub {
         target
             .run_sql_file(&names.new, file)

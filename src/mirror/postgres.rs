@@ -36,7 +36,8 @@ pub struct PgTarget {
 
 impl PgTarget {
     pub fn new(url: &DbUrl, opts: &RestoreOptions) -> PgTarget {
-        let mut url = url.with_database(None);
+        // The server named in full (PGHOST, PGPORT, PGUSER filled in), for messages.
+        let mut url = crate::db::postgres::resolve(&url.with_database(None));
         if !url.params.iter().any(|(k, _)| k == "application_name") {
             url.params
                 .push(("application_name".into(), "cairn mirror".into()));

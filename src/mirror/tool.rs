@@ -5,20 +5,15 @@
 //! output that says what went wrong.
 
 use std::io::{self, Read, Write};
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
 use crate::child::{self, PassEnv};
 
-/// `program` with a restricted environment, no input, both outputs piped, in a process
-/// group of its own (so a Ctrl-C reaches cairn, which stops it).
+/// `program` as cairn runs the tools it drives (`crate::child::program`), with `-w`:
+/// a password prompt would wait for a terminal that cron does not have.
 pub fn command(program: &str) -> Command {
-    let mut c = Command::new(program);
-    c.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    child::env::restrict(&mut c, &PassEnv::default());
+    let mut c = child::program(program, &PassEnv::default());
+    c.arg("-w");
     c
 }
 
@@ -164,13 +159,14 @@ mod tests {
             w.write_all(b"partial").map_err(|e| e.to_string())?;
             Err::<u64, String>("pack 1234 is damaged".into())
         };
-        let e = run_fed(command("cat"), "cat", &mut feed).unwrap_err();
+        let cat = child::program("cat", &PassEnv::default());
+        let e = run_fed(cat, "cat", &mut feed).unwrap_err();
         assert_eq!(e, "pack 1234 is damaged");
     }
 
     #[test]
     fn a_tool_that_stops_reading_gives_its_own_error() {
-        let mut c = command("sh");
+        let mut c = child::program("sh", &PassEnv::default());
         c.args(["-c", "echo 'ERROR:  no space left' >&2; exit 3"]);
         let mut feed = |w: &mut dyn Write| {
             let block = vec![0u8; 1 << 16];

@@ -88,6 +88,20 @@ impl Repository {
         Ok(v)
     }
 
+    /// Deletes the records of one snapshot (forget calls this for each one it removes).
+    pub fn remove_verified_of(&self, snapshot: &SnapshotId) -> Result<()> {
+        let names: Vec<String> = self
+            .backend()
+            .list(&format!("{PREFIX}{snapshot}/"))?
+            .into_iter()
+            .map(|o| o.name)
+            .collect();
+        if !names.is_empty() {
+            self.backend().delete_many(&names)?;
+        }
+        Ok(())
+    }
+
     /// Deletes the records of snapshots not in `live` (forgotten ones); returns how many.
     /// Only names are read: a record of a snapshot that no longer exists proves nothing.
     pub fn remove_verified_except(&self, live: &HashSet<SnapshotId>) -> Result<usize> {
