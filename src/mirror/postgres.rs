@@ -275,7 +275,13 @@ impl Target for PgTarget {
                 ));
             }
         }
-        swapped.map(drop)
+        swapped?;
+        // A kept old copy must be usable; one about to be dropped is dropped WITH FORCE.
+        let reopen = format!("ALTER DATABASE {o} ALLOW_CONNECTIONS true;");
+        if let Err(e) = self.sql(MAINTENANCE_DB, reopen) {
+            crate::ui::warn(&format!("{old} still refuses connections: {e}"));
+        }
+        Ok(())
     }
 }
 
