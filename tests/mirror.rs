@@ -112,13 +112,19 @@ fn old_test_db(pg: &Postgres, name: &str) -> String {
         name,
         "CREATE TABLE mine (id int, v text); INSERT INTO mine VALUES (1, 'keep me'), (2, 'ü');",
     );
-    let d = pg.sql(name, "SELECT md5(string_agg(m::text, ',' ORDER BY id)) FROM mine m");
+    let d = pg.sql(
+        name,
+        "SELECT md5(string_agg(m::text, ',' ORDER BY id)) FROM mine m",
+    );
     assert!(!d.is_empty());
     d
 }
 
 fn old_digest(pg: &Postgres, name: &str) -> String {
-    pg.sql(name, "SELECT md5(string_agg(m::text, ',' ORDER BY id)) FROM mine m")
+    pg.sql(
+        name,
+        "SELECT md5(string_agg(m::text, ',' ORDER BY id)) FROM mine m",
+    )
 }
 
 /// `cairn ARGS` with the server's PG* variables, for the client tools it runs.
@@ -154,7 +160,7 @@ fn mirror_into_another_server_equals_the_source_and_ends_sessions_on_the_old_tes
     old_test_db(&test, "app_test");
 
     // A client connected to the test database while the mirror runs.
-    let mut client = test
+    let client = test
         .cmd("psql")
         .args(["-X", "-d", "app_test", "-c", "SELECT pg_sleep(600)"])
         .stdout(Stdio::null())
@@ -173,7 +179,11 @@ fn mirror_into_another_server_equals_the_source_and_ends_sessions_on_the_old_tes
     }
 
     let target = url(&test, None, "app_test");
-    let out = cairn(&w, &prod, &["mirror", "--database", "app", "--target", &target]);
+    let out = cairn(
+        &w,
+        &prod,
+        &["mirror", "--database", "app", "--target", &target],
+    );
     assert_ok(&out, "mirror");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -193,13 +203,24 @@ fn mirror_into_another_server_equals_the_source_and_ends_sessions_on_the_old_tes
     assert_eq!(v["target"], target.as_str());
     assert_eq!(v["tables_checked"], 3);
     let table = w.ok(&["snapshots"]);
-    assert!(table.lines().next().unwrap().contains("verified"), "{table}");
+    assert!(
+        table.lines().next().unwrap().contains("verified"),
+        "{table}"
+    );
     assert!(w.objects("verified").len() == 1);
 
     // Forgetting the snapshot removes its record.
-    psql(&prod, "app", "INSERT INTO audit.log (what) VALUES ('{\"day\": 2}')");
+    psql(
+        &prod,
+        "app",
+        "INSERT INTO audit.log (what) VALUES ('{\"day\": 2}')",
+    );
     assert_ok(
-        &cairn(&w, &prod, &["backup", "--postgres", &url(&prod, None, "app")]),
+        &cairn(
+            &w,
+            &prod,
+            &["backup", "--postgres", &url(&prod, None, "app")],
+        ),
         "second backup",
     );
     w.ok(&["forget", "--keep-last", "1"]);
@@ -261,7 +282,11 @@ fn every_failure_leaves_the_old_test_database_unchanged_and_nothing_behind() {
     psql(&pg, "postgres", "DROP DATABASE app_test__cairn_new");
     psql(&pg, "postgres", "CREATE ROLE nocreate LOGIN");
     let no_create = url(&pg, Some("nocreate"), "app_test");
-    let out = cairn(&w, &pg, &["mirror", "--database", "app", "--target", &no_create]);
+    let out = cairn(
+        &w,
+        &pg,
+        &["mirror", "--database", "app", "--target", &no_create],
+    );
     let err = fails(&out, "no CREATEDB");
     assert!(
         err.contains("step 2/5 restore: ") && err.contains("permission denied to create database"),
@@ -338,7 +363,10 @@ fn a_leftover_is_dropped_and_a_scrubbed_mirror_from_a_profile_keeps_old_copies()
         ),
         "300/300"
     );
-    assert_eq!(pg.sql("app_test", "SELECT count(*) FROM shop.orders"), "100");
+    assert_eq!(
+        pg.sql("app_test", "SELECT count(*) FROM shop.orders"),
+        "100"
+    );
     // keep = 1: the replaced test database stays under a dated name.
     let kept: Vec<String> = databases(&pg)
         .into_iter()
@@ -374,7 +402,10 @@ fn cairn_run_mirrors_when_due() {
     let first = run();
     assert_ok(&first, "run");
     let line = String::from_utf8_lossy(&first.stderr);
-    assert!(line.contains("result=success") && line.contains("mirrored="), "{line}");
+    assert!(
+        line.contains("result=success") && line.contains("mirrored="),
+        "{line}"
+    );
     assert_eq!(digest(&pg, "app"), digest(&pg, "app_test"));
     // Not due again within the day.
     let second = run();
@@ -390,13 +421,21 @@ fn restore_db_into_an_empty_server_and_refusing_to_overwrite() {
     let empty = Postgres::start(&w.path("empty"));
     production(&w, &prod);
     let to = format!("postgresql://127.0.0.1:{}/", port(&empty));
-    let out = cairn(&w, &prod, &["restore-db", "latest", "--database", "app", "--to", &to]);
+    let out = cairn(
+        &w,
+        &prod,
+        &["restore-db", "latest", "--database", "app", "--to", &to],
+    );
     assert_ok(&out, "restore-db");
     assert_eq!(digest(&prod, "app"), digest(&empty, "app"));
     assert_no_leftovers(&empty);
 
     let err = fails(
-        &cairn(&w, &prod, &["restore-db", "latest", "--database", "app", "--to", &to]),
+        &cairn(
+            &w,
+            &prod,
+            &["restore-db", "latest", "--database", "app", "--to", &to],
+        ),
         "restore-db over an existing database",
     );
     assert!(
@@ -407,7 +446,15 @@ fn restore_db_into_an_empty_server_and_refusing_to_overwrite() {
     let out = cairn(
         &w,
         &prod,
-        &["restore-db", "latest", "--database", "app", "--to", &to, "--replace"],
+        &[
+            "restore-db",
+            "latest",
+            "--database",
+            "app",
+            "--to",
+            &to,
+            "--replace",
+        ],
     );
     assert_ok(&out, "restore-db --replace");
     assert_eq!(digest(&prod, "app"), digest(&empty, "app"));
@@ -415,7 +462,11 @@ fn restore_db_into_an_empty_server_and_refusing_to_overwrite() {
 
     // A database no snapshot holds is named with those that exist.
     let err = fails(
-        &cairn(&w, &prod, &["restore-db", "latest", "--database", "ap", "--to", &to]),
+        &cairn(
+            &w,
+            &prod,
+            &["restore-db", "latest", "--database", "ap", "--to", &to],
+        ),
         "unknown database",
     );
     assert!(
@@ -468,7 +519,11 @@ fn target_down_and_wrong_password_leave_the_test_database_unchanged() {
 
     // The right password in a .pgpass file works, and the old database is replaced.
     let pgpass = w.path("pgpass");
-    fs::write(&pgpass, format!("127.0.0.1:{}:*:pwuser:right-horse\n", port(&test))).unwrap();
+    fs::write(
+        &pgpass,
+        format!("127.0.0.1:{}:*:pwuser:right-horse\n", port(&test)),
+    )
+    .unwrap();
     fs::set_permissions(&pgpass, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let mut c = w.cmd();
     c.envs(prod.env.iter().map(|(k, v)| (k, v)))
@@ -480,7 +535,10 @@ fn target_down_and_wrong_password_leave_the_test_database_unchanged() {
     // The server of the test database is down: nothing can be done, nothing is lost.
     let before = digest(&test, "pw_test");
     let st = Command::new("bash")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/services/postgres.sh"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/services/postgres.sh"
+        ))
         .arg("stop")
         .arg(&test_dir)
         .status()
@@ -488,7 +546,11 @@ fn target_down_and_wrong_password_leave_the_test_database_unchanged() {
     assert!(st.success());
     let down = url(&test, None, "pw_test");
     let err = fails(
-        &cairn(&w, &prod, &["mirror", "--database", "app", "--target", &down]),
+        &cairn(
+            &w,
+            &prod,
+            &["mirror", "--database", "app", "--target", &down],
+        ),
         "server down",
     );
     assert!(

@@ -72,7 +72,8 @@ pub trait Target {
     /// names by file and line.
     fn run_sql_file(&self, db: &str, file: &Path) -> Result<()>;
     /// What is in `db` of each of `tables`: missing, present, or (for the tables whose
-    /// manifest count is exact) its exact row count.
+    /// manifest count is exact) its exact row count. For engines without schemas the
+    /// manifest's `schema` is the source database's name, which `db` replaces.
     fn count_rows(&self, db: &str, tables: &[TableRows]) -> Result<Vec<Found>>;
     /// Runs a query that returns one boolean; `Ok(false)` when it returned anything else.
     fn check_query(&self, db: &str, sql: &str) -> Result<bool>;
@@ -81,7 +82,8 @@ pub trait Target {
     fn swap(&self, new: &str, target: &str, old: &str) -> Result<()>;
 }
 
-/// Connects to the server a target URL names (checking nothing yet).
+/// The target for a URL's engine (nothing is connected or checked yet). Each engine's
+/// target lives in a file of its own beside this one.
 pub fn connect(url: &DbUrl, opts: &RestoreOptions) -> Result<Box<dyn Target>> {
     match url.engine {
         Engine::Postgresql => Ok(Box::new(postgres::PgTarget::new(url, opts))),

@@ -170,7 +170,10 @@ impl Target for PgTarget {
             return self.restore_parallel(db, feed);
         }
         let (c, program) = self.restore_command(db, &record.format)?;
-        tool::run_fed(c, program, feed).map_err(|e| self.error(e))?;
+        tool::run_fed(c, program, feed).map_err(|e| match e {
+            tool::Failed::Input(e) => TargetError(e),
+            tool::Failed::Tool(e) => self.error(e),
+        })?;
         Ok(())
     }
 

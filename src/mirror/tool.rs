@@ -49,14 +49,21 @@ pub fn run(mut cmd: Command, program: &str, input: Option<String>) -> Result<Str
     ))
 }
 
+/// Why a fed tool failed: its input (the repository) or the tool itself.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Failed {
+    Input(String),
+    Tool(String),
+}
+
 /// Runs `cmd` with `feed` writing its standard input as it reads it; returns the bytes
 /// fed. A failing feed (the repository) stops the tool before it sees the end of its
 /// input, so a truncated dump is never taken for a whole one.
-pub fn run_fed(mut cmd: Command, program: &str, feed: &mut super::Feed) -> Result<u64, String> {
+pub fn run_fed(mut cmd: Command, program: &str, feed: &mut super::Feed) -> Result<u64, Failed> {
     cmd.stdin(Stdio::piped()).stdout(Stdio::null());
     let mut child = cmd
         .spawn()
-        .map_err(|e| format!("cannot start {program}: {e}"))?;
+        .map_err(|e| Failed::Tool(format!("cannot start {program}: {e}")))?;
     let stop = child::stop_on_interrupt(&child);
     let mut stderr = child.stderr.take().expect("stderr was piped");
     let drain = std::thread::spawn(move || {
@@ -74,14 +81,18 @@ pub fn run_fed(mut cmd: Command, program: &str, feed: &mut super::Feed) -> Resul
     }
     let tool_stopped_reading = input.failed;
     drop(input);
-    let status = child.wait().map_err(|e| format!("{program}: {e}"));
+    let status = child
+        .wait()
+        .map_err(|e| Failed::Tool(format!("{program}: {e}")));
     drop(stop);
     let errors = drain.join().unwrap_or_default();
     let status = status?;
     match fed {
-        Err(e) if !tool_stopped_reading => Err(e),
-        _ if !status.success() => Err(failure(program, status, &errors)),
-        Err(_) => Err(format!("{program} stopped reading the dump before its end")),
+        Err(e) if !tool_stopped_reading => Err(Failed::Input(e)),
+        _ if !status.success() => Err(Failed::Tool(failure(program, status, &errors))),
+        Err(_) => Err(Failed::Tool(format!(
+            "{program} stopped reading the dump before its end"
+        ))),
         Ok(n) => Ok(n),
     }
 }
@@ -161,7 +172,7 @@ mod tests {
         };
         let cat = child::program("cat", &PassEnv::default());
         let e = run_fed(cat, "cat", &mut feed).unwrap_err();
-        assert_eq!(e, "pack 1234 is damaged");
+        assert_eq!(e, Failed::Input("pack 1234 is damaged".into()));
     }
 
     #[test]
@@ -176,6 +187,6 @@ mod tests {
             Ok(1 << 26)
         };
         let e = run_fed(c, "sh", &mut feed).unwrap_err();
-        assert_eq!(e, "ERROR: no space left");
+        assert_eq!(e, Failed::Tool("ERROR: no space left".into()));
     }
 }

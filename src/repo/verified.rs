@@ -64,7 +64,7 @@ impl Repository {
                 Err(e) => crate::ui::warn(&format!("{e}; ignoring it")),
             }
         }
-        out.sort_by(|a, b| a.time.cmp(&b.time));
+        out.sort_by_key(|v| v.time);
         Ok(out)
     }
 
