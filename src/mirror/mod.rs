@@ -348,6 +348,23 @@ fn build(
         crate::ui::warn(&msg);
         report.actions.push(msg);
     }
+    // A `__cairn_old` is a replaced test database an interrupted run did not retire; it
+    // would block the swap's rename. It goes where that run would have put it.
+    if target.exists(&names.old).map_err(|e| restore(e.0))? {
+        let msg = if plan.keep == 0 {
+            target.drop_database(&names.old).map_err(|e| restore(e.0))?;
+            format!("dropped {}, left behind by an earlier run", names.old)
+        } else {
+            let kept = kept_name(names);
+            target.rename(&names.old, &kept).map_err(|e| restore(e.0))?;
+            format!(
+                "renamed {} to {kept}, left behind by an earlier run",
+                names.old
+            )
+        };
+        crate::ui::warn(&msg);
+        report.actions.push(msg);
+    }
     target.create(&names.new).map_err(|e| restore(e.0))?;
     let mut feed = |w: &mut dyn Write| {
         crate::restore::dump(repo, node, w)
@@ -402,9 +419,12 @@ fn build(
 
 /// After a failure before the swap: the temporary database goes, the target stays.
 fn cleanup(target: &dyn Target, new: &str, e: MirrorError) -> MirrorError {
-    let gone = target.exists(new).and_then(|there| match there {
-        true => target.drop_database(new),
-        false => Ok(()),
+    // Also, and above all, when a signal stopped the step.
+    let gone = crate::interrupt::cleanup(|| {
+        target.exists(new).and_then(|there| match there {
+            true => target.drop_database(new),
+            false => Ok(()),
+        })
     });
     match gone {
         Ok(()) => e,
@@ -436,11 +456,7 @@ fn retire_old(target: &dyn Target, plan: &Plan, names: &Names, report: &mut Repo
         }
         return;
     }
-    let kept = format!(
-        "{}_{}",
-        names.old,
-        chrono::Utc::now().format("%Y%m%dT%H%M%S")
-    );
+    let kept = kept_name(names);
     if let Err(e) = target.rename(&names.old, &kept) {
         return warn(report, format!("renaming {} to {kept}", names.old), e);
     }
@@ -462,6 +478,15 @@ fn retire_old(target: &dyn Target, plan: &Plan, names: &Names, report: &mut Repo
             Err(e) => warn(report, format!("dropping {d}"), e),
         }
     }
+}
+
+/// `<target>__cairn_old_<UTC time>`: kept copies sort by age as text.
+fn kept_name(names: &Names) -> String {
+    format!(
+        "{}_{}",
+        names.old,
+        chrono::Utc::now().format("%Y%m%dT%H%M%S")
+    )
 }
 
 fn record_verified(

@@ -1,5 +1,5 @@
-//! The PostgreSQL mirror target: `psql` for SQL, `pg_restore` (custom-format dumps) or
-//! `psql` (plain SQL dumps) for the restore, fed from the repository on standard input.
+//! The PostgreSQL mirror target: `psql` for SQL, `pg_restore` for the restore of a
+//! custom-format dump, fed from the repository on standard input.
 //!
 //! Connections are libpq URLs without a password, passed as `-d`; libpq finds the
 //! password in `.pgpass`, `PGPASSFILE` or `PGPASSWORD`, which reach the tools while
@@ -83,16 +83,8 @@ impl PgTarget {
                 }
                 Ok((c, "pg_restore"))
             }
-            "sql" => {
-                let mut c = self.psql(db);
-                if let Some(role) = &self.opts.owner {
-                    c.args(["-c", &format!("SET ROLE {}", ident(role))]);
-                }
-                c.args(["-f", "-"]);
-                Ok((c, "psql"))
-            }
             other => Err(TargetError(format!(
-                "cannot restore a PostgreSQL dump of format {other:?} (custom and sql are known)"
+                "cannot restore a PostgreSQL dump of format {other:?} (only pg_dump's custom format)"
             ))),
         }
     }
@@ -269,14 +261,19 @@ impl Target for PgTarget {
             literal(target)
         );
         let swapped = self.sql(MAINTENANCE_DB, script);
-        if swapped.is_err() && self.exists(target).unwrap_or(false) {
-            let back = format!("ALTER DATABASE {t} ALLOW_CONNECTIONS true;");
-            if let Err(e) = self.sql(MAINTENANCE_DB, back) {
-                crate::ui::warn(&format!(
-                    "{target} may still refuse connections (ALTER DATABASE {target} \
-                     ALLOW_CONNECTIONS true): {e}"
-                ));
-            }
+        if swapped.is_err() {
+            crate::interrupt::cleanup(|| {
+                if !self.exists(target).unwrap_or(false) {
+                    return;
+                }
+                let back = format!("ALTER DATABASE {t} ALLOW_CONNECTIONS true;");
+                if let Err(e) = self.sql(MAINTENANCE_DB, back) {
+                    crate::ui::warn(&format!(
+                        "{target} may still refuse connections (ALTER DATABASE {target} \
+                         ALLOW_CONNECTIONS true): {e}"
+                    ));
+                }
+            });
         }
         swapped?;
         // A kept old copy must be usable; one about to be dropped is dropped WITH FORCE.
