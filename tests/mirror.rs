@@ -388,6 +388,13 @@ fn a_leftover_is_dropped_and_a_scrubbed_mirror_from_a_profile_keeps_old_copies()
         c.envs(pg.env.iter().map(|(k, v)| (k, v)));
         c.output().unwrap()
     };
+    let out = run(&["profile", "check", "app-db"]);
+    assert_ok(&out, "profile check");
+    let lines = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        lines.contains("scrub/cut.sql: readable") && lines.contains("app_test exists"),
+        "{lines}"
+    );
     let out = run(&["mirror", "app-db"]);
     assert_ok(&out, "mirror app-db");
     let err = String::from_utf8_lossy(&out.stderr);
