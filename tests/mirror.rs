@@ -322,6 +322,15 @@ fn every_failure_leaves_the_old_test_database_unchanged_and_nothing_behind() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert!(seen, "the scrub never started");
+    // A second mirror into the same database meanwhile is refused, and leaves the first
+    // one's temporary database alone.
+    let err = fails(&mirror(&[]), "a concurrent mirror");
+    assert!(
+        err.contains("step 2/5 restore: ")
+            && err.contains("another mirror into app_test is running"),
+        "{err}"
+    );
+    assert!(databases(&pg).contains(&"app_test__cairn_new".to_string()));
     let st = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

@@ -77,6 +77,10 @@ pub trait Target {
     fn count_rows(&self, db: &str, tables: &[TableRows]) -> Result<Vec<Found>>;
     /// Runs a query that returns one boolean; `Ok(false)` when it returned anything else.
     fn check_query(&self, db: &str, sql: &str) -> Result<bool>;
+    /// Keeps other mirrors (from this host or another) away from `db` on this server
+    /// until the returned guard is dropped; fails at once when one is running, rather
+    /// than let two runs drop each other's temporary database.
+    fn exclusive(&self, db: &str) -> Result<Box<dyn std::any::Any>>;
     /// Puts `new` in place of `target`: ends the other sessions on `target`, renames it
     /// to `old` and `new` to `target`, all or nothing. `target` may not exist yet.
     fn swap(&self, new: &str, target: &str, old: &str) -> Result<()>;
@@ -308,6 +312,7 @@ pub fn run(
         report.duration_secs = started.elapsed().as_secs_f64();
         return Ok(report);
     }
+    let _alone = target.exclusive(&plan.target_db).map_err(|e| at(1)(e.0))?;
     // Prune must not delete packs under a restore that is still reading them.
     let lock = repo
         .lock(LockKind::Shared, plan.command)
