@@ -482,7 +482,9 @@ fn pgpassword_reaches_pg_dump_but_never_its_arguments_or_the_manifest() {
     let argv: Vec<&str> = log.lines().filter(|l| l.starts_with("argv:")).collect();
     assert!(argv.iter().all(|a| !a.contains(secret)), "{log}");
     assert_eq!(
-        argv.iter().filter(|a| a.contains("-Fc -Z0 --snapshot=")).count(),
+        argv.iter()
+            .filter(|a| a.contains("-Fc -Z0 --snapshot="))
+            .count(),
         1,
         "{log}"
     );
@@ -490,4 +492,110 @@ fn pgpassword_reaches_pg_dump_but_never_its_arguments_or_the_manifest() {
     let manifest = w.ok(&["--json", "snapshots"]);
     assert!(!manifest.contains(secret));
     assert!(!String::from_utf8_lossy(&out.stderr).contains(secret));
+}
+
+#[test]
+fn profile_with_paths_and_two_databases_in_one_snapshot_or_one_per_database() {
+    use common::profiles::{cmd, write_profile};
+    let w = World::new();
+    let pg = Postgres::start(&w.path("pg"));
+    createdb(&pg, "app");
+    createdb(&pg, "shop");
+    let src = common::small_tree(&w, 3);
+    let srv = server(&pg);
+    let run = |args: &[&str]| {
+        cmd(&w, args)
+            .envs(pg.env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .unwrap()
+    };
+    let body = |extra: &str| {
+        format!(
+            "{extra}[source]\npaths = [\"{}\"]\n\n[[database]]\nurl = \"{srv}/app\"\n\n\
+             [[database]]\nurl = \"{srv}/\"\nname = \"shop-db\"\ndatabases = [\"shop\"]\n",
+            src.display()
+        )
+    };
+    write_profile(&w, "app", &body(""));
+
+    let check = run(&["profile", "check", "app"]);
+    let lines = String::from_utf8_lossy(&check.stdout).into_owned();
+    assert_eq!(check.status.code(), Some(0), "{lines}");
+    assert!(lines.contains("database tool pg_dump"), "{lines}");
+    assert!(
+        lines.contains(&format!("{srv}/: reachable; dumps shop into shop-db/")),
+        "{lines}"
+    );
+
+    let out = run(&["run", "app"]);
+    common::assert_ok(&out, "cairn run app");
+    let snaps = snapshots(&w);
+    assert_eq!(snaps.len(), 1);
+    assert_eq!(snaps[0]["profile"], "app");
+    assert_eq!(
+        snaps[0]["paths"],
+        serde_json::json!([
+            src.to_str().unwrap(),
+            format!("{srv}/app"),
+            format!("{srv}/shop")
+        ])
+    );
+    let listing = w.ok(&["ls", "latest"]);
+    for f in [
+        "/postgresql/app.pgdump",
+        "/postgresql/globals.sql",
+        "/shop-db/shop.pgdump",
+        "/shop-db/globals.sql",
+    ] {
+        assert!(listing.contains(&format!("{f}\n")), "{listing}");
+    }
+
+    // The per-database choice: the paths, then each database on its own.
+    write_profile(&w, "app", &body("snapshot_per_database = true\n"));
+    let out = run(&["run", "app"]);
+    common::assert_ok(&out, "cairn run app");
+    let snaps = snapshots(&w);
+    let paths: Vec<&serde_json::Value> = snaps[1..].iter().map(|s| &s["paths"]).collect();
+    assert_eq!(
+        paths,
+        [
+            &serde_json::json!([src.to_str().unwrap()]),
+            &serde_json::json!([format!("{srv}/app")]),
+            &serde_json::json!([format!("{srv}/shop")])
+        ]
+    );
+
+    // A database that is not there fails the check, naming it.
+    write_profile(
+        &w,
+        "gone",
+        &format!("[[database]]\nurl = \"{srv}/\"\ndatabases = [\"nope\"]\n"),
+    );
+    let check = run(&["profile", "check", "gone"]);
+    let lines = String::from_utf8_lossy(&check.stdout).into_owned();
+    assert_ne!(check.status.code(), Some(0), "{lines}");
+    assert!(lines.contains("no database \"nope\""), "{lines}");
+
+    // A path stored where a database's directory goes is refused with its line.
+    let first = src
+        .components()
+        .nth(1)
+        .unwrap()
+        .as_os_str()
+        .to_str()
+        .unwrap()
+        .to_string();
+    write_profile(
+        &w,
+        "clash",
+        &format!(
+            "[source]\npaths = [\"{}\"]\n[[database]]\nurl = \"{srv}/app\"\nname = \"{first}\"\n",
+            src.display()
+        ),
+    );
+    let out = run(&["run", "clash"]);
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(e.contains("would be stored where [[database]]"), "{e}");
+    assert_eq!(snapshots(&w).len(), 4);
 }

@@ -134,7 +134,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         }
         (None, false) => {
             let paths = backup::prepare_paths(&args.paths)?;
-            plan_parts(paths, &specs, args.snapshot_per_database)?
+            backup::plan_parts(paths, &specs, args.snapshot_per_database)?
         }
     };
     let repo = ctx.open()?;
@@ -207,29 +207,6 @@ fn database_specs(args: &Args) -> Result<Vec<DbSpec>> {
         ));
     }
     Ok(specs)
-}
-
-/// The snapshots to make: paths and every database in one, or (per database) the paths
-/// alone and then each database in its own.
-pub fn plan_parts(
-    paths: Vec<std::path::PathBuf>,
-    specs: &[DbSpec],
-    per_database: bool,
-) -> Result<Vec<Source>> {
-    let groups = plan::sources(specs, per_database)?;
-    if !per_database {
-        let dumps = groups.into_iter().flatten().collect();
-        return Ok(vec![Source::Parts { paths, dumps }]);
-    }
-    let mut out = Vec::new();
-    if !paths.is_empty() {
-        out.push(Source::Paths(paths));
-    }
-    out.extend(groups.into_iter().map(|dumps| Source::Parts {
-        paths: Vec::new(),
-        dumps,
-    }));
-    Ok(out)
 }
 
 fn report(ctx: &Ctx, out: &backup::BackupOutcome) -> Result<Outcome> {
