@@ -181,6 +181,24 @@ fn one_database_and_all_databases_restore_with_pg_restore_to_the_same_contents()
         assert_eq!(t["exact"], true);
     }
 
+    // The detail view: one line per dump with its tables, rows and versions.
+    let view = w.ok(&["snapshots", "--databases"]);
+    let line = view
+        .lines()
+        .find(|l| l.contains(&format!("{srv}/app ")))
+        .unwrap_or_else(|| panic!("{view}"));
+    let total_rows: u64 = tables.iter().map(|t| t["rows"].as_u64().unwrap()).sum();
+    assert!(
+        line.contains("postgresql/app.pgdump") && line.contains(&format!(" 4  {total_rows} ")),
+        "{view}"
+    );
+    assert!(
+        line.contains(&format!("postgresql {server_version}")),
+        "{view}"
+    );
+    assert!(view.contains(&format!("{srv} (globals)")), "{view}");
+    assert!(view.ends_with("2 dumps\n"), "{view}");
+
     // Restore the files, pg_restore the dump into a fresh database, compare.
     let target = w.path("restored");
     w.ok(&["restore", "latest", "--target", target.to_str().unwrap()]);
