@@ -316,10 +316,11 @@ fn files_and_databases_in_one_snapshot_or_one_snapshot_per_database() {
 
     // One snapshot for the files, one per database, each database with the globals.
     let before = snapshots(&w).len();
-    ok(
+    let out = ok(
         &w,
         &pg,
         &[
+            "--json",
             "backup",
             src.to_str().unwrap(),
             "--postgres",
@@ -329,8 +330,13 @@ fn files_and_databases_in_one_snapshot_or_one_snapshot_per_database() {
             "--snapshot-per-database",
         ],
     );
+    let summaries: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(summaries.len(), 3, "{out}");
     let snaps = snapshots(&w);
     let new: Vec<&serde_json::Value> = snaps[before..].iter().collect();
+    for (summary, snap) in summaries.iter().zip(&new) {
+        assert_eq!(summary["id"], snap["id"]);
+    }
     let paths: Vec<&serde_json::Value> = new.iter().map(|s| &s["paths"]).collect();
     assert_eq!(
         paths,
