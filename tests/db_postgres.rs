@@ -381,7 +381,8 @@ fn fake_pg_dump(dir: &Path, kill_after: Option<usize>) -> PathBuf {
 }
 
 /// A bash script named `pg_dump` in `dir/bin` that logs as `fake_pg_dump` says, then
-/// runs `body` with `$REAL` the real pg_dump; returns the directory to put on PATH.
+/// runs `body` with `$REAL` the real pg_dump (`--version` goes straight to the real
+/// one); returns the directory to put on PATH.
 fn fake_pg_dump_with(dir: &Path, body: &str) -> PathBuf {
     let real = String::from_utf8(
         std::process::Command::new("sh")
@@ -397,7 +398,8 @@ fn fake_pg_dump_with(dir: &Path, body: &str) -> PathBuf {
     fs::create_dir_all(&bin).unwrap();
     let log = dir.join("pg_dump.log");
     let script = format!(
-        "#!/bin/bash\nREAL={real}\nprintf '%s\\n' \"argv: $*\" \"password: ${{PGPASSWORD:-none}}\" >> {}\n{body}\n",
+        "#!/bin/bash\nREAL={real}\nprintf '%s\\n' \"argv: $*\" \"password: ${{PGPASSWORD:-none}}\" >> {}\n\
+         [ \"$1\" = --version ] && exec \"$REAL\" --version\n{body}\n",
         log.display()
     );
     let path = bin.join("pg_dump");
@@ -698,4 +700,76 @@ fn a_table_above_the_exact_limit_records_the_planner_estimate() {
     assert_eq!(small["rows"], 5);
     let view = w.ok(&["snapshots", "--databases"]);
     assert!(view.contains(&format!("~{}", estimate + 5)), "{view}");
+}
+
+#[test]
+fn a_signal_mid_dump_stops_pg_dump_and_the_session_and_writes_no_snapshot() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    const HANG: Duration = Duration::from_secs(60);
+    let w = World::new();
+    let pg = Postgres::start(&w.path("pg"));
+    createdb(&pg, "app");
+    let pidfile = w.path("pg_dump.pid");
+    // The whole dump, then a pg_dump that never ends: the backup is surely in flight.
+    let bin = fake_pg_dump_with(
+        &w.path("fake"),
+        &format!(
+            "echo $$ > {}\n\"$REAL\" \"$@\"\nsleep 600",
+            pidfile.display()
+        ),
+    );
+    let mut child = w
+        .cmd()
+        .envs(pg.env.iter().map(|(k, v)| (k, v)))
+        .env("PATH", with_path(&bin))
+        .args(["backup", "--postgres", &format!("{}/app", server(&pg))])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !pidfile.exists() || fs::read_to_string(&pidfile).unwrap().trim().is_empty() {
+        assert!(start.elapsed() < HANG, "pg_dump did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = fs::read_to_string(&pidfile).unwrap().trim().to_string();
+    let sessions = || {
+        pg.sql(
+            "postgres",
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = 'app' AND application_name = 'psql'",
+        )
+    };
+    assert_eq!(sessions(), "1", "the counting session holds the snapshot");
+    let ok = std::process::Command::new("kill")
+        .args(["-s", "TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    while child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < HANG, "cairn did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The fake pg_dump (cairn's child) and the psql session end with it.
+    let gone = |p: &str| {
+        fs::read_to_string(format!("/proc/{p}/stat"))
+            .map(|s| s.split_whitespace().nth(2) == Some("Z"))
+            .unwrap_or(true)
+    };
+    while !gone(&pid) || sessions() != "0" {
+        assert!(
+            start.elapsed() < HANG,
+            "pg_dump or its session outlived cairn"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(snapshots(&w).is_empty());
 }

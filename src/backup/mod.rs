@@ -90,7 +90,8 @@ fn run_source(
         Source::Parts { .. } => unreachable!("split into paths and dumps by `run`"),
         Source::Paths(paths) => {
             let total = paths.iter().map(|p| estimate(p)).sum::<u64>();
-            let progress = Progress::new(Some(total), "backup");
+            // Dumps have their own bars; no paths, no bar of files.
+            let progress = Progress::new((!paths.is_empty()).then_some(total), "backup");
             let archiver = files::Archiver {
                 repo,
                 up: &up,
