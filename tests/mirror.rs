@@ -433,19 +433,18 @@ fn a_leftover_is_dropped_and_a_scrubbed_mirror_from_a_profile_keeps_old_copies()
 }
 
 #[test]
-fn cairn_run_mirrors_when_due() {
+fn cairn_run_backs_up_and_mirrors_when_due() {
     let w = World::new();
     let pg = Postgres::start(&w.path("pg"));
-    production(&w, &pg);
-    let data = w.path("files");
-    fs::create_dir_all(&data).unwrap();
-    fs::write(data.join("a.txt"), "a").unwrap();
+    psql(&pg, "postgres", "CREATE DATABASE app");
+    psql(&pg, "app", SCHEMA);
     write_profile(
         &w,
         "nightly",
         &format!(
-            "[source]\npaths = [\"{}\"]\n[mirror]\ndatabase = \"app\"\ntarget = \"{}\"\nevery = \"1d\"\n",
-            data.display(),
+            "[[database]]\nurl = \"{}\"\n[mirror]\ndatabase = \"app\"\ntarget = \"{}\"\n\
+             every = \"1d\"\n[retention]\nkeep_last = 5\n",
+            url(&pg, None, "app"),
             url(&pg, None, "app_test")
         ),
     );
@@ -457,15 +456,19 @@ fn cairn_run_mirrors_when_due() {
     let first = run();
     assert_ok(&first, "run");
     let line = String::from_utf8_lossy(&first.stderr);
+    let snap = w.snapshots()[0]["short_id"].as_str().unwrap().to_string();
     assert!(
-        line.contains("result=success") && line.contains("mirrored="),
+        line.contains("result=success") && line.contains(&format!("mirrored={snap}")),
         "{line}"
     );
     assert_eq!(digest(&pg, "app"), digest(&pg, "app_test"));
-    // Not due again within the day.
+    // The next run backs up again, but the mirror is not due before a day has passed.
+    psql(&pg, "app", "DELETE FROM audit.log");
     let second = run();
     assert_ok(&second, "second run");
     assert!(!String::from_utf8_lossy(&second.stderr).contains("mirrored="));
+    assert_eq!(w.snapshots().len(), 2);
+    assert_eq!(pg.sql("app_test", "SELECT count(*) FROM audit.log"), "50");
     assert_eq!(w.objects("verified").len(), 1);
 }
 

@@ -90,7 +90,8 @@ fn run_source(
         Source::Parts { .. } => unreachable!("split into paths and dumps by `run`"),
         Source::Paths(paths) => {
             let total = paths.iter().map(|p| estimate(p)).sum::<u64>();
-            let progress = Progress::new(Some(total), "backup");
+            // Dumps have their own bars; no paths, no bar of files.
+            let progress = Progress::new((!paths.is_empty()).then_some(total), "backup");
             let archiver = files::Archiver {
                 repo,
                 up: &up,
@@ -183,6 +184,29 @@ fn run_source(
         }
     }
     Ok(BackupOutcome { id, snapshot })
+}
+
+/// The snapshots to make of paths and databases: one for all, or (per database) one for
+/// the paths alone, if any, and one for each database with its server's globals.
+pub fn plan_parts(
+    paths: Vec<PathBuf>,
+    specs: &[crate::db::plan::DbSpec],
+    per_database: bool,
+) -> std::io::Result<Vec<Source>> {
+    let groups = crate::db::plan::sources(specs, per_database)?;
+    if !per_database {
+        let dumps = groups.into_iter().flatten().collect();
+        return Ok(vec![Source::Parts { paths, dumps }]);
+    }
+    let mut out = Vec::new();
+    if !paths.is_empty() {
+        out.push(Source::Paths(paths));
+    }
+    out.extend(groups.into_iter().map(|dumps| Source::Parts {
+        paths: Vec::new(),
+        dumps,
+    }));
+    Ok(out)
 }
 
 /// Makes source paths absolute and clean, checks they exist, and drops any path inside

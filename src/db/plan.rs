@@ -17,6 +17,8 @@ pub struct DbSpec {
     pub exclude: Vec<String>,
     /// The top-level directory in the snapshot; the engine's name when `None`.
     pub name: Option<String>,
+    /// MySQL/MariaDB: an option file with the credentials (`--defaults-extra-file`).
+    pub option_file: Option<std::path::PathBuf>,
 }
 
 impl DbSpec {
@@ -43,6 +45,7 @@ pub fn specs_from_urls(urls: &[DbUrl], exclude: &[String]) -> Vec<DbSpec> {
                     databases: Some(Vec::new()),
                     exclude: exclude.to_vec(),
                     name: None,
+                    option_file: None,
                 });
                 specs.last_mut().expect("just pushed")
             }
@@ -99,6 +102,11 @@ fn databases(spec: &DbSpec, url: &DbUrl) -> io::Result<Vec<String>> {
         .collect())
 }
 
+/// Engines with a backup source here.
+pub fn supported(engine: Engine) -> bool {
+    engine == Engine::Postgresql
+}
+
 fn unsupported(engine: Engine) -> io::Error {
     io::Error::other(format!(
         "{engine} databases are not supported as a backup source yet"
@@ -110,6 +118,41 @@ fn source(spec: &DbSpec, url: &DbUrl, dbs: Vec<String>) -> io::Result<Box<dyn Du
         Engine::Postgresql => Ok(Box::new(postgres::PgSource::new(spec.dir(), url, dbs))),
         other => Err(unsupported(other)),
     }
+}
+
+/// The programs a source of `engine` runs.
+pub fn tools(engine: Engine) -> &'static [&'static str] {
+    match engine {
+        Engine::Postgresql => &["psql", "pg_dump", "pg_dumpall"],
+        _ => &[],
+    }
+}
+
+/// For `profile check`: connects, and says which databases a run would dump where.
+pub fn probe(spec: &DbSpec) -> io::Result<String> {
+    let url = match spec.url.engine {
+        Engine::Postgresql => postgres::resolve(&spec.url),
+        other => return Err(unsupported(other)),
+    };
+    let present = postgres::list_databases(&url)?;
+    if let Some(missing) = spec
+        .databases
+        .iter()
+        .flatten()
+        .find(|d| !present.contains(d))
+    {
+        return Err(io::Error::other(format!(
+            "no database {missing:?} on {} (there: {})",
+            url.server(),
+            present.join(", ")
+        )));
+    }
+    let dbs = databases(spec, &url)?;
+    Ok(format!(
+        "reachable; dumps {} into {}/",
+        dbs.join(", "),
+        spec.dir()
+    ))
 }
 
 /// The sources of a backup. With `per_database`, each inner list is one snapshot's
