@@ -273,9 +273,13 @@ fn every_failure_leaves_the_old_test_database_unchanged_and_nothing_behind() {
 
     // A leftover temporary database from a crashed run is dropped first, and said so.
     psql(&pg, "postgres", "CREATE DATABASE app_test__cairn_new");
-    let out = mirror(&["--dry-run"]);
+    let out = mirror(&["--dry-run", "--json"]);
     assert_ok(&out, "dry run");
     assert!(String::from_utf8_lossy(&out.stderr).contains("would drop app_test__cairn_new"));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["dump_path"], "postgresql/app.pgdump");
+    assert!(report["record"].is_null());
     unchanged_but_leftover(&pg, &before);
 
     // Creating the temporary database is refused: a role without CREATEDB.

@@ -637,3 +637,111 @@ impl Report {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunker::ChunkSizes;
+    use crate::ids::{BlobId, SnapshotId};
+    use crate::repo::snapshot::{Snapshot, SnapshotStats, SourceKind};
+
+    fn dump(server: &str, db: Option<&str>) -> DumpRecord {
+        DumpRecord {
+            engine: Engine::Postgresql,
+            server: server.into(),
+            database: db.map(str::to_string),
+            path: format!("postgresql/{}.pgdump", db.unwrap_or("globals")),
+            format: "custom".into(),
+            server_version: "15".into(),
+            client_version: "pg_dump 15".into(),
+            bytes: 1,
+            duration_secs: 0.1,
+            tables: Vec::new(),
+        }
+    }
+
+    fn snap(n: u8, dumps: Vec<DumpRecord>) -> StoredSnapshot {
+        StoredSnapshot {
+            id: SnapshotId([n; 32]),
+            snap: Snapshot {
+                version: 1,
+                time: chrono::DateTime::from_timestamp(1_800_000_000 + n as i64, 0).unwrap(),
+                host: "db1".into(),
+                profile: None,
+                source: SourceKind::Files,
+                paths: Vec::new(),
+                tags: Vec::new(),
+                tree: BlobId([0; 32]),
+                parent: None,
+                chunk_sizes: ChunkSizes::FILES,
+                stats: SnapshotStats::default(),
+                tool: "test".into(),
+                databases: dumps,
+            },
+        }
+    }
+
+    #[test]
+    fn the_newest_snapshot_holding_the_database_is_picked() {
+        let snaps = [
+            snap(1, vec![dump("pg://a", Some("app"))]),
+            snap(2, vec![dump("pg://a", Some("app")), dump("pg://a", None)]),
+            snap(3, vec![dump("pg://a", Some("other"))]),
+        ];
+        let (s, r) = pick(&snaps, None, "app", Engine::Postgresql).unwrap();
+        assert_eq!(
+            (s.id, r.path.as_str()),
+            (SnapshotId([2; 32]), "postgresql/app.pgdump")
+        );
+        let (s, _) = pick(&snaps, Some(&snaps[0]), "app", Engine::Postgresql).unwrap();
+        assert_eq!(s.id, SnapshotId([1; 32]));
+    }
+
+    #[test]
+    fn missing_and_ambiguous_databases_are_explained() {
+        let snaps = [
+            snap(
+                1,
+                vec![dump("pg://a", Some("app")), dump("pg://b", Some("app"))],
+            ),
+            snap(2, vec![dump("pg://a", Some("shop"))]),
+        ];
+        let e = pick(&snaps, None, "ap", Engine::Postgresql).unwrap_err();
+        assert_eq!(
+            e,
+            "no snapshot holds a postgresql database \"ap\" (postgresql databases in the \
+             snapshots: app, shop)"
+        );
+        let e = pick(&snaps, None, "app", Engine::Postgresql).unwrap_err();
+        assert!(e.contains("from 2 servers (pg://a, pg://b)"), "{e}");
+        let e = pick(&snaps, Some(&snaps[1]), "app", Engine::Postgresql).unwrap_err();
+        assert!(
+            e.starts_with("snapshot 02020202 holds no postgresql database \"app\""),
+            "{e}"
+        );
+        assert!(pick(&snaps, None, "app", Engine::Mysql).is_err());
+    }
+
+    #[test]
+    fn names_fit_the_server_limit() {
+        let n = Names::of("app_test", 63).unwrap();
+        assert_eq!(
+            (n.new.as_str(), n.old.as_str()),
+            ("app_test__cairn_new", "app_test__cairn_old")
+        );
+        let e = Names::of(&"x".repeat(40), 63).err().unwrap();
+        assert!(e.contains("too long") && e.contains("63 bytes"), "{e}");
+    }
+
+    #[test]
+    fn failures_name_their_step() {
+        let e = MirrorError {
+            step: 2,
+            cause: "scrub.sql line 4: ERROR: boom".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "step 3/5 scrub: scrub.sql line 4: ERROR: boom"
+        );
+    }
+}
