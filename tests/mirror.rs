@@ -481,15 +481,50 @@ fn restore_db_into_an_empty_server_and_refusing_to_overwrite() {
     let w = World::new();
     let prod = Postgres::start(&w.path("prod"));
     let empty = Postgres::start(&w.path("empty"));
-    production(&w, &prod);
-    let to = format!("postgresql://127.0.0.1:{}/", port(&empty));
+    // A role of the production server that the dump grants to.
+    psql(&prod, "postgres", "CREATE ROLE reader NOLOGIN");
+    psql(&prod, "postgres", "CREATE DATABASE app");
+    psql(&prod, "app", SCHEMA);
+    psql(&prod, "app", "GRANT USAGE ON SCHEMA shop TO reader");
+    psql(&prod, "app", "GRANT SELECT ON shop.orders TO reader");
     let out = cairn(
         &w,
         &prod,
-        &["restore-db", "latest", "--database", "app", "--to", &to],
+        &["backup", "--postgres", &url(&prod, None, "app")],
     );
-    assert_ok(&out, "restore-db");
+    assert_ok(&out, "backup --postgres");
+    let to = format!("postgresql://127.0.0.1:{}/", port(&empty));
+
+    // The role does not exist on the new server: the GRANT fails, nothing is left.
+    let restore = |extra: &[&str]| {
+        let mut args = vec!["restore-db", "latest", "--database", "app", "--to", &to];
+        args.extend_from_slice(extra);
+        cairn(&w, &prod, &args)
+    };
+    let err = fails(&restore(&[]), "restore-db without the roles");
+    assert!(
+        err.contains("step 2/5 restore: ") && err.contains("role \"reader\" does not exist"),
+        "{err}"
+    );
+    assert!(!databases(&empty).contains(&"app".to_string()));
+    assert_no_leftovers(&empty);
+
+    // --globals restores the roles first (the superuser, which exists, is reported).
+    let out = restore(&["--globals"]);
+    assert_ok(&out, "restore-db --globals");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("globals.sql: ERROR: role \"postgres\" already exists"),
+        "{said}"
+    );
     assert_eq!(digest(&prod, "app"), digest(&empty, "app"));
+    assert_eq!(
+        empty.sql(
+            "app",
+            "SELECT has_table_privilege('reader', 'shop.orders', 'SELECT')"
+        ),
+        "t"
+    );
     assert_no_leftovers(&empty);
 
     let err = fails(
