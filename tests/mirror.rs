@@ -167,16 +167,17 @@ fn mirror_into_another_server_equals_the_source_and_ends_sessions_on_the_old_tes
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    for _ in 0..100 {
+    let connected = (0..300).any(|_| {
         let n = test.sql(
             "postgres",
             "SELECT count(*) FROM pg_stat_activity WHERE datname = 'app_test'",
         );
-        if n == "1" {
-            break;
+        n == "1" || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            false
         }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    });
+    assert!(connected, "the client never connected");
 
     let target = url(&test, None, "app_test");
     let out = cairn(
@@ -191,7 +192,11 @@ fn mirror_into_another_server_equals_the_source_and_ends_sessions_on_the_old_tes
         "{stdout}"
     );
     let ended = client.wait_with_output().unwrap();
-    assert!(!ended.status.success(), "the old session was ended");
+    let why = String::from_utf8_lossy(&ended.stderr);
+    assert!(
+        !ended.status.success() && why.contains("terminating connection"),
+        "the old session was ended: {why}"
+    );
     assert_eq!(digest(&prod, "app"), digest(&test, "app_test"));
     assert_no_leftovers(&test);
 
