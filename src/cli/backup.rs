@@ -9,6 +9,7 @@ use super::{usage, Ctx, Outcome};
 use crate::backup::{self, BackupOptions, Source};
 use crate::child::PassEnv;
 use crate::db::plan::{self, DbSpec};
+use crate::db::postgres;
 use crate::db::url::DbUrl;
 use crate::db::Engine;
 use crate::repo::snapshot::SourceKind;
@@ -206,10 +207,14 @@ fn database_specs(args: &Args) -> Result<Vec<DbSpec>> {
                 url.engine
             )));
         }
-        urls.push(url);
+        // Named in full (PGHOST…), so that `--postgres-all` and a URL of the same
+        // server make one source.
+        urls.push(postgres::resolve(&url));
     }
     if args.postgres_all {
-        urls.push(DbUrl::parse("postgresql:///").expect("a valid URL"));
+        urls.push(postgres::resolve(
+            &DbUrl::parse("postgresql:///").expect("a valid URL"),
+        ));
     }
     let specs = plan::specs_from_urls(&urls, &args.exclude_database);
     if !args.exclude_database.is_empty() && specs.iter().all(|s| s.databases.is_some()) {
