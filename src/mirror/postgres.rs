@@ -39,9 +39,15 @@ impl PgTarget {
     pub fn new(url: &DbUrl, opts: &RestoreOptions) -> PgTarget {
         // The server named in full (PGHOST, PGPORT, PGUSER filled in), for messages.
         let mut url = crate::db::postgres::resolve(&url.with_database(None));
-        if !url.params.iter().any(|(k, _)| k == "application_name") {
+        let has = |url: &DbUrl, k: &str| url.params.iter().any(|(p, _)| p == k);
+        if !has(&url, "application_name") {
             url.params
                 .push(("application_name".into(), "cairn mirror".into()));
+        }
+        // libpq waits for an unreachable host as long as TCP does (minutes); a cron job
+        // should fail sooner and say so.
+        if !has(&url, "connect_timeout") && std::env::var_os("PGCONNECT_TIMEOUT").is_none() {
+            url.params.push(("connect_timeout".into(), "30".into()));
         }
         PgTarget {
             url,
@@ -404,7 +410,7 @@ mod tests {
         assert_eq!(t.describe(), "postgresql://mirror@127.0.0.1:5433");
         assert_eq!(
             t.conninfo("app_test__cairn_new"),
-            "postgresql://mirror@127.0.0.1:5433/app_test__cairn_new?application_name=cairn%20mirror"
+            "postgresql://mirror@127.0.0.1:5433/app_test__cairn_new?application_name=cairn%20mirror&connect_timeout=30"
         );
     }
 }
