@@ -10,6 +10,7 @@
 //! Connections are URLs without passwords ([`url::DbUrl`]): credentials come from the
 //! engine's own conventions (`.pgpass`, `PG*` variables, option files), never argv.
 
+pub mod dumped_rows;
 pub mod url;
 
 use serde::{Deserialize, Serialize};
