@@ -1,0 +1,285 @@
+//! A real MariaDB (tests/services/mariadb.sh): `cairn backup --mysql` of a schema with
+//! indexes, a foreign key, a view, routines, a trigger, an event and non-ASCII text;
+//! the dump loaded into a fresh database matches the source; the manifest's row counts;
+//! failures that must write no snapshot; credentials from an option file only.
+
+mod common;
+
+use std::fs;
+use std::process::Stdio;
+
+use common::mariadb::Mariadb;
+use common::World;
+
+const SCHEMA: &str = "
+CREATE TABLE customers (
+  id INT PRIMARY KEY AUTO_INCREMENT,
+  name VARCHAR(100) NOT NULL,
+  note TEXT,
+  raw VARBINARY(16),
+  KEY by_name (name)
+);
+CREATE TABLE orders (
+  id INT PRIMARY KEY AUTO_INCREMENT,
+  customer_id INT NOT NULL,
+  total DECIMAL(10,2),
+  placed DATETIME NOT NULL DEFAULT '2026-01-01 00:00:00',
+  KEY by_customer (customer_id, placed),
+  FOREIGN KEY (customer_id) REFERENCES customers(id)
+);
+CREATE TABLE audit (id INT PRIMARY KEY AUTO_INCREMENT, what VARCHAR(200));
+CREATE TABLE empty_one (x INT);
+CREATE TABLE `odd``name (x)` (v VARCHAR(10));
+INSERT INTO customers (name, note, raw) VALUES
+  ('Zoë Ångström', 'line1\nline2 (paren) ''quote'' \\\\ back', UNHEX('00010A0D27')),
+  ('Łukasz Żółć', NULL, NULL),
+  ('日本語の名前', '),(', ''),
+  ('emoji 🎉', 'tab\there', NULL);
+INSERT INTO orders (customer_id, total) VALUES (1, 10.50), (2, 3.00), (1, 7.25), (4, 99.99);
+INSERT INTO `odd``name (x)` VALUES ('a'), ('b'), ('c');
+CREATE VIEW big_orders AS
+  SELECT o.id, c.name, o.total FROM orders o JOIN customers c ON c.id = o.customer_id
+  WHERE o.total > 5;
+CREATE FUNCTION with_tax(x DECIMAL(10,2)) RETURNS DECIMAL(10,2) DETERMINISTIC
+  RETURN x * 1.2;
+CREATE PROCEDURE add_order(c INT, t DECIMAL(10,2))
+  INSERT INTO orders (customer_id, total) VALUES (c, t);
+CREATE TRIGGER orders_audit AFTER INSERT ON orders FOR EACH ROW
+  INSERT INTO audit (what) VALUES (CONCAT('order ', NEW.id));
+CREATE EVENT nightly ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM empty_one;
+";
+
+/// A schema with many rows too, so the dump spans several reads and INSERT statements.
+fn shop(db: &Mariadb, name: &str) {
+    db.sql("", &format!("CREATE DATABASE `{name}`"));
+    db.sql(name, SCHEMA);
+    db.sql(
+        name,
+        "INSERT INTO audit (what) SELECT CONCAT('seed ', seq, ' ', REPEAT('x', seq % 50)) \
+         FROM seq_1_to_20000",
+    );
+}
+
+/// Every table's CHECKSUM and the results of the view and the function: equal for two
+/// databases that hold the same thing.
+fn fingerprint(db: &Mariadb, name: &str) -> String {
+    let tables = db.sql(
+        name,
+        "SELECT GROUP_CONCAT(CONCAT('`', REPLACE(TABLE_NAME, '`', '``'), '`') ORDER BY TABLE_NAME) \
+         FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
+    );
+    let mut out = db
+        .sql(name, &format!("CHECKSUM TABLE {tables} EXTENDED"))
+        .lines()
+        .map(|l| l.split_once('.').map(|(_, rest)| rest).unwrap_or(l).to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    out += "\n";
+    out += &db.sql(name, "SELECT * FROM big_orders ORDER BY id");
+    out += &db.sql(name, "SELECT with_tax(10)");
+    out += &db.sql(
+        name,
+        "SELECT TRIGGER_NAME, ACTION_STATEMENT FROM information_schema.TRIGGERS \
+         WHERE TRIGGER_SCHEMA = DATABASE()",
+    );
+    out += &db.sql(
+        name,
+        "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES \
+         WHERE ROUTINE_SCHEMA = DATABASE() ORDER BY 1",
+    );
+    out += &db.sql(
+        name,
+        "SELECT EVENT_NAME, STATUS FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()",
+    );
+    out
+}
+
+/// `cairn dump SNAP PATH` into a file.
+fn dump_file(w: &World, snap: &str, path: &str) -> std::path::PathBuf {
+    let file = w.path(&path.replace('/', "_"));
+    let out = w
+        .cmd()
+        .args(["dump", snap, path])
+        .stdout(fs::File::create(&file).unwrap())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    common::assert_ok(&out, &format!("cairn dump {snap} {path}"));
+    file
+}
+
+#[test]
+fn backup_restores_into_another_database_with_everything_and_exact_counts() {
+    let w = World::new();
+    let db = Mariadb::start(&w.path("mariadb"));
+    shop(&db, "shop");
+
+    let summary = w.backup(&["--mysql", &db.url("shop")]);
+    assert!(summary.is_object(), "{summary}");
+    let snaps = w.snapshots();
+    assert_eq!(snaps.len(), 1);
+    let snap = &snaps[0];
+    assert_eq!(snap["paths"], serde_json::json!([db.url("shop")]));
+    let rec = &snap["databases"][0];
+    assert_eq!(rec["engine"], "mysql");
+    assert_eq!(rec["database"], "shop");
+    assert_eq!(rec["path"], "mysql/shop.sql");
+    assert_eq!(rec["format"], "sql");
+    assert_eq!(
+        rec["server"],
+        format!("mysql://root@127.0.0.1:{}", db.port)
+    );
+    assert!(
+        rec["server_version"].as_str().unwrap().contains("MariaDB"),
+        "{rec}"
+    );
+    assert!(
+        rec["client_version"].as_str().unwrap().contains("mariadb-dump"),
+        "{rec}"
+    );
+
+    // The manifest's counts are the source's, for every base table (not the view).
+    let mut counted: Vec<(String, u64)> = rec["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            assert_eq!(t["schema"], "shop");
+            assert_eq!(t["exact"], true);
+            (
+                t["name"].as_str().unwrap().to_string(),
+                t["rows"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    counted.sort();
+    let mut actual: Vec<(String, u64)> = Vec::new();
+    for name in ["audit", "customers", "empty_one", "odd`name (x)", "orders"] {
+        let n = db.sql(
+            "shop",
+            &format!("SELECT COUNT(*) FROM `{}`", name.replace('`', "``")),
+        );
+        actual.push((name.to_string(), n.parse().unwrap()));
+    }
+    assert_eq!(counted, actual);
+    assert_eq!(actual[0].1, 20_000);
+
+    // The dump loads into a database of another name, and holds the same.
+    let file = dump_file(&w, "latest", "mysql/shop.sql");
+    let text = fs::read_to_string(&file).unwrap();
+    assert!(
+        !text.contains("CREATE DATABASE") && !text.contains("USE `shop`"),
+        "the dump must not be tied to its database's name"
+    );
+    db.sql("", "CREATE DATABASE shop_copy");
+    db.load("shop_copy", &file);
+    assert_eq!(fingerprint(&db, "shop_copy"), fingerprint(&db, "shop"));
+    // The trigger works in the copy.
+    db.sql("shop_copy", "CALL add_order(3, 1.00)");
+    assert_eq!(
+        db.sql("shop_copy", "SELECT COUNT(*) FROM audit WHERE what LIKE 'order %'"),
+        "1"
+    );
+}
+
+#[test]
+fn a_url_without_a_database_dumps_every_user_database() {
+    let w = World::new();
+    let db = Mariadb::start(&w.path("mariadb"));
+    shop(&db, "shop");
+    db.sql("", "CREATE DATABASE `crm-ü`");
+    db.sql("crm-ü", "CREATE TABLE t (x INT); INSERT INTO t VALUES (1), (2)");
+
+    w.backup(&["--mysql", &db.url("")]);
+    let snap = &w.snapshots()[0];
+    let dumped: Vec<&str> = snap["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["database"].as_str().unwrap())
+        .collect();
+    assert_eq!(dumped, ["crm-ü", "shop"], "system schemas are left out");
+    assert_eq!(
+        snap["paths"],
+        serde_json::json!([db.url("crm-%C3%BC"), db.url("shop")])
+    );
+    let listing = w.ok(&["ls", "latest"]);
+    assert!(listing.contains("mysql/crm-ü.sql"), "{listing}");
+    assert!(listing.contains("mysql/shop.sql"), "{listing}");
+}
+
+#[test]
+fn failing_dumps_write_no_snapshot_and_name_the_database() {
+    let w = World::new();
+    let db = Mariadb::start(&w.path("mariadb"));
+    shop(&db, "shop");
+
+    let err = w.fails(&["backup", "--mysql", &db.url("nope")], 1);
+    assert!(
+        err.contains("\"nope\"") && err.contains("Unknown database"),
+        "{err}"
+    );
+    assert!(w.stored("snapshots").is_empty());
+
+    // One good database and one missing: still nothing.
+    let err = w.fails(
+        &["backup", "--mysql", &db.url("shop"), "--mysql", &db.url("gone")],
+        1,
+    );
+    assert!(err.contains("\"gone\""), "{err}");
+    assert!(w.stored("snapshots").is_empty());
+
+    db.stop();
+    let err = w.fails(&["backup", "--mysql", &db.url("shop")], 1);
+    assert!(
+        err.contains("\"shop\"") && err.contains(&format!("127.0.0.1:{}", db.port)),
+        "{err}"
+    );
+    assert!(w.stored("snapshots").is_empty());
+}
+
+#[test]
+fn credentials_come_from_an_option_file_or_mysql_pwd_never_the_command_line() {
+    let w = World::new();
+    let db = Mariadb::start(&w.path("mariadb"));
+    shop(&db, "shop");
+    let secret = "s3cret-Pw-4711";
+    db.sql(
+        "",
+        &format!(
+            "CREATE USER 'bk'@'127.0.0.1' IDENTIFIED BY '{secret}';
+             GRANT SELECT, SHOW VIEW, TRIGGER, LOCK TABLES, EVENT, PROCESS ON *.* TO 'bk'@'127.0.0.1';"
+        ),
+    );
+    let url = format!("mysql://bk@127.0.0.1:{}/shop", db.port);
+
+    // No password anywhere: refused by the server, and the message says which database.
+    let err = w.fails(&["backup", "--mysql", &url], 1);
+    assert!(err.contains("\"shop\"") && err.contains("Access denied"), "{err}");
+
+    let cnf = w.path("backup.cnf");
+    fs::write(&cnf, format!("[client]\npassword={secret}\n")).unwrap();
+    w.backup(&["--mysql", &url, "--mysql-option-file", cnf.to_str().unwrap()]);
+
+    let mut c = w.cmd();
+    c.env("MYSQL_PWD", secret)
+        .args(["--json", "backup", "--mysql", &url]);
+    common::assert_ok(&c.output().unwrap(), "backup with MYSQL_PWD");
+
+    let snaps = serde_json::to_string(&w.snapshots()).unwrap();
+    assert_eq!(w.snapshots().len(), 2);
+    assert!(!snaps.contains(secret));
+
+    // A password in the URL is refused before anything runs, without echoing it.
+    let err = w.fails(
+        &["backup", "--mysql", &format!("mysql://bk:{secret}@127.0.0.1:{}/shop", db.port)],
+        1,
+    );
+    assert!(err.contains("option file") && !err.contains(secret), "{err}");
+    let missing = w.path("missing.cnf");
+    let err = w.fails(
+        &["backup", "--mysql", &url, "--mysql-option-file", missing.to_str().unwrap()],
+        1,
+    );
+    assert!(err.contains("missing.cnf"), "{err}");
+}
