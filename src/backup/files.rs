@@ -128,6 +128,13 @@ impl Archiver<'_, '_> {
 
     /// Backs up `paths` (absolute) and returns the root tree.
     pub fn save_paths(&self, paths: &[PathBuf]) -> Result<BlobId> {
+        let nodes = self.root_nodes(paths)?;
+        self.store_nodes(nodes)
+    }
+
+    /// Backs up `paths` (absolute) and returns the entries of the root directory, for a
+    /// root that holds more than files (database dumps, `super::parts`).
+    pub fn root_nodes(&self, paths: &[PathBuf]) -> Result<Vec<Node>> {
         let mut layout = Layout::default();
         for p in paths {
             let mut cur = &mut layout;
@@ -136,10 +143,15 @@ impl Archiver<'_, '_> {
             }
             cur.whole = true;
         }
-        self.save_layout(Path::new("/"), &layout)
+        self.layout_nodes(Path::new("/"), &layout)
     }
 
     fn save_layout(&self, dir: &Path, layout: &Layout) -> Result<BlobId> {
+        let nodes = self.layout_nodes(dir, layout)?;
+        self.store_nodes(nodes)
+    }
+
+    fn layout_nodes(&self, dir: &Path, layout: &Layout) -> Result<Vec<Node>> {
         let nodes: Vec<Result<Option<Node>>> = layout
             .children
             .par_iter()
@@ -167,19 +179,22 @@ impl Archiver<'_, '_> {
                 Ok(Some(node))
             })
             .collect();
-        self.store_tree(nodes)
+        nodes.into_iter().filter_map(Result::transpose).collect()
     }
 
     fn store_tree(&self, nodes: Vec<Result<Option<Node>>>) -> Result<BlobId> {
-        let mut tree = Tree::default();
-        for n in nodes {
-            if let Some(n) = n? {
-                tree.nodes.push(n);
-            }
-        }
-        tree.nodes.sort_by_key(|n| n.name_raw());
+        let nodes = nodes
+            .into_iter()
+            .filter_map(Result::transpose)
+            .collect::<Result<Vec<_>>>()?;
+        self.store_nodes(nodes)
+    }
+
+    /// Stores a directory's entries, in any order, as its tree blob.
+    pub fn store_nodes(&self, mut nodes: Vec<Node>) -> Result<BlobId> {
+        nodes.sort_by_key(|n| n.name_raw());
         self.counters.dirs.fetch_add(1, Ordering::Relaxed);
-        self.up.add(BlobType::Tree, &tree.to_bytes())
+        self.up.add(BlobType::Tree, &Tree { nodes }.to_bytes())
     }
 
     /// One directory entry; `None` when it was skipped (excluded or unreadable).

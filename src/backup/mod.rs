@@ -2,6 +2,7 @@
 
 mod dumpfile;
 pub mod files;
+pub mod parts;
 mod stream;
 
 use std::io::Read;
@@ -12,6 +13,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
+use crate::db::{DumpRecord, DumpSource};
 use crate::ids::SnapshotId;
 use crate::repo::lock::LockKind;
 use crate::repo::snapshot::{Snapshot, SnapshotStats, SourceKind};
@@ -22,6 +24,12 @@ use crate::ui::Progress;
 
 pub enum Source {
     Paths(Vec<PathBuf>),
+    /// Paths (maybe none) and database dumps, each source in a top-level directory of
+    /// its own (`parts`).
+    Parts {
+        paths: Vec<PathBuf>,
+        dumps: Vec<Box<dyn DumpSource>>,
+    },
     Stream {
         name: String,
         reader: Box<dyn Read + Send>,
@@ -47,8 +55,27 @@ pub struct BackupOutcome {
     pub snapshot: Snapshot,
 }
 
-pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
+pub fn run(repo: &Repository, mut opts: BackupOptions) -> Result<BackupOutcome> {
     let started = Instant::now();
+    let (paths, dumps) = match std::mem::replace(&mut opts.source, Source::Paths(Vec::new())) {
+        Source::Paths(paths) => (paths, Vec::new()),
+        Source::Parts { paths, dumps } => (paths, dumps),
+        stream @ Source::Stream { .. } => {
+            return run_source(repo, stream, Vec::new(), opts, started);
+        }
+    };
+    parts::check_layout(&paths, &dumps)?;
+    run_source(repo, Source::Paths(paths), dumps, opts, started)
+}
+
+fn run_source(
+    repo: &Repository,
+    source: Source,
+    dumps: Vec<Box<dyn DumpSource>>,
+    opts: BackupOptions,
+    started: Instant,
+) -> Result<BackupOutcome> {
+    let opts = BackupOptions { source, ..opts };
     repo.require_signer()?;
     let lock = match opts.wait_lock {
         Some(wait) => repo.lock_wait(LockKind::Shared, "backup", wait)?,
@@ -58,7 +85,9 @@ pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
     let time = opts.time.unwrap_or_else(Utc::now);
     let mut up = Uploader::new(repo, &lock);
     let mut stats = SnapshotStats::default();
+    let mut databases: Vec<DumpRecord> = Vec::new();
     let (tree, paths, source, stream) = match opts.source {
+        Source::Parts { .. } => unreachable!("split into paths and dumps by `run`"),
         Source::Paths(paths) => {
             let total = paths.iter().map(|p| estimate(p)).sum::<u64>();
             let progress = Progress::new(Some(total), "backup");
@@ -72,22 +101,34 @@ pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
                 progress: &progress,
                 seen: Mutex::new(Vec::new()),
             };
-            let tree = archiver.save_paths(&paths)?;
+            let mut root = archiver.root_nodes(&paths)?;
             progress.finish();
+            let mut shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            let kind = if paths.is_empty() && !dumps.is_empty() {
+                SourceKind::Database
+            } else {
+                SourceKind::Files
+            };
+            if !dumps.is_empty() {
+                shown.extend(dumps.iter().flat_map(|d| d.shown()));
+                let (nodes, records) = parts::save_dumps(&archiver, dumps, time, &mut stats)?;
+                root.extend(nodes);
+                databases = records;
+            }
+            let tree = archiver.store_nodes(root)?;
             for p in opts.excludes.unmatched() {
                 crate::ui::warn(&format!("exclude pattern {p:?} matched nothing"));
             }
             let c = &archiver.counters;
-            stats.files_new = c.files_new.load(Ordering::Relaxed);
+            stats.files_new += c.files_new.load(Ordering::Relaxed);
             stats.files_changed = c.files_changed.load(Ordering::Relaxed);
             stats.files_unchanged = c.files_unchanged.load(Ordering::Relaxed);
             stats.dirs = c.dirs.load(Ordering::Relaxed);
-            stats.total_bytes = c.total_bytes.load(Ordering::Relaxed);
-            stats.bytes_read = c.bytes_read.load(Ordering::Relaxed);
+            stats.total_bytes += c.total_bytes.load(Ordering::Relaxed);
+            stats.bytes_read += c.bytes_read.load(Ordering::Relaxed);
             stats.errors = c.errors.load(Ordering::Relaxed);
             let seen = std::mem::take(&mut *archiver.seen.lock().unwrap());
-            let shown = paths.iter().map(|p| p.display().to_string()).collect();
-            (tree, shown, SourceKind::Files, Some(seen))
+            (tree, shown, kind, Some(seen))
         }
         Source::Stream {
             name,
@@ -124,7 +165,7 @@ pub fn run(repo: &Repository, opts: BackupOptions) -> Result<BackupOutcome> {
         chunk_sizes,
         stats,
         tool: format!("cairn {}", env!("CARGO_PKG_VERSION")),
-        databases: Vec::new(),
+        databases,
     };
     // The stored byte count is known only once the last packs are uploaded, which is
     // after the snapshot must be final; so it is finished in two steps.

@@ -32,6 +32,34 @@ pub fn save(
     time: DateTime<Utc>,
     progress: &Progress,
 ) -> Result<(BlobId, u64)> {
+    let node = save_node(
+        up,
+        chunker,
+        reader,
+        name,
+        &format!("reading {name}: "),
+        allow_empty,
+        time,
+        progress,
+    )?;
+    let size = node.size;
+    let tree = Tree { nodes: vec![node] };
+    Ok((up.add(BlobType::Tree, &tree.to_bytes())?, size))
+}
+
+/// The stream as a file node named `name`; a read error becomes `RepoError::Invalid`
+/// with `context` before it.
+#[allow(clippy::too_many_arguments)]
+pub fn save_node(
+    up: &Uploader,
+    chunker: &Chunker,
+    reader: Box<dyn Read + Send>,
+    name: &str,
+    context: &str,
+    allow_empty: bool,
+    time: DateTime<Utc>,
+    progress: &Progress,
+) -> Result<Node> {
     let (tx, rx) = bounded::<Vec<Vec<u8>>>(2);
     let mut ids: Vec<BlobId> = Vec::new();
     let result = std::thread::scope(|s| {
@@ -76,7 +104,7 @@ pub fn save(
         let read = reader_thread.join().expect("reader thread does not panic");
         match (failure, read) {
             (Some(e), _) => Err(e),
-            (None, Err(e)) => Err(RepoError::Invalid(format!("reading {name}: {e}"))),
+            (None, Err(e)) => Err(RepoError::Invalid(format!("{context}{e}"))),
             (None, Ok(n)) => Ok(n),
         }
     });
@@ -87,13 +115,7 @@ pub fn save(
              expected, pass --allow-empty (in a profile: allow_empty = true)"
         )));
     }
-    // Owner and group of the process, which is what the stream belongs to.
-    let (uid, gid) = std::fs::metadata("/proc/self")
-        .map(|m| {
-            use std::os::unix::fs::MetadataExt;
-            (m.uid(), m.gid())
-        })
-        .unwrap_or((0, 0));
+    let (uid, gid) = process_owner();
     let mut node = Node {
         name: String::new(),
         name_bytes: None,
@@ -111,6 +133,15 @@ pub fn save(
         hardlink: None,
     };
     node.set_name(name.as_bytes());
-    let tree = Tree { nodes: vec![node] };
-    Ok((up.add(BlobType::Tree, &tree.to_bytes())?, size))
+    Ok(node)
+}
+
+/// Owner and group of the process, which is what a stream belongs to.
+pub fn process_owner() -> (u32, u32) {
+    std::fs::metadata("/proc/self")
+        .map(|m| {
+            use std::os::unix::fs::MetadataExt;
+            (m.uid(), m.gid())
+        })
+        .unwrap_or((0, 0))
 }

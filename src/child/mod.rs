@@ -23,10 +23,17 @@ pub use env::PassEnv;
 /// alone, which decides what to stop ([`stop_on_interrupt`]) and what must still run (an
 /// `after` hook), and stopping the group stops what the shell started too.
 pub fn shell(command: &str, pass: &PassEnv) -> Command {
-    let mut c = Command::new("sh");
-    c.arg("-c")
-        .arg(command)
-        .stdin(Stdio::null())
+    let mut c = program("sh", pass);
+    c.arg("-c").arg(command);
+    c
+}
+
+/// `program` run directly, without a shell (arguments added by the caller), set up as
+/// [`shell`] sets up its `sh`: for tools cairn drives itself, such as `pg_dump`, whose
+/// arguments must never pass through a shell's word splitting.
+pub fn program(program: &str, pass: &PassEnv) -> Command {
+    let mut c = Command::new(program);
+    c.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);

@@ -8,6 +8,9 @@ use chrono::{DateTime, Utc};
 use super::{usage, Ctx, Outcome};
 use crate::backup::{self, BackupOptions, Source};
 use crate::child::PassEnv;
+use crate::db::plan::{self, DbSpec};
+use crate::db::url::DbUrl;
+use crate::db::Engine;
 use crate::repo::snapshot::SourceKind;
 use crate::source::command::CommandReader;
 use crate::source::exclude::Excludes;
@@ -32,6 +35,21 @@ pub struct Args {
     /// (CAIRN_PASSPHRASE, OS_PASSWORD, AWS_SECRET_ACCESS_KEY…; repeatable)
     #[arg(long = "pass-env", value_name = "VAR", requires = "stdin_from")]
     pub pass_env: Vec<String>,
+    /// Dump this PostgreSQL database into the snapshot (postgresql://[USER@][HOST][:PORT]/DB;
+    /// with no database, every one on the server; repeatable). Passwords come from
+    /// ~/.pgpass, PGPASSFILE or PGPASSWORD, never the URL
+    #[arg(long = "postgres", value_name = "URL")]
+    pub postgres: Vec<String>,
+    /// Dump every database on the server the PG* variables (or libpq's defaults) name
+    #[arg(long)]
+    pub postgres_all: bool,
+    /// Leave this database out of an all-databases dump (repeatable)
+    #[arg(long = "exclude-database", value_name = "NAME")]
+    pub exclude_database: Vec<String>,
+    /// One snapshot per database (each with its server's globals) instead of one for
+    /// everything; backed-up paths then get a snapshot of their own
+    #[arg(long)]
+    pub snapshot_per_database: bool,
     #[command(flatten)]
     pub exclude: super::patterns::ExcludeArgs,
     /// Skip directories holding a valid CACHEDIR.TAG
@@ -79,11 +97,18 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         Excludes::new(&patterns, args.exclude_caches, args.one_file_system).map_err(usage)?;
     let pass_env =
         PassEnv::new(args.pass_env.clone()).map_err(|e| usage(format!("--pass-env {e}")))?;
-    let source = match (&args.stdin_name, args.paths.is_empty()) {
-        (Some(_), false) => return Err(usage("give either paths or --stdin-name, not both")),
+    let specs = database_specs(&args)?;
+    let nothing = args.paths.is_empty() && specs.is_empty();
+    let sources = match (&args.stdin_name, nothing) {
+        (Some(_), false) => {
+            return Err(usage(
+                "give either paths and databases, or --stdin-name, not both",
+            ))
+        }
         (None, true) => {
             return Err(usage(
-                "nothing to back up: give paths, or --stdin-name to read standard input",
+                "nothing to back up: give paths, --postgres URL, or --stdin-name to read \
+                 standard input",
             ))
         }
         (Some(name), true) => {
@@ -92,7 +117,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                     "--stdin-name {name:?} must be a plain file name"
                 )));
             }
-            match &args.stdin_from {
+            vec![match &args.stdin_from {
                 Some(cmd) => Source::Stream {
                     name: name.clone(),
                     reader: Box::new(CommandReader::spawn(cmd, &pass_env)?),
@@ -105,35 +130,127 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                     kind: SourceKind::Stdin,
                     allow_empty: args.allow_empty,
                 },
-            }
+            }]
         }
-        (None, false) => Source::Paths(backup::prepare_paths(&args.paths)?),
+        (None, false) => {
+            let paths = backup::prepare_paths(&args.paths)?;
+            plan_parts(paths, &specs, args.snapshot_per_database)?
+        }
     };
     let repo = ctx.open()?;
     let host = args.host.clone().unwrap_or_else(crate::hostname);
-    let out = backup::run(
-        &repo,
-        BackupOptions {
-            source,
-            excludes,
-            tags: args.tags.clone(),
-            host,
-            profile: args.profile.clone(),
-            time,
-            wait_lock: args.wait_lock,
-        },
-    )?;
+    let mut outcome = Outcome::Ok;
+    let mut failed: Vec<anyhow::Error> = Vec::new();
+    let count = sources.len();
+    for source in sources {
+        let out = backup::run(
+            &repo,
+            BackupOptions {
+                source,
+                excludes: excludes.clone(),
+                tags: args.tags.clone(),
+                host: host.clone(),
+                profile: args.profile.clone(),
+                time,
+                wait_lock: args.wait_lock,
+            },
+        );
+        match out {
+            Ok(out) => {
+                if report(ctx, &out)? == Outcome::Partial {
+                    outcome = Outcome::Partial;
+                }
+            }
+            // One database that fails to dump does not keep the others from their
+            // snapshots; the run still fails.
+            Err(e) if count > 1 => {
+                ui::warn(&format!("no snapshot: {e}"));
+                failed.push(e.into());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    match failed.len() {
+        0 => Ok(outcome),
+        n => Err(anyhow::anyhow!(
+            "{n} of {count} snapshots failed; the first: {:#}",
+            failed.remove(0)
+        )),
+    }
+}
+
+/// `--postgres` and `--postgres-all` as database sources, checked.
+fn database_specs(args: &Args) -> Result<Vec<DbSpec>> {
+    let mut urls = Vec::new();
+    for u in &args.postgres {
+        let url = DbUrl::parse(u).map_err(|e| usage(format!("--postgres: {e}")))?;
+        if url.engine != Engine::Postgresql {
+            return Err(usage(format!(
+                "--postgres takes a postgresql:// URL, not {}://",
+                url.engine
+            )));
+        }
+        urls.push(url);
+    }
+    if args.postgres_all {
+        urls.push(DbUrl::parse("postgresql:///").expect("a valid URL"));
+    }
+    let specs = plan::specs_from_urls(&urls, &args.exclude_database);
+    if !args.exclude_database.is_empty() && specs.iter().all(|s| s.databases.is_some()) {
+        return Err(usage(
+            "--exclude-database goes with --postgres-all or a URL without a database",
+        ));
+    }
+    if args.snapshot_per_database && specs.is_empty() {
+        return Err(usage(
+            "--snapshot-per-database needs --postgres or --postgres-all",
+        ));
+    }
+    Ok(specs)
+}
+
+/// The snapshots to make: paths and every database in one, or (per database) the paths
+/// alone and then each database in its own.
+pub fn plan_parts(
+    paths: Vec<std::path::PathBuf>,
+    specs: &[DbSpec],
+    per_database: bool,
+) -> Result<Vec<Source>> {
+    let groups = plan::sources(specs, per_database)?;
+    if !per_database {
+        let dumps = groups.into_iter().flatten().collect();
+        return Ok(vec![Source::Parts { paths, dumps }]);
+    }
+    let mut out = Vec::new();
+    if !paths.is_empty() {
+        out.push(Source::Paths(paths));
+    }
+    out.extend(groups.into_iter().map(|dumps| Source::Parts {
+        paths: Vec::new(),
+        dumps,
+    }));
+    Ok(out)
+}
+
+fn report(ctx: &Ctx, out: &backup::BackupOutcome) -> Result<Outcome> {
     let s = &out.snapshot.stats;
+    let dumps: Vec<&str> = out
+        .snapshot
+        .databases
+        .iter()
+        .map(|d| d.path.as_str())
+        .collect();
     if ctx.json {
         super::print_json(&serde_json::json!({
             "id": out.id,
             "time": ui::time::rfc3339(ctx.zone, out.snapshot.time),
             "stats": s,
+            "databases": dumps,
         }))?;
     } else {
         let elapsed = std::time::Duration::from_secs_f64(s.duration_secs.max(0.0));
         ui::info(&format!(
-            "snapshot {} saved: files {} new, {} changed, {} unchanged; {} read of {}, {} added ({} stored) in {:.1}s ({}){}",
+            "snapshot {} saved: files {} new, {} changed, {} unchanged; {} read of {}, {} added ({} stored) in {:.1}s ({}){}{}",
             out.id.short(),
             s.files_new,
             s.files_changed,
@@ -144,6 +261,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
             ui::bytes(s.bytes_stored),
             s.duration_secs,
             ui::progress_rate(s.bytes_read, elapsed),
+            if dumps.is_empty() {
+                String::new()
+            } else {
+                format!("; dumps: {}", dumps.join(", "))
+            },
             if s.errors > 0 {
                 format!("; {} unreadable (see warnings)", s.errors)
             } else {

@@ -11,7 +11,13 @@
 //! engine's own conventions (`.pgpass`, `PG*` variables, option files), never argv.
 
 pub mod dumped_rows;
+pub mod mongodb;
+pub mod mysql;
+pub mod plan;
+pub mod postgres;
 pub mod url;
+
+use std::io::{self, Read};
 
 use serde::{Deserialize, Serialize};
 
@@ -79,4 +85,21 @@ pub struct TableRows {
     /// `false` when `rows` is the planner's estimate, as for tables above the size
     /// limit where counting would take longer than the dump (docs/DATABASES.md).
     pub exact: bool,
+}
+
+/// Where a [`DumpSource`] hands each dump: the file name inside the source's directory
+/// and the stream; it returns the bytes stored once the stream has ended, and fails if
+/// the stream failed (the dump tool's exit is checked at its end) or could not be stored.
+pub type DumpSink<'a> = dyn FnMut(&str, Box<dyn Read + Send>) -> io::Result<u64> + 'a;
+
+/// A database source as a backup sees it: dumps produced one after another into one
+/// top-level directory of the snapshot, each described by a [`DumpRecord`].
+pub trait DumpSource: Send {
+    /// The top-level directory in the snapshot (`postgresql`, or a profile's `name`).
+    fn dir(&self) -> &str;
+    /// What the snapshot's `paths` records: the URL of each database it dumps.
+    fn shown(&self) -> Vec<String>;
+    /// Runs the dumps, in order, into `sink`; the first failure ends the run, so a
+    /// snapshot never holds a partial set.
+    fn dump_all(&mut self, sink: &mut DumpSink<'_>) -> io::Result<Vec<DumpRecord>>;
 }

@@ -30,6 +30,8 @@ pub enum SourceKind {
     Files,
     Stdin,
     Command,
+    /// Database dumps only (`crate::db`); a snapshot of files and dumps is `Files`.
+    Database,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

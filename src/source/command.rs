@@ -12,7 +12,7 @@
 //! what it prints and what we say about it pass through the redaction of its line.
 
 use std::io::{self, BufRead, BufReader, Read};
-use std::process::{Child, ChildStdout};
+use std::process::{Child, ChildStdin, ChildStdout, Command};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -20,7 +20,8 @@ use crate::child::redact::{self, Scrubber};
 use crate::child::{self, PassEnv};
 
 pub struct CommandReader {
-    program: String,
+    /// Names the command in the error of a failed run: "command `pg_dump`".
+    label: String,
     child: Child,
     stdout: ChildStdout,
     stderr_thread: Option<JoinHandle<()>>,
@@ -35,34 +36,58 @@ impl CommandReader {
     /// secrets that no redaction rule knows.
     pub fn spawn(command: &str, pass: &PassEnv) -> io::Result<CommandReader> {
         let program = redact::head(command);
-        let mut child = child::shell(command, pass)
+        let child = child::shell(command, pass)
             .spawn()
             .map_err(|e| io::Error::new(e.kind(), format!("cannot start `{program}`: {e}")))?;
+        Ok(CommandReader::attach(
+            child,
+            format!("command `{program}`"),
+            Scrubber::of([command]),
+        ))
+    }
+
+    /// Starts a prepared command (`crate::child::program`: stdout and stderr piped, a
+    /// process group of its own); a failure reads "`label` failed (exit status 1): …".
+    /// Its stdin stays as the command set it; a piped one is [`Self::take_stdin`]'s.
+    pub fn start(mut command: Command, label: String) -> io::Result<CommandReader> {
+        let child = command
+            .spawn()
+            .map_err(|e| io::Error::new(e.kind(), format!("{label}: cannot start: {e}")))?;
+        Ok(CommandReader::attach(child, label, Scrubber::default()))
+    }
+
+    fn attach(mut child: Child, label: String, scrubber: Scrubber) -> CommandReader {
         let stop = child::stop_on_interrupt(&child);
         let stdout = child.stdout.take().expect("stdout was piped");
         let stderr = child.stderr.take().expect("stderr was piped");
         let last_err = Arc::new(Mutex::new(String::new()));
         let keep = last_err.clone();
-        let scrubber = Scrubber::of([command]);
         let stderr_thread = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
                 let line = scrubber.scrub(&line);
                 eprintln!("{line}");
-                if !line.trim().is_empty() {
+                // An indented line continues the one before ("\tIs the server
+                // running…" after psql's "connection … refused"), which says more.
+                if !line.trim().is_empty() && !line.starts_with(char::is_whitespace) {
                     *keep.lock().unwrap() = line;
                 }
             }
         });
-        Ok(CommandReader {
-            program,
+        CommandReader {
+            label,
             child,
             stdout,
             stderr_thread: Some(stderr_thread),
             last_err,
             finished: false,
             _stop: stop,
-        })
+        }
+    }
+
+    /// The command's standard input, when it was piped.
+    pub fn take_stdin(&mut self) -> Option<ChildStdin> {
+        self.child.stdin.take()
     }
 
     fn wait(&mut self) -> io::Result<()> {
@@ -81,8 +106,8 @@ impl CommandReader {
             format!(": {last}")
         };
         Err(io::Error::other(format!(
-            "command `{}` failed ({how}){detail}",
-            self.program
+            "{} failed ({how}){detail}",
+            self.label
         )))
     }
 }

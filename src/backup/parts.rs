@@ -1,0 +1,135 @@
+//! A snapshot of several sources: backed-up paths and database dumps side by side, each
+//! database source in a top-level directory of its own (`postgresql/app.pgdump`), all
+//! under one root tree.
+//!
+//! Dumps are streams, chunked like `--stdin-from` output with the dump chunk sizes. The
+//! first dump that fails ends the run before a snapshot is written.
+
+use std::io;
+use std::path::{Component, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use super::files::Archiver;
+use super::stream;
+use crate::db::{DumpRecord, DumpSource};
+use crate::repo::snapshot::SnapshotStats;
+use crate::repo::tree::{Node, NodeKind};
+use crate::repo::{RepoError, Result};
+use crate::ui::Progress;
+
+/// Refuses two sources in one directory, and a backed-up path whose first component is
+/// a source's directory: both would put two things at one name in the root.
+pub fn check_layout(paths: &[PathBuf], dumps: &[Box<dyn DumpSource>]) -> Result<()> {
+    let mut dirs: Vec<&str> = Vec::new();
+    for d in dumps {
+        if dirs.contains(&d.dir()) {
+            return Err(RepoError::Invalid(format!(
+                "two database sources would both be stored in {:?}; give each its own \
+                 directory (a profile's [[database]] name = \"…\")",
+                d.dir()
+            )));
+        }
+        dirs.push(d.dir());
+    }
+    for p in paths {
+        if let Some(Component::Normal(first)) = p.components().nth(1) {
+            if let Some(dir) = dirs
+                .iter()
+                .find(|d| first.as_encoded_bytes() == d.as_bytes())
+            {
+                return Err(RepoError::Invalid(format!(
+                    "backup path {} would be stored where the database dumps go (/{dir}); \
+                     name the database source otherwise ([[database]] name = \"…\")",
+                    p.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs every dump source into a directory node each; returns the nodes and what the
+/// manifest records of the dumps.
+pub fn save_dumps(
+    archiver: &Archiver,
+    dumps: Vec<Box<dyn DumpSource>>,
+    time: DateTime<Utc>,
+    stats: &mut SnapshotStats,
+) -> Result<(Vec<Node>, Vec<DumpRecord>)> {
+    let chunker = archiver
+        .repo
+        .config()
+        .chunker(archiver.repo.chunk_sizes(true));
+    let mut nodes = Vec::new();
+    let mut records = Vec::new();
+    for mut source in dumps {
+        let dir = source.dir().to_string();
+        let mut files = Vec::new();
+        let done = {
+            let mut sink = |name: &str, reader: Box<dyn io::Read + Send>| -> io::Result<u64> {
+                let shown = format!("{dir}/{name}");
+                let progress = Progress::new(None, &shown);
+                let node = stream::save_node(
+                    archiver.up,
+                    &chunker,
+                    reader,
+                    name,
+                    "",
+                    false,
+                    time,
+                    &progress,
+                )
+                .map_err(io::Error::other)?;
+                progress.finish();
+                let size = node.size;
+                files.push(node);
+                Ok(size)
+            };
+            source.dump_all(&mut sink)
+        }
+        .map_err(from_io)?;
+        for r in &done {
+            stats.files_new += 1;
+            stats.total_bytes += r.bytes;
+            stats.bytes_read += r.bytes;
+        }
+        records.extend(done);
+        let mut node = directory(&dir, time);
+        node.subtree = Some(archiver.store_nodes(files)?);
+        nodes.push(node);
+    }
+    Ok((nodes, records))
+}
+
+/// A repository error passed through a dump source comes back as itself; any other
+/// failure (the dump tool's) says what it is in its own words.
+fn from_io(e: io::Error) -> RepoError {
+    let text = e.to_string();
+    match e.into_inner().map(|inner| inner.downcast::<RepoError>()) {
+        Some(Ok(repo)) => *repo,
+        _ => RepoError::Invalid(text),
+    }
+}
+
+fn directory(name: &str, time: DateTime<Utc>) -> Node {
+    let (uid, gid) = stream::process_owner();
+    let mut node = Node {
+        name: String::new(),
+        name_bytes: None,
+        kind: NodeKind::Dir,
+        mode: 0o700,
+        uid,
+        gid,
+        mtime_ns: time.timestamp_nanos_opt().unwrap_or(0),
+        size: 0,
+        content: Vec::new(),
+        subtree: None,
+        target: None,
+        target_bytes: None,
+        rdev: 0,
+        hardlink: None,
+    };
+    node.set_name(name.as_bytes());
+    node
+}

@@ -1,0 +1,185 @@
+//! From what the user named (`--postgres URL`…, a profile's `[[database]]`) to the dump
+//! sources of a backup: which databases, in which directory, in one snapshot or one per
+//! database.
+
+use std::io;
+
+use super::url::DbUrl;
+use super::{postgres, DumpSource, Engine};
+
+/// One database source as configured: a server, its databases, a directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbSpec {
+    /// The server; its database, if any, is one of `databases`.
+    pub url: DbUrl,
+    /// `None`: every database on the server (except `exclude`).
+    pub databases: Option<Vec<String>>,
+    pub exclude: Vec<String>,
+    /// The top-level directory in the snapshot; the engine's name when `None`.
+    pub name: Option<String>,
+}
+
+impl DbSpec {
+    pub fn dir(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| self.url.engine.name().to_string())
+    }
+}
+
+/// Groups URLs as given on the command line by server: `--postgres …/app --postgres
+/// …/shop` is one source of two databases, and a URL without a database makes its
+/// server's source cover every database. With more than one server each gets a
+/// directory named for it (`postgresql-db1-5432`), as one directory cannot hold two.
+pub fn specs_from_urls(urls: &[DbUrl], exclude: &[String]) -> Vec<DbSpec> {
+    let mut specs: Vec<DbSpec> = Vec::new();
+    for url in urls {
+        let server = url.with_database(None);
+        let spec = match specs.iter_mut().find(|s| s.url == server) {
+            Some(s) => s,
+            None => {
+                specs.push(DbSpec {
+                    url: server,
+                    databases: Some(Vec::new()),
+                    exclude: exclude.to_vec(),
+                    name: None,
+                });
+                specs.last_mut().expect("just pushed")
+            }
+        };
+        match (&url.database, &mut spec.databases) {
+            (None, dbs) => *dbs = None,
+            (Some(d), Some(dbs)) if !dbs.contains(d) => dbs.push(d.clone()),
+            _ => {}
+        }
+    }
+    let several = specs.len() > 1;
+    for s in &mut specs {
+        if several {
+            s.name = Some(server_dir(&s.url));
+        }
+        if s.databases.is_some() {
+            s.exclude.clear();
+        }
+    }
+    specs
+}
+
+/// `postgresql-db1-5432`: a directory name for a server, safe in any file system.
+fn server_dir(url: &DbUrl) -> String {
+    let mut s = url.engine.name().to_string();
+    for part in [url.host.clone(), url.port.map(|p| p.to_string())]
+        .into_iter()
+        .flatten()
+    {
+        s.push('-');
+        s.extend(part.chars().map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_') {
+                c
+            } else {
+                '_'
+            }
+        }));
+    }
+    s
+}
+
+/// The databases a spec covers on its server as it is now.
+fn databases(spec: &DbSpec, url: &DbUrl) -> io::Result<Vec<String>> {
+    let dbs = match &spec.databases {
+        Some(d) => d.clone(),
+        None => match url.engine {
+            Engine::Postgresql => postgres::list_databases(url)?,
+            other => return Err(unsupported(other)),
+        },
+    };
+    Ok(dbs
+        .into_iter()
+        .filter(|d| !spec.exclude.contains(d))
+        .collect())
+}
+
+fn unsupported(engine: Engine) -> io::Error {
+    io::Error::other(format!(
+        "{engine} databases are not supported as a backup source yet"
+    ))
+}
+
+fn source(spec: &DbSpec, url: &DbUrl, dbs: Vec<String>) -> io::Result<Box<dyn DumpSource>> {
+    match url.engine {
+        Engine::Postgresql => Ok(Box::new(postgres::PgSource::new(spec.dir(), url, dbs))),
+        other => Err(unsupported(other)),
+    }
+}
+
+/// The sources of a backup. With `per_database`, each inner list is one snapshot's
+/// (one database, with its server's globals); otherwise there is one list for all.
+pub fn sources(specs: &[DbSpec], per_database: bool) -> io::Result<Vec<Vec<Box<dyn DumpSource>>>> {
+    let mut one = Vec::new();
+    let mut each = Vec::new();
+    for spec in specs {
+        let url = match spec.url.engine {
+            Engine::Postgresql => postgres::resolve(&spec.url),
+            _ => spec.url.clone(),
+        };
+        let dbs = databases(spec, &url)?;
+        if dbs.is_empty() {
+            return Err(io::Error::other(format!(
+                "no database to back up on {}",
+                url.server()
+            )));
+        }
+        if per_database {
+            for d in dbs {
+                each.push(vec![source(spec, &url, vec![d])?]);
+            }
+        } else {
+            one.push(source(spec, &url, dbs)?);
+        }
+    }
+    Ok(if per_database { each } else { vec![one] })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> DbUrl {
+        DbUrl::parse(s).unwrap()
+    }
+
+    #[test]
+    fn urls_of_one_server_make_one_source() {
+        let specs = specs_from_urls(
+            &[
+                url("postgresql://b@db1:5432/app"),
+                url("postgresql://b@db1:5432/shop"),
+                url("postgresql://b@db1:5432/app"),
+            ],
+            &[],
+        );
+        assert_eq!(specs.len(), 1);
+        assert_eq!(
+            specs[0].databases,
+            Some(vec!["app".to_string(), "shop".to_string()])
+        );
+        assert_eq!(specs[0].dir(), "postgresql");
+    }
+
+    #[test]
+    fn a_url_without_database_means_all_and_servers_get_their_own_directory() {
+        let specs = specs_from_urls(
+            &[
+                url("postgresql://db1:5432/app"),
+                url("postgresql://db1:5432/"),
+                url("postgresql://[::1]/x"),
+            ],
+            &["scratch".to_string()],
+        );
+        assert_eq!(specs[0].databases, None);
+        assert_eq!(specs[0].exclude, vec!["scratch".to_string()]);
+        assert_eq!(specs[0].dir(), "postgresql-db1-5432");
+        assert_eq!(specs[1].dir(), "postgresql-__1");
+        assert!(specs[1].exclude.is_empty());
+    }
+}
