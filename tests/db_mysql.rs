@@ -273,7 +273,7 @@ fn credentials_come_from_an_option_file_or_mysql_pwd_never_the_command_line() {
     // A password in the URL is refused before anything runs, without echoing it.
     let err = w.fails(
         &["backup", "--mysql", &format!("mysql://bk:{secret}@127.0.0.1:{}/shop", db.port)],
-        1,
+        2,
     );
     assert!(err.contains("option file") && !err.contains(secret), "{err}");
     let missing = w.path("missing.cnf");

@@ -3,7 +3,7 @@
 //!
 //! Each database is named in its URL (`mongodb://backup@db3:27017/events`): listing a
 //! server's databases needs `mongosh`, which takes a password only in its argv or the
-//! URI, both of which cairn refuses. Credentials come from a mongodump `--config` file
+//! URI, both of which cairn refuses (`db::plan` says so to a URL without a database). Credentials come from a mongodump `--config` file
 //! (YAML, `password: …`), never the URL or argv.
 //!
 //! Debian 12 ships neither mongod nor mongodump, so this module is tested through its
@@ -32,31 +32,24 @@ pub struct MongoSource {
 }
 
 impl MongoSource {
-    /// `urls` all name the same server (the caller groups them) and a database each.
-    pub fn new(dir: String, url: &DbUrl, config: Option<&Path>) -> Result<MongoSource, String> {
-        let database = url.database.clone().ok_or_else(|| {
-            format!(
-                "{}: name the database (mongodb://HOST/DB); a dump of every database on a \
-                 MongoDB server is not supported, list them one by one",
-                url.server()
-            )
-        })?;
+    /// `databases` on the server of `url`; `config` is a mongodump `--config` file.
+    pub fn new(
+        dir: String,
+        url: &DbUrl,
+        databases: Vec<String>,
+        config: Option<&Path>,
+    ) -> io::Result<MongoSource> {
         if let Some(f) = config {
-            std::fs::File::open(f).map_err(|e| format!("mongodump config {}: {e}", f.display()))?;
+            std::fs::File::open(f).map_err(|e| {
+                io::Error::new(e.kind(), format!("mongodump config {}: {e}", f.display()))
+            })?;
         }
         Ok(MongoSource {
             dir,
             server: url.with_database(None),
-            databases: vec![database],
+            databases,
             config: config.map(Path::to_path_buf),
         })
-    }
-
-    /// Another database on the same server, into the same directory.
-    pub fn add_database(&mut self, db: &str) {
-        if !self.databases.iter().any(|d| d == db) {
-            self.databases.push(db.to_string());
-        }
     }
 
     /// `mongodump --archive --uri=… --db=…`: the archive goes to standard output.
@@ -149,7 +142,13 @@ mod tests {
     #[test]
     fn arguments_carry_no_password_and_the_config_file() {
         let url = DbUrl::parse("mongodb://backup@db3:27017/events?authSource=admin").unwrap();
-        let src = MongoSource::new("mongodb".into(), &url, Some(Path::new("/dev/null"))).unwrap();
+        let src = MongoSource::new(
+            "mongodb".into(),
+            &url,
+            vec!["events".into()],
+            Some(Path::new("/dev/null")),
+        )
+        .unwrap();
         let args: Vec<String> = src
             .command("events")
             .get_args()
@@ -167,9 +166,11 @@ mod tests {
     }
 
     #[test]
-    fn a_url_without_a_database_is_refused() {
-        let url = DbUrl::parse("mongodb://db3:27017/").unwrap();
-        let e = MongoSource::new("mongodb".into(), &url, None).unwrap_err();
-        assert!(e.contains("name the database"), "{e}");
+    fn a_missing_config_file_is_named() {
+        let url = DbUrl::parse("mongodb://db3/events").unwrap();
+        let e = MongoSource::new("m".into(), &url, vec![], Some(Path::new("/nonexistent/m.yaml")))
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("/nonexistent/m.yaml"), "{e}");
     }
 }

@@ -258,20 +258,15 @@ pub struct MysqlSource {
 }
 
 impl MysqlSource {
-    /// The databases of `url`, or every one on the server when it names none.
-    pub fn new(dir: String, url: &DbUrl, option_file: Option<&Path>) -> io::Result<MysqlSource> {
+    /// `databases` on the server of `url` (its own database, if any, is ignored: the
+    /// plan has listed them).
+    pub fn new(
+        dir: String,
+        url: &DbUrl,
+        databases: Vec<String>,
+        option_file: Option<&Path>,
+    ) -> io::Result<MysqlSource> {
         let conn = Connection::new(url, option_file).map_err(io::Error::other)?;
-        let databases = match &url.database {
-            Some(d) => vec![d.clone()],
-            None => conn.list_databases()?,
-        };
-        if databases.is_empty() {
-            return Err(io::Error::other(format!(
-                "{} has no databases to dump (besides {})",
-                conn.server.server(),
-                SYSTEM_DATABASES.join(", ")
-            )));
-        }
         Ok(MysqlSource {
             dir,
             conn,
@@ -282,13 +277,17 @@ impl MysqlSource {
     fn dump_database(
         &self,
         db: &str,
-        server_version: &str,
         client_version: &str,
         sink: &mut DumpSink<'_>,
     ) -> io::Result<DumpRecord> {
         let server = self.conn.server.server();
         let label = format!("{} of database {db:?} on {server}", self.conn.tools.dump);
         let started = Instant::now();
+        // Asked per database, so that a server that is down fails naming the database.
+        let server_version = self
+            .conn
+            .server_version()
+            .map_err(|e| io::Error::new(e.kind(), format!("{label}: {e}")))?;
         let (reader, counter) = CountingReader::new(self.conn.dump(db, label.clone())?);
         let name = dump_file_name(db);
         let bytes = sink(&name, Box::new(reader))?;
@@ -318,7 +317,7 @@ impl MysqlSource {
             database: Some(db.to_string()),
             path: format!("{}/{name}", self.dir),
             format: "sql".into(),
-            server_version: server_version.to_string(),
+            server_version,
             client_version: client_version.to_string(),
             bytes,
             duration_secs,
@@ -340,11 +339,10 @@ impl DumpSource for MysqlSource {
     }
 
     fn dump_all(&mut self, sink: &mut DumpSink<'_>) -> io::Result<Vec<DumpRecord>> {
-        let server_version = self.conn.server_version()?;
         let client_version = self.conn.dump_version()?;
         self.databases
             .iter()
-            .map(|db| self.dump_database(db, &server_version, &client_version, sink))
+            .map(|db| self.dump_database(db, &client_version, sink))
             .collect()
     }
 }

@@ -3,9 +3,10 @@
 //! database.
 
 use std::io;
+use std::path::PathBuf;
 
 use super::url::DbUrl;
-use super::{postgres, DumpSource, Engine};
+use super::{mongodb, mysql, postgres, DumpSource, Engine};
 
 /// One database source as configured: a server, its databases, a directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +18,9 @@ pub struct DbSpec {
     pub exclude: Vec<String>,
     /// The top-level directory in the snapshot; the engine's name when `None`.
     pub name: Option<String>,
+    /// Where the dump tool finds its credentials besides its defaults: a MariaDB/MySQL
+    /// option file (`--defaults-extra-file`), a mongodump `--config` file.
+    pub option_file: Option<PathBuf>,
 }
 
 impl DbSpec {
@@ -43,6 +47,7 @@ pub fn specs_from_urls(urls: &[DbUrl], exclude: &[String]) -> Vec<DbSpec> {
                     databases: Some(Vec::new()),
                     exclude: exclude.to_vec(),
                     name: None,
+                    option_file: None,
                 });
                 specs.last_mut().expect("just pushed")
             }
@@ -53,9 +58,10 @@ pub fn specs_from_urls(urls: &[DbUrl], exclude: &[String]) -> Vec<DbSpec> {
             _ => {}
         }
     }
-    let several = specs.len() > 1;
+    // Directories are named for the engine, so only servers of one engine collide.
+    let engines: Vec<Engine> = specs.iter().map(|s| s.url.engine).collect();
     for s in &mut specs {
-        if several {
+        if engines.iter().filter(|&&e| e == s.url.engine).count() > 1 {
             s.name = Some(server_dir(&s.url));
         }
         if s.databases.is_some() {
@@ -90,7 +96,17 @@ fn databases(spec: &DbSpec, url: &DbUrl) -> io::Result<Vec<String>> {
         Some(d) => d.clone(),
         None => match url.engine {
             Engine::Postgresql => postgres::list_databases(url)?,
-            other => return Err(unsupported(other)),
+            Engine::Mysql => mysql::Connection::new(url, spec.option_file.as_deref())
+                .map_err(io::Error::other)?
+                .list_databases()?,
+            Engine::Mongodb => {
+                return Err(io::Error::other(format!(
+                    "{}: name each MongoDB database (mongodb://HOST/DB, repeatable); \
+                     listing a server's databases needs mongosh, which takes passwords \
+                     only on its command line",
+                    url.server()
+                )))
+            }
         },
     };
     Ok(dbs
@@ -99,16 +115,21 @@ fn databases(spec: &DbSpec, url: &DbUrl) -> io::Result<Vec<String>> {
         .collect())
 }
 
-fn unsupported(engine: Engine) -> io::Error {
-    io::Error::other(format!(
-        "{engine} databases are not supported as a backup source yet"
-    ))
-}
-
 fn source(spec: &DbSpec, url: &DbUrl, dbs: Vec<String>) -> io::Result<Box<dyn DumpSource>> {
     match url.engine {
         Engine::Postgresql => Ok(Box::new(postgres::PgSource::new(spec.dir(), url, dbs))),
-        other => Err(unsupported(other)),
+        Engine::Mysql => Ok(Box::new(mysql::MysqlSource::new(
+            spec.dir(),
+            url,
+            dbs,
+            spec.option_file.as_deref(),
+        )?)),
+        Engine::Mongodb => Ok(Box::new(mongodb::MongoSource::new(
+            spec.dir(),
+            url,
+            dbs,
+            spec.option_file.as_deref(),
+        )?)),
     }
 }
 
@@ -120,7 +141,8 @@ pub fn sources(specs: &[DbSpec], per_database: bool) -> io::Result<Vec<Vec<Box<d
     for spec in specs {
         let url = match spec.url.engine {
             Engine::Postgresql => postgres::resolve(&spec.url),
-            _ => spec.url.clone(),
+            Engine::Mysql => mysql::resolve(&spec.url),
+            Engine::Mongodb => spec.url.clone(),
         };
         let dbs = databases(spec, &url)?;
         if dbs.is_empty() {
