@@ -19,6 +19,10 @@
 # TEST ONLY: `root` has no password (from 127.0.0.1 and the socket), durability is
 # off. Never point this at data you care about.
 #
+# Each server has its own temporary directory (DIR/tmp): servers started in parallel
+# sharing /tmp have been seen to lose each other's temporary tables during
+# mariadb-install-db.
+#
 # The server reads no option file (--no-defaults): /etc/mysql/my.cnf of the
 # machine's own MariaDB package changes nothing here, and that package's service
 # may stay stopped. When run as root the server runs as root too (--user=root):
@@ -84,7 +88,7 @@ run_as() {
 do_init() {
     log "mariadb-install-db into $DATA"
     if ! mariadb-install-db --no-defaults --datadir="$DATA" --user="$(run_as)" \
-        --auth-root-authentication-method=normal --skip-test-db \
+        --auth-root-authentication-method=normal --skip-test-db --tmpdir="$DIR/tmp" \
         >"$DIR/install-db.log" 2>&1; then
         cat "$DIR/install-db.log" >&2
         rm -rf "$DATA"
@@ -104,7 +108,7 @@ grant_tcp_root() {
 }
 
 cmd_start() {
-    mkdir -p "$DIR"
+    mkdir -p "$DIR/tmp"
     DIR="$(cd "$DIR" && pwd -P)"
     DATA="$DIR/data"
     SOCK="$DIR/mysql.sock"
@@ -139,7 +143,7 @@ cmd_start() {
         rm -f "$PIDFILE"
         # setsid: a Ctrl-C meant for the test run must not kill the server halfway
         # through its own shutdown. 9>&-: the server must not keep the lock.
-        setsid mariadbd --no-defaults --user="$(run_as)" --datadir="$DATA" \
+        setsid mariadbd --no-defaults --user="$(run_as)" --datadir="$DATA" --tmpdir="$DIR/tmp" \
             --bind-address=127.0.0.1 --port="$port" --socket="$SOCK" \
             --pid-file="$PIDFILE" --log-error="$DIR/log" --skip-name-resolve \
             --skip-log-bin --performance-schema=OFF --innodb-buffer-pool-size=32M \
