@@ -88,7 +88,10 @@ fn mongodb_urls_run_mongodump_per_database_with_the_config_file() {
     assert_eq!(recs[0]["engine"], "mongodb");
     assert_eq!(recs[0]["path"], "mongodb/events.archive");
     assert_eq!(recs[0]["format"], "archive");
-    assert_eq!(recs[0]["client_version"], "mongodump version: 100.9.4-stand-in");
+    assert_eq!(
+        recs[0]["client_version"],
+        "mongodump version: 100.9.4-stand-in"
+    );
     assert!(!serde_json::to_string(snap).unwrap().contains("s3cret"));
 
     let dumped = w.ok(&["dump", "latest", "mongodb/users.archive"]);

@@ -71,7 +71,12 @@ fn fingerprint(db: &Mariadb, name: &str) -> String {
     let mut out = db
         .sql(name, &format!("CHECKSUM TABLE {tables} EXTENDED"))
         .lines()
-        .map(|l| l.split_once('.').map(|(_, rest)| rest).unwrap_or(l).to_string())
+        .map(|l| {
+            l.split_once('.')
+                .map(|(_, rest)| rest)
+                .unwrap_or(l)
+                .to_string()
+        })
         .collect::<Vec<_>>()
         .join("\n");
     out += "\n";
@@ -125,16 +130,16 @@ fn backup_restores_into_another_database_with_everything_and_exact_counts() {
     assert_eq!(rec["database"], "shop");
     assert_eq!(rec["path"], "mysql/shop.sql");
     assert_eq!(rec["format"], "sql");
-    assert_eq!(
-        rec["server"],
-        format!("mysql://root@127.0.0.1:{}", db.port)
-    );
+    assert_eq!(rec["server"], format!("mysql://root@127.0.0.1:{}", db.port));
     assert!(
         rec["server_version"].as_str().unwrap().contains("MariaDB"),
         "{rec}"
     );
     assert!(
-        rec["client_version"].as_str().unwrap().contains("mariadb-dump"),
+        rec["client_version"]
+            .as_str()
+            .unwrap()
+            .contains("mariadb-dump"),
         "{rec}"
     );
 
@@ -177,7 +182,10 @@ fn backup_restores_into_another_database_with_everything_and_exact_counts() {
     // The trigger works in the copy.
     db.sql("shop_copy", "CALL add_order(3, 1.00)");
     assert_eq!(
-        db.sql("shop_copy", "SELECT COUNT(*) FROM audit WHERE what LIKE 'order %'"),
+        db.sql(
+            "shop_copy",
+            "SELECT COUNT(*) FROM audit WHERE what LIKE 'order %'"
+        ),
         "1"
     );
 }
@@ -188,7 +196,10 @@ fn a_url_without_a_database_dumps_every_user_database() {
     let db = Mariadb::start(&w.path("mariadb"));
     shop(&db, "shop");
     db.sql("", "CREATE DATABASE `crm-ü`");
-    db.sql("crm-ü", "CREATE TABLE t (x INT); INSERT INTO t VALUES (1), (2)");
+    db.sql(
+        "crm-ü",
+        "CREATE TABLE t (x INT); INSERT INTO t VALUES (1), (2)",
+    );
 
     w.backup(&["--mysql", &db.url("")]);
     let snap = &w.snapshots()[0];
@@ -223,7 +234,13 @@ fn failing_dumps_write_no_snapshot_and_name_the_database() {
 
     // One good database and one missing: still nothing.
     let err = w.fails(
-        &["backup", "--mysql", &db.url("shop"), "--mysql", &db.url("gone")],
+        &[
+            "backup",
+            "--mysql",
+            &db.url("shop"),
+            "--mysql",
+            &db.url("gone"),
+        ],
         1,
     );
     assert!(err.contains("\"gone\""), "{err}");
@@ -255,11 +272,19 @@ fn credentials_come_from_an_option_file_or_mysql_pwd_never_the_command_line() {
 
     // No password anywhere: refused by the server, and the message says which database.
     let err = w.fails(&["backup", "--mysql", &url], 1);
-    assert!(err.contains("\"shop\"") && err.contains("Access denied"), "{err}");
+    assert!(
+        err.contains("\"shop\"") && err.contains("Access denied"),
+        "{err}"
+    );
 
     let cnf = w.path("backup.cnf");
     fs::write(&cnf, format!("[client]\npassword={secret}\n")).unwrap();
-    w.backup(&["--mysql", &url, "--mysql-option-file", cnf.to_str().unwrap()]);
+    w.backup(&[
+        "--mysql",
+        &url,
+        "--mysql-option-file",
+        cnf.to_str().unwrap(),
+    ]);
 
     let mut c = w.cmd();
     c.env("MYSQL_PWD", secret)
@@ -272,13 +297,26 @@ fn credentials_come_from_an_option_file_or_mysql_pwd_never_the_command_line() {
 
     // A password in the URL is refused before anything runs, without echoing it.
     let err = w.fails(
-        &["backup", "--mysql", &format!("mysql://bk:{secret}@127.0.0.1:{}/shop", db.port)],
+        &[
+            "backup",
+            "--mysql",
+            &format!("mysql://bk:{secret}@127.0.0.1:{}/shop", db.port),
+        ],
         2,
     );
-    assert!(err.contains("option file") && !err.contains(secret), "{err}");
+    assert!(
+        err.contains("option file") && !err.contains(secret),
+        "{err}"
+    );
     let missing = w.path("missing.cnf");
     let err = w.fails(
-        &["backup", "--mysql", &url, "--mysql-option-file", missing.to_str().unwrap()],
+        &[
+            "backup",
+            "--mysql",
+            &url,
+            "--mysql-option-file",
+            missing.to_str().unwrap(),
+        ],
         1,
     );
     assert!(err.contains("missing.cnf"), "{err}");

@@ -135,11 +135,13 @@ impl RowCounter {
                 if lock {
                     self.tables.push((name, 0));
                     self.section = Some(self.tables.len() - 1);
-                    return if b == b'\n' { LineStart { matched: 0 } } else { Skip };
+                    return if b == b'\n' {
+                        LineStart { matched: 0 }
+                    } else {
+                        Skip
+                    };
                 }
-                self.counting = self
-                    .section
-                    .is_some_and(|i| self.tables[i].0 == name);
+                self.counting = self.section.is_some_and(|i| self.tables[i].0 == name);
                 self.values(0, b)
             }
             Values { depth } => self.values(depth, b),

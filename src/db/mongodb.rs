@@ -168,9 +168,14 @@ mod tests {
     #[test]
     fn a_missing_config_file_is_named() {
         let url = DbUrl::parse("mongodb://db3/events").unwrap();
-        let e = MongoSource::new("m".into(), &url, vec![], Some(Path::new("/nonexistent/m.yaml")))
-            .err()
-            .unwrap();
+        let e = MongoSource::new(
+            "m".into(),
+            &url,
+            vec![],
+            Some(Path::new("/nonexistent/m.yaml")),
+        )
+        .err()
+        .unwrap();
         assert!(e.to_string().contains("/nonexistent/m.yaml"), "{e}");
     }
 }

@@ -110,8 +110,7 @@ impl Connection {
             ));
         }
         if let Some(f) = option_file {
-            std::fs::File::open(f)
-                .map_err(|e| format!("option file {}: {e}", f.display()))?;
+            std::fs::File::open(f).map_err(|e| format!("option file {}: {e}", f.display()))?;
         }
         Ok(Connection {
             server,
@@ -179,9 +178,8 @@ impl Connection {
             "SELECT JSON_ARRAYAGG(SCHEMA_NAME) FROM information_schema.SCHEMATA",
             &what,
         )?;
-        let all: Option<Vec<String>> = serde_json::from_str(&out).map_err(|e| {
-            io::Error::other(format!("{what}: unexpected answer {out:?}: {e}"))
-        })?;
+        let all: Option<Vec<String>> = serde_json::from_str(&out)
+            .map_err(|e| io::Error::other(format!("{what}: unexpected answer {out:?}: {e}")))?;
         let mut dbs: Vec<String> = all
             .unwrap_or_default()
             .into_iter()
@@ -368,16 +366,27 @@ mod tests {
         assert_eq!(a[0], format!("--defaults-extra-file={}", file.display()));
         assert_eq!(
             &a[1..],
-            ["--host=db1", "--port=3307", "--user=backup", "--ssl-ca=/etc/ca.pem"]
+            [
+                "--host=db1",
+                "--port=3307",
+                "--user=backup",
+                "--ssl-ca=/etc/ca.pem"
+            ]
         );
-        assert_eq!(conn.server.to_string(), "mysql://backup@db1:3307/?ssl-ca=%2Fetc%2Fca.pem");
+        assert_eq!(
+            conn.server.to_string(),
+            "mysql://backup@db1:3307/?ssl-ca=%2Fetc%2Fca.pem"
+        );
     }
 
     #[test]
     fn unknown_url_options_and_missing_option_files_are_refused() {
         let url = DbUrl::parse("mysql://db1/shop?defaults-file=/tmp/x").unwrap();
         let e = Connection::new(&url, None).unwrap_err();
-        assert!(e.contains("\"defaults-file\"") && e.contains("ssl-ca"), "{e}");
+        assert!(
+            e.contains("\"defaults-file\"") && e.contains("ssl-ca"),
+            "{e}"
+        );
         let url = DbUrl::parse("mysql://db1/shop").unwrap();
         let e = Connection::new(&url, Some(Path::new("/nonexistent/my.cnf"))).unwrap_err();
         assert!(e.contains("/nonexistent/my.cnf"), "{e}");
