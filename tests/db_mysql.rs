@@ -246,6 +246,46 @@ fn failing_dumps_write_no_snapshot_and_name_the_database() {
     assert!(err.contains("\"gone\""), "{err}");
     assert!(w.stored("snapshots").is_empty());
 
+    // A dump cut short by something that still exits 0 (here a wrapper whose pipeline
+    // status is `head`'s) is caught by its missing last line.
+    let bin = w.path("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let wrapper = bin.join("mariadb-dump");
+    let real = String::from_utf8(
+        std::process::Command::new("sh")
+            .args(["-c", "command -v mariadb-dump"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    fs::write(
+        &wrapper,
+        format!("#!/bin/sh\n{} \"$@\" | head -n 60\n", real.trim()),
+    )
+    .unwrap();
+    fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let out = w
+        .cmd()
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .args(["backup", "--mysql", &db.url("shop")])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("\"shop\"") && err.contains("truncated"),
+        "{err}"
+    );
+    assert!(w.stored("snapshots").is_empty());
+
     db.stop();
     let err = w.fails(&["backup", "--mysql", &db.url("shop")], 1);
     assert!(
