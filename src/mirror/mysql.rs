@@ -18,21 +18,34 @@
 //! SQL mode, character set, view-on-view order). Should the rename fail (a lock that
 //! would not go away, say), the target's dropped triggers and views are put back from
 //! the same kind of script and the target is as it was. What the old database keeps is
-//! its tables and data only.
+//! its tables and data only. [`Target::rename`] (a kept old copy getting its dated
+//! name) moves tables the same way.
+//!
+//! What the connecting user needs: CREATE and DROP on the databases involved, the
+//! privileges the dump's objects need (TRIGGER, CREATE VIEW, CREATE ROUTINE, EVENT, and
+//! SET USER / SUPER for other definers), and CONNECTION ADMIN (or PROCESS with SUPER) to
+//! end other users' sessions. Credentials as for the source: `~/.my.cnf`, an option
+//! file (`option_file`), `MYSQL_PWD`.
 
-use std::io::{self, Read, Write};
-use std::process::Stdio;
+use std::path::Path;
 
+use super::check::Found;
+use super::tool;
+use super::{Feed, RestoreOptions, Result, Target, TargetError};
 use crate::db::mysql::Connection;
-use crate::db::{DumpRecord, TableRows};
-use crate::source::command::describe_exit;
+use crate::db::url::DbUrl;
+use crate::db::{DumpRecord, Engine, TableRows};
 
 /// How long the swap waits for another session's lock on a table before giving up and
 /// leaving the target as it was (the server's default is a year).
 const LOCK_WAIT_SECS: u32 = 60;
 
+/// NAME_LEN of MariaDB and MySQL, in characters; database names here are ASCII-safe
+/// enough that bytes are the stricter measure.
+const MAX_NAME: usize = 64;
+
 pub struct MysqlTarget {
-    pub conn: Connection,
+    conn: Connection,
 }
 
 /// `name` as a quoted identifier.
@@ -48,6 +61,7 @@ pub fn literal(text: &str) -> String {
 /// What one database holds besides table data.
 #[derive(Debug, Default)]
 struct Objects {
+    /// Base tables and sequences: what `RENAME TABLE` moves.
     tables: Vec<String>,
     views: Vec<String>,
     triggers: Vec<String>,
@@ -57,148 +71,49 @@ struct Objects {
 }
 
 impl MysqlTarget {
-    pub fn describe(&self) -> String {
-        self.conn.server.server()
+    pub fn new(url: &DbUrl, opts: &RestoreOptions) -> Result<MysqlTarget> {
+        let conn = Connection::new(url, opts.option_file.as_deref()).map_err(TargetError)?;
+        Ok(MysqlTarget { conn })
     }
 
-    fn json_list(&self, sql: &str, what: &str) -> io::Result<Vec<String>> {
-        let out = self.conn.query(None, sql, what)?;
+    fn error(&self, e: impl std::fmt::Display) -> TargetError {
+        TargetError(format!("{}: {e}", self.describe()))
+    }
+
+    fn query(&self, db: Option<&str>, sql: &str, what: &str) -> Result<String> {
+        self.conn
+            .query(db, sql, what)
+            .map_err(|e| TargetError(e.to_string()))
+    }
+
+    fn json_list(&self, sql: &str, what: &str) -> Result<Vec<String>> {
+        let out = self.query(None, sql, what)?;
         let list: Option<Vec<String>> = serde_json::from_str(&out)
-            .map_err(|e| io::Error::other(format!("{what}: unexpected answer {out:?}: {e}")))?;
+            .map_err(|e| TargetError(format!("{what}: unexpected answer {out:?}: {e}")))?;
         Ok(list.unwrap_or_default())
     }
 
-    pub fn exists(&self, db: &str) -> io::Result<bool> {
-        let out = self.conn.query(
-            None,
-            &format!(
-                "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = {}",
-                literal(db)
-            ),
-            &format!("looking for database {db:?} on {}", self.describe()),
-        )?;
-        Ok(out.trim() != "0")
-    }
-
-    pub fn create(&self, db: &str) -> io::Result<()> {
-        self.conn
-            .query(
-                None,
-                &format!("CREATE DATABASE {} CHARACTER SET utf8mb4", ident(db)),
-                &format!("creating database {db:?} on {}", self.describe()),
-            )
-            .map(drop)
-    }
-
-    pub fn drop_database(&self, db: &str) -> io::Result<()> {
-        self.conn
-            .query(
-                None,
-                &format!("DROP DATABASE IF EXISTS {}", ident(db)),
-                &format!("dropping database {db:?} on {}", self.describe()),
-            )
-            .map(drop)
-    }
-
-    /// Feeds `input` to the client connected to `db`; it stops at the first error,
-    /// which is returned with the client's message (`ERROR 1064 (42000) at line 4: …`).
-    fn feed(&self, db: &str, input: &mut dyn Read, what: &str) -> io::Result<()> {
+    /// The client on `db`, reading a script on standard input.
+    fn client(&self, db: &str) -> std::process::Command {
         let mut c = self.conn.command(self.conn.tools.client);
-        c.arg("--batch")
-            .arg(format!("--database={db}"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = c.spawn().map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("{what}: cannot start {}: {e}", self.conn.tools.client),
-            )
-        })?;
-        let mut stdin = child.stdin.take().expect("stdin was piped");
-        let mut stderr = child.stderr.take().expect("stderr was piped");
-        let errors = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = stderr.read_to_string(&mut s);
-            s
-        });
-        let copied = io::copy(input, &mut stdin);
-        drop(stdin);
-        if let Err(e) = &copied {
-            // A failed read of the input (not the client closing its end) must not
-            // leave half a restore running on.
-            if e.kind() != io::ErrorKind::BrokenPipe {
-                let _ = child.kill();
-            }
-        }
-        let status = child.wait()?;
-        let errors = errors.join().unwrap_or_default();
-        if !status.success() {
-            let last = errors
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("")
-                .trim()
-                .to_string();
-            return Err(io::Error::other(format!(
-                "{what} failed ({}): {last}",
-                describe_exit(status)
-            )));
-        }
-        copied.map(drop).map_err(|e| io::Error::new(e.kind(), format!("{what}: {e}")))
+        c.arg("--batch").arg(format!("--database={db}"));
+        c
     }
 
-    pub fn restore(&self, db: &str, record: &DumpRecord, dump: &mut dyn Read) -> io::Result<()> {
-        let what = format!("loading {} into database {db:?} on {}", record.path, self.describe());
-        self.feed(db, dump, &what)
-    }
-
-    pub fn run_sql_file(&self, db: &str, file: &std::path::Path) -> io::Result<()> {
-        let mut f = std::fs::File::open(file)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", file.display())))?;
-        self.feed(db, &mut f, &file.display().to_string())
-    }
-
-    /// Exact rows of every base table, counted in one statement. `schema` is empty:
-    /// a MariaDB dump loads into a database of any name, so tables are known by name.
-    pub fn table_rows(&self, db: &str) -> io::Result<Vec<TableRows>> {
-        let objects = self.objects(db)?;
-        if objects.tables.is_empty() {
-            return Ok(Vec::new());
+    /// Runs a script in `db` (or in no database), stopping at its first error.
+    fn script(&self, db: Option<&str>, sql: String, what: &str) -> Result<()> {
+        let mut c = self.conn.command(self.conn.tools.client);
+        c.arg("--batch");
+        if let Some(db) = db {
+            c.arg(format!("--database={db}"));
         }
-        let counts = objects
-            .tables
-            .iter()
-            .map(|t| {
-                format!(
-                    "SELECT JSON_ARRAY({}, COUNT(*)) FROM {}.{}",
-                    literal(t),
-                    ident(db),
-                    ident(t)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" UNION ALL ");
-        let what = format!("counting rows in database {db:?} on {}", self.describe());
-        let out = self.conn.query(None, &counts, &what)?;
-        let mut rows = Vec::new();
-        for line in out.lines() {
-            let (name, n): (String, u64) = serde_json::from_str(line)
-                .map_err(|e| io::Error::other(format!("{what}: unexpected {line:?}: {e}")))?;
-            rows.push(TableRows {
-                schema: String::new(),
-                name,
-                rows: n,
-                exact: true,
-            });
-        }
-        rows.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(rows)
+        tool::run(c, self.conn.tools.client, Some(sql))
+            .map(drop)
+            .map_err(|e| self.error(format!("{what}: {e}")))
     }
 
-    fn objects(&self, db: &str) -> io::Result<Objects> {
-        let what = format!("listing what database {db:?} on {} holds", self.describe());
+    fn objects(&self, db: &str) -> Result<Objects> {
+        let what = format!("listing what database {db:?} holds on {}", self.describe());
         let s = literal(db);
         let list = |sql: String| self.json_list(&sql, &what);
         Ok(Objects {
@@ -229,54 +144,36 @@ impl MysqlTarget {
         })
     }
 
-    /// The SQL that recreates `db`'s views, triggers, routines and events in the
-    /// database it is loaded into (the dump qualifies none of them with a database).
-    fn definitions(&self, db: &str, objects: &Objects) -> io::Result<Vec<u8>> {
+    /// The SQL that recreates `db`'s views, triggers, routines and events in whatever
+    /// database it is run in (the dump qualifies none of them with a database).
+    fn definitions(&self, db: &str, objects: &Objects) -> Result<String> {
         let mut script = self.dump_no_data(
             db,
-            &[
-                "--no-create-info",
-                "--triggers",
-                "--routines",
-                "--events",
-            ],
+            &["--no-create-info", "--triggers", "--routines", "--events"],
             &[],
         )?;
         if !objects.views.is_empty() {
-            script.extend(self.dump_no_data(db, &["--skip-triggers"], &objects.views)?);
+            script += &self.dump_no_data(db, &["--skip-triggers"], &objects.views)?;
         }
         Ok(script)
     }
 
-    fn dump_no_data(&self, db: &str, options: &[&str], only: &[String]) -> io::Result<Vec<u8>> {
+    fn dump_no_data(&self, db: &str, options: &[&str], only: &[String]) -> Result<String> {
         let mut c = self.conn.command(self.conn.tools.dump);
         c.args(["--no-data", "--skip-comments", "--single-transaction"])
             .args(options)
             .arg("--")
             .arg(db)
             .args(only);
-        let what = format!(
-            "{} --no-data of database {db:?} on {}",
-            self.conn.tools.dump,
-            self.describe()
-        );
-        let out = c
-            .output()
-            .map_err(|e| io::Error::new(e.kind(), format!("{what}: cannot start: {e}")))?;
-        if !out.status.success() {
-            return Err(io::Error::other(format!(
-                "{what} failed ({}): {}",
-                describe_exit(out.status),
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
-        Ok(out.stdout)
+        tool::run(c, self.conn.tools.dump, None).map_err(|e| {
+            self.error(format!("taking the definitions in database {db:?}: {e}"))
+        })
     }
 
     /// Ends the other sessions whose current database is `db`; one that has gone
     /// meanwhile is no error.
-    fn end_sessions(&self, db: &str) -> io::Result<()> {
-        let ids = self.conn.query(
+    fn end_sessions(&self, db: &str) -> Result<()> {
+        let ids = self.query(
             None,
             &format!(
                 "SELECT ID FROM information_schema.PROCESSLIST \
@@ -285,100 +182,221 @@ impl MysqlTarget {
             ),
             &format!("listing the sessions on database {db:?}"),
         )?;
-        for id in ids.lines().filter(|l| !l.trim().is_empty()) {
-            let _ = self.conn.query(
+        for id in ids.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let _ = self.query(
                 None,
-                &format!("KILL CONNECTION {}", id.trim()),
+                &format!("KILL CONNECTION {id}"),
                 &format!("ending session {id} on database {db:?}"),
             );
         }
         Ok(())
     }
 
-    /// Moves the tables of `new` into `target` and the target's into `old` in one
-    /// atomic `RENAME TABLE`, then recreates what cannot move (see the module doc).
-    pub fn swap(&self, new: &str, target: &str, old: &str) -> io::Result<()> {
-        let from = self.objects(new)?;
-        let new_definitions = self.definitions(new, &from)?;
-        let target_exists = self.exists(target)?;
-        let (into, target_definitions) = if target_exists {
-            let into = self.objects(target)?;
-            let defs = self.definitions(target, &into)?;
-            (into, defs)
-        } else {
-            (Objects::default(), Vec::new())
+    /// Puts everything of `from` into `to` (created here if it does not exist); the
+    /// tables of an existing `to` go into `displaced`, created here (see the module doc).
+    fn move_into(&self, from: &str, to: &str, displaced: Option<&str>) -> Result<()> {
+        let source = self.objects(from)?;
+        let source_definitions = self.definitions(from, &source)?;
+        let to_exists = self.exists(to)?;
+        let (held, held_definitions) = match (to_exists, displaced) {
+            (true, Some(_)) => {
+                let held = self.objects(to)?;
+                let defs = self.definitions(to, &held)?;
+                (held, defs)
+            }
+            (true, None) => {
+                return Err(self.error(format!("database {to:?} exists already")));
+            }
+            (false, _) => (Objects::default(), String::new()),
         };
-        self.end_sessions(target)?;
 
         let mut sql = format!("SET SESSION lock_wait_timeout = {LOCK_WAIT_SECS};\n");
-        if target_exists {
-            sql += &format!(
-                "CREATE DATABASE {} CHARACTER SET utf8mb4;\n",
-                ident(old)
-            );
-        } else {
-            sql += &format!("CREATE DATABASE {} CHARACTER SET utf8mb4;\n", ident(target));
+        let created = match (to_exists, displaced) {
+            (true, Some(old)) => old,
+            _ => to,
+        };
+        sql += &format!("CREATE DATABASE {} CHARACTER SET utf8mb4;\n", ident(created));
+        for t in &source.triggers {
+            sql += &format!("DROP TRIGGER {}.{};\n", ident(from), ident(t));
         }
-        for t in &from.triggers {
-            sql += &format!("DROP TRIGGER {}.{};\n", ident(new), ident(t));
+        for t in &held.triggers {
+            sql += &format!("DROP TRIGGER {}.{};\n", ident(to), ident(t));
         }
-        for t in &into.triggers {
-            sql += &format!("DROP TRIGGER {}.{};\n", ident(target), ident(t));
+        for v in &held.views {
+            sql += &format!("DROP VIEW IF EXISTS {}.{};\n", ident(to), ident(v));
         }
-        for v in &into.views {
-            sql += &format!("DROP VIEW IF EXISTS {}.{};\n", ident(target), ident(v));
-        }
-        let moves: Vec<String> = into
+        let moves: Vec<String> = held
             .tables
             .iter()
-            .map(|t| format!("{}.{} TO {}.{}", ident(target), ident(t), ident(old), ident(t)))
-            .chain(from.tables.iter().map(|t| {
-                format!("{}.{} TO {}.{}", ident(new), ident(t), ident(target), ident(t))
-            }))
+            .map(|t| format!("{}.{t} TO {}.{t}", ident(to), ident(created), t = ident(t)))
+            .chain(
+                source
+                    .tables
+                    .iter()
+                    .map(|t| format!("{}.{t} TO {}.{t}", ident(from), ident(to), t = ident(t))),
+            )
             .collect();
         if !moves.is_empty() {
             sql += &format!("RENAME TABLE {};\n", moves.join(", "));
         }
-        let what = format!("swapping {new:?} into {target:?} on {}", self.describe());
-        if let Err(e) = self.feed(target_or_none(target_exists, target), &mut sql.as_bytes(), &what)
-        {
-            // Nothing moved (the rename is all or nothing): put back what was dropped.
-            if target_exists {
-                let _ = self.feed(target, &mut target_definitions.as_slice(), "restoring");
+        let what = format!("moving the tables of {from:?} into {to:?}");
+        if let Err(e) = self.script(None, sql, &what) {
+            // The rename is all or nothing, so no table moved: put back what was
+            // dropped from the target, and the database made for the move.
+            if let Some(old) = displaced.filter(|_| to_exists) {
+                if let Err(back) = self.script(Some(to), held_definitions, "restoring") {
+                    crate::ui::warn(&format!(
+                        "{to}: its triggers and views could not be recreated: {back}"
+                    ));
+                }
                 let _ = self.drop_database(old);
-            } else {
-                let _ = self.drop_database(target);
+            } else if !to_exists {
+                let _ = self.drop_database(to);
             }
             return Err(e);
         }
 
         let mut sql = String::new();
-        for p in &into.procedures {
-            sql += &format!("DROP PROCEDURE IF EXISTS {}.{};\n", ident(target), ident(p));
+        for p in &held.procedures {
+            sql += &format!("DROP PROCEDURE IF EXISTS {}.{};\n", ident(to), ident(p));
         }
-        for f in &into.functions {
-            sql += &format!("DROP FUNCTION IF EXISTS {}.{};\n", ident(target), ident(f));
+        for f in &held.functions {
+            sql += &format!("DROP FUNCTION IF EXISTS {}.{};\n", ident(to), ident(f));
         }
-        for e in &into.events {
-            sql += &format!("DROP EVENT IF EXISTS {}.{};\n", ident(target), ident(e));
+        for e in &held.events {
+            sql += &format!("DROP EVENT IF EXISTS {}.{};\n", ident(to), ident(e));
         }
-        let mut script = sql.into_bytes();
-        script.extend(new_definitions);
-        let what = format!(
-            "recreating views, triggers, routines and events in {target:?} on {}",
-            self.describe()
-        );
-        self.feed(target, &mut script.as_slice(), &what)?;
-        self.drop_database(new)
+        sql += &source_definitions;
+        self.script(
+            Some(to),
+            sql,
+            &format!("recreating the views, triggers, routines and events of {from:?} in {to:?}"),
+        )?;
+        self.drop_database(from)
     }
 }
 
-/// The database the swap's session starts in: one that exists.
-fn target_or_none(exists: bool, target: &str) -> &str {
-    if exists {
-        target
-    } else {
-        "information_schema"
+impl Target for MysqlTarget {
+    fn describe(&self) -> String {
+        self.conn.server.server()
+    }
+
+    fn engine(&self) -> Engine {
+        Engine::Mysql
+    }
+
+    fn max_name_len(&self) -> usize {
+        MAX_NAME
+    }
+
+    fn databases(&self) -> Result<Vec<String>> {
+        self.conn
+            .list_databases()
+            .map_err(|e| TargetError(e.to_string()))
+    }
+
+    fn exists(&self, db: &str) -> Result<bool> {
+        let out = self.query(
+            None,
+            &format!(
+                "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = {}",
+                literal(db)
+            ),
+            &format!("looking for database {db:?} on {}", self.describe()),
+        )?;
+        Ok(out.trim() != "0")
+    }
+
+    fn create(&self, db: &str) -> Result<()> {
+        self.script(
+            None,
+            format!("CREATE DATABASE {} CHARACTER SET utf8mb4;", ident(db)),
+            &format!("creating database {db:?}"),
+        )
+    }
+
+    fn drop_database(&self, db: &str) -> Result<()> {
+        self.end_sessions(db)?;
+        self.script(
+            None,
+            format!("DROP DATABASE IF EXISTS {};", ident(db)),
+            &format!("dropping database {db:?}"),
+        )
+    }
+
+    fn rename(&self, from: &str, to: &str) -> Result<()> {
+        self.end_sessions(from)?;
+        self.move_into(from, to, None)
+    }
+
+    fn restore(&self, db: &str, record: &DumpRecord, feed: &mut Feed) -> Result<()> {
+        if record.format != "sql" {
+            return Err(self.error(format!(
+                "{} is a {:?} dump; a MariaDB/MySQL target loads SQL dumps",
+                record.path, record.format
+            )));
+        }
+        tool::run_fed(self.client(db), self.conn.tools.client, feed)
+            .map(drop)
+            .map_err(|e| self.error(format!("loading {} into {db:?}: {e}", record.path)))
+    }
+
+    fn run_sql_file(&self, db: &str, file: &Path) -> Result<()> {
+        let shown = file.display().to_string();
+        let f = std::fs::File::open(file).map_err(|e| TargetError(format!("{shown}: {e}")))?;
+        let mut c = self.client(db);
+        c.stdin(f);
+        tool::run(c, self.conn.tools.client, None)
+            .map(drop)
+            // The client says `ERROR 1064 (42000) at line 4: …`; the file leads.
+            .map_err(|e| TargetError(format!("{shown}: {e}")))
+    }
+
+    /// Tables are known by name: the manifest's `schema` is the source database, which
+    /// a MariaDB dump does not tie its tables to.
+    fn count_rows(&self, db: &str, tables: &[TableRows]) -> Result<Vec<Found>> {
+        let present = self.objects(db)?.tables;
+        let mut found: Vec<Found> = tables
+            .iter()
+            .map(|t| match present.contains(&t.name) {
+                false => Found::Missing,
+                true => Found::Present,
+            })
+            .collect();
+        let counted: Vec<String> = tables
+            .iter()
+            .enumerate()
+            .filter(|(i, t)| t.exact && found[*i] == Found::Present)
+            .map(|(i, t)| format!("SELECT {i}, COUNT(*) FROM {}.{}", ident(db), ident(&t.name)))
+            .collect();
+        if counted.is_empty() {
+            return Ok(found);
+        }
+        let what = format!("counting rows in database {db:?} on {}", self.describe());
+        let out = self.query(None, &counted.join(" UNION ALL "), &what)?;
+        for line in out.lines() {
+            let parsed = line
+                .split_once('\t')
+                .and_then(|(i, n)| Some((i.parse::<usize>().ok()?, n.parse::<u64>().ok()?)));
+            match parsed {
+                Some((i, n)) if i < found.len() => found[i] = Found::Rows(n),
+                _ => return Err(self.error(format!("unexpected row count line {line:?}"))),
+            }
+        }
+        Ok(found)
+    }
+
+    fn check_query(&self, db: &str, sql: &str) -> Result<bool> {
+        let out = self
+            .conn
+            .query(Some(db), sql, sql)
+            .map_err(|e| TargetError(e.to_string()))?;
+        Ok(matches!(out.trim(), "1" | "true" | "TRUE"))
+    }
+
+    fn swap(&self, new: &str, target: &str, old: &str) -> Result<()> {
+        self.end_sessions(target)?;
+        self.move_into(new, target, Some(old))
     }
 }
 
