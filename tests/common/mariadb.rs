@@ -104,3 +104,93 @@ impl Drop for Mariadb {
             .status();
     }
 }
+
+const SCHEMA: &str = "
+CREATE TABLE customers (
+  id INT PRIMARY KEY AUTO_INCREMENT,
+  name VARCHAR(100) NOT NULL,
+  note TEXT,
+  raw VARBINARY(16),
+  KEY by_name (name)
+);
+CREATE TABLE orders (
+  id INT PRIMARY KEY AUTO_INCREMENT,
+  customer_id INT NOT NULL,
+  total DECIMAL(10,2),
+  placed DATETIME NOT NULL DEFAULT '2026-01-01 00:00:00',
+  KEY by_customer (customer_id, placed),
+  FOREIGN KEY (customer_id) REFERENCES customers(id)
+);
+CREATE TABLE audit (id INT PRIMARY KEY AUTO_INCREMENT, what VARCHAR(200));
+CREATE TABLE empty_one (x INT);
+CREATE TABLE `odd``name (x)` (v VARCHAR(10));
+INSERT INTO customers (name, note, raw) VALUES
+  ('Zoë Ångström', 'line1\nline2 (paren) ''quote'' \\\\ back', UNHEX('00010A0D27')),
+  ('Łukasz Żółć', NULL, NULL),
+  ('日本語の名前', '),(', ''),
+  ('emoji 🎉', 'tab\there', NULL);
+INSERT INTO orders (customer_id, total) VALUES (1, 10.50), (2, 3.00), (1, 7.25), (4, 99.99);
+INSERT INTO `odd``name (x)` VALUES ('a'), ('b'), ('c');
+CREATE VIEW big_orders AS
+  SELECT o.id, c.name, o.total FROM orders o JOIN customers c ON c.id = o.customer_id
+  WHERE o.total > 5;
+CREATE FUNCTION with_tax(x DECIMAL(10,2)) RETURNS DECIMAL(10,2) DETERMINISTIC
+  RETURN x * 1.2;
+CREATE PROCEDURE add_order(c INT, t DECIMAL(10,2))
+  INSERT INTO orders (customer_id, total) VALUES (c, t);
+CREATE TRIGGER orders_audit AFTER INSERT ON orders FOR EACH ROW
+  INSERT INTO audit (what) VALUES (CONCAT('order ', NEW.id));
+CREATE EVENT nightly ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM empty_one;
+";
+
+/// The `shop` database: several tables, indexes, a foreign key, a view, routines, a
+/// trigger, an event, non-ASCII text, and enough rows that the dump spans several
+/// reads and INSERT statements.
+pub fn shop(db: &Mariadb, name: &str) {
+    db.sql("", &format!("CREATE DATABASE `{name}`"));
+    db.sql(name, SCHEMA);
+    db.sql(
+        name,
+        "INSERT INTO audit (what) SELECT CONCAT('seed ', seq, ' ', REPEAT('x', seq % 50)) \
+         FROM seq_1_to_20000",
+    );
+}
+
+/// Every table's CHECKSUM and the results of the view and the function: equal for two
+/// databases that hold the same thing.
+pub fn fingerprint(db: &Mariadb, name: &str) -> String {
+    let tables = db.sql(
+        name,
+        "SELECT GROUP_CONCAT(CONCAT('`', REPLACE(TABLE_NAME, '`', '``'), '`') ORDER BY TABLE_NAME) \
+         FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
+    );
+    let mut out = db
+        .sql(name, &format!("CHECKSUM TABLE {tables} EXTENDED"))
+        .lines()
+        .map(|l| {
+            l.split_once('.')
+                .map(|(_, rest)| rest)
+                .unwrap_or(l)
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    out += "\n";
+    out += &db.sql(name, "SELECT * FROM big_orders ORDER BY id");
+    out += &db.sql(name, "SELECT with_tax(10)");
+    out += &db.sql(
+        name,
+        "SELECT TRIGGER_NAME, ACTION_STATEMENT FROM information_schema.TRIGGERS \
+         WHERE TRIGGER_SCHEMA = DATABASE()",
+    );
+    out += &db.sql(
+        name,
+        "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES \
+         WHERE ROUTINE_SCHEMA = DATABASE() ORDER BY 1",
+    );
+    out += &db.sql(
+        name,
+        "SELECT EVENT_NAME, STATUS FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()",
+    );
+    out
+}
