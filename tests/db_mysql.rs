@@ -9,7 +9,7 @@ use std::fs;
 use std::process::Stdio;
 
 use common::mariadb::{fingerprint, shop, Mariadb};
-use common::World;
+use common::{assert_ok, World};
 
 /// `cairn dump SNAP PATH` into a file.
 fn dump_file(w: &World, snap: &str, path: &str) -> std::path::PathBuf {
@@ -272,4 +272,58 @@ fn credentials_come_from_an_option_file_or_mysql_pwd_never_the_command_line() {
         1,
     );
     assert!(err.contains("missing.cnf"), "{err}");
+}
+
+#[test]
+fn a_profile_with_paths_and_a_mysql_server_with_its_option_file() {
+    use common::profiles::{cmd, write_profile};
+    let w = World::new();
+    let db = Mariadb::start(&w.path("mariadb"));
+    shop(&db, "shop");
+    db.sql("", "CREATE DATABASE scratch");
+    db.sql(
+        "",
+        "CREATE USER 'bk'@'127.0.0.1' IDENTIFIED BY 'pw-from-file';
+         GRANT SELECT, SHOW VIEW, TRIGGER, LOCK TABLES, EVENT, PROCESS ON *.* TO 'bk'@'127.0.0.1';",
+    );
+    let files = w.path("files");
+    fs::create_dir_all(&files).unwrap();
+    fs::write(files.join("app.conf"), "x=1\n").unwrap();
+    // Relative to the profile's directory.
+    fs::write(
+        common::profiles::profiles(&w).join("db.cnf"),
+        "[client]\npassword=pw-from-file\n",
+    )
+    .unwrap();
+    write_profile(
+        &w,
+        "shop",
+        &format!(
+            "[source]\npaths = [\"{}\"]\n[[database]]\nurl = \"mysql://bk@127.0.0.1:{}/\"\n\
+             exclude_databases = [\"scratch\"]\noption_file = \"db.cnf\"\n",
+            files.display(),
+            db.port
+        ),
+    );
+    let check = cmd(&w, &["profile", "check", "shop"]).output().unwrap();
+    assert_ok(&check, "profile check");
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(text.contains("dumps shop into mysql/"), "{text}");
+
+    let out = cmd(&w, &["run", "shop"]).output().unwrap();
+    assert_ok(&out, "run shop");
+    let snap = &w.snapshots()[0];
+    assert_eq!(snap["source"], "files");
+    let dumped: Vec<&str> = snap["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(dumped, ["mysql/shop.sql"]);
+    let listing = w.ok(&["ls", "latest"]);
+    assert!(
+        listing.contains("app.conf") && listing.contains("/mysql/shop.sql"),
+        "{listing}"
+    );
 }

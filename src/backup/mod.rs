@@ -185,6 +185,29 @@ fn run_source(
     Ok(BackupOutcome { id, snapshot })
 }
 
+/// The snapshots to make of paths and databases: one for all, or (per database) one for
+/// the paths alone, if any, and one for each database with its server's globals.
+pub fn plan_parts(
+    paths: Vec<PathBuf>,
+    specs: &[crate::db::plan::DbSpec],
+    per_database: bool,
+) -> std::io::Result<Vec<Source>> {
+    let groups = crate::db::plan::sources(specs, per_database)?;
+    if !per_database {
+        let dumps = groups.into_iter().flatten().collect();
+        return Ok(vec![Source::Parts { paths, dumps }]);
+    }
+    let mut out = Vec::new();
+    if !paths.is_empty() {
+        out.push(Source::Paths(paths));
+    }
+    out.extend(groups.into_iter().map(|dumps| Source::Parts {
+        paths: Vec::new(),
+        dumps,
+    }));
+    Ok(out)
+}
+
 /// Makes source paths absolute and clean, checks they exist, and drops any path inside
 /// another one (it is already covered), so snapshots of the same sources group together.
 pub fn prepare_paths(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {

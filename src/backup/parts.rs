@@ -133,3 +133,46 @@ fn directory(name: &str, time: DateTime<Utc>) -> Node {
     node.set_name(name.as_bytes());
     node
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::DumpSink;
+
+    struct Named(&'static str);
+
+    impl DumpSource for Named {
+        fn dir(&self) -> &str {
+            self.0
+        }
+        fn shown(&self) -> Vec<String> {
+            Vec::new()
+        }
+        fn dump_all(&mut self, _: &mut DumpSink<'_>) -> io::Result<Vec<DumpRecord>> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn sources(dirs: &[&'static str]) -> Vec<Box<dyn DumpSource>> {
+        dirs.iter()
+            .map(|d| Box::new(Named(d)) as Box<dyn DumpSource>)
+            .collect()
+    }
+
+    #[test]
+    fn paths_and_sources_need_their_own_top_level_names() {
+        let paths = [
+            PathBuf::from("/etc/app"),
+            PathBuf::from("/srv/postgresql-old"),
+        ];
+        check_layout(&paths, &sources(&["postgresql", "mysql"])).unwrap();
+        let e = check_layout(&paths, &sources(&["postgresql", "postgresql"]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("both be stored in \"postgresql\""), "{e}");
+        let e = check_layout(&[PathBuf::from("/etc")], &sources(&["etc"]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("backup path /etc would be stored where"), "{e}");
+    }
+}

@@ -150,7 +150,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         }
         (None, false) => {
             let paths = backup::prepare_paths(&args.paths)?;
-            plan_parts(paths, &specs, args.snapshot_per_database)?
+            backup::plan_parts(paths, &specs, args.snapshot_per_database)?
         }
     };
     let repo = ctx.open()?;
@@ -158,6 +158,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     let mut outcome = Outcome::Ok;
     let mut failed: Vec<anyhow::Error> = Vec::new();
     let count = sources.len();
+    let mut summaries = Vec::new();
     for source in sources {
         let out = backup::run(
             &repo,
@@ -173,8 +174,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         );
         match out {
             Ok(out) => {
-                if report(ctx, &out)? == Outcome::Partial {
+                if out.snapshot.stats.errors > 0 {
                     outcome = Outcome::Partial;
+                }
+                match ctx.json {
+                    true => summaries.push(summary(ctx, &out)),
+                    false => report(&out),
                 }
             }
             // One database that fails to dump does not keep the others from their
@@ -184,6 +189,17 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                 failed.push(e.into());
             }
             Err(e) => return Err(e.into()),
+        }
+    }
+    if ctx.json && !(summaries.is_empty() && args.snapshot_per_database) {
+        // One object as always; with --snapshot-per-database an array of them.
+        match args.snapshot_per_database {
+            true => super::print_json(&summaries)?,
+            false => {
+                if let Some(one) = summaries.pop() {
+                    super::print_json(&one)?
+                }
+            }
         }
     }
     match failed.len() {
@@ -238,73 +254,48 @@ fn database_specs(args: &Args) -> Result<Vec<DbSpec>> {
     Ok(specs)
 }
 
-/// The snapshots to make: paths and every database in one, or (per database) the paths
-/// alone and then each database in its own.
-pub fn plan_parts(
-    paths: Vec<std::path::PathBuf>,
-    specs: &[DbSpec],
-    per_database: bool,
-) -> Result<Vec<Source>> {
-    let groups = plan::sources(specs, per_database)?;
-    if !per_database {
-        let dumps = groups.into_iter().flatten().collect();
-        return Ok(vec![Source::Parts { paths, dumps }]);
-    }
-    let mut out = Vec::new();
-    if !paths.is_empty() {
-        out.push(Source::Paths(paths));
-    }
-    out.extend(groups.into_iter().map(|dumps| Source::Parts {
-        paths: Vec::new(),
-        dumps,
-    }));
-    Ok(out)
-}
-
-fn report(ctx: &Ctx, out: &backup::BackupOutcome) -> Result<Outcome> {
-    let s = &out.snapshot.stats;
-    let dumps: Vec<&str> = out
-        .snapshot
+fn dump_paths(out: &backup::BackupOutcome) -> Vec<&str> {
+    out.snapshot
         .databases
         .iter()
         .map(|d| d.path.as_str())
-        .collect();
-    if ctx.json {
-        super::print_json(&serde_json::json!({
-            "id": out.id,
-            "time": ui::time::rfc3339(ctx.zone, out.snapshot.time),
-            "stats": s,
-            "databases": dumps,
-        }))?;
-    } else {
-        let elapsed = std::time::Duration::from_secs_f64(s.duration_secs.max(0.0));
-        ui::info(&format!(
-            "snapshot {} saved: files {} new, {} changed, {} unchanged; {} read of {}, {} added ({} stored) in {:.1}s ({}){}{}",
-            out.id.short(),
-            s.files_new,
-            s.files_changed,
-            s.files_unchanged,
-            ui::bytes(s.bytes_read),
-            ui::bytes(s.total_bytes),
-            ui::bytes(s.bytes_added),
-            ui::bytes(s.bytes_stored),
-            s.duration_secs,
-            ui::progress_rate(s.bytes_read, elapsed),
-            if dumps.is_empty() {
-                String::new()
-            } else {
-                format!("; dumps: {}", dumps.join(", "))
-            },
-            if s.errors > 0 {
-                format!("; {} unreadable (see warnings)", s.errors)
-            } else {
-                String::new()
-            }
-        ));
-    }
-    Ok(if s.errors > 0 {
-        Outcome::Partial
-    } else {
-        Outcome::Ok
+        .collect()
+}
+
+fn summary(ctx: &Ctx, out: &backup::BackupOutcome) -> serde_json::Value {
+    serde_json::json!({
+        "id": out.id,
+        "time": ui::time::rfc3339(ctx.zone, out.snapshot.time),
+        "stats": &out.snapshot.stats,
+        "databases": dump_paths(out),
     })
+}
+
+fn report(out: &backup::BackupOutcome) {
+    let s = &out.snapshot.stats;
+    let dumps = dump_paths(out);
+    let elapsed = std::time::Duration::from_secs_f64(s.duration_secs.max(0.0));
+    ui::info(&format!(
+        "snapshot {} saved: files {} new, {} changed, {} unchanged; {} read of {}, {} added ({} stored) in {:.1}s ({}){}{}",
+        out.id.short(),
+        s.files_new,
+        s.files_changed,
+        s.files_unchanged,
+        ui::bytes(s.bytes_read),
+        ui::bytes(s.total_bytes),
+        ui::bytes(s.bytes_added),
+        ui::bytes(s.bytes_stored),
+        s.duration_secs,
+        ui::progress_rate(s.bytes_read, elapsed),
+        if dumps.is_empty() {
+            String::new()
+        } else {
+            format!("; dumps: {}", dumps.join(", "))
+        },
+        if s.errors > 0 {
+            format!("; {} unreadable (see warnings)", s.errors)
+        } else {
+            String::new()
+        }
+    ));
 }

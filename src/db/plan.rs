@@ -133,17 +133,72 @@ fn source(spec: &DbSpec, url: &DbUrl, dbs: Vec<String>) -> io::Result<Box<dyn Du
     }
 }
 
+/// The programs a source of `engine` runs.
+pub fn tools(engine: Engine) -> &'static [&'static str] {
+    match engine {
+        Engine::Postgresql => &["psql", "pg_dump", "pg_dumpall"],
+        Engine::Mysql => match mysql::Tools::find().dump {
+            "mariadb-dump" => &["mariadb", "mariadb-dump"],
+            _ => &["mysql", "mysqldump"],
+        },
+        Engine::Mongodb => &["mongodump"],
+    }
+}
+
+/// The server a spec's tools will talk to, named in full.
+fn resolve(spec: &DbSpec) -> DbUrl {
+    match spec.url.engine {
+        Engine::Postgresql => postgres::resolve(&spec.url),
+        Engine::Mysql => mysql::resolve(&spec.url),
+        Engine::Mongodb => spec.url.clone(),
+    }
+}
+
+/// For `profile check`: connects, and says which databases a run would dump where.
+pub fn probe(spec: &DbSpec) -> io::Result<String> {
+    let url = resolve(spec);
+    let present = match url.engine {
+        Engine::Postgresql => postgres::list_databases(&url)?,
+        Engine::Mysql => mysql::Connection::new(&url, spec.option_file.as_deref())
+            .map_err(io::Error::other)?
+            .list_databases()?,
+        Engine::Mongodb => {
+            // Asking needs mongosh, which takes passwords only in its argv.
+            let dbs = databases(spec, &url)?;
+            return Ok(format!(
+                "not contacted (cairn has no MongoDB client to ask); dumps {} into {}/",
+                dbs.join(", "),
+                spec.dir()
+            ));
+        }
+    };
+    if let Some(missing) = spec
+        .databases
+        .iter()
+        .flatten()
+        .find(|d| !present.contains(d))
+    {
+        return Err(io::Error::other(format!(
+            "no database {missing:?} on {} (there: {})",
+            url.server(),
+            present.join(", ")
+        )));
+    }
+    let dbs = databases(spec, &url)?;
+    Ok(format!(
+        "reachable; dumps {} into {}/",
+        dbs.join(", "),
+        spec.dir()
+    ))
+}
+
 /// The sources of a backup. With `per_database`, each inner list is one snapshot's
 /// (one database, with its server's globals); otherwise there is one list for all.
 pub fn sources(specs: &[DbSpec], per_database: bool) -> io::Result<Vec<Vec<Box<dyn DumpSource>>>> {
     let mut one = Vec::new();
     let mut each = Vec::new();
     for spec in specs {
-        let url = match spec.url.engine {
-            Engine::Postgresql => postgres::resolve(&spec.url),
-            Engine::Mysql => mysql::resolve(&spec.url),
-            Engine::Mongodb => spec.url.clone(),
-        };
+        let url = resolve(spec);
         let dbs = databases(spec, &url)?;
         if dbs.is_empty() {
             return Err(io::Error::other(format!(

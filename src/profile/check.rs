@@ -139,6 +139,7 @@ pub fn check(spec: &str, config_dir: Option<&Path>, o: &Overrides) -> Vec<Line> 
         }
     }
     source(&profile.source, &mut out);
+    databases(&profile.databases, &mut out);
     hooks(&profile, &mut out);
     notify(&profile, &mut out);
     out.0
@@ -232,6 +233,27 @@ fn source(src: &Source, out: &mut Lines) {
                 pg_isready(&words[pos + 1..], out);
             }
         }
+    }
+}
+
+/// Each `[[database]]`: its dump tools on PATH, the server reachable, the named
+/// databases there (what a run would dump, and where).
+fn databases(specs: &[crate::db::plan::DbSpec], out: &mut Lines) {
+    let mut tools: Vec<&str> = Vec::new();
+    for spec in specs {
+        for t in crate::db::plan::tools(spec.url.engine) {
+            if !tools.contains(t) {
+                tools.push(t);
+                let found = find_program(t)
+                    .map(|p| format!("found at {}", p.display()))
+                    .ok_or("not found on PATH");
+                out.result(&format!("database tool {t}"), found);
+            }
+        }
+        out.result(
+            &format!("database {}", spec.url),
+            crate::db::plan::probe(spec),
+        );
     }
 }
 

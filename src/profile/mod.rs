@@ -20,6 +20,8 @@ use serde::Deserialize;
 
 use crate::child::redact::Scrubber;
 use crate::child::PassEnv;
+use crate::db::plan::DbSpec;
+use crate::db::url::DbUrl;
 use crate::notify::NotifyConfig;
 use crate::pattern::PatternSpec;
 use schedule::Every;
@@ -69,6 +71,26 @@ struct File {
     /// Withheld variables the source command and hooks get all the same.
     #[serde(default)]
     pass_env: Vec<String>,
+    /// One snapshot per database instead of one for the paths and every database.
+    #[serde(default)]
+    snapshot_per_database: bool,
+    #[serde(default)]
+    database: Vec<toml::Spanned<DatabaseFile>>,
+}
+
+/// A `[[database]]` section.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseFile {
+    url: String,
+    /// Unset: every database on the server (those in `url` or here are the exception).
+    databases: Option<Vec<String>>,
+    #[serde(default)]
+    exclude_databases: Vec<String>,
+    /// The directory in the snapshot; the engine's name by default.
+    name: Option<String>,
+    /// MySQL/MariaDB credentials (`--defaults-extra-file`), relative to the profile.
+    option_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,6 +235,9 @@ pub struct Profile {
     pub hooks: Hooks,
     pub notify: NotifyConfig,
     pub pass_env: PassEnv,
+    /// `[[database]]` sections, dumped next to `source`'s paths.
+    pub databases: Vec<DbSpec>,
+    pub snapshot_per_database: bool,
 }
 
 /// Profile names become file names, lock names and Prometheus label values, so they are
@@ -264,17 +289,59 @@ impl Profile {
             });
         }
         let base = path.parent().unwrap_or(Path::new("."));
-        let Some(src) = file.source else {
-            return Err(invalid(
-                "no [source]: give `paths = [...]` or `command` + `stdin_name`".into(),
-            ));
+        let mut databases = Vec::new();
+        for d in file.database {
+            let line = line_of(text, d.span().start);
+            let spec = database(d.into_inner(), base).map_err(|msg| ProfileError::Parse {
+                path: shown.clone(),
+                line,
+                msg,
+            })?;
+            if let Some(other) = databases.iter().find(|o: &&DbSpec| o.dir() == spec.dir()) {
+                return Err(ProfileError::Parse {
+                    path: shown.clone(),
+                    line,
+                    msg: format!(
+                        "[[database]] {} would be stored in {:?} like {}; give one a `name`",
+                        spec.url,
+                        spec.dir(),
+                        other.url
+                    ),
+                });
+            }
+            databases.push(spec);
+        }
+        let source = match file.source {
+            None if !databases.is_empty() => Source::Paths {
+                paths: Vec::new(),
+                exclude: Vec::new(),
+                exclude_caches: false,
+                one_file_system: false,
+            },
+            None => {
+                return Err(invalid(
+                    "no [source] and no [[database]]: give `paths = [...]`, `command` + \
+                     `stdin_name`, or a [[database]] section"
+                        .into(),
+                ))
+            }
+            Some(src) => {
+                let src_line = line_of(text, src.span().start);
+                let at = |msg| ProfileError::Parse {
+                    path: shown.clone(),
+                    line: src_line,
+                    msg,
+                };
+                let source = source(src.into_inner(), base).map_err(at)?;
+                check_with_databases(&source, &databases).map_err(at)?;
+                source
+            }
         };
-        let src_line = line_of(text, src.span().start);
-        let source = source(src.into_inner(), base).map_err(|msg| ProfileError::Parse {
-            path: shown.clone(),
-            line: src_line,
-            msg,
-        })?;
+        if file.snapshot_per_database && databases.is_empty() {
+            return Err(invalid(
+                "snapshot_per_database needs at least one [[database]]".into(),
+            ));
+        }
         if let Some(c) = &file.check {
             crate::check::ReadData::parse(&c.read_data_subset)
                 .map_err(|e| invalid(format!("check.read_data_subset: {e}")))?;
@@ -310,6 +377,8 @@ impl Profile {
             hooks: file.hooks,
             notify: file.notify,
             pass_env,
+            databases,
+            snapshot_per_database: file.snapshot_per_database,
         })
     }
 
@@ -337,7 +406,10 @@ impl Profile {
 
 fn source(s: SourceFile, base: &Path) -> std::result::Result<Source, String> {
     match (s.paths, s.command) {
-        (Some(_), Some(_)) => Err("[source]: give either `paths` or `command`, not both".into()),
+        (Some(_), Some(_)) => Err("[source]: give either `paths` or `command`, not both: a \
+             command's snapshot is its one stream (for a database next to paths, use \
+             [[database]])"
+            .into()),
         (None, None) => Err("[source]: give `paths = [...]` or `command`".into()),
         (Some(paths), None) => {
             if s.stdin_name.is_some() {
@@ -396,6 +468,79 @@ fn source(s: SourceFile, base: &Path) -> std::result::Result<Source, String> {
                 allow_empty: s.allow_empty.unwrap_or(false),
             })
         }
+    }
+}
+
+fn database(d: DatabaseFile, base: &Path) -> std::result::Result<DbSpec, String> {
+    let url = DbUrl::parse(&d.url).map_err(|e| format!("[[database]]: {e}"))?;
+    let at = |msg: &str| format!("[[database]] {url}: {msg}");
+    let databases = match (&url.database, d.databases) {
+        (Some(_), Some(_)) => {
+            return Err(at(
+                "name the database in `url` or list them in `databases`, not both",
+            ))
+        }
+        (Some(db), None) => Some(vec![db.clone()]),
+        (None, Some(list)) if list.is_empty() => {
+            return Err(at(
+                "`databases` is empty; leave it out to dump every database",
+            ))
+        }
+        (None, list) => list,
+    };
+    if databases.is_some() && !d.exclude_databases.is_empty() {
+        return Err(at(
+            "`exclude_databases` goes with every database (no database in `url`, no \
+             `databases`)",
+        ));
+    }
+    if let Some(n) = &d.name {
+        if n.is_empty() || n.contains('/') || n.starts_with('.') {
+            return Err(at(&format!("name {n:?} must be a plain directory name")));
+        }
+    }
+    if d.option_file.is_some() && url.engine == crate::db::Engine::Postgresql {
+        return Err(at(
+            "`option_file` is for MySQL/MariaDB (an option file) and MongoDB (a mongodump \
+             --config file); PostgreSQL reads ~/.pgpass or PGPASSFILE",
+        ));
+    }
+    Ok(DbSpec {
+        url: url.with_database(None),
+        databases,
+        exclude: d.exclude_databases,
+        name: d.name,
+        option_file: d.option_file.map(|f| base.join(f)),
+    })
+}
+
+/// A command's snapshot is its one stream; dumps go next to paths, not to it.
+fn check_with_databases(source: &Source, dbs: &[DbSpec]) -> std::result::Result<(), String> {
+    match source {
+        Source::Command { .. } if !dbs.is_empty() => Err(
+            "[source] `command` makes a snapshot of its one stream, so it does not combine \
+             with [[database]]; use `paths` (or no [source]) next to [[database]], or a \
+             profile of its own for the command"
+                .into(),
+        ),
+        Source::Paths { paths, .. } => {
+            for p in paths {
+                let first = p.components().nth(1);
+                if let Some(d) = dbs.iter().find(|d| {
+                    first.is_some_and(|c| c.as_os_str() == std::ffi::OsStr::new(&d.dir()))
+                }) {
+                    return Err(format!(
+                        "[source] path {} would be stored where [[database]] {} goes \
+                         (/{}); give the database a `name`",
+                        p.display(),
+                        d.url,
+                        d.dir()
+                    ));
+                }
+            }
+            Ok(())
+        }
+        Source::Command { .. } => Ok(()),
     }
 }
 
@@ -549,7 +694,7 @@ mod tests {
     #[test]
     fn contrib_examples_parse() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/profiles");
-        for f in ["files.toml", "app-db.toml"] {
+        for f in ["files.toml", "app-db.toml", "app-pg.toml"] {
             Profile::load(&dir.join(f)).unwrap_or_else(|e| panic!("{e}"));
         }
     }
@@ -565,6 +710,61 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("pass_env: \"HOME\" is not withheld"), "{e}");
+    }
+
+    #[test]
+    fn database_sections_with_or_without_paths() {
+        let p = parse("snapshot_per_database = true\n[[database]]\nurl = \"postgresql://b@db1/\"\nexclude_databases = [\"tmp\"]\n").unwrap();
+        assert!(matches!(p.source, Source::Paths { ref paths, .. } if paths.is_empty()));
+        assert!(p.snapshot_per_database);
+        assert_eq!(p.databases[0].databases, None);
+        assert_eq!(p.databases[0].exclude, vec!["tmp".to_string()]);
+        let p = parse(&format!(
+            "{DIRS}[[database]]\nurl = \"postgresql://db1/app\"\n"
+        ))
+        .unwrap();
+        assert_eq!(p.databases[0].databases, Some(vec!["app".to_string()]));
+        assert_eq!(p.databases[0].dir(), "postgresql");
+    }
+
+    #[test]
+    fn bad_database_sections_are_explained() {
+        let db = "[[database]]\nurl = \"postgresql://db1/app\"\n";
+        for (text, want) in [
+            (
+                "[[database]]\nurl = \"postgresql://u:pw@db1/app\"\n",
+                "password",
+            ),
+            (
+                "[[database]]\nurl = \"postgresql://db1/app\"\ndatabases = [\"b\"]\n",
+                "not both",
+            ),
+            (
+                "[[database]]\nurl = \"postgresql://db1/app\"\nexclude_databases = [\"b\"]\n",
+                "`exclude_databases` goes with every database",
+            ),
+            (
+                "[[database]]\nurl = \"postgresql://db1/app\"\noption_file = \"my.cnf\"\n",
+                "`option_file` is for MySQL",
+            ),
+            (&format!("{db}{db}"), "give one a `name`"),
+            (
+                &format!("{db}[source]\ncommand = \"x\"\nstdin_name = \"a\"\n"),
+                "does not combine with [[database]]",
+            ),
+            (
+                &format!("{db}[source]\npaths = [\"/postgresql/x\"]\n"),
+                "would be stored where [[database]]",
+            ),
+            (
+                "snapshot_per_database = true\n[source]\npaths = [\"/a\"]\n",
+                "needs at least one",
+            ),
+        ] {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.contains(want), "{text:?}: {e}");
+            assert!(!e.contains("pw@"), "{e}");
+        }
     }
 
     #[test]

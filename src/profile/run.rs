@@ -284,49 +284,82 @@ fn key_expiry(profile: &Profile, repo: &Repository, p: &mut Progress) {
 }
 
 fn backup_step(profile: &Profile, repo: &Repository, host: &str, p: &mut Progress) -> Result<()> {
-    let (source, excludes) = match &profile.source {
+    let (sources, excludes) = match &profile.source {
         Source::Paths {
             paths,
             exclude,
             exclude_caches,
             one_file_system,
-        } => (
-            backup::Source::Paths(backup::prepare_paths(paths)?),
-            Excludes::new(exclude, *exclude_caches, *one_file_system).map_err(|e| anyhow!(e))?,
-        ),
+        } => {
+            let paths = backup::prepare_paths(paths)?;
+            let sources = if profile.databases.is_empty() {
+                vec![backup::Source::Paths(paths)]
+            } else {
+                backup::plan_parts(paths, &profile.databases, profile.snapshot_per_database)
+                    .context("backup")?
+            };
+            (
+                sources,
+                Excludes::new(exclude, *exclude_caches, *one_file_system)
+                    .map_err(|e| anyhow!(e))?,
+            )
+        }
         Source::Command {
             command,
             stdin_name,
             allow_empty,
         } => (
-            backup::Source::Stream {
+            vec![backup::Source::Stream {
                 name: stdin_name.clone(),
                 reader: Box::new(CommandReader::spawn(command, &profile.pass_env)?),
                 kind: SourceKind::Command,
                 allow_empty: *allow_empty,
-            },
+            }],
             Excludes::new(&[], false, false).map_err(|e| anyhow!(e))?,
         ),
     };
-    let out = backup::run(
-        repo,
-        BackupOptions {
-            source,
-            excludes,
-            tags: profile.tags.clone(),
-            host: host.to_string(),
-            profile: Some(profile.name.clone()),
-            time: None,
-            // A weekly prune of the shared repository (from this or another host) may
-            // still run when the nightly backup starts: wait rather than fail the night.
-            wait_lock: Some(BACKUP_LOCK_WAIT),
-        },
-    )
-    .context("backup")?;
-    p.snapshot = Some(out.id);
-    p.bytes_added = Some(out.snapshot.stats.bytes_added);
-    p.unreadable = out.snapshot.stats.errors;
-    Ok(())
+    let count = sources.len();
+    let mut first_failure = None;
+    let mut failures = 0;
+    for source in sources {
+        let out = backup::run(
+            repo,
+            BackupOptions {
+                source,
+                excludes: excludes.clone(),
+                tags: profile.tags.clone(),
+                host: host.to_string(),
+                profile: Some(profile.name.clone()),
+                time: None,
+                // A weekly prune of the shared repository (from this or another host) may
+                // still run when the nightly backup starts: wait rather than fail the night.
+                wait_lock: Some(BACKUP_LOCK_WAIT),
+            },
+        );
+        match out {
+            Ok(out) => {
+                p.snapshot = Some(out.id);
+                *p.bytes_added.get_or_insert(0) += out.snapshot.stats.bytes_added;
+                p.unreadable += out.snapshot.stats.errors;
+            }
+            // One database failing to dump does not keep the others from their
+            // snapshots (one per database); the run fails all the same.
+            Err(e) => {
+                if count > 1 {
+                    crate::ui::warn(&format!("{}: no snapshot: {e}", profile.name));
+                }
+                failures += 1;
+                first_failure.get_or_insert(e);
+            }
+        }
+    }
+    match first_failure {
+        None => Ok(()),
+        Some(e) if count == 1 => Err(anyhow::Error::new(e).context("backup")),
+        Some(e) => Err(anyhow::Error::new(e).context(format!(
+            "backup: {failures} of {count} snapshots failed; the first"
+        ))),
+    }
 }
 
 /// How long a run's backup waits for another process's exclusive lock.
