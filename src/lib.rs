@@ -13,6 +13,7 @@ pub mod db;
 pub mod fsutil;
 pub mod ids;
 pub mod interrupt;
+pub mod mirror;
 pub mod notify;
 pub mod pattern;
 pub mod profile;

@@ -9,10 +9,12 @@ mod forget;
 mod init;
 mod key;
 mod ls;
+mod mirror;
 mod patterns;
 mod profile;
 mod prune;
 mod restore;
+mod restore_db;
 mod run;
 mod snapshots;
 mod stats;
@@ -153,6 +155,10 @@ pub enum Command {
     Unlock(unlock::Args),
     /// Run profiles: hooks, backup, retention, check and notifications, as cron should
     Run(run::Args),
+    /// Refresh a test database from a snapshot's dump: restore, scrub, check, swap
+    Mirror(mirror::Args),
+    /// Restore a database from a snapshot into a server (disaster recovery)
+    RestoreDb(restore_db::Args),
     /// Check or list profiles
     #[command(subcommand)]
     Profile(profile::ProfileCommand),
@@ -213,6 +219,8 @@ impl Command {
             Command::Prune(_) => "prune",
             Command::Unlock(_) => "unlock",
             Command::Run(_) => "run",
+            Command::Mirror(_) => "mirror",
+            Command::RestoreDb(_) => "restore-db",
             Command::Profile(_) => "profile",
         }
     }
@@ -505,6 +513,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Prune(a) => prune::run(&ctx, a),
         Command::Unlock(a) => unlock::run(&ctx, a),
         Command::Run(a) => run::run(&ctx, a),
+        Command::Mirror(a) => mirror::run(&ctx, a),
+        Command::RestoreDb(a) => restore_db::run(&ctx, a),
         Command::Profile(c) => profile::run(&ctx, c),
     }
 }

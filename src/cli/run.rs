@@ -59,6 +59,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                 error: Some(e.to_string()),
                 key_expires: None,
                 checked_packs: None,
+                mirrored: None,
             },
         };
         // The summary is the log's record of the run, so --quiet does not hide it.

@@ -1,10 +1,14 @@
 //! `cairn snapshots`.
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use anyhow::Result;
 
 use super::{Ctx, Filter, Outcome};
+use crate::ids::SnapshotId;
+use crate::repo::verified::Verified;
+use crate::repo::Repository;
 use crate::ui::{self, table::Align, table::Table};
 
 #[derive(Debug, clap::Args)]
@@ -26,6 +30,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         dumps(ctx, &snaps)?;
         return result;
     }
+    let verified = verified_by_snapshot(&repo)?;
     if ctx.json {
         let v: Vec<_> = snaps
             .iter()
@@ -34,6 +39,21 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                 j["id"] = s.id.to_hex().into();
                 j["short_id"] = s.id.short().into();
                 j["time"] = ui::time::rfc3339(ctx.zone, s.snap.time).into();
+                if let Some(records) = verified.get(&s.id) {
+                    j["verified"] = records
+                        .iter()
+                        .map(|v| {
+                            serde_json::json!({
+                                "time": ui::time::rfc3339(ctx.zone, v.time),
+                                "command": v.command,
+                                "database": v.database,
+                                "target": v.target,
+                                "tables_checked": v.tables_checked,
+                                "host": v.host,
+                            })
+                        })
+                        .collect();
+                }
                 j
             })
             .collect();
@@ -43,6 +63,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     // The profile column only appears once some snapshot has a profile, so plain
     // repositories keep the narrower table.
     let profiles = snaps.iter().any(|s| s.snap.profile.is_some());
+    // Likewise the verified column, once some shown snapshot was restored by a mirror.
+    let verified_column = snaps.iter().any(|s| verified.contains_key(&s.id));
     let mut columns = vec![
         ("id", Align::Left),
         ("time", Align::Left),
@@ -50,6 +72,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     ];
     if profiles {
         columns.push(("profile", Align::Left));
+    }
+    if verified_column {
+        columns.push(("verified", Align::Left));
     }
     columns.extend([
         ("tags", Align::Left),
@@ -65,6 +90,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         ];
         if profiles {
             row.push(s.snap.profile.clone().unwrap_or_else(|| "-".into()));
+        }
+        if verified_column {
+            // The newest restore that passed its checks.
+            row.push(match verified.get(&s.id).and_then(|v| v.last()) {
+                Some(v) => ui::time::human(ctx.zone, v.time),
+                None => "-".into(),
+            });
         }
         row.extend([
             s.snap.tags.join(","),
@@ -147,6 +179,16 @@ fn dumps(ctx: &Ctx, snaps: &[crate::repo::snapshot::StoredSnapshot]) -> Result<(
     table.write(&mut out)?;
     writeln!(out, "{}", ui::count(n, "dump"))?;
     Ok(())
+}
+
+/// The "verified restorable" records (`cairn mirror`, `restore-db`) of each snapshot,
+/// oldest first.
+fn verified_by_snapshot(repo: &Repository) -> Result<HashMap<SnapshotId, Vec<Verified>>> {
+    let mut by: HashMap<SnapshotId, Vec<Verified>> = HashMap::new();
+    for v in repo.verified_records()? {
+        by.entry(v.snapshot).or_default().push(v);
+    }
+    Ok(by)
 }
 
 /// Lists what verified, then fails naming what did not.

@@ -338,7 +338,12 @@ impl Target for MysqlTarget {
         }
         tool::run_fed(self.client(db), self.conn.tools.client, feed)
             .map(drop)
-            .map_err(|e| self.error(format!("loading {} into {db:?}: {e}", record.path)))
+            .map_err(|e| match e {
+                tool::Failed::Input(e) => TargetError(e),
+                tool::Failed::Tool(e) => {
+                    self.error(format!("loading {} into {db:?}: {e}", record.path))
+                }
+            })
     }
 
     fn run_sql_file(&self, db: &str, file: &Path) -> Result<()> {

@@ -9,6 +9,7 @@ pub mod check;
 pub mod discover;
 pub mod hooks;
 pub mod lock;
+pub mod mirror;
 pub mod retention;
 pub mod run;
 pub mod schedule;
@@ -76,6 +77,7 @@ struct File {
     snapshot_per_database: bool,
     #[serde(default)]
     database: Vec<toml::Spanned<DatabaseFile>>,
+    mirror: Option<mirror::MirrorFile>,
 }
 
 /// A `[[database]]` section.
@@ -89,7 +91,8 @@ struct DatabaseFile {
     exclude_databases: Vec<String>,
     /// The directory in the snapshot; the engine's name by default.
     name: Option<String>,
-    /// MySQL/MariaDB credentials (`--defaults-extra-file`), relative to the profile.
+    /// MySQL/MariaDB option file (`--defaults-extra-file`) or mongodump `--config` file,
+    /// relative to the profile.
     option_file: Option<PathBuf>,
 }
 
@@ -238,6 +241,7 @@ pub struct Profile {
     /// `[[database]]` sections, dumped next to `source`'s paths.
     pub databases: Vec<DbSpec>,
     pub snapshot_per_database: bool,
+    pub mirror: Option<mirror::Mirror>,
 }
 
 /// Profile names become file names, lock names and Prometheus label values, so they are
@@ -360,6 +364,11 @@ impl Profile {
             crate::crypto::keys::validate_fingerprint(f)
                 .map_err(|e| invalid(format!("trust_signer: {e}")))?;
         }
+        let mirror = file
+            .mirror
+            .map(|m| m.resolve(base))
+            .transpose()
+            .map_err(invalid)?;
         Ok(Profile {
             name: name.to_string(),
             path: path.to_path_buf(),
@@ -379,6 +388,7 @@ impl Profile {
             pass_env,
             databases,
             snapshot_per_database: file.snapshot_per_database,
+            mirror,
         })
     }
 

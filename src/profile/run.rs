@@ -72,6 +72,9 @@ pub struct RunReport {
     /// Packs whose data the check step downloaded and verified, when it ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checked_packs: Option<usize>,
+    /// The snapshot the mirror step restored into the test database, when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mirrored: Option<String>,
 }
 
 impl RunReport {
@@ -97,6 +100,9 @@ impl RunReport {
         if let Some(n) = self.checked_packs {
             s.push_str(&format!(" checked_packs={n}"));
         }
+        if let Some(id) = &self.mirrored {
+            s.push_str(&format!(" mirrored={}", &id[..id.len().min(8)]));
+        }
         s
     }
 }
@@ -106,6 +112,8 @@ impl RunReport {
 struct State {
     last_prune: Option<DateTime<Utc>>,
     last_check: Option<DateTime<Utc>>,
+    #[serde(default)]
+    last_mirror: Option<DateTime<Utc>>,
 }
 
 impl State {
@@ -141,6 +149,7 @@ struct Progress {
     /// Set when the key stops signing soon.
     key_expires_soon: Option<String>,
     checked_packs: Option<usize>,
+    mirrored: Option<String>,
 }
 
 pub fn run(profile: &Profile, overrides: &Overrides) -> RunReport {
@@ -168,6 +177,7 @@ pub fn run(profile: &Profile, overrides: &Overrides) -> RunReport {
                 retention: None,
                 key_expires: None,
                 checked_packs: None,
+                mirrored: None,
                 error: Some(format!(
                     "already running (lock {} is held); not starting a second run",
                     lock_path.display()
@@ -256,6 +266,14 @@ fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()>
         }
     }
     state.save(settings, &profile.name);
+    if let Some(m) = &profile.mirror {
+        let last = state.last_mirror.map(|t| t.with_timezone(&Local));
+        if m.every.is_some_and(|e| e.is_due(last.as_ref(), &now)) {
+            p.mirrored = Some(mirror_step(m, &repo)?);
+            state.last_mirror = Some(Utc::now());
+            state.save(settings, &profile.name);
+        }
+    }
     let snaps = repo.snapshots().context("listing snapshots")?;
     p.snapshots_total = Some(
         snaps
@@ -362,6 +380,16 @@ fn backup_step(profile: &Profile, repo: &Repository, host: &str, p: &mut Progres
     }
 }
 
+/// Refreshes the profile's test database from the newest snapshot holding its database
+/// (the one just made, as a rule); returns that snapshot's id.
+fn mirror_step(m: &super::mirror::Mirror, repo: &Repository) -> Result<String> {
+    let (plan, opts) = m.plan(false);
+    let target = crate::mirror::connect(&m.target, &opts).context("mirror")?;
+    let report = crate::mirror::mirror(repo, &*target, &plan, None, &|_| true).context("mirror")?;
+    crate::ui::info(&format!("mirror: {}", report.summary()));
+    Ok(report.snapshot)
+}
+
 /// How long a run's backup waits for another process's exclusive lock.
 const BACKUP_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60 * 60);
 
@@ -423,6 +451,7 @@ fn finish(
         error,
         key_expires: p.key_expires_soon,
         checked_packs: p.checked_packs,
+        mirrored: p.mirrored,
     };
     if let Some(e) = &report.error {
         if let Some(cmd) = &profile.hooks.on_failure {

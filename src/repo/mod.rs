@@ -2,7 +2,8 @@
 //!
 //! Object names below the repository prefix:
 //! `config`, `keys/<fingerprint>.asc`, `data/<xx>/<pack id>`, `index/<id>`,
-//! `snapshots/<id>`, `locks/<id>`. Every object but `keys/` is an OpenPGP message.
+//! `snapshots/<id>`, `locks/<id>`, `verified/<snapshot id>/<id>`. Every object but `keys/`
+//! is an OpenPGP message.
 
 pub mod config;
 pub mod index;
@@ -14,6 +15,7 @@ pub mod snapshot;
 pub mod tree;
 pub mod trust;
 pub mod uploader;
+pub mod verified;
 
 use std::collections::HashSet;
 use std::path::Path;

@@ -224,6 +224,8 @@ pub fn remove(repo: &Repository, lock: &LockGuard, groups: &[Group]) -> Result<u
     for (done, id) in ids.iter().enumerate() {
         lock.ensure_held()
             .and_then(|()| repo.remove_snapshot(id))
+            // Its "verified restorable" records go with it; prune sweeps any left over.
+            .and_then(|()| repo.remove_verified_of(id))
             .map_err(|cause| ForgetError::Removing {
                 done,
                 total: ids.len(),

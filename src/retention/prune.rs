@@ -162,6 +162,10 @@ pub fn prune_locked(
     }
 
     if !opts.dry_run {
+        // Records of snapshots a forget removed without removing them (an older cairn,
+        // or one interrupted in between) prove nothing any more.
+        let live: std::collections::HashSet<_> = snaps.iter().map(|s| s.id).collect();
+        repo.remove_verified_except(&live)?;
         execute(
             repo,
             &scratch,

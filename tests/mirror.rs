@@ -1,0 +1,563 @@
+//! `cairn mirror` and `cairn restore-db` against real PostgreSQL servers
+//! (tests/services/postgres.sh): a "production" database backed up with `--postgres`,
+//! restored into a test database that ends up with the same contents; every failure
+//! leaves the old test database exactly as it was, and no temporary database behind.
+
+mod common;
+
+use std::fs;
+use std::process::{Command, Output, Stdio};
+
+use common::postgres::Postgres;
+use common::profiles::{self, write_profile};
+use common::{assert_ok, World};
+
+/// Several schemas and tables, a sequence, indexes, a view, a function, large objects,
+/// non-ASCII text and an extension from contrib.
+const SCHEMA: &str = "
+CREATE EXTENSION pgcrypto;
+CREATE SCHEMA shop;
+CREATE SCHEMA audit;
+CREATE SEQUENCE shop.order_no START 1000;
+CREATE TABLE shop.customers (id serial PRIMARY KEY, name text NOT NULL, email text UNIQUE,
+    pw bytea);
+CREATE TABLE shop.orders (no int PRIMARY KEY DEFAULT nextval('shop.order_no'),
+    customer int REFERENCES shop.customers, total numeric(10,2), note text);
+CREATE INDEX orders_total ON shop.orders (total);
+CREATE TABLE audit.log (at timestamptz DEFAULT '2026-01-01', what jsonb);
+CREATE VIEW shop.big_orders AS SELECT * FROM shop.orders WHERE total > 500;
+CREATE FUNCTION shop.greet(n text) RETURNS text LANGUAGE sql AS $$ SELECT 'Grüße, ' || n $$;
+INSERT INTO shop.customers (name, email, pw)
+    SELECT 'Kunde ' || g || ' Ærøskøbing 日本', 'c' || g || '@example.org',
+           digest('pw' || g, 'sha256')
+    FROM generate_series(1, 300) g;
+INSERT INTO shop.orders (customer, total, note)
+    SELECT 1 + g % 300, (g * 7.31) % 1000, repeat('ß', g % 20) FROM generate_series(1, 2000) g;
+INSERT INTO audit.log (what) SELECT jsonb_build_object('order', g) FROM generate_series(1, 50) g;
+SELECT lo_from_bytea(0, convert_to('large object ' || g, 'UTF8')) FROM generate_series(1, 3) g;
+";
+
+/// A checksum of everything in `db` that a restore must bring back: every table's rows,
+/// the sequence, large objects, the view and the function.
+fn digest(pg: &Postgres, db: &str) -> String {
+    let tables = pg.sql(
+        db,
+        "SELECT string_agg(t, ' ' ORDER BY t) FROM (SELECT format('%I.%I', schemaname, \
+         tablename) t FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', \
+         'information_schema')) s",
+    );
+    let mut parts = Vec::new();
+    for t in tables.split_whitespace() {
+        parts.push(pg.sql(
+            db,
+            &format!(
+                "SELECT '{t}:' || count(*) || ':' || coalesce(md5(string_agg(x::text, '|' \
+                 ORDER BY x::text)), '') FROM {t} x"
+            ),
+        ));
+    }
+    parts.push(pg.sql(db, "SELECT last_value FROM shop.order_no"));
+    parts.push(pg.sql(
+        db,
+        "SELECT coalesce(md5(string_agg(encode(lo_get(oid), 'hex'), ',' ORDER BY oid)), '') \
+         FROM pg_largeobject_metadata",
+    ));
+    parts.push(pg.sql(db, "SELECT count(*) FROM shop.big_orders"));
+    parts.push(pg.sql(db, "SELECT shop.greet('Zoë')"));
+    parts.join("\n")
+}
+
+fn databases(pg: &Postgres) -> Vec<String> {
+    pg.sql("postgres", "SELECT datname FROM pg_database ORDER BY 1")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn port(pg: &Postgres) -> String {
+    pg.env
+        .iter()
+        .find(|(k, _)| k == "PGPORT")
+        .map(|(_, v)| v.clone())
+        .unwrap()
+}
+
+fn url(pg: &Postgres, user: Option<&str>, db: &str) -> String {
+    let user = user.map(|u| format!("{u}@")).unwrap_or_default();
+    format!("postgresql://{user}127.0.0.1:{}/{db}", port(pg))
+}
+
+fn psql(pg: &Postgres, db: &str, script: &str) {
+    let out = pg
+        .cmd("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", script])
+        .output()
+        .unwrap();
+    assert_ok(&out, "psql");
+}
+
+/// The production database `app` on `pg`, backed up with `--postgres`.
+fn production(w: &World, pg: &Postgres) {
+    psql(pg, "postgres", "CREATE DATABASE app");
+    psql(pg, "app", SCHEMA);
+    let out = cairn(w, pg, &["backup", "--postgres", &url(pg, None, "app")]);
+    assert_ok(&out, "backup --postgres");
+}
+
+/// An existing test database with contents of its own, which a failed mirror must keep.
+fn old_test_db(pg: &Postgres, name: &str) -> String {
+    psql(pg, "postgres", &format!("CREATE DATABASE {name}"));
+    psql(
+        pg,
+        name,
+        "CREATE TABLE mine (id int, v text); INSERT INTO mine VALUES (1, 'keep me'), (2, 'ü');",
+    );
+    let d = pg.sql(
+        name,
+        "SELECT md5(string_agg(m::text, ',' ORDER BY id)) FROM mine m",
+    );
+    assert!(!d.is_empty());
+    d
+}
+
+fn old_digest(pg: &Postgres, name: &str) -> String {
+    pg.sql(
+        name,
+        "SELECT md5(string_agg(m::text, ',' ORDER BY id)) FROM mine m",
+    )
+}
+
+/// `cairn ARGS` with the server's PG* variables, for the client tools it runs.
+fn cairn(w: &World, pg: &Postgres, args: &[&str]) -> Output {
+    let mut c = w.cmd();
+    c.envs(pg.env.iter().map(|(k, v)| (k, v))).args(args);
+    c.output().unwrap()
+}
+
+fn fails(out: &Output, what: &str) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{what} should fail:\n{err}");
+    err.lines()
+        .rfind(|l| l.starts_with("cairn "))
+        .unwrap_or_else(|| panic!("{what}: no error line in\n{err}"))
+        .to_string()
+}
+
+fn assert_no_leftovers(pg: &Postgres) {
+    let left: Vec<String> = databases(pg)
+        .into_iter()
+        .filter(|d| d.contains("__cairn_"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn mirror_into_another_server_equals_the_source_and_ends_sessions_on_the_old_test_db() {
+    let w = World::new();
+    let prod = Postgres::start(&w.path("prod"));
+    let test = Postgres::start(&w.path("test"));
+    production(&w, &prod);
+    old_test_db(&test, "app_test");
+
+    // A client connected to the test database while the mirror runs.
+    let client = test
+        .cmd("psql")
+        .args(["-X", "-d", "app_test", "-c", "SELECT pg_sleep(600)"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        let n = test.sql(
+            "postgres",
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = 'app_test'",
+        );
+        if n == "1" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+
+    let target = url(&test, None, "app_test");
+    let out = cairn(
+        &w,
+        &prod,
+        &["mirror", "--database", "app", "--target", &target],
+    );
+    assert_ok(&out, "mirror");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("restored database app of snapshot") && stdout.contains("recorded"),
+        "{stdout}"
+    );
+    let ended = client.wait_with_output().unwrap();
+    assert!(!ended.status.success(), "the old session was ended");
+    assert_eq!(digest(&prod, "app"), digest(&test, "app_test"));
+    assert_no_leftovers(&test);
+
+    // The snapshot now shows when it was verified restorable.
+    let snaps = w.snapshots();
+    let v = &snaps[0]["verified"][0];
+    assert_eq!(v["command"], "mirror");
+    assert_eq!(v["database"], "app");
+    assert_eq!(v["target"], target.as_str());
+    assert_eq!(v["tables_checked"], 3);
+    let table = w.ok(&["snapshots"]);
+    assert!(
+        table.lines().next().unwrap().contains("verified"),
+        "{table}"
+    );
+    assert!(w.objects("verified").len() == 1);
+
+    // Forgetting the snapshot removes its record.
+    psql(
+        &prod,
+        "app",
+        "INSERT INTO audit.log (what) VALUES ('{\"day\": 2}')",
+    );
+    assert_ok(
+        &cairn(
+            &w,
+            &prod,
+            &["backup", "--postgres", &url(&prod, None, "app")],
+        ),
+        "second backup",
+    );
+    w.ok(&["forget", "--keep-last", "1"]);
+    assert!(w.objects("verified").is_empty());
+    assert!(w.snapshots()[0].get("verified").is_none());
+}
+
+#[test]
+fn every_failure_leaves_the_old_test_database_unchanged_and_nothing_behind() {
+    let w = World::new();
+    let pg = Postgres::start(&w.path("pg"));
+    production(&w, &pg);
+    let before = old_test_db(&pg, "app_test");
+    let target = url(&pg, None, "app_test");
+    let mirror = |extra: &[&str]| {
+        let mut args = vec!["mirror", "--database", "app", "--target", &target];
+        args.extend_from_slice(extra);
+        cairn(&w, &pg, &args)
+    };
+    let unchanged = |what: &str| {
+        assert_eq!(old_digest(&pg, "app_test"), before, "after {what}");
+        assert_no_leftovers(&pg);
+    };
+
+    // A scrub file that fails on its second statement.
+    let scrub = w.path("scrub.sql");
+    fs::write(
+        &scrub,
+        "UPDATE shop.customers SET email = 'x' || id || '@test';\nSELECT no_such_column FROM shop.orders;\n",
+    )
+    .unwrap();
+    let err = fails(&mirror(&["--scrub", scrub.to_str().unwrap()]), "scrub");
+    assert!(
+        err.starts_with("cairn mirror: step 3/5 scrub: ")
+            && err.contains("scrub.sql line 2: ERROR: column \"no_such_column\" does not exist"),
+        "{err}"
+    );
+    unchanged("a failing scrub");
+
+    // A check query that is not true.
+    let err = fails(
+        &mirror(&["--check", "SELECT count(*) = 0 FROM shop.orders"]),
+        "check",
+    );
+    assert!(
+        err.contains("step 4/5 check: check query did not return true"),
+        "{err}"
+    );
+    unchanged("a failing check");
+
+    // A leftover temporary database from a crashed run is dropped first, and said so.
+    psql(&pg, "postgres", "CREATE DATABASE app_test__cairn_new");
+    let out = mirror(&["--dry-run"]);
+    assert_ok(&out, "dry run");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("would drop app_test__cairn_new"));
+    unchanged_but_leftover(&pg, &before);
+
+    // Creating the temporary database is refused: a role without CREATEDB.
+    psql(&pg, "postgres", "DROP DATABASE app_test__cairn_new");
+    psql(&pg, "postgres", "CREATE ROLE nocreate LOGIN");
+    let no_create = url(&pg, Some("nocreate"), "app_test");
+    let out = cairn(
+        &w,
+        &pg,
+        &["mirror", "--database", "app", "--target", &no_create],
+    );
+    let err = fails(&out, "no CREATEDB");
+    assert!(
+        err.contains("step 2/5 restore: ") && err.contains("permission denied to create database"),
+        "{err}"
+    );
+    unchanged("a refused CREATE DATABASE");
+
+    // A damaged pack: the restore stops part way, the temporary database goes.
+    let packs = w.stored("data");
+    let biggest = packs
+        .iter()
+        .max_by_key(|p| fs::metadata(p).unwrap().len())
+        .unwrap();
+    let mut bytes = fs::read(biggest).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    fs::write(biggest, &bytes).unwrap();
+    let err = fails(&mirror(&[]), "corrupt pack");
+    assert!(err.contains("step 2/5 restore: "), "{err}");
+    assert!(err.contains("reading postgresql/app.pgdump"), "{err}");
+    unchanged("a damaged pack");
+}
+
+fn unchanged_but_leftover(pg: &Postgres, before: &str) {
+    assert_eq!(old_digest(pg, "app_test"), before);
+    assert!(databases(pg).contains(&"app_test__cairn_new".to_string()));
+}
+
+#[test]
+fn a_leftover_is_dropped_and_a_scrubbed_mirror_from_a_profile_keeps_old_copies() {
+    let w = World::new();
+    let pg = Postgres::start(&w.path("pg"));
+    production(&w, &pg);
+    old_test_db(&pg, "app_test");
+    psql(&pg, "postgres", "CREATE DATABASE app_test__cairn_new");
+    fs::create_dir_all(w.path("profiles/scrub")).unwrap();
+    fs::write(
+        w.path("profiles/scrub/anonymise.sql"),
+        "UPDATE shop.customers SET email = 'user' || id || '@example.invalid', pw = NULL;\n",
+    )
+    .unwrap();
+    fs::write(
+        w.path("profiles/scrub/cut.sql"),
+        "DELETE FROM shop.orders WHERE no >= 1100;\n",
+    )
+    .unwrap();
+    write_profile(
+        &w,
+        "app-db",
+        &format!(
+            "[source]\npaths = [\"{}\"]\n[mirror]\ndatabase = \"app\"\ntarget = \"{}\"\n\
+             scrub = [\"scrub/anonymise.sql\", \"scrub/cut.sql\"]\n\
+             checks = [\"SELECT count(*) = 100 FROM shop.orders\"]\nkeep = 1\n",
+            w.path("profiles").display(),
+            url(&pg, None, "app_test")
+        ),
+    );
+    let run = |args: &[&str]| {
+        let mut c = profiles::cmd(&w, args);
+        c.envs(pg.env.iter().map(|(k, v)| (k, v)));
+        c.output().unwrap()
+    };
+    let out = run(&["mirror", "app-db"]);
+    assert_ok(&out, "mirror app-db");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("dropped app_test__cairn_new, left behind by an earlier run"),
+        "{err}"
+    );
+    assert_eq!(
+        pg.sql(
+            "app_test",
+            "SELECT count(*) FILTER (WHERE email LIKE '%@example.invalid') || '/' || count(*) FROM shop.customers"
+        ),
+        "300/300"
+    );
+    assert_eq!(
+        pg.sql("app_test", "SELECT count(*) FROM shop.orders"),
+        "100"
+    );
+    // keep = 1: the replaced test database stays under a dated name.
+    let kept: Vec<String> = databases(&pg)
+        .into_iter()
+        .filter(|d| d.starts_with("app_test__cairn_old_"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(pg.sql(&kept[0], "SELECT count(*) FROM mine"), "2");
+    assert!(!databases(&pg).contains(&"app_test__cairn_new".to_string()));
+}
+
+#[test]
+fn cairn_run_mirrors_when_due() {
+    let w = World::new();
+    let pg = Postgres::start(&w.path("pg"));
+    production(&w, &pg);
+    let data = w.path("files");
+    fs::create_dir_all(&data).unwrap();
+    fs::write(data.join("a.txt"), "a").unwrap();
+    write_profile(
+        &w,
+        "nightly",
+        &format!(
+            "[source]\npaths = [\"{}\"]\n[mirror]\ndatabase = \"app\"\ntarget = \"{}\"\nevery = \"1d\"\n",
+            data.display(),
+            url(&pg, None, "app_test")
+        ),
+    );
+    let run = || {
+        let mut c = profiles::cmd(&w, &["run", "nightly"]);
+        c.envs(pg.env.iter().map(|(k, v)| (k, v)));
+        c.output().unwrap()
+    };
+    let first = run();
+    assert_ok(&first, "run");
+    let line = String::from_utf8_lossy(&first.stderr);
+    assert!(
+        line.contains("result=success") && line.contains("mirrored="),
+        "{line}"
+    );
+    assert_eq!(digest(&pg, "app"), digest(&pg, "app_test"));
+    // Not due again within the day.
+    let second = run();
+    assert_ok(&second, "second run");
+    assert!(!String::from_utf8_lossy(&second.stderr).contains("mirrored="));
+    assert_eq!(w.objects("verified").len(), 1);
+}
+
+#[test]
+fn restore_db_into_an_empty_server_and_refusing_to_overwrite() {
+    let w = World::new();
+    let prod = Postgres::start(&w.path("prod"));
+    let empty = Postgres::start(&w.path("empty"));
+    production(&w, &prod);
+    let to = format!("postgresql://127.0.0.1:{}/", port(&empty));
+    let out = cairn(
+        &w,
+        &prod,
+        &["restore-db", "latest", "--database", "app", "--to", &to],
+    );
+    assert_ok(&out, "restore-db");
+    assert_eq!(digest(&prod, "app"), digest(&empty, "app"));
+    assert_no_leftovers(&empty);
+
+    let err = fails(
+        &cairn(
+            &w,
+            &prod,
+            &["restore-db", "latest", "--database", "app", "--to", &to],
+        ),
+        "restore-db over an existing database",
+    );
+    assert!(
+        err.contains("database \"app\" already exists") && err.contains("--replace"),
+        "{err}"
+    );
+    psql(&empty, "app", "DELETE FROM audit.log");
+    let out = cairn(
+        &w,
+        &prod,
+        &[
+            "restore-db",
+            "latest",
+            "--database",
+            "app",
+            "--to",
+            &to,
+            "--replace",
+        ],
+    );
+    assert_ok(&out, "restore-db --replace");
+    assert_eq!(digest(&prod, "app"), digest(&empty, "app"));
+    assert_no_leftovers(&empty);
+
+    // A database no snapshot holds is named with those that exist.
+    let err = fails(
+        &cairn(
+            &w,
+            &prod,
+            &["restore-db", "latest", "--database", "ap", "--to", &to],
+        ),
+        "unknown database",
+    );
+    assert!(
+        err.contains("step 1/5 snapshot: no snapshot holds a postgresql database \"ap\"")
+            && err.contains("app"),
+        "{err}"
+    );
+}
+
+#[test]
+fn target_down_and_wrong_password_leave_the_test_database_unchanged() {
+    let w = World::new();
+    let prod = Postgres::start(&w.path("prod"));
+    production(&w, &prod);
+
+    // Password authentication for one role; its password comes from PGPASSWORD or a
+    // .pgpass file, never the command line.
+    let test_dir = w.path("test");
+    let test = Postgres::start(&test_dir);
+    psql(
+        &test,
+        "postgres",
+        "CREATE ROLE pwuser LOGIN CREATEDB PASSWORD 'right-horse'",
+    );
+    let before = old_test_db(&test, "pw_test");
+    psql(&test, "postgres", "ALTER DATABASE pw_test OWNER TO pwuser");
+    let hba = test_dir.join("data/pg_hba.conf");
+    let rules = fs::read_to_string(&hba).unwrap();
+    fs::write(
+        &hba,
+        format!("host all pwuser 127.0.0.1/32 scram-sha-256\n{rules}"),
+    )
+    .unwrap();
+    test.sql("postgres", "SELECT pg_reload_conf()");
+    let target = url(&test, Some("pwuser"), "pw_test");
+    let mut c = w.cmd();
+    c.envs(prod.env.iter().map(|(k, v)| (k, v)))
+        .env("PGPASSWORD", "wrong-horse")
+        .args(["mirror", "--database", "app", "--target", &target]);
+    let out = c.output().unwrap();
+    let err = fails(&out, "wrong password");
+    assert!(
+        err.contains("step 2/5 restore: ")
+            && err.contains("password authentication failed for user \"pwuser\""),
+        "{err}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("wrong-horse"));
+    assert_eq!(old_digest(&test, "pw_test"), before);
+    assert_no_leftovers(&test);
+
+    // The right password in a .pgpass file works, and the old database is replaced.
+    let pgpass = w.path("pgpass");
+    fs::write(
+        &pgpass,
+        format!("127.0.0.1:{}:*:pwuser:right-horse\n", port(&test)),
+    )
+    .unwrap();
+    fs::set_permissions(&pgpass, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let mut c = w.cmd();
+    c.envs(prod.env.iter().map(|(k, v)| (k, v)))
+        .env("PGPASSFILE", &pgpass)
+        .args(["mirror", "--database", "app", "--target", &target]);
+    assert_ok(&c.output().unwrap(), "mirror with .pgpass");
+    assert_eq!(digest(&prod, "app"), digest(&test, "pw_test"));
+
+    // The server of the test database is down: nothing can be done, nothing is lost.
+    let before = digest(&test, "pw_test");
+    let st = Command::new("bash")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/services/postgres.sh"
+        ))
+        .arg("stop")
+        .arg(&test_dir)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let down = url(&test, None, "pw_test");
+    let err = fails(
+        &cairn(
+            &w,
+            &prod,
+            &["mirror", "--database", "app", "--target", &down],
+        ),
+        "server down",
+    );
+    assert!(
+        err.contains("step 2/5 restore: ") && err.contains("Connection refused"),
+        "{err}"
+    );
+    let test = Postgres::start(&test_dir);
+    assert_eq!(digest(&test, "pw_test"), before);
+    assert_no_leftovers(&test);
+}
