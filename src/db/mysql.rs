@@ -178,6 +178,12 @@ impl Connection {
             "SELECT JSON_ARRAYAGG(SCHEMA_NAME) FROM information_schema.SCHEMATA",
             &what,
         )?;
+        // JSON_ARRAYAGG of no rows is SQL NULL.
+        let out = if out == "NULL" {
+            "null".to_string()
+        } else {
+            out
+        };
         let all: Option<Vec<String>> = serde_json::from_str(&out)
             .map_err(|e| io::Error::other(format!("{what}: unexpected answer {out:?}: {e}")))?;
         let mut dbs: Vec<String> = all

@@ -88,6 +88,10 @@ impl MysqlTarget {
 
     fn json_list(&self, sql: &str, what: &str) -> Result<Vec<String>> {
         let out = self.query(None, sql, what)?;
+        if out == "NULL" {
+            // JSON_ARRAYAGG of no rows.
+            return Ok(Vec::new());
+        }
         let list: Option<Vec<String>> = serde_json::from_str(&out)
             .map_err(|e| TargetError(format!("{what}: unexpected answer {out:?}: {e}")))?;
         Ok(list.unwrap_or_default())
@@ -165,9 +169,8 @@ impl MysqlTarget {
             .arg("--")
             .arg(db)
             .args(only);
-        tool::run(c, self.conn.tools.dump, None).map_err(|e| {
-            self.error(format!("taking the definitions in database {db:?}: {e}"))
-        })
+        tool::run(c, self.conn.tools.dump, None)
+            .map_err(|e| self.error(format!("taking the definitions in database {db:?}: {e}")))
     }
 
     /// Ends the other sessions whose current database is `db`; one that has gone
@@ -215,7 +218,10 @@ impl MysqlTarget {
             (true, Some(old)) => old,
             _ => to,
         };
-        sql += &format!("CREATE DATABASE {} CHARACTER SET utf8mb4;\n", ident(created));
+        sql += &format!(
+            "CREATE DATABASE {} CHARACTER SET utf8mb4;\n",
+            ident(created)
+        );
         for t in &source.triggers {
             sql += &format!("DROP TRIGGER {}.{};\n", ident(from), ident(t));
         }
