@@ -251,3 +251,30 @@ fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+#[test]
+fn restore_db_into_an_empty_server() {
+    let w = World::new();
+    let prod = Mariadb::start(&w.path("prod"));
+    let empty = Mariadb::start(&w.path("empty"));
+    production(&w, &prod);
+    let to = empty.url("");
+    let restore = |extra: &[&str]| {
+        let mut args = vec!["restore-db", "latest", "--database", "shop", "--to", &to];
+        args.extend_from_slice(extra);
+        w.run(&args)
+    };
+    assert_ok(&restore(&[]), "restore-db");
+    assert_eq!(fingerprint(&empty, "shop"), fingerprint(&prod, "shop"));
+    assert!(leftovers(&empty).is_empty());
+
+    let err = fails(&restore(&[]), "restore-db over an existing database");
+    assert!(
+        err.contains("already exists") && err.contains("--replace"),
+        "{err}"
+    );
+    empty.sql("shop", "DELETE FROM audit");
+    assert_ok(&restore(&["--replace"]), "restore-db --replace");
+    assert_eq!(fingerprint(&empty, "shop"), fingerprint(&prod, "shop"));
+    assert!(leftovers(&empty).is_empty());
+}
