@@ -76,7 +76,7 @@ impl MongoSource {
         let label = format!("{DUMP_TOOL} of database {db:?} on {server}");
         let started = Instant::now();
         let reader = CommandReader::start(self.command(db), label)?;
-        let name = dump_file_name(db);
+        let name = super::dump_file_name(db, "archive");
         let bytes = sink(&name, Box::new(reader))?;
         Ok(DumpRecord {
             engine: Engine::Mongodb,
@@ -106,12 +106,6 @@ fn dump_version() -> io::Result<String> {
         .unwrap_or("")
         .trim()
         .to_string())
-}
-
-/// `<db>.archive`, with `/` and `%` percent-encoded as for the other engines.
-pub fn dump_file_name(database: &str) -> String {
-    let name = database.replace('%', "%25").replace('/', "%2F");
-    format!("{name}.archive")
 }
 
 impl DumpSource for MongoSource {

@@ -164,30 +164,30 @@ impl Connection {
             return Err(io::Error::other(format!(
                 "{what} failed ({}): {}",
                 describe_exit(out.status),
-                last_line(&out.stderr)
+                super::last_line(&out.stderr)
             )));
         }
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 
+    /// The strings of a `SELECT JSON_ARRAYAGG(…)`, which names survive whatever they
+    /// hold (tabs, newlines); none when it aggregated no rows (SQL NULL).
+    pub fn json_list(&self, sql: &str, what: &str) -> io::Result<Vec<String>> {
+        let out = self.query(None, sql, what)?;
+        if out == "NULL" {
+            return Ok(Vec::new());
+        }
+        serde_json::from_str(&out)
+            .map_err(|e| io::Error::other(format!("{what}: unexpected answer {out:?}: {e}")))
+    }
+
     /// Every database on the server except the system schemas.
     pub fn list_databases(&self) -> io::Result<Vec<String>> {
-        let what = format!("listing the databases on {}", self.server.server());
-        let out = self.query(
-            None,
+        let all = self.json_list(
             "SELECT JSON_ARRAYAGG(SCHEMA_NAME) FROM information_schema.SCHEMATA",
-            &what,
+            &format!("listing the databases on {}", self.server.server()),
         )?;
-        // JSON_ARRAYAGG of no rows is SQL NULL.
-        let out = if out == "NULL" {
-            "null".to_string()
-        } else {
-            out
-        };
-        let all: Option<Vec<String>> = serde_json::from_str(&out)
-            .map_err(|e| io::Error::other(format!("{what}: unexpected answer {out:?}: {e}")))?;
         let mut dbs: Vec<String> = all
-            .unwrap_or_default()
             .into_iter()
             .filter(|d| !SYSTEM_DATABASES.contains(&d.as_str()))
             .collect();
@@ -237,23 +237,6 @@ pub fn resolve(url: &DbUrl) -> DbUrl {
     u
 }
 
-fn last_line(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes)
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim()
-        .to_string()
-}
-
-/// `<db>.sql`, with `/` and `%` percent-encoded (MariaDB allows `/` in a quoted
-/// database name only through its filename encoding, but a name is a name).
-pub fn dump_file_name(database: &str) -> String {
-    let name = database.replace('%', "%25").replace('/', "%2F");
-    format!("{name}.sql")
-}
-
 /// One server and the databases to dump from it, under one directory of the snapshot.
 pub struct MysqlSource {
     dir: String,
@@ -293,7 +276,7 @@ impl MysqlSource {
             .server_version()
             .map_err(|e| io::Error::new(e.kind(), format!("{label}: {e}")))?;
         let (reader, counter) = CountingReader::new(self.conn.dump(db, label.clone())?);
-        let name = dump_file_name(db);
+        let name = super::dump_file_name(db, "sql");
         let bytes = sink(&name, Box::new(reader))?;
         let duration_secs = started.elapsed().as_secs_f64();
         let counter = counter.lock().unwrap();
@@ -396,11 +379,5 @@ mod tests {
         let url = DbUrl::parse("mysql://db1/shop").unwrap();
         let e = Connection::new(&url, Some(Path::new("/nonexistent/my.cnf"))).unwrap_err();
         assert!(e.contains("/nonexistent/my.cnf"), "{e}");
-    }
-
-    #[test]
-    fn dump_names() {
-        assert_eq!(dump_file_name("shop"), "shop.sql");
-        assert_eq!(dump_file_name("a/b%c"), "a%2Fb%25c.sql");
     }
 }

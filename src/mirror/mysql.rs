@@ -87,14 +87,9 @@ impl MysqlTarget {
     }
 
     fn json_list(&self, sql: &str, what: &str) -> Result<Vec<String>> {
-        let out = self.query(None, sql, what)?;
-        if out == "NULL" {
-            // JSON_ARRAYAGG of no rows.
-            return Ok(Vec::new());
-        }
-        let list: Option<Vec<String>> = serde_json::from_str(&out)
-            .map_err(|e| TargetError(format!("{what}: unexpected answer {out:?}: {e}")))?;
-        Ok(list.unwrap_or_default())
+        self.conn
+            .json_list(sql, what)
+            .map_err(|e| TargetError(e.to_string()))
     }
 
     /// The client on `db`, reading a script on standard input.
