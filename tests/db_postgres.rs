@@ -373,6 +373,17 @@ fn files_and_databases_in_one_snapshot_or_one_snapshot_per_database() {
 /// then runs the real one, or (with `kill_after`) cuts its output short and dies by
 /// SIGKILL as a pg_dump lost mid-stream would.
 fn fake_pg_dump(dir: &Path, kill_after: Option<usize>) -> PathBuf {
+    let run = match kill_after {
+        None => "exec \"$REAL\" \"$@\"".to_string(),
+        Some(n) => format!("\"$REAL\" \"$@\" | head -c {n}\nkill -KILL $$"),
+    };
+    fake_pg_dump_with(dir, &run)
+}
+
+/// A bash script named `pg_dump` in `dir/bin` that logs as `fake_pg_dump` says, then
+/// runs `body` with `$REAL` the real pg_dump (`--version` goes straight to the real
+/// one); returns the directory to put on PATH.
+fn fake_pg_dump_with(dir: &Path, body: &str) -> PathBuf {
     let real = String::from_utf8(
         std::process::Command::new("sh")
             .args(["-c", "command -v pg_dump"])
@@ -386,12 +397,9 @@ fn fake_pg_dump(dir: &Path, kill_after: Option<usize>) -> PathBuf {
     let bin = dir.join("bin");
     fs::create_dir_all(&bin).unwrap();
     let log = dir.join("pg_dump.log");
-    let run = match kill_after {
-        None => format!("exec {real} \"$@\""),
-        Some(n) => format!("{real} \"$@\" | head -c {n}\nkill -KILL $$"),
-    };
     let script = format!(
-        "#!/bin/sh\nprintf '%s\\n' \"argv: $*\" \"password: ${{PGPASSWORD:-none}}\" >> {}\n{run}\n",
+        "#!/bin/bash\nREAL={real}\nprintf '%s\\n' \"argv: $*\" \"password: ${{PGPASSWORD:-none}}\" >> {}\n\
+         [ \"$1\" = --version ] && exec \"$REAL\" --version\n{body}\n",
         log.display()
     );
     let path = bin.join("pg_dump");
@@ -411,7 +419,7 @@ fn failing_dumps_write_no_snapshot_and_name_the_database() {
     createdb(&pg, "app");
     pg.sql(
         "app",
-        "CREATE TABLE big AS SELECT i, md5(i::text) AS h FROM generate_series(1, 20000) i",
+        "CREATE TABLE big AS SELECT i, md5(i::text) AS h FROM generate_series(1, 400000) i",
     );
     let srv = server(&pg);
     let app = format!("{srv}/app");
@@ -446,6 +454,35 @@ fn failing_dumps_write_no_snapshot_and_name_the_database() {
         e.contains(&format!(
             "pg_dump of database \"app\" on {srv} failed (killed by a signal)"
         )),
+        "{e}"
+    );
+
+    // The connection lost mid-stream: the server ends pg_dump's session while pg_dump
+    // waits on a full pipe, in the middle of the table's COPY.
+    let bin = fake_pg_dump_with(
+        &w.path("lost"),
+        "set -o pipefail\n\
+         \"$REAL\" \"$@\" | { head -c 100000; psql -X -q -d postgres -c \
+         \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pg_dump'\" \
+         >/dev/null; cat; }",
+    );
+    let out = w
+        .cmd()
+        .envs(pg.env.iter().map(|(k, v)| (k, v)))
+        .env("PATH", with_path(&bin))
+        .args(["backup", "--postgres", &app])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{e}");
+    assert!(
+        e.contains(&format!(
+            "pg_dump of database \"app\" on {srv} failed (exit status 1)"
+        )),
+        "{e}"
+    );
+    assert!(
+        e.contains("(Error message from server: server closed the connection unexpectedly)"),
         "{e}"
     );
 
@@ -622,4 +659,117 @@ fn profile_with_paths_and_two_databases_in_one_snapshot_or_one_per_database() {
     assert!(!out.status.success());
     assert!(e.contains("would be stored where [[database]]"), "{e}");
     assert_eq!(snapshots(&w).len(), 4);
+}
+
+#[test]
+fn a_table_above_the_exact_limit_records_the_planner_estimate() {
+    let w = World::new();
+    let pg = Postgres::start(&w.path("pg"));
+    createdb(&pg, "app");
+    // About 80 MiB on disk, over the 64 MiB up to which rows are counted exactly.
+    pg.sql(
+        "app",
+        "CREATE TABLE big AS SELECT i, repeat('x', 200) AS pad FROM generate_series(1, 330000) i;
+         CREATE TABLE small AS SELECT generate_series(1, 5) AS i;
+         ANALYZE big;",
+    );
+    let size: u64 = pg
+        .sql("app", "SELECT pg_relation_size('big')")
+        .parse()
+        .unwrap();
+    assert!(size > 64 << 20, "{size}");
+    ok(
+        &w,
+        &pg,
+        &["backup", "--postgres", &format!("{}/app", server(&pg))],
+    );
+    let snap = &snapshots(&w)[0];
+    let tables = snap["databases"][0]["tables"].as_array().unwrap();
+    let big = tables.iter().find(|t| t["name"] == "big").unwrap();
+    let small = tables.iter().find(|t| t["name"] == "small").unwrap();
+    assert_eq!(big["exact"], false, "{big}");
+    let estimate: u64 = pg
+        .sql(
+            "app",
+            "SELECT reltuples::bigint FROM pg_class WHERE relname = 'big'",
+        )
+        .parse()
+        .unwrap();
+    assert_eq!(big["rows"].as_u64().unwrap(), estimate);
+    assert_eq!(small["exact"], true);
+    assert_eq!(small["rows"], 5);
+    let view = w.ok(&["snapshots", "--databases"]);
+    assert!(view.contains(&format!("~{}", estimate + 5)), "{view}");
+}
+
+#[test]
+fn a_signal_mid_dump_stops_pg_dump_and_the_session_and_writes_no_snapshot() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    const HANG: Duration = Duration::from_secs(60);
+    let w = World::new();
+    let pg = Postgres::start(&w.path("pg"));
+    createdb(&pg, "app");
+    let pidfile = w.path("pg_dump.pid");
+    // The whole dump, then a pg_dump that never ends: the backup is surely in flight.
+    let bin = fake_pg_dump_with(
+        &w.path("fake"),
+        &format!(
+            "echo $$ > {}\n\"$REAL\" \"$@\"\nsleep 600",
+            pidfile.display()
+        ),
+    );
+    let mut child = w
+        .cmd()
+        .envs(pg.env.iter().map(|(k, v)| (k, v)))
+        .env("PATH", with_path(&bin))
+        .args(["backup", "--postgres", &format!("{}/app", server(&pg))])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !pidfile.exists() || fs::read_to_string(&pidfile).unwrap().trim().is_empty() {
+        assert!(start.elapsed() < HANG, "pg_dump did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = fs::read_to_string(&pidfile).unwrap().trim().to_string();
+    let sessions = || {
+        pg.sql(
+            "postgres",
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = 'app' AND application_name = 'psql'",
+        )
+    };
+    assert_eq!(sessions(), "1", "the counting session holds the snapshot");
+    let ok = std::process::Command::new("kill")
+        .args(["-s", "TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    while child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < HANG, "cairn did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The fake pg_dump (cairn's child) and the psql session end with it.
+    let gone = |p: &str| {
+        fs::read_to_string(format!("/proc/{p}/stat"))
+            .map(|s| s.split_whitespace().nth(2) == Some("Z"))
+            .unwrap_or(true)
+    };
+    while !gone(&pid) || sessions() != "0" {
+        assert!(
+            start.elapsed() < HANG,
+            "pg_dump or its session outlived cairn"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(snapshots(&w).is_empty());
 }

@@ -57,25 +57,18 @@ pub struct BackupOutcome {
 
 pub fn run(repo: &Repository, mut opts: BackupOptions) -> Result<BackupOutcome> {
     let started = Instant::now();
-    let (paths, dumps) = match std::mem::replace(&mut opts.source, Source::Paths(Vec::new())) {
-        Source::Paths(paths) => (paths, Vec::new()),
-        Source::Parts { paths, dumps } => (paths, dumps),
-        stream @ Source::Stream { .. } => {
-            return run_source(repo, stream, Vec::new(), opts, started);
+    // The paths are walked as ever; the dumps join the root tree they make.
+    let dumps = match &mut opts.source {
+        Source::Parts { paths, dumps } => {
+            let dumps = std::mem::take(dumps);
+            opts.source = Source::Paths(std::mem::take(paths));
+            dumps
         }
+        _ => Vec::new(),
     };
-    parts::check_layout(&paths, &dumps)?;
-    run_source(repo, Source::Paths(paths), dumps, opts, started)
-}
-
-fn run_source(
-    repo: &Repository,
-    source: Source,
-    dumps: Vec<Box<dyn DumpSource>>,
-    opts: BackupOptions,
-    started: Instant,
-) -> Result<BackupOutcome> {
-    let opts = BackupOptions { source, ..opts };
+    if let Source::Paths(paths) = &opts.source {
+        parts::check_layout(paths, &dumps)?;
+    }
     repo.require_signer()?;
     let lock = match opts.wait_lock {
         Some(wait) => repo.lock_wait(LockKind::Shared, "backup", wait)?,
@@ -87,10 +80,11 @@ fn run_source(
     let mut stats = SnapshotStats::default();
     let mut databases: Vec<DumpRecord> = Vec::new();
     let (tree, paths, source, stream) = match opts.source {
-        Source::Parts { .. } => unreachable!("split into paths and dumps by `run`"),
+        Source::Parts { .. } => unreachable!("made Paths above"),
         Source::Paths(paths) => {
             let total = paths.iter().map(|p| estimate(p)).sum::<u64>();
-            let progress = Progress::new(Some(total), "backup");
+            // Dumps have their own bars; no paths, no bar of files.
+            let progress = Progress::new((!paths.is_empty()).then_some(total), "backup");
             let archiver = files::Archiver {
                 repo,
                 up: &up,

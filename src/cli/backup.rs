@@ -9,6 +9,7 @@ use super::{usage, Ctx, Outcome};
 use crate::backup::{self, BackupOptions, Source};
 use crate::child::PassEnv;
 use crate::db::plan::{self, DbSpec};
+use crate::db::postgres;
 use crate::db::url::DbUrl;
 use crate::db::Engine;
 use crate::repo::snapshot::SourceKind;
@@ -227,11 +228,15 @@ fn database_specs(args: &Args) -> Result<Vec<DbSpec>> {
                     url.engine
                 )));
             }
-            urls.push(url);
+            // Named in full (PGHOST, MYSQL_HOST…), so that `--postgres-all` and a URL
+            // of the same server make one source.
+            urls.push(plan::resolve_url(&url));
         }
     }
     if args.postgres_all {
-        urls.push(DbUrl::parse("postgresql:///").expect("a valid URL"));
+        urls.push(postgres::resolve(
+            &DbUrl::parse("postgresql:///").expect("a valid URL"),
+        ));
     }
     let mut specs = plan::specs_from_urls(&urls, &args.exclude_database);
     for spec in &mut specs {

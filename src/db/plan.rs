@@ -145,13 +145,18 @@ pub fn tools(engine: Engine) -> &'static [&'static str] {
     }
 }
 
-/// The server a spec's tools will talk to, named in full.
-fn resolve(spec: &DbSpec) -> DbUrl {
-    match spec.url.engine {
-        Engine::Postgresql => postgres::resolve(&spec.url),
-        Engine::Mysql => mysql::resolve(&spec.url),
-        Engine::Mongodb => spec.url.clone(),
+/// The server a URL's tools will talk to, named in full (host and port from the
+/// engine's variables where the URL has none).
+pub fn resolve_url(url: &DbUrl) -> DbUrl {
+    match url.engine {
+        Engine::Postgresql => postgres::resolve(url),
+        Engine::Mysql => mysql::resolve(url),
+        Engine::Mongodb => url.clone(),
     }
+}
+
+fn resolve(spec: &DbSpec) -> DbUrl {
+    resolve_url(&spec.url)
 }
 
 /// For `profile check`: connects, and says which databases a run would dump where.

@@ -63,15 +63,13 @@ impl CommandReader {
         let last_err = Arc::new(Mutex::new(String::new()));
         let keep = last_err.clone();
         let stderr_thread = std::thread::spawn(move || {
+            let mut last = LastError::default();
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
                 let line = scrubber.scrub(&line);
                 eprintln!("{line}");
-                // An indented line continues the one before ("\tIs the server
-                // running…" after psql's "connection … refused"), which says more.
-                if !line.trim().is_empty() && !line.starts_with(char::is_whitespace) {
-                    *keep.lock().unwrap() = line;
-                }
+                last.see(&line);
+                *keep.lock().unwrap() = last.summary();
             }
         });
         CommandReader {
@@ -109,6 +107,45 @@ impl CommandReader {
             "{} failed ({how}){detail}",
             self.label
         )))
+    }
+}
+
+/// What a failed command's message quotes of its stderr: the last line that says what
+/// went wrong, with the first detail line after it. Indented lines continue the one
+/// before ("\tIs the server running…" after psql's "connection … refused"), and
+/// PostgreSQL tools follow an error with `detail:` lines, of which the first says why
+/// ("server closed the connection unexpectedly") and later ones what was running.
+#[derive(Default)]
+struct LastError {
+    line: String,
+    detail: Option<String>,
+}
+
+impl LastError {
+    fn see(&mut self, line: &str) {
+        if line.trim().is_empty() || line.starts_with(char::is_whitespace) {
+            return;
+        }
+        let detail = line
+            .split_once(": detail: ")
+            .map(|(_, d)| d)
+            .or_else(|| line.strip_prefix("DETAIL:"));
+        match detail {
+            Some(d) if !self.line.is_empty() => {
+                self.detail.get_or_insert_with(|| d.trim().to_string());
+            }
+            _ => {
+                self.line = line.to_string();
+                self.detail = None;
+            }
+        }
+    }
+
+    fn summary(&self) -> String {
+        match &self.detail {
+            Some(d) => format!("{} ({d})", self.line),
+            None => self.line.clone(),
+        }
     }
 }
 
@@ -166,6 +203,30 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("boom here"), "{err}");
+    }
+
+    #[test]
+    fn the_error_line_is_quoted_with_its_first_detail() {
+        let mut last = LastError::default();
+        for l in [
+            "pg_dump: error: Dumping the contents of table \"big\" failed: PQgetCopyData() failed.",
+            "pg_dump: detail: Error message from server: server closed the connection unexpectedly",
+            "\tThis probably means the server terminated abnormally",
+            "pg_dump: detail: Command was: COPY public.big (i, h) TO stdout;",
+        ] {
+            last.see(l);
+        }
+        assert_eq!(
+            last.summary(),
+            "pg_dump: error: Dumping the contents of table \"big\" failed: PQgetCopyData() \
+             failed. (Error message from server: server closed the connection unexpectedly)"
+        );
+        last.see("psql: error: connection to server at \"127.0.0.1\", port 1 failed: refused");
+        last.see("\tIs the server running on that host and accepting TCP/IP connections?");
+        assert_eq!(
+            last.summary(),
+            "psql: error: connection to server at \"127.0.0.1\", port 1 failed: refused"
+        );
     }
 
     #[test]
