@@ -294,6 +294,54 @@ fn every_failure_leaves_the_old_test_database_unchanged_and_nothing_behind() {
     );
     unchanged("a refused CREATE DATABASE");
 
+    // A signal while the scrub runs: the scrub is stopped, the temporary database goes.
+    let slow = w.path("slow.sql");
+    fs::write(&slow, "SELECT pg_sleep(600);\n").unwrap();
+    let mut c = w.cmd();
+    c.envs(pg.env.iter().map(|(k, v)| (k, v)))
+        .args([
+            "mirror",
+            "--database",
+            "app",
+            "--target",
+            &target,
+            "--scrub",
+        ])
+        .arg(&slow)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let child = c.spawn().unwrap();
+    let sleeping = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' \
+                    AND datname = 'app_test__cairn_new'";
+    let mut seen = false;
+    for _ in 0..600 {
+        if pg.sql("postgres", sleeping) == "1" {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(seen, "the scrub never started");
+    // A second mirror into the same database meanwhile is refused, and leaves the first
+    // one's temporary database alone.
+    let err = fails(&mirror(&[]), "a concurrent mirror");
+    assert!(
+        err.contains("step 2/5 restore: ")
+            && err.contains("another mirror into app_test is running"),
+        "{err}"
+    );
+    assert!(databases(&pg).contains(&"app_test__cairn_new".to_string()));
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    unchanged("a signal during the scrub");
+
     // A damaged pack: the restore stops part way, the temporary database goes.
     let packs = w.stored("data");
     let biggest = packs
@@ -349,6 +397,13 @@ fn a_leftover_is_dropped_and_a_scrubbed_mirror_from_a_profile_keeps_old_copies()
         c.envs(pg.env.iter().map(|(k, v)| (k, v)));
         c.output().unwrap()
     };
+    let out = run(&["profile", "check", "app-db"]);
+    assert_ok(&out, "profile check");
+    let lines = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        lines.contains("scrub/cut.sql: readable") && lines.contains("app_test exists"),
+        "{lines}"
+    );
     let out = run(&["mirror", "app-db"]);
     assert_ok(&out, "mirror app-db");
     let err = String::from_utf8_lossy(&out.stderr);
@@ -454,9 +509,11 @@ fn restore_db_into_an_empty_server_and_refusing_to_overwrite() {
             "--to",
             &to,
             "--replace",
+            "-j",
+            "2",
         ],
     );
-    assert_ok(&out, "restore-db --replace");
+    assert_ok(&out, "restore-db --replace -j 2");
     assert_eq!(digest(&prod, "app"), digest(&empty, "app"));
     assert_no_leftovers(&empty);
 

@@ -226,6 +226,41 @@ fn failures_leave_the_test_database_as_it_was() {
     );
     unchanged("a wrong password");
 
+    // Another mirror into the same database holds its lock (a session of its own):
+    // this one is refused before it touches anything.
+    let mut holder = db
+        .client("mariadb")
+        .args([
+            "-e",
+            "SELECT GET_LOCK('cairn mirror shop_test', 0), SLEEP(600)",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut held = false;
+    for _ in 0..100 {
+        if db.sql(
+            "",
+            "SELECT IS_USED_LOCK('cairn mirror shop_test') IS NOT NULL",
+        ) == "1"
+        {
+            held = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(held, "the other session never took the lock");
+    let err = fails(&mirror(&target, &[]), "a concurrent mirror");
+    assert!(
+        err.contains("step 2/5 restore: ") && err.contains("another mirror into shop_test"),
+        "{err}"
+    );
+    // Ending the client alone would leave its session (and lock) asleep on the server.
+    let id = db.sql("", "SELECT IS_USED_LOCK('cairn mirror shop_test')");
+    db.sql("", &format!("KILL {id}"));
+    holder.wait().unwrap();
+    unchanged("a concurrent mirror");
+
     // A damaged pack: the restore fails reading the repository.
     let packs = w.stored("data");
     let biggest = packs

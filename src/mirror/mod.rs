@@ -78,6 +78,10 @@ pub trait Target {
     fn count_rows(&self, db: &str, tables: &[TableRows]) -> Result<Vec<Found>>;
     /// Runs a query that returns one boolean; `Ok(false)` when it returned anything else.
     fn check_query(&self, db: &str, sql: &str) -> Result<bool>;
+    /// Keeps other mirrors (from this host or another) away from `db` on this server
+    /// until the returned guard is dropped; fails at once when one is running, rather
+    /// than let two runs drop each other's temporary database.
+    fn exclusive(&self, db: &str) -> Result<Box<dyn std::any::Any>>;
     /// Puts `new` in place of `target`: ends the other sessions on `target`, renames it
     /// to `old` and `new` to `target`, all or nothing. `target` may not exist yet.
     fn swap(&self, new: &str, target: &str, old: &str) -> Result<()>;
@@ -313,6 +317,7 @@ pub fn run(
         report.duration_secs = started.elapsed().as_secs_f64();
         return Ok(report);
     }
+    let _alone = target.exclusive(&plan.target_db).map_err(|e| at(1)(e.0))?;
     // Prune must not delete packs under a restore that is still reading them.
     let lock = repo
         .lock(LockKind::Shared, plan.command)
@@ -350,6 +355,23 @@ fn build(
             "dropped {}, left behind by an earlier run that did not finish",
             names.new
         );
+        crate::ui::warn(&msg);
+        report.actions.push(msg);
+    }
+    // A `__cairn_old` is a replaced test database an interrupted run did not retire; it
+    // would block the swap's rename. It goes where that run would have put it.
+    if target.exists(&names.old).map_err(|e| restore(e.0))? {
+        let msg = if plan.keep == 0 {
+            target.drop_database(&names.old).map_err(|e| restore(e.0))?;
+            format!("dropped {}, left behind by an earlier run", names.old)
+        } else {
+            let kept = kept_name(names);
+            target.rename(&names.old, &kept).map_err(|e| restore(e.0))?;
+            format!(
+                "renamed {} to {kept}, left behind by an earlier run",
+                names.old
+            )
+        };
         crate::ui::warn(&msg);
         report.actions.push(msg);
     }
@@ -407,9 +429,12 @@ fn build(
 
 /// After a failure before the swap: the temporary database goes, the target stays.
 fn cleanup(target: &dyn Target, new: &str, e: MirrorError) -> MirrorError {
-    let gone = target.exists(new).and_then(|there| match there {
-        true => target.drop_database(new),
-        false => Ok(()),
+    // Also, and above all, when a signal stopped the step.
+    let gone = crate::interrupt::cleanup(|| {
+        target.exists(new).and_then(|there| match there {
+            true => target.drop_database(new),
+            false => Ok(()),
+        })
     });
     match gone {
         Ok(()) => e,
@@ -441,11 +466,7 @@ fn retire_old(target: &dyn Target, plan: &Plan, names: &Names, report: &mut Repo
         }
         return;
     }
-    let kept = format!(
-        "{}_{}",
-        names.old,
-        chrono::Utc::now().format("%Y%m%dT%H%M%S")
-    );
+    let kept = kept_name(names);
     if let Err(e) = target.rename(&names.old, &kept) {
         return warn(report, format!("renaming {} to {kept}", names.old), e);
     }
@@ -467,6 +488,15 @@ fn retire_old(target: &dyn Target, plan: &Plan, names: &Names, report: &mut Repo
             Err(e) => warn(report, format!("dropping {d}"), e),
         }
     }
+}
+
+/// `<target>__cairn_old_<UTC time>`: kept copies sort by age as text.
+fn kept_name(names: &Names) -> String {
+    format!(
+        "{}_{}",
+        names.old,
+        chrono::Utc::now().format("%Y%m%dT%H%M%S")
+    )
 }
 
 fn record_verified(

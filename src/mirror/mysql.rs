@@ -27,7 +27,9 @@
 //! end other users' sessions. Credentials as for the source: `~/.my.cnf`, an option
 //! file (`option_file`), `MYSQL_PWD`.
 
+use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
+use std::process::ChildStdin;
 
 use super::check::Found;
 use super::tool;
@@ -35,6 +37,7 @@ use super::{Feed, RestoreOptions, Result, Target, TargetError};
 use crate::db::mysql::Connection;
 use crate::db::url::DbUrl;
 use crate::db::{DumpRecord, Engine, TableRows};
+use crate::source::command::CommandReader;
 
 /// How long the swap waits for another session's lock on a table before giving up and
 /// leaving the target as it was (the server's default is a year).
@@ -400,9 +403,51 @@ impl Target for MysqlTarget {
         Ok(matches!(out.trim(), "1" | "true" | "TRUE"))
     }
 
+    fn exclusive(&self, db: &str) -> Result<Box<dyn std::any::Any>> {
+        // A named lock lives as long as its session: a client kept open on a pipe.
+        // MySQL limits lock names to 64 characters.
+        let name: String = format!("cairn mirror {db}").chars().take(64).collect();
+        let key = literal(&name);
+        let mut c = self.conn.command(self.conn.tools.client);
+        c.args(["--batch", "--skip-column-names", "--unbuffered"])
+            .stdin(std::process::Stdio::piped());
+        let mut reader = CommandReader::start(
+            c,
+            format!("{} on {}", self.conn.tools.client, self.describe()),
+        )
+        .map_err(|e| self.error(e))?;
+        let mut stdin = reader.take_stdin().expect("stdin was piped");
+        let asked = writeln!(stdin, "SELECT GET_LOCK({key}, 0);").and_then(|()| stdin.flush());
+        let mut out = BufReader::new(reader);
+        let mut line = String::new();
+        let answer = asked.and_then(|()| out.read_line(&mut line));
+        match (answer, line.trim()) {
+            (Ok(_), "1") => Ok(Box::new(Session { stdin, out })),
+            (Ok(_), "0") => Err(self.error(format!(
+                "another mirror into {db} is running (it holds the lock {key})"
+            ))),
+            (Err(e), _) => Err(self.error(e)),
+            (Ok(_), other) => Err(self.error(format!("unexpected answer {other:?} to GET_LOCK"))),
+        }
+    }
+
     fn swap(&self, new: &str, target: &str, old: &str) -> Result<()> {
         self.end_sessions(target)?;
         self.move_into(new, target, Some(old))
+    }
+}
+
+/// The session holding a mirror's lock; ending it releases the lock.
+struct Session {
+    stdin: ChildStdin,
+    out: BufReader<CommandReader>,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.stdin.write_all(b"quit\n");
+        let _ = self.stdin.flush();
+        let _ = io::copy(&mut self.out, &mut io::sink());
     }
 }
 

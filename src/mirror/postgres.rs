@@ -1,5 +1,5 @@
-//! The PostgreSQL mirror target: `psql` for SQL, `pg_restore` (custom-format dumps) or
-//! `psql` (plain SQL dumps) for the restore, fed from the repository on standard input.
+//! The PostgreSQL mirror target: `psql` for SQL, `pg_restore` for the restore of a
+//! custom-format dump, fed from the repository on standard input.
 //!
 //! Connections are libpq URLs without a password, passed as `-d`; libpq finds the
 //! password in `.pgpass`, `PGPASSFILE` or `PGPASSWORD`, which reach the tools while
@@ -12,7 +12,7 @@
 //! later (`DROP DATABASE … WITH (FORCE)`).
 
 use std::fs::File;
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,6 +22,7 @@ use super::tool;
 use super::{Feed, RestoreOptions, Result, Target, TargetError};
 use crate::db::url::DbUrl;
 use crate::db::{DumpRecord, Engine, TableRows};
+use crate::source::command::CommandReader;
 
 /// Where create, drop and rename connect: every PostgreSQL server has it.
 const MAINTENANCE_DB: &str = "postgres";
@@ -83,16 +84,8 @@ impl PgTarget {
                 }
                 Ok((c, "pg_restore"))
             }
-            "sql" => {
-                let mut c = self.psql(db);
-                if let Some(role) = &self.opts.owner {
-                    c.args(["-c", &format!("SET ROLE {}", ident(role))]);
-                }
-                c.args(["-f", "-"]);
-                Ok((c, "psql"))
-            }
             other => Err(TargetError(format!(
-                "cannot restore a PostgreSQL dump of format {other:?} (custom and sql are known)"
+                "cannot restore a PostgreSQL dump of format {other:?} (only pg_dump's custom format)"
             ))),
         }
     }
@@ -250,6 +243,31 @@ impl Target for PgTarget {
         Ok(matches!(out.trim(), "t" | "true"))
     }
 
+    fn exclusive(&self, db: &str) -> Result<Box<dyn std::any::Any>> {
+        // An advisory lock lives as long as its session: a psql kept open on a pipe.
+        let key = literal(&format!("cairn mirror {db}"));
+        let mut c = self.psql(MAINTENANCE_DB);
+        c.stdin(std::process::Stdio::piped());
+        let mut reader = CommandReader::start(c, format!("psql on {}", self.describe()))
+            .map_err(|e| self.error(e.to_string()))?;
+        let mut stdin = reader.take_stdin().expect("stdin was piped");
+        let asked = writeln!(stdin, "SELECT pg_try_advisory_lock(hashtext({key}));")
+            .and_then(|()| stdin.flush());
+        let mut out = std::io::BufReader::new(reader);
+        let mut line = String::new();
+        let answer = asked.and_then(|()| out.read_line(&mut line));
+        match (answer, line.trim()) {
+            (Ok(_), "t") => Ok(Box::new(Session { stdin, out })),
+            (Ok(_), "f") => Err(self.error(format!(
+                "another mirror into {db} is running (it holds the advisory lock {key})"
+            ))),
+            (Err(e), _) => Err(self.error(e.to_string())),
+            (Ok(_), other) => Err(self.error(format!(
+                "unexpected answer {other:?} to pg_try_advisory_lock"
+            ))),
+        }
+    }
+
     fn swap(&self, new: &str, target: &str, old: &str) -> Result<()> {
         if !self.exists(target)? {
             return self.rename(new, target);
@@ -269,14 +287,19 @@ impl Target for PgTarget {
             literal(target)
         );
         let swapped = self.sql(MAINTENANCE_DB, script);
-        if swapped.is_err() && self.exists(target).unwrap_or(false) {
-            let back = format!("ALTER DATABASE {t} ALLOW_CONNECTIONS true;");
-            if let Err(e) = self.sql(MAINTENANCE_DB, back) {
-                crate::ui::warn(&format!(
-                    "{target} may still refuse connections (ALTER DATABASE {target} \
-                     ALLOW_CONNECTIONS true): {e}"
-                ));
-            }
+        if swapped.is_err() {
+            crate::interrupt::cleanup(|| {
+                if !self.exists(target).unwrap_or(false) {
+                    return;
+                }
+                let back = format!("ALTER DATABASE {t} ALLOW_CONNECTIONS true;");
+                if let Err(e) = self.sql(MAINTENANCE_DB, back) {
+                    crate::ui::warn(&format!(
+                        "{target} may still refuse connections (ALTER DATABASE {target} \
+                         ALLOW_CONNECTIONS true): {e}"
+                    ));
+                }
+            });
         }
         swapped?;
         // A kept old copy must be usable; one about to be dropped is dropped WITH FORCE.
@@ -285,6 +308,20 @@ impl Target for PgTarget {
             crate::ui::warn(&format!("{old} still refuses connections: {e}"));
         }
         Ok(())
+    }
+}
+
+/// An open psql session; ending its input ends it, and with it its advisory lock.
+struct Session {
+    stdin: std::process::ChildStdin,
+    out: std::io::BufReader<CommandReader>,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.stdin.write_all(b"\\q\n");
+        let _ = self.stdin.flush();
+        let _ = std::io::copy(&mut self.out, &mut std::io::sink());
     }
 }
 

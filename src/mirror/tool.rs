@@ -22,10 +22,14 @@ pub fn run(mut cmd: Command, program: &str, input: Option<String>) -> Result<Str
     if input.is_some() {
         cmd.stdin(Stdio::piped());
     }
+    // After a signal only the work that undoes (`interrupt::cleanup`) starts a tool,
+    // and it runs to its end: an interrupted mirror still drops its temporary database.
+    crate::interrupt::check().map_err(|e| e.to_string())?;
+    let stoppable = !crate::interrupt::requested();
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot start {program}: {e}"))?;
-    let _stop = child::stop_on_interrupt(&child);
+    let _stop = stoppable.then(|| child::stop_on_interrupt(&child));
     let writer = match (input, child.stdin.take()) {
         (Some(text), Some(mut stdin)) => Some(std::thread::spawn(move || {
             // A tool that stops reading early fails on its own, and says why.
@@ -61,6 +65,7 @@ pub enum Failed {
 /// input, so a truncated dump is never taken for a whole one.
 pub fn run_fed(mut cmd: Command, program: &str, feed: &mut super::Feed) -> Result<u64, Failed> {
     cmd.stdin(Stdio::piped()).stdout(Stdio::null());
+    crate::interrupt::check().map_err(|e| Failed::Tool(e.to_string()))?;
     let mut child = cmd
         .spawn()
         .map_err(|e| Failed::Tool(format!("cannot start {program}: {e}")))?;

@@ -142,7 +142,30 @@ pub fn check(spec: &str, config_dir: Option<&Path>, o: &Overrides) -> Vec<Line> 
     databases(&profile.databases, &mut out);
     hooks(&profile, &mut out);
     notify(&profile, &mut out);
+    if let Some(m) = &profile.mirror {
+        mirror(m, &mut out);
+    }
     out.0
+}
+
+/// The scrub files exist and the target server answers (its databases are listed,
+/// nothing is changed).
+fn mirror(m: &super::mirror::Mirror, out: &mut Lines) {
+    for f in &m.scrub {
+        out.result(
+            &format!("mirror scrub {}", f.display()),
+            std::fs::File::open(f).map(|_| "readable".to_string()),
+        );
+    }
+    let (_, opts) = m.plan(true);
+    let db = m.target.database.clone().unwrap_or_default();
+    let reached = crate::mirror::connect(&m.target, &opts)
+        .and_then(|t| t.databases())
+        .map(|dbs| match dbs.contains(&db) {
+            true => format!("reachable; {db} exists and would be replaced"),
+            false => format!("reachable; {db} does not exist yet"),
+        });
+    out.result(&format!("mirror target {}", m.target), reached);
 }
 
 fn unlock(
