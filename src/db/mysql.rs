@@ -4,8 +4,9 @@
 //!
 //! The dump names no database (no `--databases`): it holds no `CREATE DATABASE` or
 //! `USE`, so it loads into whatever database the restore chooses, which is what a
-//! mirror into `app_test` (or `app_test__cairn_new`) needs. The database's own options
-//! (default character set and collation) are recorded in the manifest instead.
+//! mirror into `app_test` (or `app_test__cairn_new`) needs. The database's own default
+//! character set is not in the dump (each table's is); a restore creates the database
+//! with utf8mb4.
 //!
 //! Credentials never travel in argv: the tools read `~/.my.cnf` as always, an option
 //! file a profile or `--mysql-option-file` names (`--defaults-extra-file`, which must be
@@ -92,10 +93,8 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Checks what can be checked before connecting: the URL's options and that the
-    /// option file is there to read (the tools would otherwise ignore it silently:
-    /// `--defaults-extra-file` of a missing file is an error in some versions, not in
-    /// others).
+    /// Checks what can be checked before connecting: the URL's options, and that the
+    /// option file can be read, so that a typo is named before any tool runs.
     pub fn new(url: &DbUrl, option_file: Option<&Path>) -> Result<Connection, String> {
         let server = resolve(url).with_database(None);
         if let Some((k, _)) = server
