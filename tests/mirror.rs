@@ -273,9 +273,13 @@ fn every_failure_leaves_the_old_test_database_unchanged_and_nothing_behind() {
 
     // A leftover temporary database from a crashed run is dropped first, and said so.
     psql(&pg, "postgres", "CREATE DATABASE app_test__cairn_new");
-    let out = mirror(&["--dry-run"]);
+    let out = mirror(&["--dry-run", "--json"]);
     assert_ok(&out, "dry run");
     assert!(String::from_utf8_lossy(&out.stderr).contains("would drop app_test__cairn_new"));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["dump_path"], "postgresql/app.pgdump");
+    assert!(report["record"].is_null());
     unchanged_but_leftover(&pg, &before);
 
     // Creating the temporary database is refused: a role without CREATEDB.
@@ -433,19 +437,18 @@ fn a_leftover_is_dropped_and_a_scrubbed_mirror_from_a_profile_keeps_old_copies()
 }
 
 #[test]
-fn cairn_run_mirrors_when_due() {
+fn cairn_run_backs_up_and_mirrors_when_due() {
     let w = World::new();
     let pg = Postgres::start(&w.path("pg"));
-    production(&w, &pg);
-    let data = w.path("files");
-    fs::create_dir_all(&data).unwrap();
-    fs::write(data.join("a.txt"), "a").unwrap();
+    psql(&pg, "postgres", "CREATE DATABASE app");
+    psql(&pg, "app", SCHEMA);
     write_profile(
         &w,
         "nightly",
         &format!(
-            "[source]\npaths = [\"{}\"]\n[mirror]\ndatabase = \"app\"\ntarget = \"{}\"\nevery = \"1d\"\n",
-            data.display(),
+            "[[database]]\nurl = \"{}\"\n[mirror]\ndatabase = \"app\"\ntarget = \"{}\"\n\
+             every = \"1d\"\n[retention]\nkeep_last = 5\n",
+            url(&pg, None, "app"),
             url(&pg, None, "app_test")
         ),
     );
@@ -457,15 +460,19 @@ fn cairn_run_mirrors_when_due() {
     let first = run();
     assert_ok(&first, "run");
     let line = String::from_utf8_lossy(&first.stderr);
+    let snap = w.snapshots()[0]["short_id"].as_str().unwrap().to_string();
     assert!(
-        line.contains("result=success") && line.contains("mirrored="),
+        line.contains("result=success") && line.contains(&format!("mirrored={snap}")),
         "{line}"
     );
     assert_eq!(digest(&pg, "app"), digest(&pg, "app_test"));
-    // Not due again within the day.
+    // The next run backs up again, but the mirror is not due before a day has passed.
+    psql(&pg, "app", "DELETE FROM audit.log");
     let second = run();
     assert_ok(&second, "second run");
     assert!(!String::from_utf8_lossy(&second.stderr).contains("mirrored="));
+    assert_eq!(w.snapshots().len(), 2);
+    assert_eq!(pg.sql("app_test", "SELECT count(*) FROM audit.log"), "50");
     assert_eq!(w.objects("verified").len(), 1);
 }
 
@@ -474,15 +481,50 @@ fn restore_db_into_an_empty_server_and_refusing_to_overwrite() {
     let w = World::new();
     let prod = Postgres::start(&w.path("prod"));
     let empty = Postgres::start(&w.path("empty"));
-    production(&w, &prod);
-    let to = format!("postgresql://127.0.0.1:{}/", port(&empty));
+    // A role of the production server that the dump grants to.
+    psql(&prod, "postgres", "CREATE ROLE reader NOLOGIN");
+    psql(&prod, "postgres", "CREATE DATABASE app");
+    psql(&prod, "app", SCHEMA);
+    psql(&prod, "app", "GRANT USAGE ON SCHEMA shop TO reader");
+    psql(&prod, "app", "GRANT SELECT ON shop.orders TO reader");
     let out = cairn(
         &w,
         &prod,
-        &["restore-db", "latest", "--database", "app", "--to", &to],
+        &["backup", "--postgres", &url(&prod, None, "app")],
     );
-    assert_ok(&out, "restore-db");
+    assert_ok(&out, "backup --postgres");
+    let to = format!("postgresql://127.0.0.1:{}/", port(&empty));
+
+    // The role does not exist on the new server: the GRANT fails, nothing is left.
+    let restore = |extra: &[&str]| {
+        let mut args = vec!["restore-db", "latest", "--database", "app", "--to", &to];
+        args.extend_from_slice(extra);
+        cairn(&w, &prod, &args)
+    };
+    let err = fails(&restore(&[]), "restore-db without the roles");
+    assert!(
+        err.contains("step 2/5 restore: ") && err.contains("role \"reader\" does not exist"),
+        "{err}"
+    );
+    assert!(!databases(&empty).contains(&"app".to_string()));
+    assert_no_leftovers(&empty);
+
+    // --globals restores the roles first (the superuser, which exists, is reported).
+    let out = restore(&["--globals"]);
+    assert_ok(&out, "restore-db --globals");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("globals.sql: ERROR: role \"postgres\" already exists"),
+        "{said}"
+    );
     assert_eq!(digest(&prod, "app"), digest(&empty, "app"));
+    assert_eq!(
+        empty.sql(
+            "app",
+            "SELECT has_table_privilege('reader', 'shop.orders', 'SELECT')"
+        ),
+        "t"
+    );
     assert_no_leftovers(&empty);
 
     let err = fails(

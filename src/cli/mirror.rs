@@ -122,6 +122,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                 checks: Vec::new(),
                 keep: 0,
                 replace: true,
+                globals: false,
                 dry_run: args.dry_run,
             };
             (ctx.open()?, url, plan, RestoreOptions::default())

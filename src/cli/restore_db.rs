@@ -22,6 +22,11 @@ pub struct Args {
     /// passed its checks); without it, an existing database is refused
     #[arg(long)]
     pub replace: bool,
+    /// First restore the server's roles and tablespaces from the snapshot's globals.sql
+    /// (pg_dumpall --globals-only), going past those that exist already; this changes
+    /// the server outside the restored database and is not undone on failure
+    #[arg(long)]
+    pub globals: bool,
     #[command(flatten)]
     pub restore: RestoreArgs,
     /// Say what would happen, changing nothing
@@ -45,6 +50,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         checks: Vec::new(),
         keep: 0,
         replace: args.replace,
+        globals: args.globals,
         dry_run: args.dry_run,
     };
     let opts = args.restore.over(RestoreOptions::default());

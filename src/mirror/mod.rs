@@ -34,6 +34,7 @@ use crate::db::url::DbUrl;
 use crate::db::{DumpRecord, Engine, TableRows};
 use crate::repo::lock::LockKind;
 use crate::repo::snapshot::StoredSnapshot;
+use crate::repo::tree::Node;
 use crate::repo::verified::Verified;
 use crate::repo::Repository;
 use check::Found;
@@ -69,6 +70,16 @@ pub trait Target {
     /// Restores the dump `record` describes into the empty database `db`; `feed` writes
     /// the dump's bytes as they come from the repository.
     fn restore(&self, db: &str, record: &DumpRecord, feed: &mut Feed) -> Result<()>;
+    /// Restores a server-wide dump (`pg_dumpall --globals-only`: roles, tablespaces)
+    /// into the server, going past errors (a role that exists already); returns the
+    /// errors it went past, one per line.
+    fn restore_globals(&self, record: &DumpRecord, feed: &mut Feed) -> Result<Vec<String>> {
+        let _ = (record, feed);
+        Err(TargetError(format!(
+            "{} keeps no server-wide dump to restore",
+            self.engine()
+        )))
+    }
     /// Runs a file of SQL statements, stopping at the first error, which the error
     /// names by file and line.
     fn run_sql_file(&self, db: &str, file: &Path) -> Result<()>;
@@ -130,6 +141,8 @@ pub struct Plan {
     pub keep: u32,
     /// Whether an existing target may be replaced (always for mirror).
     pub replace: bool,
+    /// Restore the snapshot's server-wide dump (roles) first (`restore-db --globals`).
+    pub globals: bool,
     pub dry_run: bool,
 }
 
@@ -274,8 +287,36 @@ pub fn run(
 ) -> std::result::Result<Report, MirrorError> {
     let started = Instant::now();
     let names = Names::of(&plan.target_db, target.max_name_len()).map_err(at(0))?;
-    let node = crate::restore::plan_find_node(repo, &snap.snap.tree, &record.path)
-        .map_err(|e| at(0)(format!("{}: {e}", record.path)))?;
+    let find = |path: &str| {
+        crate::restore::plan_find_node(repo, &snap.snap.tree, path)
+            .map_err(|e| at(0)(format!("{path}: {e}")))
+    };
+    let node = find(&record.path)?;
+    let globals = match plan.globals {
+        false => None,
+        true => {
+            let g = snap
+                .snap
+                .databases
+                .iter()
+                .find(|r| {
+                    r.database.is_none() && r.engine == record.engine && r.server == record.server
+                })
+                .ok_or_else(|| {
+                    at(0)(format!(
+                        "snapshot {} holds no server-wide dump (globals) of {}",
+                        snap.id.short(),
+                        record.server
+                    ))
+                })?;
+            Some((g.clone(), find(&g.path)?))
+        }
+    };
+    let dump = Dump {
+        record,
+        node,
+        globals,
+    };
     let mut report = Report {
         dry_run: plan.dry_run,
         snapshot: snap.id.to_hex(),
@@ -322,7 +363,7 @@ pub fn run(
     let lock = repo
         .lock(LockKind::Shared, plan.command)
         .map_err(|e| at(1)(e.to_string()))?;
-    if let Err(e) = build(repo, target, plan, &names, record, &node, &mut report) {
+    if let Err(e) = build(repo, target, plan, &names, &dump, &mut report) {
         return Err(cleanup(target, &names.new, e));
     }
     if let Err(e) = target.swap(&names.new, &plan.target_db, &names.old) {
@@ -339,15 +380,23 @@ pub fn run(
 }
 
 /// Steps 2–4, into the temporary database.
+/// What is read from the snapshot: the database's dump and, with `--globals`, the
+/// server-wide one.
+struct Dump<'a> {
+    record: &'a DumpRecord,
+    node: Node,
+    globals: Option<(DumpRecord, Node)>,
+}
+
 fn build(
     repo: &Repository,
     target: &dyn Target,
     plan: &Plan,
     names: &Names,
-    record: &DumpRecord,
-    node: &crate::repo::tree::Node,
+    dump: &Dump,
     report: &mut Report,
 ) -> std::result::Result<(), MirrorError> {
+    let (record, node) = (dump.record, &dump.node);
     let restore = at(1);
     if target.exists(&names.new).map_err(|e| restore(e.0))? {
         target.drop_database(&names.new).map_err(|e| restore(e.0))?;
@@ -373,6 +422,25 @@ fn build(
             )
         };
         crate::ui::warn(&msg);
+        report.actions.push(msg);
+    }
+    if let Some((g, g_node)) = &dump.globals {
+        let mut feed = |w: &mut dyn Write| {
+            crate::restore::dump(repo, g_node, w)
+                .map_err(|e| format!("reading {} from the repository: {e}", g.path))
+        };
+        let skipped = target
+            .restore_globals(g, &mut feed)
+            .map_err(|e| restore(e.0))?;
+        for e in &skipped {
+            crate::ui::warn(&format!("{}: {e}", g.path));
+        }
+        let msg = format!(
+            "restored {} ({} statements failed, e.g. roles that exist already)",
+            g.path,
+            skipped.len()
+        );
+        step_info(1, &msg);
         report.actions.push(msg);
     }
     target.create(&names.new).map_err(|e| restore(e.0))?;
@@ -640,5 +708,113 @@ impl Report {
             crate::ui::bytes(self.bytes),
             self.duration_secs
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunker::ChunkSizes;
+    use crate::ids::{BlobId, SnapshotId};
+    use crate::repo::snapshot::{Snapshot, SnapshotStats, SourceKind};
+
+    fn dump(server: &str, db: Option<&str>) -> DumpRecord {
+        DumpRecord {
+            engine: Engine::Postgresql,
+            server: server.into(),
+            database: db.map(str::to_string),
+            path: format!("postgresql/{}.pgdump", db.unwrap_or("globals")),
+            format: "custom".into(),
+            server_version: "15".into(),
+            client_version: "pg_dump 15".into(),
+            bytes: 1,
+            duration_secs: 0.1,
+            tables: Vec::new(),
+        }
+    }
+
+    fn snap(n: u8, dumps: Vec<DumpRecord>) -> StoredSnapshot {
+        StoredSnapshot {
+            id: SnapshotId([n; 32]),
+            snap: Snapshot {
+                version: 1,
+                time: chrono::DateTime::from_timestamp(1_800_000_000 + n as i64, 0).unwrap(),
+                host: "db1".into(),
+                profile: None,
+                source: SourceKind::Files,
+                paths: Vec::new(),
+                tags: Vec::new(),
+                tree: BlobId([0; 32]),
+                parent: None,
+                chunk_sizes: ChunkSizes::FILES,
+                stats: SnapshotStats::default(),
+                tool: "test".into(),
+                databases: dumps,
+            },
+        }
+    }
+
+    #[test]
+    fn the_newest_snapshot_holding_the_database_is_picked() {
+        let snaps = [
+            snap(1, vec![dump("pg://a", Some("app"))]),
+            snap(2, vec![dump("pg://a", Some("app")), dump("pg://a", None)]),
+            snap(3, vec![dump("pg://a", Some("other"))]),
+        ];
+        let (s, r) = pick(&snaps, None, "app", Engine::Postgresql).unwrap();
+        assert_eq!(
+            (s.id, r.path.as_str()),
+            (SnapshotId([2; 32]), "postgresql/app.pgdump")
+        );
+        let (s, _) = pick(&snaps, Some(&snaps[0]), "app", Engine::Postgresql).unwrap();
+        assert_eq!(s.id, SnapshotId([1; 32]));
+    }
+
+    #[test]
+    fn missing_and_ambiguous_databases_are_explained() {
+        let snaps = [
+            snap(
+                1,
+                vec![dump("pg://a", Some("app")), dump("pg://b", Some("app"))],
+            ),
+            snap(2, vec![dump("pg://a", Some("shop"))]),
+        ];
+        let e = pick(&snaps, None, "ap", Engine::Postgresql).unwrap_err();
+        assert_eq!(
+            e,
+            "no snapshot holds a postgresql database \"ap\" (postgresql databases in the \
+             snapshots: app, shop)"
+        );
+        let e = pick(&snaps, None, "app", Engine::Postgresql).unwrap_err();
+        assert!(e.contains("from 2 servers (pg://a, pg://b)"), "{e}");
+        let e = pick(&snaps, Some(&snaps[1]), "app", Engine::Postgresql).unwrap_err();
+        assert!(
+            e.starts_with("snapshot 02020202 holds no postgresql database \"app\""),
+            "{e}"
+        );
+        assert!(pick(&snaps, None, "app", Engine::Mysql).is_err());
+    }
+
+    #[test]
+    fn names_fit_the_server_limit() {
+        let n = Names::of("app_test", 63).unwrap();
+        assert_eq!(
+            (n.new.as_str(), n.old.as_str()),
+            ("app_test__cairn_new", "app_test__cairn_old")
+        );
+        let e = Names::of(&"x".repeat(40), 63).err().unwrap();
+        assert!(e.contains("too long") && e.contains("63 bytes"), "{e}");
+    }
+
+    #[test]
+    fn failures_name_their_step() {
+        let e = MirrorError {
+            step: 2,
+            cause: "scrub.sql line 4: ERROR: boom".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "step 3/5 scrub: scrub.sql line 4: ERROR: boom"
+        );
     }
 }

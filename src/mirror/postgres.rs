@@ -70,6 +70,13 @@ impl PgTarget {
         TargetError(format!("{}: {e}", self.describe()))
     }
 
+    fn fed_error(&self, e: tool::Failed) -> TargetError {
+        match e {
+            tool::Failed::Input(e) => TargetError(e),
+            tool::Failed::Tool(e) => self.error(e),
+        }
+    }
+
     fn restore_command(&self, db: &str, format: &str) -> Result<(Command, &'static str)> {
         match format {
             "custom" => {
@@ -163,11 +170,28 @@ impl Target for PgTarget {
             return self.restore_parallel(db, feed);
         }
         let (c, program) = self.restore_command(db, &record.format)?;
-        tool::run_fed(c, program, feed).map_err(|e| match e {
-            tool::Failed::Input(e) => TargetError(e),
-            tool::Failed::Tool(e) => self.error(e),
-        })?;
+        tool::run_fed(c, program, feed).map_err(|e| self.fed_error(e))?;
         Ok(())
+    }
+
+    fn restore_globals(&self, record: &DumpRecord, feed: &mut Feed) -> Result<Vec<String>> {
+        if record.format != "sql" {
+            return Err(TargetError(format!(
+                "{}: a server-wide dump of format {:?} (expected sql)",
+                record.path, record.format
+            )));
+        }
+        // Not ON_ERROR_STOP: `CREATE ROLE postgres` fails on every server, and the rest
+        // must still run. Each error is reported.
+        let mut c = tool::command("psql");
+        c.args(["-X", "-q", "-v", "ON_ERROR_STOP=0", "-d"])
+            .arg(self.conninfo(MAINTENANCE_DB))
+            .args(["-f", "-"]);
+        let said = tool::run_fed(c, "psql", feed).map_err(|e| self.fed_error(e))?;
+        Ok(said
+            .lines()
+            .filter_map(|l| l.find("ERROR:").map(|at| tool::tidy("psql", &l[at..])))
+            .collect())
     }
 
     fn run_sql_file(&self, db: &str, file: &Path) -> Result<()> {

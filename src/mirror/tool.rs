@@ -60,10 +60,10 @@ pub enum Failed {
     Tool(String),
 }
 
-/// Runs `cmd` with `feed` writing its standard input as it reads it; returns the bytes
-/// fed. A failing feed (the repository) stops the tool before it sees the end of its
+/// Runs `cmd` with `feed` writing its standard input as it reads it; returns what the
+/// tool printed on standard error (warnings, or errors a script went past). A failing feed (the repository) stops the tool before it sees the end of its
 /// input, so a truncated dump is never taken for a whole one.
-pub fn run_fed(mut cmd: Command, program: &str, feed: &mut super::Feed) -> Result<u64, Failed> {
+pub fn run_fed(mut cmd: Command, program: &str, feed: &mut super::Feed) -> Result<String, Failed> {
     cmd.stdin(Stdio::piped()).stdout(Stdio::null());
     crate::interrupt::check().map_err(|e| Failed::Tool(e.to_string()))?;
     let mut child = cmd
@@ -98,7 +98,7 @@ pub fn run_fed(mut cmd: Command, program: &str, feed: &mut super::Feed) -> Resul
         Err(_) => Err(Failed::Tool(format!(
             "{program} stopped reading the dump before its end"
         ))),
-        Ok(n) => Ok(n),
+        Ok(_) => Ok(errors),
     }
 }
 

@@ -94,6 +94,7 @@ impl Mirror {
             checks: self.checks.clone(),
             keep: self.keep,
             replace: true,
+            globals: false,
             dry_run,
         };
         let opts = crate::mirror::RestoreOptions {
