@@ -264,4 +264,18 @@ mod tests {
         assert_eq!(specs[1].dir(), "postgresql-__1");
         assert!(specs[1].exclude.is_empty());
     }
+
+    #[test]
+    fn one_server_per_engine_keeps_the_engine_name_as_directory() {
+        let specs = specs_from_urls(
+            &[
+                url("postgresql://db1:5432/app"),
+                url("mysql://db2:3306/shop"),
+                url("mongodb://db3/events"),
+            ],
+            &[],
+        );
+        let dirs: Vec<String> = specs.iter().map(DbSpec::dir).collect();
+        assert_eq!(dirs, ["postgresql", "mysql", "mongodb"]);
+    }
 }
