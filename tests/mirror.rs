@@ -167,16 +167,17 @@ fn mirror_into_another_server_equals_the_source_and_ends_sessions_on_the_old_tes
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    for _ in 0..100 {
+    let connected = (0..300).any(|_| {
         let n = test.sql(
             "postgres",
             "SELECT count(*) FROM pg_stat_activity WHERE datname = 'app_test'",
         );
-        if n == "1" {
-            break;
+        n == "1" || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            false
         }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    });
+    assert!(connected, "the client never connected");
 
     let target = url(&test, None, "app_test");
     let out = cairn(
@@ -191,7 +192,11 @@ fn mirror_into_another_server_equals_the_source_and_ends_sessions_on_the_old_tes
         "{stdout}"
     );
     let ended = client.wait_with_output().unwrap();
-    assert!(!ended.status.success(), "the old session was ended");
+    let why = String::from_utf8_lossy(&ended.stderr);
+    assert!(
+        !ended.status.success() && why.contains("terminating connection"),
+        "the old session was ended: {why}"
+    );
     assert_eq!(digest(&prod, "app"), digest(&test, "app_test"));
     assert_no_leftovers(&test);
 
@@ -223,9 +228,34 @@ fn mirror_into_another_server_equals_the_source_and_ends_sessions_on_the_old_tes
         ),
         "second backup",
     );
+    // A record copied under the new snapshot's name (by someone with access to the
+    // storage) does not make it verified: the signed body names the old snapshot.
+    let record = w.objects("verified").pop().unwrap();
+    let second = w.snapshots()[1]["id"].as_str().unwrap().to_string();
+    let planted = w.repo.join("verified").join(&second);
+    fs::create_dir_all(&planted).unwrap();
+    fs::copy(&record, planted.join(record.file_name().unwrap())).unwrap();
+    let out = w.cmd().args(["--json", "snapshots"]).output().unwrap();
+    assert_ok(&out, "snapshots");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("(moved?)"));
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(listed[1].get("verified").is_none(), "{listed}");
+
     w.ok(&["forget", "--keep-last", "1"]);
-    assert!(w.objects("verified").is_empty());
+    assert_eq!(
+        w.objects("verified").len(),
+        1,
+        "only the planted record is left"
+    );
     assert!(w.snapshots()[0].get("verified").is_none());
+    // Prune leaves it too: its snapshot exists; it is simply never believed.
+    w.ok(&["prune"]);
+    assert_eq!(w.objects("verified").len(), 1);
+    // Once its snapshot is gone some other way (a manifest deleted by hand, an older
+    // cairn's forget), prune removes the record.
+    fs::remove_file(w.repo.join("snapshots").join(&second)).unwrap();
+    w.ok(&["prune"]);
+    assert!(w.objects("verified").is_empty());
 }
 
 #[test]
