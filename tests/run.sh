@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs (Debian packages; root) and runs every check and
-# test: formatting, clippy, unit and integration tests (real gpg, zstd, PostgreSQL,
+# test: formatting, clippy, unit and integration tests (real gpg, zstd, PostgreSQL, MariaDB,
 # OpenStack Swift with TempAuth and S3, Keystone v3, all on loopback in a temporary
 # directory), the benches in test mode, and the README demo.
 #

@@ -44,6 +44,22 @@ pub struct Args {
     /// Dump every database on the server the PG* variables (or libpq's defaults) name
     #[arg(long)]
     pub postgres_all: bool,
+    /// Dump this MariaDB/MySQL database with mariadb-dump (mysql://[USER@][HOST][:PORT]/DB
+    /// or mariadb://…; with no database, every one but the system schemas; repeatable).
+    /// Passwords come from ~/.my.cnf, --mysql-option-file or MYSQL_PWD, never the URL
+    #[arg(long = "mysql", value_name = "URL")]
+    pub mysql: Vec<String>,
+    /// An option file ([client] password=…) for every --mysql server, read by the tools
+    /// as --defaults-extra-file
+    #[arg(long, value_name = "FILE", requires = "mysql")]
+    pub mysql_option_file: Option<PathBuf>,
+    /// Dump this MongoDB database with mongodump --archive (mongodb://[USER@]HOST[:PORT]/DB;
+    /// repeatable)
+    #[arg(long = "mongodb", value_name = "URL")]
+    pub mongodb: Vec<String>,
+    /// A mongodump --config file (password: …) for every --mongodb server
+    #[arg(long, value_name = "FILE", requires = "mongodb")]
+    pub mongodb_config: Option<PathBuf>,
     /// Leave this database out of an all-databases dump (repeatable)
     #[arg(long = "exclude-database", value_name = "NAME")]
     pub exclude_database: Vec<String>,
@@ -108,7 +124,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         }
         (None, true) => {
             return Err(usage(
-                "nothing to back up: give paths, --postgres URL, or --stdin-name to read \
+                "nothing to back up: give paths, --postgres/--mysql/--mongodb URL, or --stdin-name to read \
                  standard input",
             ))
         }
@@ -196,27 +212,40 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     }
 }
 
-/// `--postgres` and `--postgres-all` as database sources, checked.
+/// `--postgres`, `--postgres-all`, `--mysql` and `--mongodb` as database sources, checked.
 fn database_specs(args: &Args) -> Result<Vec<DbSpec>> {
     let mut urls = Vec::new();
-    for u in &args.postgres {
-        let url = DbUrl::parse(u).map_err(|e| usage(format!("--postgres: {e}")))?;
-        if url.engine != Engine::Postgresql {
-            return Err(usage(format!(
-                "--postgres takes a postgresql:// URL, not {}://",
-                url.engine
-            )));
+    for (flag, engine, given) in [
+        ("--postgres", Engine::Postgresql, &args.postgres),
+        ("--mysql", Engine::Mysql, &args.mysql),
+        ("--mongodb", Engine::Mongodb, &args.mongodb),
+    ] {
+        for u in given {
+            let url = DbUrl::parse(u).map_err(|e| usage(format!("{flag}: {e}")))?;
+            if url.engine != engine {
+                return Err(usage(format!(
+                    "{flag} takes a {engine}:// URL, not {}://",
+                    url.engine
+                )));
+            }
+            // Named in full (PGHOST, MYSQL_HOST…), so that `--postgres-all` and a URL
+            // of the same server make one source.
+            urls.push(plan::resolve_url(&url));
         }
-        // Named in full (PGHOST…), so that `--postgres-all` and a URL of the same
-        // server make one source.
-        urls.push(postgres::resolve(&url));
     }
     if args.postgres_all {
         urls.push(postgres::resolve(
             &DbUrl::parse("postgresql:///").expect("a valid URL"),
         ));
     }
-    let specs = plan::specs_from_urls(&urls, &args.exclude_database);
+    let mut specs = plan::specs_from_urls(&urls, &args.exclude_database);
+    for spec in &mut specs {
+        spec.option_file = match spec.url.engine {
+            Engine::Postgresql => None,
+            Engine::Mysql => args.mysql_option_file.clone(),
+            Engine::Mongodb => args.mongodb_config.clone(),
+        };
+    }
     if !args.exclude_database.is_empty() && specs.iter().all(|s| s.databases.is_some()) {
         return Err(usage(
             "--exclude-database goes with --postgres-all or a URL without a database",
@@ -224,7 +253,7 @@ fn database_specs(args: &Args) -> Result<Vec<DbSpec>> {
     }
     if args.snapshot_per_database && specs.is_empty() {
         return Err(usage(
-            "--snapshot-per-database needs --postgres or --postgres-all",
+            "--snapshot-per-database needs --postgres, --postgres-all, --mysql or --mongodb",
         ));
     }
     Ok(specs)

@@ -32,7 +32,7 @@ pub struct Args {
     #[arg(long, requires = "target")]
     pub database: Option<String>,
     /// The test database: postgresql://USER@HOST:PORT/DB (no password: .pgpass, PGPASSFILE
-    /// or PGPASSWORD)
+    /// or PGPASSWORD) or mysql://USER@HOST:PORT/DB (~/.my.cnf, --option-file, MYSQL_PWD)
     #[arg(long, requires = "database", value_name = "URL")]
     pub target: Option<String>,
     /// SQL file run in the restored database before it is checked and swapped in; repeat
@@ -69,6 +69,10 @@ pub struct RestoreArgs {
     /// Parallel restore jobs; more than 1 writes the dump to a temporary file first
     #[arg(short = 'j', long, value_parser = clap::value_parser!(u32).range(1..))]
     pub jobs: Option<u32>,
+    /// MariaDB/MySQL: an option file ([client] password=…) for the target server, read
+    /// as --defaults-extra-file
+    #[arg(long, value_name = "FILE")]
+    pub option_file: Option<PathBuf>,
 }
 
 impl RestoreArgs {
@@ -79,6 +83,9 @@ impl RestoreArgs {
         o.no_privileges |= self.no_privileges;
         if let Some(j) = self.jobs {
             o.jobs = j;
+        }
+        if self.option_file.is_some() {
+            o.option_file = self.option_file.clone();
         }
         o
     }

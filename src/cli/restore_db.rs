@@ -14,8 +14,8 @@ pub struct Args {
     /// The database in the snapshot, as it was named on the source server
     #[arg(long)]
     pub database: String,
-    /// Where to restore it: postgresql://USER@HOST:PORT/[DB] (no password; DB defaults
-    /// to --database)
+    /// Where to restore it: postgresql://USER@HOST:PORT/[DB] or mysql://… (no password; DB
+    /// defaults to --database)
     #[arg(long, value_name = "URL")]
     pub to: String,
     /// Replace the database if it exists (the old one is dropped once the restored one

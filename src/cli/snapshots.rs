@@ -26,11 +26,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     let (all, bad) = repo.snapshots_checked()?;
     let snaps: Vec<_> = all.into_iter().filter(|s| args.filter.matches(s)).collect();
     let result = fail_on_bad(&bad);
-    let verified = verified_by_snapshot(&repo)?;
     if args.databases {
         dumps(ctx, &snaps)?;
         return result;
     }
+    let verified = verified_by_snapshot(&repo)?;
     if ctx.json {
         let v: Vec<_> = snaps
             .iter()
@@ -111,16 +111,6 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     result
 }
 
-/// The "verified restorable" records (`cairn mirror`, `restore-db`) of each snapshot,
-/// oldest first.
-fn verified_by_snapshot(repo: &Repository) -> Result<HashMap<SnapshotId, Vec<Verified>>> {
-    let mut by: HashMap<SnapshotId, Vec<Verified>> = HashMap::new();
-    for v in repo.verified_records()? {
-        by.entry(v.snapshot).or_default().push(v);
-    }
-    Ok(by)
-}
-
 /// `--databases`: every dump of the listed snapshots, as the manifest records it.
 fn dumps(ctx: &Ctx, snaps: &[crate::repo::snapshot::StoredSnapshot]) -> Result<()> {
     if ctx.json {
@@ -189,6 +179,16 @@ fn dumps(ctx: &Ctx, snaps: &[crate::repo::snapshot::StoredSnapshot]) -> Result<(
     table.write(&mut out)?;
     writeln!(out, "{}", ui::count(n, "dump"))?;
     Ok(())
+}
+
+/// The "verified restorable" records (`cairn mirror`, `restore-db`) of each snapshot,
+/// oldest first.
+fn verified_by_snapshot(repo: &Repository) -> Result<HashMap<SnapshotId, Vec<Verified>>> {
+    let mut by: HashMap<SnapshotId, Vec<Verified>> = HashMap::new();
+    for v in repo.verified_records()? {
+        by.entry(v.snapshot).or_default().push(v);
+    }
+    Ok(by)
 }
 
 /// Lists what verified, then fails naming what did not.

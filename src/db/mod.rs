@@ -10,6 +10,9 @@
 //! Connections are URLs without passwords ([`url::DbUrl`]): credentials come from the
 //! engine's own conventions (`.pgpass`, `PG*` variables, option files), never argv.
 
+pub mod dumped_rows;
+pub mod mongodb;
+pub mod mysql;
 pub mod plan;
 pub mod postgres;
 pub mod url;
@@ -99,4 +102,35 @@ pub trait DumpSource: Send {
     /// Runs the dumps, in order, into `sink`; the first failure ends the run, so a
     /// snapshot never holds a partial set.
     fn dump_all(&mut self, sink: &mut DumpSink<'_>) -> io::Result<Vec<DumpRecord>>;
+}
+
+/// `<database>.<ext>`, a dump's name in its source's directory: `/` would make a
+/// directory and `%` escapes it, so both are percent-encoded (database names allow any
+/// character).
+pub fn dump_file_name(database: &str, ext: &str) -> String {
+    let name = database.replace('%', "%25").replace('/', "%2F");
+    format!("{name}.{ext}")
+}
+
+/// The last line of a tool's error output that says something, for one-line messages.
+pub(crate) fn last_line(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dump_file_names_keep_to_one_directory() {
+        assert_eq!(super::dump_file_name("shop", "sql"), "shop.sql");
+        assert_eq!(
+            super::dump_file_name("a/b%c", "archive"),
+            "a%2Fb%25c.archive"
+        );
+    }
 }

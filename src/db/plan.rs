@@ -3,9 +3,10 @@
 //! database.
 
 use std::io;
+use std::path::PathBuf;
 
 use super::url::DbUrl;
-use super::{postgres, DumpSource, Engine};
+use super::{mongodb, mysql, postgres, DumpSource, Engine};
 
 /// One database source as configured: a server, its databases, a directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,8 +18,9 @@ pub struct DbSpec {
     pub exclude: Vec<String>,
     /// The top-level directory in the snapshot; the engine's name when `None`.
     pub name: Option<String>,
-    /// MySQL/MariaDB: an option file with the credentials (`--defaults-extra-file`).
-    pub option_file: Option<std::path::PathBuf>,
+    /// Where the dump tool finds its credentials besides its defaults: a MariaDB/MySQL
+    /// option file (`--defaults-extra-file`), a mongodump `--config` file.
+    pub option_file: Option<PathBuf>,
 }
 
 impl DbSpec {
@@ -56,9 +58,10 @@ pub fn specs_from_urls(urls: &[DbUrl], exclude: &[String]) -> Vec<DbSpec> {
             _ => {}
         }
     }
-    let several = specs.len() > 1;
+    // Directories are named for the engine, so only servers of one engine collide.
+    let engines: Vec<Engine> = specs.iter().map(|s| s.url.engine).collect();
     for s in &mut specs {
-        if several {
+        if engines.iter().filter(|&&e| e == s.url.engine).count() > 1 {
             s.name = Some(server_dir(&s.url));
         }
         if s.databases.is_some() {
@@ -93,7 +96,17 @@ fn databases(spec: &DbSpec, url: &DbUrl) -> io::Result<Vec<String>> {
         Some(d) => d.clone(),
         None => match url.engine {
             Engine::Postgresql => postgres::list_databases(url)?,
-            other => return Err(unsupported(other)),
+            Engine::Mysql => mysql::Connection::new(url, spec.option_file.as_deref())
+                .map_err(io::Error::other)?
+                .list_databases()?,
+            Engine::Mongodb => {
+                return Err(io::Error::other(format!(
+                    "{}: name each MongoDB database (mongodb://HOST/DB, repeatable); \
+                     listing a server's databases needs mongosh, which takes passwords \
+                     only on its command line",
+                    url.server()
+                )))
+            }
         },
     };
     Ok(dbs
@@ -102,21 +115,21 @@ fn databases(spec: &DbSpec, url: &DbUrl) -> io::Result<Vec<String>> {
         .collect())
 }
 
-/// Engines with a backup source here.
-pub fn supported(engine: Engine) -> bool {
-    engine == Engine::Postgresql
-}
-
-fn unsupported(engine: Engine) -> io::Error {
-    io::Error::other(format!(
-        "{engine} databases are not supported as a backup source yet"
-    ))
-}
-
 fn source(spec: &DbSpec, url: &DbUrl, dbs: Vec<String>) -> io::Result<Box<dyn DumpSource>> {
     match url.engine {
         Engine::Postgresql => Ok(Box::new(postgres::PgSource::new(spec.dir(), url, dbs))),
-        other => Err(unsupported(other)),
+        Engine::Mysql => Ok(Box::new(mysql::MysqlSource::new(
+            spec.dir(),
+            url,
+            dbs,
+            spec.option_file.as_deref(),
+        )?)),
+        Engine::Mongodb => Ok(Box::new(mongodb::MongoSource::new(
+            spec.dir(),
+            url,
+            dbs,
+            spec.option_file.as_deref(),
+        )?)),
     }
 }
 
@@ -124,17 +137,46 @@ fn source(spec: &DbSpec, url: &DbUrl, dbs: Vec<String>) -> io::Result<Box<dyn Du
 pub fn tools(engine: Engine) -> &'static [&'static str] {
     match engine {
         Engine::Postgresql => &["psql", "pg_dump", "pg_dumpall"],
-        _ => &[],
+        Engine::Mysql => match mysql::Tools::find().dump {
+            "mariadb-dump" => &["mariadb", "mariadb-dump"],
+            _ => &["mysql", "mysqldump"],
+        },
+        Engine::Mongodb => &["mongodump"],
     }
+}
+
+/// The server a URL's tools will talk to, named in full (host and port from the
+/// engine's variables where the URL has none).
+pub fn resolve_url(url: &DbUrl) -> DbUrl {
+    match url.engine {
+        Engine::Postgresql => postgres::resolve(url),
+        Engine::Mysql => mysql::resolve(url),
+        Engine::Mongodb => url.clone(),
+    }
+}
+
+fn resolve(spec: &DbSpec) -> DbUrl {
+    resolve_url(&spec.url)
 }
 
 /// For `profile check`: connects, and says which databases a run would dump where.
 pub fn probe(spec: &DbSpec) -> io::Result<String> {
-    let url = match spec.url.engine {
-        Engine::Postgresql => postgres::resolve(&spec.url),
-        other => return Err(unsupported(other)),
+    let url = resolve(spec);
+    let present = match url.engine {
+        Engine::Postgresql => postgres::list_databases(&url)?,
+        Engine::Mysql => mysql::Connection::new(&url, spec.option_file.as_deref())
+            .map_err(io::Error::other)?
+            .list_databases()?,
+        Engine::Mongodb => {
+            // Asking needs mongosh, which takes passwords only in its argv.
+            let dbs = databases(spec, &url)?;
+            return Ok(format!(
+                "not contacted (cairn has no MongoDB client to ask); dumps {} into {}/",
+                dbs.join(", "),
+                spec.dir()
+            ));
+        }
     };
-    let present = postgres::list_databases(&url)?;
     if let Some(missing) = spec
         .databases
         .iter()
@@ -161,10 +203,7 @@ pub fn sources(specs: &[DbSpec], per_database: bool) -> io::Result<Vec<Vec<Box<d
     let mut one = Vec::new();
     let mut each = Vec::new();
     for spec in specs {
-        let url = match spec.url.engine {
-            Engine::Postgresql => postgres::resolve(&spec.url),
-            _ => spec.url.clone(),
-        };
+        let url = resolve(spec);
         let dbs = databases(spec, &url)?;
         if dbs.is_empty() {
             return Err(io::Error::other(format!(
@@ -224,5 +263,19 @@ mod tests {
         assert_eq!(specs[0].dir(), "postgresql-db1-5432");
         assert_eq!(specs[1].dir(), "postgresql-__1");
         assert!(specs[1].exclude.is_empty());
+    }
+
+    #[test]
+    fn one_server_per_engine_keeps_the_engine_name_as_directory() {
+        let specs = specs_from_urls(
+            &[
+                url("postgresql://db1:5432/app"),
+                url("mysql://db2:3306/shop"),
+                url("mongodb://db3/events"),
+            ],
+            &[],
+        );
+        let dirs: Vec<String> = specs.iter().map(DbSpec::dir).collect();
+        assert_eq!(dirs, ["postgresql", "mysql", "mongodb"]);
     }
 }

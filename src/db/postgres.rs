@@ -85,20 +85,10 @@ fn query(url: &DbUrl, sql: &str, what: &str) -> io::Result<String> {
         return Err(io::Error::other(format!(
             "{what} failed ({}): {}",
             crate::source::command::describe_exit(out.status),
-            last_line(&out.stderr)
+            super::last_line(&out.stderr)
         )));
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-fn last_line(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes)
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim()
-        .to_string()
 }
 
 /// The databases a dump of every database covers: those that allow connections and
@@ -124,11 +114,9 @@ fn tool_version(program: &str) -> io::Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// `dir/<name>.pgdump` for a database name: `/` would make a directory and `%`
-/// escapes it, so both are percent-encoded (database names allow any character).
+/// `<name>.pgdump` for a database name (see [`super::dump_file_name`]).
 pub fn dump_file_name(database: &str) -> String {
-    let name = database.replace('%', "%25").replace('/', "%2F");
-    format!("{name}.pgdump")
+    super::dump_file_name(database, "pgdump")
 }
 
 /// The relations whose rows are recorded: ordinary tables outside the system schemas,

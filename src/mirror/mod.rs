@@ -20,6 +20,7 @@
 //! the repository (`repo::verified`).
 
 pub mod check;
+pub mod mysql;
 mod pick;
 pub mod postgres;
 mod steps;
@@ -102,9 +103,10 @@ pub trait Target {
 pub fn connect(url: &DbUrl, opts: &RestoreOptions) -> Result<Box<dyn Target>> {
     match url.engine {
         Engine::Postgresql => Ok(Box::new(postgres::PgTarget::new(url, opts))),
-        other => Err(TargetError(format!(
-            "{other} is not a mirror target yet (PostgreSQL is)"
-        ))),
+        Engine::Mysql => Ok(Box::new(mysql::MysqlTarget::new(url, opts)?)),
+        Engine::Mongodb => Err(TargetError(
+            "MongoDB is not a mirror target (PostgreSQL and MariaDB/MySQL are)".into(),
+        )),
     }
 }
 
@@ -117,6 +119,9 @@ pub struct RestoreOptions {
     pub no_privileges: bool,
     /// Parallel restore jobs; above 1 the dump goes through a temporary file first.
     pub jobs: u32,
+    /// MariaDB/MySQL: an option file with the target's credentials
+    /// (`--defaults-extra-file`).
+    pub option_file: Option<PathBuf>,
 }
 
 /// One mirror or restore-db run, resolved from the command line or a profile.

@@ -120,9 +120,13 @@ impl<W: Write> Write for Watched<W> {
 /// The one line that says why: the first error line of `stderr`, without the tool's
 /// prefix and with the server's double spaces closed up.
 fn failure(program: &str, status: std::process::ExitStatus, stderr: &str) -> String {
+    // MariaDB's client says `ERROR 1054 (42S22) at line 2: …`, after echoing the
+    // statement between dashed lines.
     let line = stderr
         .lines()
-        .find(|l| ["ERROR:", "FATAL:", "error:"].iter().any(|m| l.contains(m)))
+        .find(|l| {
+            ["ERROR:", "FATAL:", "error:"].iter().any(|m| l.contains(m)) || l.starts_with("ERROR ")
+        })
         .or_else(|| stderr.lines().find(|l| !l.trim().is_empty()));
     match line {
         Some(l) => tidy(program, l),

@@ -24,6 +24,7 @@ pub(super) struct MirrorFile {
     #[serde(default = "yes")]
     privileges: bool,
     jobs: Option<u32>,
+    option_file: Option<PathBuf>,
     every: Option<Every>,
 }
 
@@ -44,6 +45,8 @@ pub struct Mirror {
     pub owner: Option<String>,
     pub privileges: bool,
     pub jobs: u32,
+    /// MariaDB/MySQL: the target's option file (absolute, as `scrub`).
+    pub option_file: Option<PathBuf>,
     /// `cairn run` mirrors after the backup when this much time has passed since the
     /// last mirror it did; unset, only `cairn mirror PROFILE` mirrors.
     pub every: Option<Every>,
@@ -73,6 +76,7 @@ impl MirrorFile {
             owner: self.owner,
             privileges: self.privileges,
             jobs: self.jobs.unwrap_or(1),
+            option_file: self.option_file.map(|f| base.join(f)),
             every: self.every,
         })
     }
@@ -97,6 +101,7 @@ impl Mirror {
             owner: self.owner.clone(),
             no_privileges: !self.privileges,
             jobs: self.jobs,
+            option_file: self.option_file.clone(),
         };
         (plan, opts)
     }

@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use crate::child::redact::Scrubber;
 use crate::child::PassEnv;
-use crate::db::plan::{self, DbSpec};
+use crate::db::plan::DbSpec;
 use crate::db::url::DbUrl;
 use crate::notify::NotifyConfig;
 use crate::pattern::PatternSpec;
@@ -72,12 +72,12 @@ struct File {
     /// Withheld variables the source command and hooks get all the same.
     #[serde(default)]
     pass_env: Vec<String>,
-    mirror: Option<mirror::MirrorFile>,
     /// One snapshot per database instead of one for the paths and every database.
     #[serde(default)]
     snapshot_per_database: bool,
     #[serde(default)]
     database: Vec<toml::Spanned<DatabaseFile>>,
+    mirror: Option<mirror::MirrorFile>,
 }
 
 /// A `[[database]]` section.
@@ -91,7 +91,8 @@ struct DatabaseFile {
     exclude_databases: Vec<String>,
     /// The directory in the snapshot; the engine's name by default.
     name: Option<String>,
-    /// MySQL/MariaDB credentials (`--defaults-extra-file`), relative to the profile.
+    /// MySQL/MariaDB option file (`--defaults-extra-file`) or mongodump `--config` file,
+    /// relative to the profile.
     option_file: Option<PathBuf>,
 }
 
@@ -237,10 +238,10 @@ pub struct Profile {
     pub hooks: Hooks,
     pub notify: NotifyConfig,
     pub pass_env: PassEnv,
-    pub mirror: Option<mirror::Mirror>,
     /// `[[database]]` sections, dumped next to `source`'s paths.
     pub databases: Vec<DbSpec>,
     pub snapshot_per_database: bool,
+    pub mirror: Option<mirror::Mirror>,
 }
 
 /// Profile names become file names, lock names and Prometheus label values, so they are
@@ -385,9 +386,9 @@ impl Profile {
             hooks: file.hooks,
             notify: file.notify,
             pass_env,
-            mirror,
             databases,
             snapshot_per_database: file.snapshot_per_database,
+            mirror,
         })
     }
 
@@ -483,12 +484,6 @@ fn source(s: SourceFile, base: &Path) -> std::result::Result<Source, String> {
 fn database(d: DatabaseFile, base: &Path) -> std::result::Result<DbSpec, String> {
     let url = DbUrl::parse(&d.url).map_err(|e| format!("[[database]]: {e}"))?;
     let at = |msg: &str| format!("[[database]] {url}: {msg}");
-    if !plan::supported(url.engine) {
-        return Err(at(&format!(
-            "{} databases are not supported as a backup source yet",
-            url.engine
-        )));
-    }
     let databases = match (&url.database, d.databases) {
         (Some(_), Some(_)) => {
             return Err(at(
@@ -514,9 +509,10 @@ fn database(d: DatabaseFile, base: &Path) -> std::result::Result<DbSpec, String>
             return Err(at(&format!("name {n:?} must be a plain directory name")));
         }
     }
-    if d.option_file.is_some() && url.engine != crate::db::Engine::Mysql {
+    if d.option_file.is_some() && url.engine == crate::db::Engine::Postgresql {
         return Err(at(
-            "`option_file` is for MySQL/MariaDB; PostgreSQL reads ~/.pgpass or PGPASSFILE",
+            "`option_file` is for MySQL/MariaDB (an option file) and MongoDB (a mongodump \
+             --config file); PostgreSQL reads ~/.pgpass or PGPASSFILE",
         ));
     }
     Ok(DbSpec {

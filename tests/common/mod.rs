@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod forge;
+pub mod mariadb;
 pub mod postgres;
 pub mod profiles;
 pub mod receiver;

@@ -21,6 +21,11 @@ PACKAGES=(
     # (psql, createdb, pg_dump, pg_restore, pg_isready)
     postgresql
     postgresql-client
+    # MariaDB server (mariadb-install-db, mariadbd) and client (mariadb,
+    # mariadb-dump, mariadb-admin) for mariadb.sh; the package's own service is
+    # stopped and disabled below, the tests start their own servers
+    mariadb-server
+    mariadb-client
     # zstd CLI for cross-checking compressed data
     zstd
     # building the Rust crate: C toolchain for -sys crates, OpenSSL headers
@@ -116,6 +121,17 @@ done
 if [[ ${#still_missing[@]} -ne 0 ]]; then
     echo "install-deps: failed to install: ${still_missing[*]}" >&2
     exit 1
+fi
+
+# mariadb-server starts the system's MariaDB where services can start (port 3306,
+# /run/mysqld); the tests need none of it, so it must not hold resources.
+if [[ " ${missing[*]} " == *" mariadb-server "* ]]; then
+    if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+        systemctl disable --now mariadb >&2 2>/dev/null || true
+    else
+        service mariadb stop >&2 2>/dev/null || true
+        update-rc.d mariadb disable >&2 2>/dev/null || true
+    fi
 fi
 
 echo "install-deps: installed ${#missing[@]} package(s): ${missing[*]} (${#PACKAGES[@]} checked)"
