@@ -15,6 +15,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+/// Files at least this big are chunked on a thread of their own while their chunks
+/// are stored in parallel (two batches of `stream::store`).
+const PIPELINED_FILE: u64 = 16 << 20;
+
 use rayon::prelude::*;
 
 use super::dumpfile;
@@ -300,10 +304,15 @@ impl Archiver<'_, '_> {
         } else {
             &self.chunker
         };
-        let mut ids = Vec::new();
-        let mut repo_err: Option<RepoError> = None;
-        let read =
-            chunker.for_each_chunk_sized(head.as_slice().chain(file), Some(now.size), |chunk| {
+        let reader = head.as_slice().chain(file);
+        let (ids, read) = if now.size >= PIPELINED_FILE {
+            // One big file (a dump, an image) would keep one core busy while the
+            // other waits: it is chunked ahead on a thread of its own instead.
+            super::stream::store(self.up, chunker, reader, self.progress)?
+        } else {
+            let mut ids = Vec::new();
+            let mut repo_err: Option<RepoError> = None;
+            let read = chunker.for_each_chunk_sized(reader, Some(now.size), |chunk| {
                 match self.up.add(BlobType::Data, chunk) {
                     Ok(id) => ids.push(id),
                     Err(e) => {
@@ -314,9 +323,11 @@ impl Archiver<'_, '_> {
                 self.progress.add(chunk.len() as u64);
                 Ok(())
             });
-        if let Some(e) = repo_err {
-            return Err(e);
-        }
+            if let Some(e) = repo_err {
+                return Err(e);
+            }
+            (ids, read)
+        };
         let size = match read {
             Ok(n) => n,
             Err(e) => {
