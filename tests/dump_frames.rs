@@ -6,17 +6,17 @@ mod common;
 
 use std::collections::HashMap;
 use std::fs;
+use std::path::Path;
 use std::process::Command;
 
 use common::forge::{decrypted_config, gpg, gpg_with, stop_agent};
 use common::{dump_rows, run_with_input, World};
 
 /// Every data blob entry of every index object, decrypted with gpg and zstd.
-fn index_blobs(w: &World) -> Vec<serde_json::Value> {
-    let home = gpg_with(w);
+fn index_blobs(w: &World, home: &Path) -> Vec<serde_json::Value> {
     let mut all = Vec::new();
     for index in w.objects("index") {
-        let plain = gpg(home.path(), &["--decrypt"], &fs::read(index).unwrap());
+        let plain = gpg(home, &["--decrypt"], &fs::read(index).unwrap());
         let out = run_with_input(Command::new("zstd").args(["-dc", "-q"]), &plain);
         common::assert_ok(&out, "zstd -dc");
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -28,6 +28,13 @@ fn index_blobs(w: &World) -> Vec<serde_json::Value> {
             }
         }
     }
+    all
+}
+
+/// The index's data blobs, read with a GnuPG home of the world's key made for it.
+fn indexed(w: &World) -> Vec<serde_json::Value> {
+    let home = gpg_with(w);
+    let all = index_blobs(w, home.path());
     stop_agent(home.path());
     all
 }
@@ -61,7 +68,7 @@ fn a_dump_in_frames_restores_checks_and_dumps_byte_identical() {
     let w = World::new();
     let dump = dump_rows(60_000, |_| false);
     bytes_added(&w, &dump);
-    let blobs = index_blobs(&w);
+    let blobs = indexed(&w);
     let members = framed(&blobs);
     // Small chunks share frames: many members, far fewer distinct frames.
     let mut frames: HashMap<(String, u64), usize> = HashMap::new();
@@ -101,11 +108,26 @@ fn prune_moves_frame_members_into_new_frames() {
     let common_part = dump_rows(20_000, |_| false);
     let day2 = [&common_part[..], &day2[..]].concat();
     bytes_added(&w, &day1);
+    let home = gpg_with(&w);
+    let packs = |w: &World| -> HashMap<String, String> {
+        framed(&index_blobs(w, home.path()))
+            .iter()
+            .map(|b| (b["id"].to_string(), b["pack"].to_string()))
+            .collect()
+    };
+    let before = packs(&w);
     bytes_added(&w, &day2);
     w.ok(&["forget", "--keep-last", "1", "--prune", "--max-unused", "0%"]);
     assert_eq!(w.snapshots().len(), 1);
-    // Day 2's blobs that day 1 stored were copied out of half-used frames.
-    assert!(!framed(&index_blobs(&w)).is_empty());
+    // Day 1's chunks that day 2 still uses were copied out of half-used frames into
+    // frames of new packs.
+    let after = packs(&w);
+    let moved = before
+        .iter()
+        .filter(|(id, pack)| after.get(*id).is_some_and(|p| p != *pack))
+        .count();
+    stop_agent(home.path());
+    assert!(moved > 0, "no frame member was repacked");
     w.ok(&["check", "--read-data"]);
     let target = w.path("restored");
     w.ok(&["restore", "latest", "--target", target.to_str().unwrap()]);
@@ -117,8 +139,8 @@ fn format_1_repositories_write_no_frames() {
     let w = World::format_v1();
     let dump = dump_rows(30_000, |_| false);
     w.ok_stdin(&["backup", "--stdin-name", "app.sql"], &dump);
-    assert!(framed(&index_blobs(&w)).is_empty());
     let home = gpg_with(&w);
+    assert!(framed(&index_blobs(&w, home.path())).is_empty());
     let config = decrypted_config(home.path(), &w.repo);
     stop_agent(home.path());
     assert_eq!(config["version"], 1);
