@@ -523,3 +523,82 @@ pub fn pack_name(id: &PackId) -> String {
     let hex = id.to_hex();
     format!("data/{}/{}", &hex[..2], hex)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: [u8; 32] = [7; 32];
+
+    /// A plaintext with the blobs' stored bytes and a header of `(id, compression,
+    /// offset, length, raw_length)` entries, in that order.
+    fn plaintext(body: &[u8], entries: &[(BlobId, Compression, u64, u32, u32)]) -> Vec<u8> {
+        let mut p = body.to_vec();
+        for (id, c, offset, length, raw) in entries {
+            p.extend_from_slice(&[0, c.code()]);
+            p.extend_from_slice(&id.0);
+            p.extend_from_slice(&offset.to_le_bytes());
+            p.extend_from_slice(&length.to_le_bytes());
+            p.extend_from_slice(&raw.to_le_bytes());
+        }
+        p.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+        p.extend_from_slice(MAGIC);
+        p
+    }
+
+    fn members() -> (Vec<Vec<u8>>, Vec<u8>) {
+        let blobs: Vec<Vec<u8>> = ["alpha row\n", "beta row\n", "gamma row\n"]
+            .iter()
+            .map(|r| r.repeat(50).into_bytes())
+            .collect();
+        let frame = compress(&blobs.concat(), 3).unwrap();
+        (blobs, frame)
+    }
+
+    #[test]
+    fn frame_members_read_back_from_their_place() {
+        let (blobs, frame) = members();
+        let ids: Vec<BlobId> = blobs.iter().map(|b| crate::chunker::blob_id(&KEY, b)).collect();
+        let len = frame.len() as u32;
+        let entries: Vec<_> = (0..3)
+            .map(|i| (ids[i], Compression::ZstdFrame, 0, len, blobs[i].len() as u32))
+            .collect();
+        let pack = Pack::from_plaintext(PackId([0; 32]), plaintext(&frame, &entries)).unwrap();
+        for (id, blob) in ids.iter().zip(&blobs) {
+            let e = pack.entry(id).unwrap().clone();
+            assert_eq!(&pack.blob(&e, &KEY).unwrap()[..], &blob[..]);
+        }
+        // An index entry must name the frame the header names.
+        let mut wrong = pack.entry(&ids[1]).unwrap().clone();
+        wrong.length -= 1;
+        assert!(pack.blob(&wrong, &KEY).is_err());
+    }
+
+    #[test]
+    fn frames_whose_members_do_not_follow_each_other_are_refused() {
+        let (blobs, frame) = members();
+        let ids: Vec<BlobId> = blobs.iter().map(|b| crate::chunker::blob_id(&KEY, b)).collect();
+        let len = frame.len() as u32;
+        let raw = |i: usize| blobs[i].len() as u32;
+        let body = [&frame[..], b"plain"].concat();
+        let split = [
+            (ids[0], Compression::ZstdFrame, 0, len, raw(0)),
+            (BlobId([1; 32]), Compression::None, u64::from(len), 5, 5),
+            (ids[1], Compression::ZstdFrame, 0, len, raw(1)),
+        ];
+        assert!(Pack::from_plaintext(PackId([0; 32]), plaintext(&body, &split)).is_err());
+        let lengths_differ = [
+            (ids[0], Compression::ZstdFrame, 0, len, raw(0)),
+            (ids[1], Compression::ZstdFrame, 0, len - 1, raw(1)),
+        ];
+        assert!(Pack::from_plaintext(PackId([0; 32]), plaintext(&body, &lengths_differ)).is_err());
+        // Raw lengths that overstate the frame's content: the blob does not decompress.
+        let overstated = [
+            (ids[0], Compression::ZstdFrame, 0, len, raw(0)),
+            (ids[1], Compression::ZstdFrame, 0, len, raw(1) + raw(2) + 1),
+        ];
+        let pack = Pack::from_plaintext(PackId([0; 32]), plaintext(&body, &overstated)).unwrap();
+        let e = pack.entry(&ids[0]).unwrap().clone();
+        assert!(pack.blob(&e, &KEY).is_err());
+    }
+}
