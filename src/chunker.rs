@@ -149,7 +149,24 @@ impl Chunker {
         let (mut h, mut line_start) = (0u64, 0usize);
         // (end, hash, length) of the best candidate: the smallest hash / length.
         let mut best: Option<(usize, u64, u64)> = None;
-        for (i, &b) in data[..data.len().min(max)].iter().enumerate() {
+        let end = data.len().min(max);
+        let mut i = 0;
+        while i < end {
+            // Eight bytes without a newline at once: rotation distributes over XOR, so
+            // the lookups are independent and the chain of dependent steps is short.
+            if let Some(w) = data.get(i..i + 8).filter(|_| i + 8 <= end) {
+                let x = u64::from_le_bytes(w.try_into().expect("8 bytes")) ^ NEWLINES;
+                if x.wrapping_sub(LOW_BITS) & !x & HIGH_BITS == 0 {
+                    h = h.rotate_left(8)
+                        ^ (gear[w[0] as usize].rotate_left(7) ^ gear[w[1] as usize].rotate_left(6))
+                        ^ (gear[w[2] as usize].rotate_left(5) ^ gear[w[3] as usize].rotate_left(4))
+                        ^ (gear[w[4] as usize].rotate_left(3) ^ gear[w[5] as usize].rotate_left(2))
+                        ^ (gear[w[6] as usize].rotate_left(1) ^ gear[w[7] as usize]);
+                    i += 8;
+                    continue;
+                }
+            }
+            let b = data[i];
             // Rotating, not shifting: every byte of the line counts, not just its last 64.
             h = h.rotate_left(1) ^ gear[b as usize];
             if b == b'\n' {
@@ -166,6 +183,7 @@ impl Chunker {
                 h = 0;
                 line_start = i + 1;
             }
+            i += 1;
         }
         let best = best.map(|(end, _, _)| end)?;
         // Short of `max` only at the end of the input: the rest is one chunk.
@@ -263,6 +281,11 @@ impl Chunker {
         }
     }
 }
+
+/// Every byte `\n`, and the constants of the has-a-zero-byte test on a u64.
+const NEWLINES: u64 = 0x0a0a_0a0a_0a0a_0a0a;
+const LOW_BITS: u64 = 0x0101_0101_0101_0101;
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
 
 /// Largest buffer kept per thread between inputs.
 const REUSED_BUFFER: usize = (1 << 20) + 1;
@@ -497,6 +520,55 @@ mod tests {
         );
         // A byte-wise rolling hash finds far fewer cut points in the same rows.
         assert!(lengths(&keyed(s, 5), &data).len() * 3 / 2 < got.len());
+    }
+
+    /// The eight-bytes-at-once loop cuts exactly where hashing byte by byte does.
+    #[test]
+    fn row_cuts_match_the_byte_by_byte_rule() {
+        let c = rows(ChunkSizes::STREAM);
+        let s = ChunkSizes::STREAM;
+        let reference = |data: &[u8]| -> Option<usize> {
+            let (min, max, avg) = (s.min as usize, s.max as usize, u64::from(s.avg));
+            if data.len() <= min {
+                return Some(data.len());
+            }
+            let (mut h, mut start, mut best) = (0u64, 0usize, None::<(usize, u64, u64)>);
+            for (i, &b) in data[..data.len().min(max)].iter().enumerate() {
+                h = h.rotate_left(1) ^ c.gear[b as usize];
+                if b == b'\n' {
+                    let (x, len) = (h >> 32, (i + 1 - start) as u64);
+                    if i + 1 >= min {
+                        if x * avg < len << 32 {
+                            return Some(i + 1);
+                        }
+                        if best.is_none_or(|(_, bx, bl)| x * bl < bx * len) {
+                            best = Some((i + 1, x, len));
+                        }
+                    }
+                    h = 0;
+                    start = i + 1;
+                }
+            }
+            let best = best?.0;
+            Some(if data.len() < max { data.len() } else { best })
+        };
+        // Lines of random length (1 to 600 bytes), so newlines fall anywhere in a word.
+        let noise = pseudo_random(3_000_000, 23);
+        let mut text = Vec::new();
+        for (i, &b) in noise.iter().enumerate() {
+            text.push(if u32::from(b) * 600 < 256 * (1 + (i % 7) as u32) {
+                b'\n'
+            } else {
+                b | 0x20
+            });
+        }
+        let mut at = 0;
+        while at < text.len() {
+            let window = &text[at..(at + 2 * s.max as usize).min(text.len())];
+            let got = c.cut_at_row(window);
+            assert_eq!(got, reference(window), "at {at}");
+            at += got.unwrap_or(window.len()).max(1);
+        }
     }
 
     #[test]

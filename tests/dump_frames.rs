@@ -82,7 +82,11 @@ fn a_dump_in_frames_restores_checks_and_dumps_byte_identical() {
     let target = w.path("restored");
     w.ok(&["restore", "latest", "--target", target.to_str().unwrap()]);
     assert!(fs::read(target.join("app.sql")).unwrap() == dump);
-    let out = w.cmd().args(["dump", "latest", "app.sql"]).output().unwrap();
+    let out = w
+        .cmd()
+        .args(["dump", "latest", "app.sql"])
+        .output()
+        .unwrap();
     common::assert_ok(&out, "dump");
     assert!(out.stdout == dump);
     w.ok(&["check", "--read-data"]);
@@ -117,7 +121,14 @@ fn prune_moves_frame_members_into_new_frames() {
     };
     let before = packs(&w);
     bytes_added(&w, &day2);
-    w.ok(&["forget", "--keep-last", "1", "--prune", "--max-unused", "0%"]);
+    w.ok(&[
+        "forget",
+        "--keep-last",
+        "1",
+        "--prune",
+        "--max-unused",
+        "0%",
+    ]);
     assert_eq!(w.snapshots().len(), 1);
     // Day 1's chunks that day 2 still uses were copied out of half-used frames into
     // frames of new packs.

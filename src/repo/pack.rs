@@ -241,7 +241,10 @@ impl PackWriter {
         raw_length: usize,
         compression: Compression,
     ) -> Result<(), crypto::Error> {
-        debug_assert!(compression != Compression::ZstdFrame, "frames are sealed here");
+        debug_assert!(
+            compression != Compression::ZstdFrame,
+            "frames are sealed here"
+        );
         self.add_stored(id, kind, stored, raw_length, compression);
         Ok(())
     }
@@ -558,10 +561,21 @@ mod tests {
     #[test]
     fn frame_members_read_back_from_their_place() {
         let (blobs, frame) = members();
-        let ids: Vec<BlobId> = blobs.iter().map(|b| crate::chunker::blob_id(&KEY, b)).collect();
+        let ids: Vec<BlobId> = blobs
+            .iter()
+            .map(|b| crate::chunker::blob_id(&KEY, b))
+            .collect();
         let len = frame.len() as u32;
         let entries: Vec<_> = (0..3)
-            .map(|i| (ids[i], Compression::ZstdFrame, 0, len, blobs[i].len() as u32))
+            .map(|i| {
+                (
+                    ids[i],
+                    Compression::ZstdFrame,
+                    0,
+                    len,
+                    blobs[i].len() as u32,
+                )
+            })
             .collect();
         let pack = Pack::from_plaintext(PackId([0; 32]), plaintext(&frame, &entries)).unwrap();
         for (id, blob) in ids.iter().zip(&blobs) {
@@ -577,7 +591,10 @@ mod tests {
     #[test]
     fn frames_whose_members_do_not_follow_each_other_are_refused() {
         let (blobs, frame) = members();
-        let ids: Vec<BlobId> = blobs.iter().map(|b| crate::chunker::blob_id(&KEY, b)).collect();
+        let ids: Vec<BlobId> = blobs
+            .iter()
+            .map(|b| crate::chunker::blob_id(&KEY, b))
+            .collect();
         let len = frame.len() as u32;
         let raw = |i: usize| blobs[i].len() as u32;
         let body = [&frame[..], b"plain"].concat();
