@@ -15,10 +15,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-/// Files at least this big are chunked on a thread of their own while their chunks
-/// are stored in parallel (two batches of `stream::store`).
-const PIPELINED_FILE: u64 = 16 << 20;
-
 use rayon::prelude::*;
 
 use super::dumpfile;
@@ -31,6 +27,10 @@ use crate::repo::uploader::Uploader;
 use crate::repo::{RepoError, Repository, Result};
 use crate::source::exclude::Excludes;
 use crate::ui::Progress;
+
+/// Files at least this big are chunked on a thread of their own while their chunks
+/// are stored in parallel (two batches of `stream::store`).
+const PIPELINED_FILE: u64 = 16 << 20;
 
 #[derive(Default)]
 pub struct FileCounters {
