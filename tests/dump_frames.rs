@@ -79,6 +79,14 @@ fn a_dump_in_frames_restores_checks_and_dumps_byte_identical() {
     assert!(members.len() > 100, "{} framed blobs", members.len());
     assert!(frames.len() * 10 < members.len(), "{} frames", frames.len());
 
+    // A frame's bytes count once, not once per member.
+    let stats = w.json(&["stats"]);
+    let (packed, stored) = (
+        stats["compressed_bytes"].as_u64().unwrap(),
+        stats["stored_bytes"].as_u64().unwrap(),
+    );
+    assert!(packed > 0 && packed < stored, "{stats}");
+
     let target = w.path("restored");
     w.ok(&["restore", "latest", "--target", target.to_str().unwrap()]);
     assert!(fs::read(target.join("app.sql")).unwrap() == dump);
