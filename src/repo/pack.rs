@@ -330,6 +330,7 @@ impl Pack {
                 let own = &self.entries[i];
                 if own.offset != entry.offset
                     || own.length != entry.length
+                    || own.raw_length != entry.raw_length
                     || own.compression != entry.compression
                 {
                     return Err(bad("indexed in another place than the pack header says"));

@@ -201,6 +201,10 @@ mod tests {
         let mut wrong = pack.entry(&ids[1]).unwrap().clone();
         wrong.length -= 1;
         assert!(pack.blob(&wrong, &KEY).is_err());
+        // A forged index entry longer than the member reads nothing past the frame.
+        let mut longer = pack.entry(&ids[2]).unwrap().clone();
+        longer.raw_length += 1000;
+        assert!(pack.blob(&longer, &KEY).is_err());
     }
 
     #[test]
