@@ -63,7 +63,7 @@ fn chunking(c: &mut Criterion) {
     for (name, sizes, table) in [
         ("files-1MiB", ChunkSizes::FILES, GearTable::Keyed(&[42; 32])),
         (
-            "stream-16KiB",
+            "stream-8KiB",
             ChunkSizes::STREAM,
             GearTable::Keyed(&[42; 32]),
         ),
@@ -73,12 +73,38 @@ fn chunking(c: &mut Criterion) {
             GearTable::XorSeed(42),
         ),
         (
-            "stream-16KiB-xor-seed",
+            "stream-8KiB-xor-seed",
             ChunkSizes::STREAM,
             GearTable::XorSeed(42),
         ),
     ] {
         let chunker = Chunker::new(sizes, table);
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut n = 0;
+                chunker
+                    .for_each_chunk(&data[..], |ch| {
+                        black_box(blob_id(&[7; 32], ch));
+                        n += 1;
+                        Ok(())
+                    })
+                    .unwrap();
+                n
+            })
+        });
+    }
+    g.finish();
+}
+
+/// Dumps are cut at row ends (format 2): every line hashed whole, against FastCDC's
+/// byte-wise cut on the same dump-like text.
+fn row_chunking(c: &mut Criterion) {
+    let data = dumpish(64 << 20);
+    let mut g = c.benchmark_group("chunk+hash-dump");
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.sample_size(10);
+    for (name, rows) in [("stream-8KiB-rows", true), ("stream-8KiB-bytes", false)] {
+        let chunker = Chunker::new(ChunkSizes::STREAM, GearTable::Keyed(&[42; 32])).with_rows(rows);
         g.bench_function(name, |b| {
             b.iter(|| {
                 let mut n = 0;
@@ -107,6 +133,24 @@ fn compression(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(small.len() as u64));
     g.bench_function("compress-16KiB-dump", |b| {
         b.iter(|| compress(black_box(&small), 3))
+    });
+    // 256 KiB of 8 KiB dump chunks: one by one (format 1) or as one frame (format 2).
+    let chunks: Vec<Vec<u8>> = dumpish(256 << 10)
+        .chunks(8 << 10)
+        .map(<[u8]>::to_vec)
+        .collect();
+    g.throughput(Throughput::Bytes(256 << 10));
+    g.bench_function("compress-32x8KiB-dump-one-by-one", |b| {
+        b.iter(|| {
+            chunks
+                .iter()
+                .map(|c| compress(black_box(c), 3).map_or(c.len(), |z| z.len()))
+                .sum::<usize>()
+        })
+    });
+    let frame = chunks.concat();
+    g.bench_function("compress-32x8KiB-dump-frame", |b| {
+        b.iter(|| compress(black_box(&frame), 3))
     });
     g.finish();
 }
@@ -251,6 +295,7 @@ fn patterns(c: &mut Criterion) {
 criterion_group!(
     benches,
     chunking,
+    row_chunking,
     compression,
     pack_crypto,
     pipeline,

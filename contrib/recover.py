@@ -36,12 +36,16 @@ try:
 except ImportError:
     blake3 = None
 
-SUPPORTED_VERSION = 1
+# Repository (config) versions read: 2 adds zstd frames shared by small blobs.
+SUPPORTED_VERSIONS = (1, 2)
+SNAPSHOT_VERSION = 1
 PACK_MAGIC = b"CAIRNPK1"
 # type u8 | compression u8 | blob id 32 bytes | offset u64 | stored length u32 | raw length u32
 PACK_ENTRY = struct.Struct("<BB32sQII")
 BLOB_TYPES = {0: "data", 1: "tree"}
-COMPRESSIONS = {0: "none", 1: "zstd"}
+# 2: a member of a zstd frame shared by the entries with the same offset, which follow
+# each other in the header in the order of their contents (repository version 2).
+COMPRESSIONS = {0: "none", 1: "zstd", 2: "zstd-frame"}
 
 
 class RecoveryError(Exception):
@@ -77,13 +81,23 @@ def parse_pack_header(plain, name="pack"):
     if start < 0:
         raise RecoveryError(name + ": header longer than the pack")
     header = {}
+    frame_offset, frame_at = None, 0
     for k in range(count):
         at = start + k * PACK_ENTRY.size
         kind, comp, bid, offset, length, raw = PACK_ENTRY.unpack_from(plain, at)
         if kind not in BLOB_TYPES or comp not in COMPRESSIONS or offset + length > start:
             raise RecoveryError("%s: malformed header entry %d" % (name, k))
-        header[bid.hex()] = {"type": BLOB_TYPES[kind], "compression": COMPRESSIONS[comp],
-                             "offset": offset, "length": length, "raw_length": raw}
+        entry = {"type": BLOB_TYPES[kind], "compression": COMPRESSIONS[comp],
+                 "offset": offset, "length": length, "raw_length": raw}
+        if entry["compression"] == "zstd-frame":
+            # A member starts where the members before it in the same frame end.
+            if offset != frame_offset:
+                frame_offset, frame_at = offset, 0
+            entry["at"] = frame_at
+            frame_at += raw
+        else:
+            frame_offset = None
+        header[bid.hex()] = entry
     return header
 
 
@@ -103,9 +117,10 @@ class Repo:
         plain, signers = self.decrypt("config")
         self.require_signer("config", signers)
         self.config = json.loads(plain)
-        if self.config.get("version") != SUPPORTED_VERSION:
+        if self.config.get("version") not in SUPPORTED_VERSIONS:
             raise RecoveryError("repository format version %r is not supported (this script reads "
-                                "version %d)" % (self.config.get("version"), SUPPORTED_VERSION))
+                                "versions %s)" % (self.config.get("version"),
+                                                  " and ".join(map(str, SUPPORTED_VERSIONS))))
         if not skip_signatures and self.config["signer"].upper() != self.signer:
             raise RecoveryError("config: signed by %s but names signer %s (tampered?)"
                                 % (self.signer, self.config["signer"]))
@@ -176,7 +191,7 @@ class Repo:
         plain, signers = self.decrypt(name)
         self.require_signer(name, signers)
         snap = json.loads(plain)
-        if snap.get("version") != SUPPORTED_VERSION:
+        if snap.get("version") != SNAPSHOT_VERSION:
             raise RecoveryError("%s: snapshot version %r is not supported"
                                 % (name, snap.get("version")))
         return snap
@@ -220,6 +235,14 @@ class Repo:
             at += header[i]["raw_length"]
         if at != len(whole):
             raise RecoveryError("pack %s: blobs decompress to the wrong length" % pack_id)
+        frames = {}
+        for i in ids:
+            if header[i]["compression"] == "zstd-frame":
+                off = header[i]["offset"]
+                if off not in frames:
+                    frames[off] = zstd_decompress(stored[i])
+                begin = header[i]["at"]
+                out[i] = frames[off][begin:begin + header[i]["raw_length"]]
         for i in ids:
             if len(out[i]) != header[i]["raw_length"]:
                 raise RecoveryError("pack %s: blob %s has the wrong length" % (pack_id, i))

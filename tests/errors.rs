@@ -251,7 +251,7 @@ fn unknown_format_version_is_refused() {
     let fpr = w.fingerprint();
     let home = gpg_with(&w);
     let mut v2 = decrypted_config(home.path(), &w.repo);
-    v2["version"] = 2.into();
+    v2["version"] = 3.into();
     let forged = gpg(
         home.path(),
         &["--sign", "--encrypt", "-r", &fpr, "-u", &fpr],
@@ -259,7 +259,7 @@ fn unknown_format_version_is_refused() {
     );
     fs::write(w.repo.join("config"), forged).unwrap();
     let err = one_line(&w.fails(&["snapshots"], 1), "snapshots");
-    assert!(err.contains("format version 2 is not supported"), "{err}");
+    assert!(err.contains("format version 3 is not supported"), "{err}");
     stop_agent(home.path());
 }
 

@@ -373,7 +373,8 @@ fn save_seeds(target: &str) {
     }
 }
 
-/// A small pack to the fixture key: a raw blob, a compressed one and a tree blob.
+/// A small pack to the fixture key: a raw blob, a compressed one, a tree blob and two
+/// small blobs sharing a zstd frame.
 fn sample_pack() -> (Vec<u8>, Vec<u8>, Vec<cairn::repo::pack::PackEntry>) {
     let me = identity();
     let to = RecipientSet::new(&[me.cert().clone()]).unwrap();
@@ -393,6 +394,11 @@ fn sample_pack() -> (Vec<u8>, Vec<u8>, Vec<cairn::repo::pack::PackEntry>) {
                 .add(id, kind, data, data.len(), Compression::None)
                 .unwrap(),
         }
+    }
+    for member in ["first member of a frame\n", "second member\n"] {
+        let member = member.repeat(8).into_bytes();
+        let id = cairn::chunker::blob_id(&BLOB_KEY, &member);
+        w.add_to_frame(id, BlobType::Data, &member);
     }
     let (_, sealed, entries) = w.finish().unwrap();
     let plain = crypto::open_sealed(&me, sealed.clone()).unwrap();

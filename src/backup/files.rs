@@ -28,6 +28,10 @@ use crate::repo::{RepoError, Repository, Result};
 use crate::source::exclude::Excludes;
 use crate::ui::Progress;
 
+/// Files at least this big are chunked on a thread of their own while their chunks
+/// are stored in parallel (two batches of `stream::store`).
+const PIPELINED_FILE: u64 = 16 << 20;
+
 #[derive(Default)]
 pub struct FileCounters {
     pub files_new: AtomicU64,
@@ -315,10 +319,15 @@ impl Archiver<'_, '_> {
         } else {
             &self.chunker
         };
-        let mut ids = Vec::new();
-        let mut repo_err: Option<RepoError> = None;
-        let read =
-            chunker.for_each_chunk_sized(head.as_slice().chain(file), Some(now.size), |chunk| {
+        let reader = head.as_slice().chain(file);
+        let (ids, read) = if now.size >= PIPELINED_FILE {
+            // One big file (a dump, an image) would keep one core busy while the
+            // other waits: it is chunked ahead on a thread of its own instead.
+            super::stream::store(self.up, chunker, reader, self.progress)?
+        } else {
+            let mut ids = Vec::new();
+            let mut repo_err: Option<RepoError> = None;
+            let read = chunker.for_each_chunk_sized(reader, Some(now.size), |chunk| {
                 match self.up.add(BlobType::Data, chunk) {
                     Ok(id) => ids.push(id),
                     Err(e) => {
@@ -329,9 +338,11 @@ impl Archiver<'_, '_> {
                 self.progress.add(chunk.len() as u64);
                 Ok(())
             });
-        if let Some(e) = repo_err {
-            return Err(e);
-        }
+            if let Some(e) = repo_err {
+                return Err(e);
+            }
+            (ids, read)
+        };
         let size = match read {
             Ok(n) => n,
             Err(e) => {

@@ -89,7 +89,7 @@ pub fn run(repo: &Repository, mut opts: BackupOptions) -> Result<BackupOutcome> 
                 repo,
                 up: &up,
                 chunker: repo.config().chunker(repo.chunk_sizes(false)),
-                dump_chunker: repo.config().chunker(repo.chunk_sizes(true)),
+                dump_chunker: repo.config().stream_chunker(),
                 excludes: &opts.excludes,
                 counters: Default::default(),
                 progress: &progress,
@@ -131,7 +131,7 @@ pub fn run(repo: &Repository, mut opts: BackupOptions) -> Result<BackupOutcome> 
             allow_empty,
         } => {
             let progress = Progress::new(None, &name);
-            let chunker = repo.config().chunker(repo.chunk_sizes(true));
+            let chunker = repo.config().stream_chunker();
             let (tree, size) =
                 stream::save(&up, &chunker, reader, &name, allow_empty, time, &progress)?;
             progress.finish();

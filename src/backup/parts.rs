@@ -57,10 +57,9 @@ pub fn save_dumps(
     time: DateTime<Utc>,
     stats: &mut SnapshotStats,
 ) -> Result<(Vec<Node>, Vec<DumpRecord>)> {
-    let chunker = archiver
-        .repo
-        .config()
-        .chunker(archiver.repo.chunk_sizes(true));
+    // Row cuts and the stream chunk sizes, as for `--stdin-from`: a native dump and a
+    // piped one of the same database deduplicate against each other.
+    let chunker = archiver.repo.config().stream_chunker();
     let mut nodes = Vec::new();
     let mut records = Vec::new();
     for mut source in dumps {

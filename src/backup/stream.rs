@@ -60,9 +60,58 @@ pub fn save_node(
     time: DateTime<Utc>,
     progress: &Progress,
 ) -> Result<Node> {
+    let (ids, read) = store(up, chunker, reader, progress)?;
+    let size = read.map_err(|e| RepoError::Invalid(format!("{context}{e}")))?;
+    if size == 0 && !allow_empty {
+        return Err(RepoError::Invalid(format!(
+            "{name}: the input is empty (0 bytes), so no snapshot was saved; if that is \
+             expected, pass --allow-empty (in a profile: allow_empty = true)"
+        )));
+    }
+    let (uid, gid) = process_owner();
+    let mut node = Node {
+        name: String::new(),
+        name_bytes: None,
+        kind: NodeKind::File,
+        mode: 0o600,
+        uid,
+        gid,
+        mtime_ns: time.timestamp_nanos_opt().unwrap_or(0),
+        size,
+        content: ids,
+        subtree: None,
+        target: None,
+        target_bytes: None,
+        rdev: 0,
+        hardlink: None,
+    };
+    node.set_name(name.as_bytes());
+    Ok(node)
+}
+
+/// Owner and group of the process, which is what a stream belongs to.
+pub fn process_owner() -> (u32, u32) {
+    std::fs::metadata("/proc/self")
+        .map(|m| {
+            use std::os::unix::fs::MetadataExt;
+            (m.uid(), m.gid())
+        })
+        .unwrap_or((0, 0))
+}
+
+/// Chunks `reader` on a thread of its own and stores the chunks in parallel, batch by
+/// batch: the blob ids in order, and the bytes read or the error that ended reading.
+/// A repository error is the outer one; a read error is left to the caller, for whom
+/// it may be a warning (an unreadable file) rather than the end of the backup.
+pub fn store<R: Read + Send>(
+    up: &Uploader,
+    chunker: &Chunker,
+    reader: R,
+    progress: &Progress,
+) -> Result<(Vec<BlobId>, std::io::Result<u64>)> {
     let (tx, rx) = bounded::<Vec<Vec<u8>>>(2);
     let mut ids: Vec<BlobId> = Vec::new();
-    let result = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         let reader_thread = s.spawn(move || {
             let mut batch = Vec::new();
             let mut batch_bytes = 0;
@@ -102,46 +151,10 @@ pub fn save_node(
             }
         }
         let read = reader_thread.join().expect("reader thread does not panic");
-        match (failure, read) {
-            (Some(e), _) => Err(e),
-            (None, Err(e)) => Err(RepoError::Invalid(format!("{context}{e}"))),
-            (None, Ok(n)) => Ok(n),
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(read),
         }
-    });
-    let size = result?;
-    if size == 0 && !allow_empty {
-        return Err(RepoError::Invalid(format!(
-            "{name}: the input is empty (0 bytes), so no snapshot was saved; if that is \
-             expected, pass --allow-empty (in a profile: allow_empty = true)"
-        )));
-    }
-    let (uid, gid) = process_owner();
-    let mut node = Node {
-        name: String::new(),
-        name_bytes: None,
-        kind: NodeKind::File,
-        mode: 0o600,
-        uid,
-        gid,
-        mtime_ns: time.timestamp_nanos_opt().unwrap_or(0),
-        size,
-        content: ids,
-        subtree: None,
-        target: None,
-        target_bytes: None,
-        rdev: 0,
-        hardlink: None,
-    };
-    node.set_name(name.as_bytes());
-    Ok(node)
-}
-
-/// Owner and group of the process, which is what a stream belongs to.
-pub fn process_owner() -> (u32, u32) {
-    std::fs::metadata("/proc/self")
-        .map(|m| {
-            use std::os::unix::fs::MetadataExt;
-            (m.uid(), m.gid())
-        })
-        .unwrap_or((0, 0))
+    })
+    .map(|read| (ids, read))
 }

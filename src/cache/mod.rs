@@ -358,7 +358,7 @@ pub(crate) fn insert_index(
                 b.offset as i64,
                 b.length,
                 b.raw_length,
-                b.compression as u8
+                b.compression.code()
             ])?;
         }
     }
@@ -443,11 +443,13 @@ pub(crate) fn blob_row(r: &rusqlite::Row) -> rusqlite::Result<(PackId, PackEntry
             offset: r.get::<_, i64>(3)? as u64,
             length: r.get(4)?,
             raw_length: r.get(5)?,
-            compression: if comp == 1 {
-                Compression::Zstd
-            } else {
-                Compression::None
-            },
+            compression: Compression::from_code(comp).ok_or_else(|| {
+                rusqlite::Error::InvalidColumnType(
+                    6,
+                    "compression".into(),
+                    rusqlite::types::Type::Integer,
+                )
+            })?,
         },
     ))
 }

@@ -7,6 +7,7 @@ use std::io::Write;
 use anyhow::Result;
 
 use super::{Ctx, Outcome};
+use crate::repo::pack::Compression;
 use crate::ui;
 
 #[derive(Debug, clap::Args)]
@@ -20,6 +21,8 @@ pub fn run(ctx: &Ctx, _args: Args) -> Result<Outcome> {
     let (mut blobs, mut raw, mut packed) = (0u64, 0u64, 0u64);
     let mut indexed_packs = HashSet::new();
     let mut last = None;
+    // Members of one zstd frame share its stored bytes: the frame counts once.
+    let mut frames = HashSet::new();
     repo.cache().for_each_blob(|pack, e| {
         // Count each blob once, however many packs hold a copy.
         if last.replace(e.id) == Some(e.id) {
@@ -27,7 +30,9 @@ pub fn run(ctx: &Ctx, _args: Args) -> Result<Outcome> {
         }
         blobs += 1;
         raw += e.raw_length as u64;
-        packed += e.length as u64;
+        if e.compression != Compression::ZstdFrame || frames.insert((pack, e.offset)) {
+            packed += e.length as u64;
+        }
         indexed_packs.insert(pack);
     })?;
     let logical: u64 = snaps.iter().map(|s| s.snap.stats.total_bytes).sum();

@@ -4,7 +4,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::chunker::{ChunkSizes, Chunker, GearTable};
 
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of new repositories. 2 adds frames of small blobs (`zstd-frame` in packs,
+/// docs/FORMAT.md "Frames"); version 1 repositories are read and written as before.
+pub const FORMAT_VERSION: u32 = 2;
+/// Oldest version this cairn reads and writes.
+pub const OLDEST_VERSION: u32 = 1;
 pub const DEFAULT_PACK_SIZE: u32 = 8 * 1024 * 1024;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -26,6 +30,10 @@ pub struct Config {
     pub chunker_seed: Option<u64>,
     pub chunk_sizes_files: ChunkSizes,
     pub chunk_sizes_stream: ChunkSizes,
+    /// Streams and dump files are cut at row ends where possible (`Chunker::with_rows`);
+    /// absent (false) in repositories made before, which keep cutting as they did.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stream_rows: bool,
     pub compression_level: i32,
     pub pack_size: u32,
     /// The key that signs config and snapshots.
@@ -86,10 +94,22 @@ impl Config {
         }
     }
 
+    /// The chunker of streams and dump files.
+    pub fn stream_chunker(&self) -> Chunker {
+        self.chunker(self.chunk_sizes_stream)
+            .with_rows(self.stream_rows)
+    }
+
+    /// Whether small data blobs are compressed in shared frames: only where every
+    /// reader of the repository knows them, which its version promises.
+    pub fn frames(&self) -> bool {
+        self.version >= 2
+    }
+
     pub fn validate(&self) -> Result<(), String> {
-        if self.version != FORMAT_VERSION {
+        if !(OLDEST_VERSION..=FORMAT_VERSION).contains(&self.version) {
             return Err(format!(
-                "repository format version {} is not supported by this cairn (reads version {FORMAT_VERSION})",
+                "repository format version {} is not supported by this cairn (reads versions {OLDEST_VERSION} to {FORMAT_VERSION})",
                 self.version
             ));
         }

@@ -172,6 +172,7 @@ impl Repository {
             chunker_seed: None,
             chunk_sizes_files: ChunkSizes::FILES,
             chunk_sizes_stream: ChunkSizes::STREAM,
+            stream_rows: true,
             compression_level: 3,
             pack_size: config::DEFAULT_PACK_SIZE,
             signer: identity.fingerprint(),

@@ -21,7 +21,7 @@ use crossbeam_channel::{bounded, Sender};
 
 use super::index::{IndexFile, IndexPack};
 use super::lock::LockGuard;
-use super::pack::{self, BlobType, Compression, PackWriter};
+use super::pack::{self, BlobType, Compression, PackWriter, FRAME_MEMBER_MAX};
 use super::snapshot::Snapshot;
 use super::{RepoError, Repository, Result};
 use crate::ids::{BlobId, SnapshotId};
@@ -144,7 +144,14 @@ impl<'r> Uploader<'r> {
             return Ok(id);
         }
         self.check_failed()?;
-        let packed = pack::compress(raw, self.repo.config().compression_level);
+        let config = self.repo.config();
+        // Small data blobs share a zstd frame with their neighbours (format 2).
+        let framed = config.frames() && kind == BlobType::Data && raw.len() <= FRAME_MEMBER_MAX;
+        let packed = if framed {
+            None
+        } else {
+            pack::compress(raw, config.compression_level)
+        };
         let (stored, compression) = match &packed {
             Some(z) => (&z[..], Compression::Zstd),
             None => (raw, Compression::None),
@@ -156,14 +163,21 @@ impl<'r> Uploader<'r> {
                 &self.data[i.min(self.data.len() - 1)]
             }
         };
-        let pack_size = self.repo.config().pack_size as usize;
+        let pack_size = config.pack_size as usize;
         let full = {
             let mut w = slot.lock().unwrap();
             if w.is_none() {
-                *w = Some(PackWriter::new(self.repo.recipients(), self.buffer())?);
+                *w = Some(
+                    PackWriter::new(self.repo.recipients(), self.buffer())?
+                        .with_level(config.compression_level),
+                );
             }
             let writer = w.as_mut().unwrap();
-            writer.add(id, kind, stored, raw.len(), compression)?;
+            if framed {
+                writer.add_to_frame(id, kind, raw);
+            } else {
+                writer.add(id, kind, stored, raw.len(), compression)?;
+            }
             if writer.size() >= pack_size as u64 {
                 w.take()
             } else {

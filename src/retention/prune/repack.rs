@@ -1,13 +1,14 @@
 //! Moving the used blobs of mostly empty packs into new packs, and writing the merged
 //! index. Blobs are copied as stored (no second compression), but only after their
 //! content has been checked against the id, so a damaged blob is never carried over
-//! under a valid name.
+//! under a valid name. Members of a shared zstd frame are the exception: their
+//! frame-mates may be unused, so they are compressed again into a new frame.
 
 use super::scratch::Scratch;
 use super::PruneError;
 use crate::ids::{IndexId, PackId};
 use crate::repo::index::{IndexFile, IndexPack};
-use crate::repo::pack::{self, BlobType, PackEntry, PackWriter};
+use crate::repo::pack::{self, BlobType, Compression, PackEntry, PackWriter};
 use crate::repo::{RepoError, Repository};
 
 /// Writes new packs one at a time: prune is bound by downloading and decrypting the old
@@ -45,26 +46,33 @@ impl<'r> Repacker<'r> {
                 ))
                 .into());
             }
-            old.blob(entry, &key).map_err(RepoError::from)?;
-            let stored = old.stored(entry).expect("checked by blob()");
+            let raw = old.blob(entry, &key).map_err(RepoError::from)?;
             let slot = match entry.kind {
                 BlobType::Data => &mut self.data,
                 BlobType::Tree => &mut self.tree,
             };
             if slot.is_none() {
                 *slot = Some(
-                    PackWriter::new(self.repo.recipients(), Vec::new()).map_err(RepoError::from)?,
+                    PackWriter::new(self.repo.recipients(), Vec::new())
+                        .map_err(RepoError::from)?
+                        .with_level(self.repo.config().compression_level),
                 );
             }
             let w = slot.as_mut().expect("just set");
-            w.add(
-                entry.id,
-                entry.kind,
-                stored,
-                entry.raw_length as usize,
-                entry.compression,
-            )
-            .map_err(RepoError::from)?;
+            if entry.compression == Compression::ZstdFrame {
+                // Its frame-mates may be gone: it joins a new frame instead.
+                w.add_to_frame(entry.id, entry.kind, &raw);
+            } else {
+                let stored = old.stored(entry).expect("checked by blob()");
+                w.add(
+                    entry.id,
+                    entry.kind,
+                    stored,
+                    entry.raw_length as usize,
+                    entry.compression,
+                )
+                .map_err(RepoError::from)?;
+            }
             self.blobs_copied += 1;
             if w.size() >= u64::from(self.repo.config().pack_size) {
                 let full = slot.take().expect("open writer");

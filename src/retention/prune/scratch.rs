@@ -191,16 +191,20 @@ impl Scratch {
     }
 
     /// Per stored pack: its size, its indexed blobs and how much of it the kept copies use.
+    /// The members of a zstd frame share its bytes (one offset and length): a frame
+    /// counts once, and as used in whole while any member is kept.
     pub fn usage(&self) -> Result<Vec<PackUsage>, PruneError> {
         let mut st = self
             .conn
             .prepare(
                 "SELECT s.pack, s.size,
                     (SELECT COUNT(*) FROM loc l WHERE l.pack = s.pack),
-                    (SELECT COALESCE(SUM(l.length), 0) FROM loc l WHERE l.pack = s.pack),
+                    (SELECT COALESCE(SUM(length), 0) FROM
+                        (SELECT DISTINCT l.offset, l.length FROM loc l WHERE l.pack = s.pack)),
                     (SELECT COUNT(*) FROM keep k WHERE k.pack = s.pack),
-                    (SELECT COALESCE(SUM(l.length), 0) FROM keep k
-                        JOIN loc l ON l.id = k.id AND l.pack = k.pack WHERE k.pack = s.pack)
+                    (SELECT COALESCE(SUM(length), 0) FROM
+                        (SELECT DISTINCT l.offset, l.length FROM keep k
+                            JOIN loc l ON l.id = k.id AND l.pack = k.pack WHERE k.pack = s.pack))
                  FROM stored s",
             )
             .map_err(|e| self.err(e))?;
