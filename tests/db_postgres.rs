@@ -14,11 +14,31 @@ use common::World;
 
 /// `cairn ARGS` with the server's PG* variables.
 fn cairn(w: &World, pg: &Postgres, args: &[&str]) -> Output {
+    cairn_with(w, pg, &[], args)
+}
+
+/// `cairn ARGS` with the server's PG* variables and `env` on top.
+fn cairn_with(w: &World, pg: &Postgres, env: &[(&str, &str)], args: &[&str]) -> Output {
     w.cmd()
         .envs(pg.env.iter().map(|(k, v)| (k, v)))
+        .envs(env.iter().copied())
         .args(args)
         .output()
         .unwrap()
+}
+
+/// `cairn backup --postgres URL` with the dump tools of `bin` first on PATH; it must
+/// fail with exit 1, and its stderr is returned.
+fn backup_fails_with_tools(w: &World, pg: &Postgres, bin: &Path, url: &str) -> String {
+    let out = cairn_with(
+        w,
+        pg,
+        &[("PATH", &with_path(bin))],
+        &["backup", "--postgres", url],
+    );
+    let e = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{e}");
+    e
 }
 
 fn ok(w: &World, pg: &Postgres, args: &[&str]) -> String {
@@ -441,15 +461,7 @@ fn failing_dumps_write_no_snapshot_and_name_the_database() {
 
     // pg_dump killed mid-stream, after part of the dump reached cairn.
     let bin = fake_pg_dump(&w.path("fake"), Some(50_000));
-    let out = w
-        .cmd()
-        .envs(pg.env.iter().map(|(k, v)| (k, v)))
-        .env("PATH", with_path(&bin))
-        .args(["backup", "--postgres", &app])
-        .output()
-        .unwrap();
-    let e = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{e}");
+    let e = backup_fails_with_tools(&w, &pg, &bin, &app);
     assert!(
         e.contains(&format!(
             "pg_dump of database \"app\" on {srv} failed (killed by a signal)"
@@ -466,15 +478,7 @@ fn failing_dumps_write_no_snapshot_and_name_the_database() {
          \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pg_dump'\" \
          >/dev/null; cat; }",
     );
-    let out = w
-        .cmd()
-        .envs(pg.env.iter().map(|(k, v)| (k, v)))
-        .env("PATH", with_path(&bin))
-        .args(["backup", "--postgres", &app])
-        .output()
-        .unwrap();
-    let e = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{e}");
+    let e = backup_fails_with_tools(&w, &pg, &bin, &app);
     assert!(
         e.contains(&format!(
             "pg_dump of database \"app\" on {srv} failed (exit status 1)"
@@ -530,14 +534,12 @@ fn pgpassword_reaches_pg_dump_but_never_its_arguments_or_the_manifest() {
     createdb(&pg, "app");
     let bin = fake_pg_dump(&w.path("fake"), None);
     let secret = "s3cret-pw-4711";
-    let out = w
-        .cmd()
-        .envs(pg.env.iter().map(|(k, v)| (k, v)))
-        .env("PATH", with_path(&bin))
-        .env("PGPASSWORD", secret)
-        .args(["backup", "--postgres", &format!("{}/app", server(&pg))])
-        .output()
-        .unwrap();
+    let out = cairn_with(
+        &w,
+        &pg,
+        &[("PATH", &with_path(&bin)), ("PGPASSWORD", secret)],
+        &["backup", "--postgres", &format!("{}/app", server(&pg))],
+    );
     common::assert_ok(&out, "backup");
     let log = fs::read_to_string(w.path("fake/pg_dump.log")).unwrap();
     let argv: Vec<&str> = log.lines().filter(|l| l.starts_with("argv:")).collect();

@@ -129,21 +129,13 @@ fn flip_byte(p: &Path, at: usize) {
     fs::write(p, b).unwrap();
 }
 
-/// The data pack (not the tree pack) holding most of the bytes.
-fn biggest_pack(w: &World) -> std::path::PathBuf {
-    w.objects("data")
-        .into_iter()
-        .max_by_key(|p| fs::metadata(p).unwrap().len())
-        .unwrap()
-}
-
 #[test]
 fn corrupted_pack_is_named_by_check_and_restore() {
     let w = World::new();
     let src = tree(&w);
     let snap = w.backup(&[src.to_str().unwrap()]);
     let short = &snap["id"].as_str().unwrap()[..8];
-    let pack = biggest_pack(&w);
+    let pack = w.biggest_pack();
     let pack_id = pack.file_name().unwrap().to_str().unwrap().to_string();
     flip_byte(&pack, 5000);
     // The structure is intact; reading the data finds the damage.
@@ -164,7 +156,7 @@ fn missing_pack_is_named_by_check() {
     let w = World::new();
     let src = tree(&w);
     let snap = w.backup(&[src.to_str().unwrap()]);
-    let pack = biggest_pack(&w);
+    let pack = w.biggest_pack();
     let pack_id = pack.file_name().unwrap().to_str().unwrap().to_string();
     fs::remove_file(&pack).unwrap();
     let err = w.fails(&["check"], 1);
@@ -479,7 +471,7 @@ fn errors_name_the_cause_once() {
     let w = World::new();
     let src = tree(&w);
     w.backup(&[src.to_str().unwrap()]);
-    fs::remove_file(biggest_pack(&w)).unwrap();
+    fs::remove_file(w.biggest_pack()).unwrap();
     let t = w.path("r");
     let err = one_line(
         &w.fails(&["restore", "latest", "--target", t.to_str().unwrap()], 1),

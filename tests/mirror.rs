@@ -377,15 +377,7 @@ fn every_failure_leaves_the_old_test_database_unchanged_and_nothing_behind() {
     unchanged("a signal during the scrub");
 
     // A damaged pack: the restore stops part way, the temporary database goes.
-    let packs = w.stored("data");
-    let biggest = packs
-        .iter()
-        .max_by_key(|p| fs::metadata(p).unwrap().len())
-        .unwrap();
-    let mut bytes = fs::read(biggest).unwrap();
-    let mid = bytes.len() / 2;
-    bytes[mid] ^= 0xff;
-    fs::write(biggest, &bytes).unwrap();
+    w.damage_biggest_pack();
     let err = fails(&mirror(&[]), "corrupt pack");
     assert!(err.contains("step 2/5 restore: "), "{err}");
     assert!(err.contains("reading postgresql/app.pgdump"), "{err}");

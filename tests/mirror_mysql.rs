@@ -262,15 +262,7 @@ fn failures_leave_the_test_database_as_it_was() {
     unchanged("a concurrent mirror");
 
     // A damaged pack: the restore fails reading the repository.
-    let packs = w.stored("data");
-    let biggest = packs
-        .iter()
-        .max_by_key(|p| fs::metadata(p).unwrap().len())
-        .unwrap();
-    let mut bytes = fs::read(biggest).unwrap();
-    let mid = bytes.len() / 2;
-    bytes[mid] ^= 0xff;
-    fs::write(biggest, &bytes).unwrap();
+    w.damage_biggest_pack();
     let err = fails(&mirror(&target, &[]), "corrupt pack");
     assert!(
         err.contains("step 2/5 restore: ") && err.contains("mysql/shop.sql"),

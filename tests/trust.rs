@@ -348,12 +348,7 @@ fn a_pack_deleted_behind_our_back_is_stored_again() {
     let w = World::new();
     let src = noise_tree(&w, 2 << 20, 5);
     let first = w.backup(&[src.to_str().unwrap()]);
-    let data = w.objects("data");
-    let biggest = data
-        .iter()
-        .max_by_key(|p| fs::metadata(p).unwrap().len())
-        .unwrap();
-    fs::remove_file(biggest).unwrap();
+    fs::remove_file(w.biggest_pack()).unwrap();
 
     let s = w.backup(&[src.to_str().unwrap()]);
     assert!(

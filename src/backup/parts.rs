@@ -112,25 +112,7 @@ fn from_io(e: io::Error) -> RepoError {
 }
 
 fn directory(name: &str, time: DateTime<Utc>) -> Node {
-    let (uid, gid) = stream::process_owner();
-    let mut node = Node {
-        name: String::new(),
-        name_bytes: None,
-        kind: NodeKind::Dir,
-        mode: 0o700,
-        uid,
-        gid,
-        mtime_ns: time.timestamp_nanos_opt().unwrap_or(0),
-        size: 0,
-        content: Vec::new(),
-        subtree: None,
-        target: None,
-        target_bytes: None,
-        rdev: 0,
-        hardlink: None,
-    };
-    node.set_name(name.as_bytes());
-    node
+    stream::owned_node(name, NodeKind::Dir, 0o700, time)
 }
 
 #[cfg(test)]

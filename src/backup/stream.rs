@@ -68,17 +68,26 @@ pub fn save_node(
              expected, pass --allow-empty (in a profile: allow_empty = true)"
         )));
     }
+    let mut node = owned_node(name, NodeKind::File, 0o600, time);
+    node.size = size;
+    node.content = ids;
+    Ok(node)
+}
+
+/// An empty node owned by this process, which is what a stream and the directories of
+/// database sources belong to.
+pub fn owned_node(name: &str, kind: NodeKind, mode: u32, time: DateTime<Utc>) -> Node {
     let (uid, gid) = process_owner();
     let mut node = Node {
         name: String::new(),
         name_bytes: None,
-        kind: NodeKind::File,
-        mode: 0o600,
+        kind,
+        mode,
         uid,
         gid,
         mtime_ns: time.timestamp_nanos_opt().unwrap_or(0),
-        size,
-        content: ids,
+        size: 0,
+        content: Vec::new(),
         subtree: None,
         target: None,
         target_bytes: None,
@@ -86,11 +95,11 @@ pub fn save_node(
         hardlink: None,
     };
     node.set_name(name.as_bytes());
-    Ok(node)
+    node
 }
 
-/// Owner and group of the process, which is what a stream belongs to.
-pub fn process_owner() -> (u32, u32) {
+/// Owner and group of the process.
+fn process_owner() -> (u32, u32) {
     std::fs::metadata("/proc/self")
         .map(|m| {
             use std::os::unix::fs::MetadataExt;

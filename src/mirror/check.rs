@@ -16,6 +16,46 @@ pub enum Found {
     Rows(u64),
 }
 
+/// What the target finds of `tables`, the same way on every engine: `present` says
+/// whether a table exists; the exact ones are then counted in one query, the UNION ALL
+/// of `count(i, table)` (each selecting `i` and the table's count), which `run` runs and
+/// whose output lines are `i`, `sep`, count.
+pub fn find<E>(
+    tables: &[TableRows],
+    present: impl Fn(&TableRows) -> bool,
+    count: impl Fn(usize, &TableRows) -> String,
+    sep: char,
+    run: impl FnOnce(String) -> Result<String, E>,
+    bad_line: impl Fn(String) -> E,
+) -> Result<Vec<Found>, E> {
+    let mut found: Vec<Found> = tables
+        .iter()
+        .map(|t| match present(t) {
+            false => Found::Missing,
+            true => Found::Present,
+        })
+        .collect();
+    let counted: Vec<String> = tables
+        .iter()
+        .enumerate()
+        .filter(|(i, t)| t.exact && found[*i] == Found::Present)
+        .map(|(i, t)| count(i, t))
+        .collect();
+    if counted.is_empty() {
+        return Ok(found);
+    }
+    for line in run(counted.join("\nUNION ALL "))?.lines() {
+        let parsed = line
+            .split_once(sep)
+            .and_then(|(i, n)| Some((i.parse::<usize>().ok()?, n.parse::<u64>().ok()?)));
+        match parsed {
+            Some((i, n)) if i < found.len() => found[i] = Found::Rows(n),
+            _ => return Err(bad_line(format!("unexpected row count line {line:?}"))),
+        }
+    }
+    Ok(found)
+}
+
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Counts {
     /// Tables whose rows matched the manifest.

@@ -31,7 +31,7 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::ChildStdin;
 
-use super::check::Found;
+use super::check::{self, Found};
 use super::tool;
 use super::{Feed, RestoreOptions, Result, Target, TargetError};
 use crate::db::mysql::Connection;
@@ -365,34 +365,15 @@ impl Target for MysqlTarget {
     /// a MariaDB dump does not tie its tables to.
     fn count_rows(&self, db: &str, tables: &[TableRows]) -> Result<Vec<Found>> {
         let present = self.objects(db)?.tables;
-        let mut found: Vec<Found> = tables
-            .iter()
-            .map(|t| match present.contains(&t.name) {
-                false => Found::Missing,
-                true => Found::Present,
-            })
-            .collect();
-        let counted: Vec<String> = tables
-            .iter()
-            .enumerate()
-            .filter(|(i, t)| t.exact && found[*i] == Found::Present)
-            .map(|(i, t)| format!("SELECT {i}, COUNT(*) FROM {}.{}", ident(db), ident(&t.name)))
-            .collect();
-        if counted.is_empty() {
-            return Ok(found);
-        }
         let what = format!("counting rows in database {db:?} on {}", self.describe());
-        let out = self.query(None, &counted.join(" UNION ALL "), &what)?;
-        for line in out.lines() {
-            let parsed = line
-                .split_once('\t')
-                .and_then(|(i, n)| Some((i.parse::<usize>().ok()?, n.parse::<u64>().ok()?)));
-            match parsed {
-                Some((i, n)) if i < found.len() => found[i] = Found::Rows(n),
-                _ => return Err(self.error(format!("unexpected row count line {line:?}"))),
-            }
-        }
-        Ok(found)
+        check::find(
+            tables,
+            |t| present.contains(&t.name),
+            |i, t| format!("SELECT {i}, COUNT(*) FROM {}.{}", ident(db), ident(&t.name)),
+            '\t',
+            |sql| self.query(None, &sql, &what),
+            |e| self.error(e),
+        )
     }
 
     fn check_query(&self, db: &str, sql: &str) -> Result<bool> {

@@ -17,7 +17,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::check::Found;
+use super::check::{self, Found};
 use super::tool;
 use super::{Feed, RestoreOptions, Result, Target, TargetError};
 use crate::db::url::DbUrl;
@@ -227,43 +227,20 @@ impl Target for PgTarget {
         )?;
         let present: std::collections::HashSet<(&str, &str)> =
             present.lines().filter_map(|l| l.split_once('\t')).collect();
-        let mut found: Vec<Found> = tables
-            .iter()
-            .map(
-                |t| match present.contains(&(t.schema.as_str(), t.name.as_str())) {
-                    false => Found::Missing,
-                    true => Found::Present,
-                },
-            )
-            .collect();
-        let counted: Vec<String> = tables
-            .iter()
-            .enumerate()
-            .filter(|(i, t)| t.exact && found[*i] == Found::Present)
-            .map(|(i, t)| {
+        check::find(
+            tables,
+            |t| present.contains(&(t.schema.as_str(), t.name.as_str())),
+            |i, t| {
                 format!(
                     "SELECT {i}, count(*) FROM {}.{}",
                     ident(&t.schema),
                     ident(&t.name)
                 )
-            })
-            .collect();
-        if counted.is_empty() {
-            return Ok(found);
-        }
-        let out = self.sql(db, counted.join("\nUNION ALL ") + ";")?;
-        for line in out.lines() {
-            let parsed = line
-                .split_once('|')
-                .and_then(|(i, n)| Some((i.parse::<usize>().ok()?, n.parse::<u64>().ok()?)));
-            match parsed {
-                Some((i, n)) if i < found.len() => found[i] = Found::Rows(n),
-                _ => {
-                    return Err(self.error(format!("unexpected row count line {line:?}")));
-                }
-            }
-        }
-        Ok(found)
+            },
+            '|',
+            |sql| self.sql(db, sql + ";"),
+            |e| self.error(e),
+        )
     }
 
     fn check_query(&self, db: &str, sql: &str) -> Result<bool> {

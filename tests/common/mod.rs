@@ -241,6 +241,23 @@ impl World {
         out.retain(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'));
         out
     }
+
+    /// The stored data pack holding most of the bytes (the data, not the trees).
+    pub fn biggest_pack(&self) -> PathBuf {
+        self.stored("data")
+            .into_iter()
+            .max_by_key(|p| fs::metadata(p).unwrap().len())
+            .unwrap()
+    }
+
+    /// Flips a byte in the middle of the biggest pack, as a failing disk would.
+    pub fn damage_biggest_pack(&self) {
+        let pack = self.biggest_pack();
+        let mut bytes = fs::read(&pack).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0xff;
+        fs::write(&pack, &bytes).unwrap();
+    }
 }
 
 /// A small tree: a text file that compresses and 3 MB of noise that does not.

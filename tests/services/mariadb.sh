@@ -39,6 +39,10 @@ die() {
     log "error: $*"
     exit 1
 }
+# free_ports; shellcheck source=tests/services/proc.sh
+PY=python3
+. "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
+
 usage() {
     echo "usage: $0 start|stop|status DIR" >&2
     exit 2
@@ -50,15 +54,6 @@ need() {
 }
 
 # Print a TCP port on 127.0.0.1 that is free right now.
-free_port() {
-    python3 -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
-
 # The live server's PID, or nothing (exit 1). The PID file alone is not enough:
 # after a crash or reboot the number may belong to another process.
 server_pid() {
@@ -136,7 +131,7 @@ cmd_start() {
 
     local attempt port logsize pid started="" i
     for attempt in 1 2 3 4 5; do
-        port="$(free_port)"
+        port="$(free_ports 1)"
         logsize=0
         [[ ! -f "$DIR/log" ]] || logsize="$(stat -c %s "$DIR/log")"
         log "starting server on 127.0.0.1:$port (attempt $attempt, log in $DIR/log)"

@@ -41,6 +41,10 @@ die() {
     log "error: $*"
     exit 1
 }
+# free_ports; shellcheck source=tests/services/proc.sh
+PY=python3
+. "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
+
 usage() {
     echo "usage: $0 start|stop|status DIR" >&2
     exit 2
@@ -69,29 +73,6 @@ find_bindir() {
 }
 
 # Print a TCP port on 127.0.0.1 that is free right now.
-free_port() {
-    if command -v python3 >/dev/null; then
-        python3 -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-        return
-    fi
-    # Fallback: probe random ports with bash's /dev/tcp (a refused connection
-    # means nobody listens there).
-    local port i
-    for i in $(seq 1 200); do
-        port=$((20000 + (RANDOM * 32768 + RANDOM + i) % 12000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            printf '%s\n' "$port"
-            return
-        fi
-    done
-    die "could not find a free TCP port"
-}
-
 # The unprivileged account the server runs as when we are root.
 service_user() {
     if id -u postgres >/dev/null 2>&1; then
@@ -267,7 +248,7 @@ cmd_start() {
 
     local attempt port logsize started=""
     for attempt in 1 2 3 4 5; do
-        port="$(free_port)"
+        port="$(free_ports 1)"
         write_config "$port" "$sockdir"
         [[ -z "$owner" ]] || chown "$owner:" "$DATA/cairn-test.conf"
         logsize=0
