@@ -21,6 +21,8 @@ pub struct DbSpec {
     /// Where the dump tool finds its credentials besides its defaults: a MariaDB/MySQL
     /// option file (`--defaults-extra-file`), a mongodump `--config` file.
     pub option_file: Option<PathBuf>,
+    /// PostgreSQL: what of the server-wide objects to dump.
+    pub globals: postgres::Globals,
 }
 
 impl DbSpec {
@@ -48,6 +50,7 @@ pub fn specs_from_urls(urls: &[DbUrl], exclude: &[String]) -> Vec<DbSpec> {
                     exclude: exclude.to_vec(),
                     name: None,
                     option_file: None,
+                    globals: postgres::Globals::All,
                 });
                 specs.last_mut().expect("just pushed")
             }
@@ -117,7 +120,12 @@ fn databases(spec: &DbSpec, url: &DbUrl) -> io::Result<Vec<String>> {
 
 fn source(spec: &DbSpec, url: &DbUrl, dbs: Vec<String>) -> io::Result<Box<dyn DumpSource>> {
     match url.engine {
-        Engine::Postgresql => Ok(Box::new(postgres::PgSource::new(spec.dir(), url, dbs))),
+        Engine::Postgresql => Ok(Box::new(postgres::PgSource::new(
+            spec.dir(),
+            url,
+            dbs,
+            spec.globals,
+        ))),
         Engine::Mysql => Ok(Box::new(mysql::MysqlSource::new(
             spec.dir(),
             url,

@@ -94,6 +94,8 @@ struct DatabaseFile {
     /// MySQL/MariaDB option file (`--defaults-extra-file`) or mongodump `--config` file,
     /// relative to the profile.
     option_file: Option<PathBuf>,
+    /// PostgreSQL: "all", "no-role-passwords" or "none" of `pg_dumpall --globals-only`.
+    globals: Option<crate::db::postgres::Globals>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -515,12 +517,19 @@ fn database(d: DatabaseFile, base: &Path) -> std::result::Result<DbSpec, String>
              --config file); PostgreSQL reads ~/.pgpass or PGPASSFILE",
         ));
     }
+    if d.globals.is_some() && url.engine != crate::db::Engine::Postgresql {
+        return Err(at(
+            "`globals` is for PostgreSQL (pg_dumpall --globals-only); other engines keep no \
+             server-wide dump",
+        ));
+    }
     Ok(DbSpec {
         url: url.with_database(None),
         databases,
         exclude: d.exclude_databases,
         name: d.name,
         option_file: d.option_file.map(|f| base.join(f)),
+        globals: d.globals.unwrap_or_default(),
     })
 }
 
