@@ -60,10 +60,8 @@ struct File {
     #[serde(default)]
     tags: Vec<String>,
     host: Option<String>,
-    #[serde(default)]
-    retention: Retention,
-    #[serde(default)]
-    prune: Prune,
+    retention: Option<toml::Spanned<Retention>>,
+    prune: Option<toml::Spanned<Prune>>,
     check: Option<Check>,
     #[serde(default)]
     hooks: Hooks,
@@ -231,7 +229,9 @@ pub struct Profile {
     pub cache_dir: Option<PathBuf>,
     /// The repository's signing key, for a profile that reads with another key.
     pub trust_signer: Option<String>,
-    pub source: Source,
+    /// `None` for a mirror-only profile (a `[mirror]` and nothing to back up), which
+    /// `cairn run` only mirrors.
+    pub source: Option<Source>,
     pub tags: Vec<String>,
     pub host: Option<String>,
     pub retention: Retention,
@@ -318,16 +318,36 @@ impl Profile {
             databases.push(spec);
         }
         let source = match file.source {
-            None if !databases.is_empty() => Source::Paths {
+            None if !databases.is_empty() => Some(Source::Paths {
                 paths: Vec::new(),
                 exclude: Vec::new(),
                 exclude_caches: false,
                 one_file_system: false,
-            },
+            }),
+            None if file.mirror.is_some() => {
+                // Nothing is backed up, so nothing would be forgotten or pruned.
+                let kept = [
+                    ("retention", file.retention.as_ref().map(|r| r.span())),
+                    ("prune", file.prune.as_ref().map(|p| p.span())),
+                ];
+                if let Some((section, Some(span))) = kept.into_iter().find(|(_, s)| s.is_some()) {
+                    return Err(ProfileError::Parse {
+                        path: shown.clone(),
+                        line: line_of(text, span.start),
+                        msg: format!(
+                            "[{section}] in a profile that only mirrors (no [source], no \
+                             [[database]]) would do nothing: `forget` and `prune` belong to \
+                             the profile that makes the snapshots"
+                        ),
+                    });
+                }
+                None
+            }
             None => {
                 return Err(invalid(
-                    "no [source] and no [[database]]: give `paths = [...]`, `command` + \
-                     `stdin_name`, or a [[database]] section"
+                    "no [source], no [[database]] and no [mirror]: give `paths = [...]`, \
+                     `command` + `stdin_name`, a [[database]] section, or a [mirror] \
+                     section for a profile that only mirrors"
                         .into(),
                 ))
             }
@@ -340,7 +360,7 @@ impl Profile {
                 };
                 let source = source(src.into_inner(), base).map_err(at)?;
                 check_with_databases(&source, &databases).map_err(at)?;
-                source
+                Some(source)
             }
         };
         if file.snapshot_per_database && databases.is_empty() {
@@ -353,7 +373,9 @@ impl Profile {
                 .map_err(|e| invalid(format!("check.read_data_subset: {e}")))?;
         }
         // Parsed as `cairn forget --keep-within` does (calendar units: 6m is six months).
-        if let Some(w) = &file.retention.keep_within {
+        let retention = file.retention.map(|r| r.into_inner()).unwrap_or_default();
+        let prune = file.prune.map(|p| p.into_inner()).unwrap_or_default();
+        if let Some(w) = &retention.keep_within {
             w.parse::<crate::retention::policy::Span>()
                 .map_err(|e| invalid(format!("retention.keep_within: {e}")))?;
         }
@@ -368,7 +390,7 @@ impl Profile {
         }
         let mirror = file
             .mirror
-            .map(|m| m.resolve(base))
+            .map(|m| m.resolve(base, name, source.is_some()))
             .transpose()
             .map_err(invalid)?;
         Ok(Profile {
@@ -382,8 +404,8 @@ impl Profile {
             source,
             tags: file.tags,
             host: file.host,
-            retention: file.retention,
-            prune: file.prune,
+            retention,
+            prune,
             check: file.check,
             hooks: file.hooks,
             notify: file.notify,
@@ -398,8 +420,8 @@ impl Profile {
     /// (an error may quote what a command printed about its own arguments).
     pub fn scrubber(&self) -> Scrubber {
         let source = match &self.source {
-            Source::Command { command, .. } => Some(command),
-            Source::Paths { .. } => None,
+            Some(Source::Command { command, .. }) => Some(command),
+            _ => None,
         };
         let h = &self.hooks;
         Scrubber::of(
@@ -590,7 +612,7 @@ mod tests {
         assert_eq!(p.retention.keep_last, None);
         assert_eq!(p.prune.every, Every::Interval(7 * 86_400));
         assert!(
-            matches!(p.source, Source::Paths { ref exclude, .. } if exclude == &[PatternSpec::new("*.tmp", false)])
+            matches!(p.source, Some(Source::Paths { ref exclude, .. }) if exclude == &[PatternSpec::new("*.tmp", false)])
         );
     }
 
@@ -602,11 +624,11 @@ mod tests {
         .unwrap();
         assert_eq!(
             p.source,
-            Source::Command {
+            Some(Source::Command {
                 command: "pg_dump -Fc -Z0 app".into(),
                 stdin_name: "app.dump".into(),
                 allow_empty: false,
-            }
+            })
         );
         assert_eq!(p.retention.keep_daily, 3);
         assert_eq!(p.retention.keep_monthly, 12);
@@ -637,7 +659,10 @@ mod tests {
     #[test]
     fn bad_sources_are_explained() {
         for (text, want) in [
-            ("repository = \"x\"\n", "no [source]"),
+            (
+                "repository = \"x\"\n",
+                "no [source], no [[database]] and no [mirror]",
+            ),
             ("[source]\npaths = [\"rel\"]\n", "must be absolute"),
             ("[source]\ncommand = \"pg_dump\"\n", "needs `stdin_name`"),
             (
@@ -666,7 +691,7 @@ mod tests {
         let text = "[source]\npaths = [\"/srv\"]\nexclude = [\"*.tmp\"]\niexclude = [\"*.JPG\"]\n\
                     exclude_file = [\"ex.txt\"]\niexclude_file = [\"iex.txt\"]\n";
         let p = Profile::parse("app", &dir.path().join("app.toml"), text).unwrap();
-        let Source::Paths { exclude, .. } = p.source else {
+        let Some(Source::Paths { exclude, .. }) = p.source else {
             panic!("a paths source")
         };
         let want = [
@@ -734,7 +759,7 @@ mod tests {
     #[test]
     fn database_sections_with_or_without_paths() {
         let p = parse("snapshot_per_database = true\n[[database]]\nurl = \"postgresql://b@db1/\"\nexclude_databases = [\"tmp\"]\n").unwrap();
-        assert!(matches!(p.source, Source::Paths { ref paths, .. } if paths.is_empty()));
+        assert!(matches!(p.source, Some(Source::Paths { ref paths, .. }) if paths.is_empty()));
         assert!(p.snapshot_per_database);
         assert_eq!(p.databases[0].databases, None);
         assert_eq!(p.databases[0].exclude, vec!["tmp".to_string()]);
