@@ -812,6 +812,67 @@ mod tests {
     }
 
     #[test]
+    fn a_profile_may_only_mirror_and_takes_any_profile_unless_told() {
+        let m = "[mirror]\ndatabase = \"app\"\ntarget = \"postgresql://t/app_test\"\n";
+        let p = parse(m).unwrap();
+        assert_eq!(p.source, None);
+        assert_eq!(p.mirror.unwrap().from, mirror::TakeFrom::default());
+        let p = parse(&format!(
+            "{m}host = \"db1\"\ntags = [\"nightly\"]\nprofile = \"prod\"\n"
+        ))
+        .unwrap();
+        let from = p.mirror.unwrap().from;
+        assert_eq!(
+            (from.host.as_deref(), from.tags, from.profile.as_deref()),
+            (Some("db1"), vec!["nightly".to_string()], Some("prod"))
+        );
+        // A profile that backs up mirrors its own snapshots, unless it says otherwise.
+        let p = parse(&format!("{DIRS}{m}")).unwrap();
+        assert_eq!(p.mirror.unwrap().from.profile.as_deref(), Some("app"));
+        let p = parse(&format!("{DIRS}{m}profile = \"*\"\n")).unwrap();
+        assert_eq!(p.mirror.unwrap().from.profile, None);
+        for (text, want) in [
+            (format!("{m}profile = \"a b\"\n"), "is no profile name"),
+            (
+                format!("[retention]\nkeep_last = 3\n{m}"),
+                "line 1: [retention] in a profile that only mirrors",
+            ),
+            (
+                format!("{m}[prune]\nevery = \"7d\"\n"),
+                "[prune] in a profile that only mirrors",
+            ),
+        ] {
+            let e = parse(&text).unwrap_err().to_string();
+            assert!(e.contains(want), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn globals_are_a_postgresql_choice() {
+        let p = parse(
+            "[[database]]\nurl = \"postgresql://db1/app\"\nglobals = \"no-role-passwords\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            p.databases[0].globals,
+            crate::db::postgres::Globals::NoRolePasswords
+        );
+        let p = parse("[[database]]\nurl = \"postgresql://db1/app\"\n").unwrap();
+        assert_eq!(p.databases[0].globals, crate::db::postgres::Globals::All);
+        let e = parse("[[database]]\nurl = \"mysql://db1/app\"\nglobals = \"none\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`globals` is for PostgreSQL"), "{e}");
+        let e = parse("[[database]]\nurl = \"postgresql://db1/app\"\nglobals = \"some\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 3") && e.contains("no-role-passwords"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn names_are_restricted() {
         assert!(valid_name("app-db_1.prod"));
         assert!(!valid_name(".hidden"));
