@@ -738,7 +738,12 @@ mod tests {
     #[test]
     fn contrib_examples_parse() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/profiles");
-        for f in ["files.toml", "app-db.toml", "app-pg.toml"] {
+        for f in [
+            "files.toml",
+            "app-db.toml",
+            "app-pg.toml",
+            "test-mirror.toml",
+        ] {
             Profile::load(&dir.join(f)).unwrap_or_else(|e| panic!("{e}"));
         }
     }
