@@ -415,13 +415,16 @@ fn a_leftover_is_dropped_and_a_scrubbed_mirror_from_a_profile_keeps_old_copies()
         "DELETE FROM shop.orders WHERE no >= 1100;\n",
     )
     .unwrap();
+    // The dump was made by `cairn backup`, not by this profile: `profile = "*"` lets the
+    // mirror take another profile's snapshot.
     write_profile(
         &w,
         "app-db",
         &format!(
             "[source]\npaths = [\"{}\"]\n[mirror]\ndatabase = \"app\"\ntarget = \"{}\"\n\
              scrub = [\"scrub/anonymise.sql\", \"scrub/cut.sql\"]\n\
-             checks = [\"SELECT count(*) = 100 FROM shop.orders\"]\nkeep = 1\n",
+             checks = [\"SELECT count(*) = 100 FROM shop.orders\"]\nkeep = 1\n\
+             profile = \"*\"\n",
             w.path("profiles").display(),
             url(&pg, None, "app_test")
         ),
@@ -431,6 +434,18 @@ fn a_leftover_is_dropped_and_a_scrubbed_mirror_from_a_profile_keeps_old_copies()
         c.envs(pg.env.iter().map(|(k, v)| (k, v)));
         c.output().unwrap()
     };
+    // Without it, a profile that backs up mirrors only its own snapshots, and has none.
+    let text = fs::read_to_string(w.path("profiles/app-db.toml")).unwrap();
+    fs::write(
+        w.path("profiles/app-db.toml"),
+        text.replace("profile = \"*\"\n", ""),
+    )
+    .unwrap();
+    let out = run(&["mirror", "app-db"]);
+    assert!(fails(&out, "mirror of no own snapshot").contains(
+        "no snapshot holds a postgresql database \"app\" (among the snapshots of profile app-db)"
+    ));
+    fs::write(w.path("profiles/app-db.toml"), text).unwrap();
     let out = run(&["profile", "check", "app-db"]);
     assert_ok(&out, "profile check");
     let lines = String::from_utf8_lossy(&out.stdout);
@@ -764,6 +779,16 @@ fn a_mirror_only_profile_takes_only_the_snapshots_it_names() {
     );
     // Nothing was backed up or forgotten.
     assert_eq!(w.snapshots().len(), 2);
+
+    // A snapshot named on the command line must be one the section takes.
+    let staging_snap = w.snapshots()[1]["short_id"].as_str().unwrap().to_string();
+    let out = run(&["mirror", "morning", "--snapshot", &staging_snap]);
+    assert!(
+        fails(&out, "mirror of another profile's snapshot").contains(
+            "is not one the [mirror] section takes (it takes snapshots of profile prod-app)"
+        )
+    );
+    assert_eq!(digest(&prod, "app"), digest(&test, "app_test"));
 
     // Narrowed by host instead, the newer staging snapshot is the one taken.
     write_profile(&w, "morning", &morning("host = \"staging1\"\n"));
