@@ -860,4 +860,41 @@ fn globals_of_a_non_superuser_role_without_passwords_or_not_at_all() {
         err.contains("--postgres-globals goes with --postgres"),
         "{err}"
     );
+
+    // `profile check` tells before the night does; the profile's choice is what runs.
+    let profile = |globals: &str| {
+        common::profiles::write_profile(
+            &w,
+            "managed",
+            &format!("[[database]]\nurl = \"{url}\"\n{globals}"),
+        );
+        let mut c = common::profiles::cmd(&w, &["profile", "check", "managed"]);
+        c.envs(pg.env.iter().map(|(k, v)| (k, v)));
+        c.output().unwrap()
+    };
+    let out = profile("");
+    let lines = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(
+        lines.contains("FAIL") && lines.contains("cannot read pg_authid"),
+        "{lines}"
+    );
+    let out = profile("globals = \"no-role-passwords\"\n");
+    common::assert_ok(&out, "profile check with no-role-passwords");
+    let mut c = common::profiles::cmd(&w, &["run", "managed"]);
+    c.envs(pg.env.iter().map(|(k, v)| (k, v)));
+    common::assert_ok(&c.output().unwrap(), "run managed");
+    let newest = snapshots(&w).pop().unwrap();
+    assert_eq!(newest["profile"], "managed");
+    let globals = newest["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == "postgresql/globals.sql")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        globals["options"],
+        serde_json::json!(["--no-role-passwords"])
+    );
 }

@@ -171,7 +171,11 @@ fn resolve(spec: &DbSpec) -> DbUrl {
 pub fn probe(spec: &DbSpec) -> io::Result<String> {
     let url = resolve(spec);
     let present = match url.engine {
-        Engine::Postgresql => postgres::list_databases(&url)?,
+        Engine::Postgresql => {
+            let dbs = postgres::list_databases(&url)?;
+            postgres::check_globals(&url, spec.globals)?;
+            dbs
+        }
         Engine::Mysql => mysql::Connection::new(&url, spec.option_file.as_deref())
             .map_err(io::Error::other)?
             .list_databases()?,

@@ -129,6 +129,27 @@ pub fn list_databases(server: &DbUrl) -> io::Result<Vec<String>> {
         .map_err(|e| io::Error::other(format!("psql printed an unexpected list: {e}")))
 }
 
+/// Fails, naming the way out, when `globals` would dump role passwords the connecting
+/// role cannot read (`pg_authid`), as `cairn profile check` tells before a night fails.
+pub fn check_globals(server: &DbUrl, globals: Globals) -> io::Result<()> {
+    if globals != Globals::All {
+        return Ok(());
+    }
+    let readable = query(
+        &maintenance(server),
+        "SELECT has_table_privilege('pg_catalog.pg_authid', 'SELECT')",
+        &format!("asking {} about pg_authid", server.server()),
+    )?;
+    match readable.as_str() {
+        "t" => Ok(()),
+        _ => Err(io::Error::other(format!(
+            "{}: the role cannot read pg_authid, so pg_dumpall --globals-only would fail: \
+             set `globals = \"no-role-passwords\"` (or \"none\") in the [[database]] section",
+            server.server()
+        ))),
+    }
+}
+
 /// `pg_dump (PostgreSQL) 15.14`, as the tool says it.
 fn tool_version(program: &str) -> io::Result<String> {
     let out = child::program(program, &PassEnv::default())
