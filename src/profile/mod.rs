@@ -326,11 +326,14 @@ impl Profile {
             }),
             None if file.mirror.is_some() => {
                 // Nothing is backed up, so nothing would be forgotten or pruned.
-                let kept = [
+                let pointless = [
                     ("retention", file.retention.as_ref().map(|r| r.span())),
                     ("prune", file.prune.as_ref().map(|p| p.span())),
                 ];
-                if let Some((section, Some(span))) = kept.into_iter().find(|(_, s)| s.is_some()) {
+                if let Some((section, span)) = pointless
+                    .into_iter()
+                    .find_map(|(section, span)| span.map(|s| (section, s)))
+                {
                     return Err(ProfileError::Parse {
                         path: shown.clone(),
                         line: line_of(text, span.start),

@@ -3,6 +3,9 @@
 //! lock → ping start → `before` hook → back up → `after` hook → retention → check →
 //! notify, and on any failure the `on_failure` hook, the fail ping and the webhook.
 //!
+//! A profile that only mirrors (no source) mirrors in place of the backup and has no
+//! retention: there is nothing of its own to forget.
+//!
 //! The `after` hook runs whenever `before` succeeded, whatever the backup did, with the
 //! result in `CAIRN_RESULT`: it is where a service stopped by `before` is restarted, and
 //! a failed backup must not leave it stopped.
