@@ -775,3 +775,128 @@ fn a_signal_mid_dump_stops_pg_dump_and_the_session_and_writes_no_snapshot() {
     }
     assert!(snapshots(&w).is_empty());
 }
+
+/// A role that can connect and read every table but is not superuser, as managed
+/// PostgreSQL services hand out: `pg_dumpall --globals-only` cannot read `pg_authid`.
+#[test]
+fn globals_of_a_non_superuser_role_without_passwords_or_not_at_all() {
+    let w = World::new();
+    let pg = Postgres::start(&w.path("pg"));
+    createdb(&pg, "app");
+    pg.sql(
+        "app",
+        // Not pg_read_all_data: that reads pg_authid too.
+        "CREATE ROLE app_owner LOGIN PASSWORD 'owner-secret';
+         CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 10);
+         CREATE ROLE reader LOGIN; GRANT SELECT ON t TO reader;",
+    );
+    let port = &pg.env.iter().find(|(k, _)| k == "PGPORT").unwrap().1;
+    let url = format!("postgresql://reader@127.0.0.1:{port}/app");
+
+    let err = fails(&w, &pg, &["backup", "--postgres", &url], 1);
+    let line = err
+        .lines()
+        .rfind(|l| l.starts_with("cairn backup:"))
+        .unwrap();
+    assert!(
+        line.contains("pg_dumpall --globals-only")
+            && line.contains("pg_authid")
+            && line.contains("--postgres-globals no-role-passwords")
+            && line.contains("globals = \"no-role-passwords\""),
+        "{line}"
+    );
+    assert!(snapshots(&w).is_empty());
+
+    ok(
+        &w,
+        &pg,
+        &[
+            "backup",
+            "--postgres",
+            &url,
+            "--postgres-globals",
+            "no-role-passwords",
+        ],
+    );
+    let globals = ok(&w, &pg, &["dump", "latest", "/postgresql/globals.sql"]);
+    assert!(globals.contains("CREATE ROLE app_owner"), "{globals}");
+    assert!(!globals.contains("SCRAM-SHA-256"), "{globals}");
+    let table = ok(&w, &pg, &["snapshots", "--databases"]);
+    assert!(table.contains("(globals --no-role-passwords)"), "{table}");
+    let records: serde_json::Value =
+        serde_json::from_str(&ok(&w, &pg, &["--json", "snapshots", "--databases"])).unwrap();
+    let g = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == "postgresql/globals.sql")
+        .unwrap();
+    assert_eq!(g["options"], serde_json::json!(["--no-role-passwords"]));
+
+    ok(
+        &w,
+        &pg,
+        &["backup", "--postgres", &url, "--postgres-globals", "none"],
+    );
+    let listed = ok(&w, &pg, &["ls", "latest", "/postgresql"]);
+    assert!(
+        listed.contains("app.pgdump") && !listed.contains("globals.sql"),
+        "{listed}"
+    );
+    let newest = snapshots(&w).pop().unwrap();
+    let paths: Vec<&str> = newest["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["postgresql/app.pgdump"]);
+
+    let err = fails(
+        &w,
+        &pg,
+        &["backup", "--stdin-name", "x", "--postgres-globals", "none"],
+        2,
+    );
+    assert!(
+        err.contains("--postgres-globals goes with --postgres"),
+        "{err}"
+    );
+
+    // `profile check` tells before the night does; the profile's choice is what runs.
+    let profile = |globals: &str| {
+        common::profiles::write_profile(
+            &w,
+            "managed",
+            &format!("[[database]]\nurl = \"{url}\"\n{globals}"),
+        );
+        let mut c = common::profiles::cmd(&w, &["profile", "check", "managed"]);
+        c.envs(pg.env.iter().map(|(k, v)| (k, v)));
+        c.output().unwrap()
+    };
+    let out = profile("");
+    let lines = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(
+        lines.contains("FAIL") && lines.contains("cannot read pg_authid"),
+        "{lines}"
+    );
+    let out = profile("globals = \"no-role-passwords\"\n");
+    common::assert_ok(&out, "profile check with no-role-passwords");
+    let mut c = common::profiles::cmd(&w, &["run", "managed"]);
+    c.envs(pg.env.iter().map(|(k, v)| (k, v)));
+    common::assert_ok(&c.output().unwrap(), "run managed");
+    let newest = snapshots(&w).pop().unwrap();
+    assert_eq!(newest["profile"], "managed");
+    let globals = newest["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == "postgresql/globals.sql")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        globals["options"],
+        serde_json::json!(["--no-role-passwords"])
+    );
+}

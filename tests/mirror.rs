@@ -407,13 +407,16 @@ fn a_leftover_is_dropped_and_a_scrubbed_mirror_from_a_profile_keeps_old_copies()
         "DELETE FROM shop.orders WHERE no >= 1100;\n",
     )
     .unwrap();
+    // The dump was made by `cairn backup`, not by this profile: `profile = "*"` lets the
+    // mirror take another profile's snapshot.
     write_profile(
         &w,
         "app-db",
         &format!(
             "[source]\npaths = [\"{}\"]\n[mirror]\ndatabase = \"app\"\ntarget = \"{}\"\n\
              scrub = [\"scrub/anonymise.sql\", \"scrub/cut.sql\"]\n\
-             checks = [\"SELECT count(*) = 100 FROM shop.orders\"]\nkeep = 1\n",
+             checks = [\"SELECT count(*) = 100 FROM shop.orders\"]\nkeep = 1\n\
+             profile = \"*\"\n",
             w.path("profiles").display(),
             url(&pg, None, "app_test")
         ),
@@ -423,6 +426,18 @@ fn a_leftover_is_dropped_and_a_scrubbed_mirror_from_a_profile_keeps_old_copies()
         c.envs(pg.env.iter().map(|(k, v)| (k, v)));
         c.output().unwrap()
     };
+    // Without it, a profile that backs up mirrors only its own snapshots, and has none.
+    let text = fs::read_to_string(w.path("profiles/app-db.toml")).unwrap();
+    fs::write(
+        w.path("profiles/app-db.toml"),
+        text.replace("profile = \"*\"\n", ""),
+    )
+    .unwrap();
+    let out = run(&["mirror", "app-db"]);
+    assert!(fails(&out, "mirror of no own snapshot").contains(
+        "no snapshot holds a postgresql database \"app\" (among the snapshots of profile app-db)"
+    ));
+    fs::write(w.path("profiles/app-db.toml"), text).unwrap();
     let out = run(&["profile", "check", "app-db"]);
     assert_ok(&out, "profile check");
     let lines = String::from_utf8_lossy(&out.stdout);
@@ -681,4 +696,124 @@ fn target_down_and_wrong_password_leave_the_test_database_unchanged() {
     let test = Postgres::start(&test_dir);
     assert_eq!(digest(&test, "pw_test"), before);
     assert_no_leftovers(&test);
+}
+
+/// A test host that backs nothing up: a profile with only `[mirror]`, run by `cairn run`
+/// with its hooks, taking only the snapshots its section names even when a newer one of
+/// another host or profile holds a database of the same name.
+#[test]
+fn a_mirror_only_profile_takes_only_the_snapshots_it_names() {
+    let w = World::new();
+    let prod = Postgres::start(&w.path("prod"));
+    let staging = Postgres::start(&w.path("staging"));
+    let test = Postgres::start(&w.path("test"));
+    psql(&prod, "postgres", "CREATE DATABASE app");
+    psql(&prod, "app", SCHEMA);
+    write_profile(
+        &w,
+        "prod-app",
+        &format!("[[database]]\nurl = \"{}\"\n", url(&prod, None, "app")),
+    );
+    let mut c = profiles::cmd(&w, &["run", "prod-app"]);
+    c.envs(prod.env.iter().map(|(k, v)| (k, v)));
+    assert_ok(&c.output().unwrap(), "run prod-app");
+    let prod_snap = w.snapshots()[0]["short_id"].as_str().unwrap().to_string();
+    // Newer, from another host and no profile, holding a database of the same name.
+    psql(&staging, "postgres", "CREATE DATABASE app");
+    psql(&staging, "app", "CREATE TABLE staging_only (x int)");
+    let staging_url = url(&staging, None, "app");
+    let out = cairn(
+        &w,
+        &staging,
+        &["backup", "--postgres", &staging_url, "--host", "staging1"],
+    );
+    assert_ok(&out, "backup staging");
+
+    let hooks_log = w.path("hooks.log");
+    let morning = |from: &str| {
+        format!(
+            "[hooks]\nbefore = \"echo before >> {log}\"\n\
+             after = \"echo after $CAIRN_RESULT >> {log}\"\n\
+             on_failure = \"echo failed >> {log}\"\n\
+             [mirror]\ndatabase = \"app\"\ntarget = \"{}\"\n{from}",
+            url(&test, None, "app_test"),
+            log = hooks_log.display()
+        )
+    };
+    write_profile(&w, "morning", &morning("profile = \"prod-app\"\n"));
+    let run = |args: &[&str]| {
+        let mut c = profiles::cmd(&w, args);
+        c.envs(test.env.iter().map(|(k, v)| (k, v)));
+        c.output().unwrap()
+    };
+    let out = run(&["profile", "check", "morning"]);
+    assert_ok(&out, "profile check morning");
+    let lines = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        lines.contains("source: none") && lines.contains("app_test does not exist yet"),
+        "{lines}"
+    );
+
+    let out = run(&["run", "morning"]);
+    assert_ok(&out, "run morning");
+    let line = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        line.contains("cairn run: profile=morning result=success")
+            && line.contains(&format!("mirrored={prod_snap}"))
+            && !line.contains("snapshot=")
+            && !line.contains("retention="),
+        "{line}"
+    );
+    assert_eq!(digest(&prod, "app"), digest(&test, "app_test"));
+    assert_eq!(
+        fs::read_to_string(&hooks_log).unwrap(),
+        "before\nafter success\n"
+    );
+    // Nothing was backed up or forgotten.
+    assert_eq!(w.snapshots().len(), 2);
+
+    // A snapshot named on the command line must be one the section takes.
+    let staging_snap = w.snapshots()[1]["short_id"].as_str().unwrap().to_string();
+    let out = run(&["mirror", "morning", "--snapshot", &staging_snap]);
+    assert!(
+        fails(&out, "mirror of another profile's snapshot").contains(
+            "is not one the [mirror] section takes (it takes snapshots of profile prod-app)"
+        )
+    );
+    assert_eq!(digest(&prod, "app"), digest(&test, "app_test"));
+
+    // Narrowed by host instead, the newer staging snapshot is the one taken.
+    write_profile(&w, "morning", &morning("host = \"staging1\"\n"));
+    let out = run(&["mirror", "morning"]);
+    assert_ok(&out, "mirror morning");
+    assert_eq!(
+        test.sql(
+            "app_test",
+            "SELECT count(*) FROM pg_tables WHERE tablename = 'staging_only'"
+        ),
+        "1"
+    );
+
+    // A profile that made no snapshot: the run fails, naming how the choice was narrowed.
+    fs::remove_file(&hooks_log).unwrap();
+    write_profile(&w, "morning", &morning("profile = \"prod-ap\"\n"));
+    let out = run(&["run", "morning"]);
+    assert_eq!(out.status.code(), Some(1));
+    let line = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        line.contains("result=failure")
+            && line.contains("(among the snapshots of profile prod-ap)"),
+        "{line}"
+    );
+    assert_eq!(
+        fs::read_to_string(&hooks_log).unwrap(),
+        "before\nafter failure\nfailed\n"
+    );
+    assert_eq!(
+        test.sql(
+            "app_test",
+            "SELECT count(*) FROM pg_tables WHERE tablename = 'staging_only'"
+        ),
+        "1"
+    );
 }

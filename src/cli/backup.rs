@@ -44,6 +44,11 @@ pub struct Args {
     /// Dump every database on the server the PG* variables (or libpq's defaults) name
     #[arg(long)]
     pub postgres_all: bool,
+    /// What of the PostgreSQL servers' roles and tablespaces (pg_dumpall --globals-only)
+    /// to dump: all; no-role-passwords (no superuser needed, as on managed services); none
+    /// [default: all]
+    #[arg(long, value_enum, value_name = "WHICH")]
+    pub postgres_globals: Option<postgres::Globals>,
     /// Dump this MariaDB/MySQL database with mariadb-dump (mysql://[USER@][HOST][:PORT]/DB
     /// or mariadb://…; with no database, every one but the system schemas; repeatable).
     /// Passwords come from ~/.my.cnf, --mysql-option-file or MYSQL_PWD, never the URL
@@ -241,7 +246,10 @@ fn database_specs(args: &Args) -> Result<Vec<DbSpec>> {
     let mut specs = plan::specs_from_urls(&urls, &args.exclude_database);
     for spec in &mut specs {
         spec.option_file = match spec.url.engine {
-            Engine::Postgresql => None,
+            Engine::Postgresql => {
+                spec.globals = args.postgres_globals.unwrap_or_default();
+                None
+            }
             Engine::Mysql => args.mysql_option_file.clone(),
             Engine::Mongodb => args.mongodb_config.clone(),
         };
@@ -249,6 +257,12 @@ fn database_specs(args: &Args) -> Result<Vec<DbSpec>> {
     if !args.exclude_database.is_empty() && specs.iter().all(|s| s.databases.is_some()) {
         return Err(usage(
             "--exclude-database goes with --postgres-all or a URL without a database",
+        ));
+    }
+    if args.postgres_globals.is_some() && !specs.iter().any(|s| s.url.engine == Engine::Postgresql)
+    {
+        return Err(usage(
+            "--postgres-globals goes with --postgres or --postgres-all",
         ));
     }
     if args.snapshot_per_database && specs.is_empty() {

@@ -10,6 +10,7 @@ use super::profile::overrides;
 use super::{usage, Ctx, Filter, Outcome};
 use crate::db::url::DbUrl;
 use crate::mirror::{self, MirrorError, Plan, RestoreOptions};
+use crate::profile::mirror::Mirror;
 use crate::profile::settings::Settings;
 use crate::profile::{discover, Profile};
 use crate::repo::Repository;
@@ -92,7 +93,7 @@ impl RestoreArgs {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
-    let (repo, url, mut plan, opts) = match &args.profile {
+    let (repo, url, mut plan, opts, section) = match &args.profile {
         Some(name) => {
             let profile = Profile::load(&discover::find(name, ctx.config_dir.as_deref())?)?;
             let m = profile.mirror.clone().ok_or_else(|| {
@@ -104,7 +105,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
             })?;
             let (plan, opts) = m.plan(args.dry_run);
             let repo = Settings::resolve(&profile, &overrides(ctx))?.open()?;
-            (repo, m.target, plan, opts)
+            (repo, m.target.clone(), plan, opts, Some(m))
         }
         None => {
             let (Some(database), Some(target)) = (&args.database, &args.target) else {
@@ -125,7 +126,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                 globals: false,
                 dry_run: args.dry_run,
             };
-            (ctx.open()?, url, plan, RestoreOptions::default())
+            (ctx.open()?, url, plan, RestoreOptions::default(), None)
         }
     };
     if !args.scrub.is_empty() {
@@ -142,7 +143,15 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         std::fs::metadata(f).with_context(|| format!("scrub file {}", f.display()))?;
     }
     let opts = args.restore.over(opts);
-    execute(ctx, &repo, &url, &plan, &opts, &args.snapshot, &args.filter)
+    execute(
+        ctx,
+        &repo,
+        (&url, section.as_ref()),
+        &plan,
+        &opts,
+        &args.snapshot,
+        &args.filter,
+    )
 }
 
 /// A target URL that names its database.
@@ -156,15 +165,19 @@ pub fn target_url(text: &str) -> Result<DbUrl> {
     Ok(url)
 }
 
+/// `to`: the target, and the profile's `[mirror]` section when it came from one (it
+/// narrows the snapshots to choose from).
 pub fn execute(
     ctx: &Ctx,
     repo: &Repository,
-    url: &DbUrl,
+    to: (&DbUrl, Option<&Mirror>),
+
     plan: &Plan,
     opts: &RestoreOptions,
     snapshot: &str,
     filter: &Filter,
 ) -> Result<Outcome> {
+    let (url, section) = to;
     let target = mirror::connect(url, opts)?;
     let chosen = match snapshot {
         "latest" => None,
@@ -175,9 +188,11 @@ pub fn execute(
             })?,
         ),
     };
-    let report = mirror::mirror(repo, &*target, plan, chosen.as_ref(), &|s| {
-        filter.matches(s)
-    })?;
+    let wanted = |s: &_| filter.matches(s);
+    let report = match section {
+        Some(m) => m.mirror(repo, &*target, plan, chosen.as_ref(), &wanted)?,
+        None => mirror::mirror(repo, &*target, plan, chosen.as_ref(), &wanted)?,
+    };
     if ctx.json {
         super::print_json(&report)?;
     } else {

@@ -55,5 +55,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     };
     let opts = args.restore.over(RestoreOptions::default());
     let repo = ctx.open()?;
-    execute(ctx, &repo, &url, &plan, &opts, &args.snapshot, &args.filter)
+    execute(
+        ctx,
+        &repo,
+        (&url, None),
+        &plan,
+        &opts,
+        &args.snapshot,
+        &args.filter,
+    )
 }

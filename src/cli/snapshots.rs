@@ -155,7 +155,11 @@ fn dumps(ctx: &Ctx, snaps: &[crate::repo::snapshot::StoredSnapshot]) -> Result<(
                 ui::time::human(ctx.zone, s.snap.time),
                 match &d.database {
                     Some(db) => format!("{}/{db}", d.server),
-                    None => format!("{} (globals)", d.server),
+                    // `--no-role-passwords`: what the globals leave out shows.
+                    None => match d.options.is_empty() {
+                        true => format!("{} (globals)", d.server),
+                        false => format!("{} (globals {})", d.server, d.options.join(" ")),
+                    },
                 },
                 d.path.clone(),
                 ui::bytes(d.bytes),

@@ -73,6 +73,10 @@ pub struct DumpRecord {
     /// Tables and their rows at dump time, for mirror's checks; empty for globals.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tables: Vec<TableRows>,
+    /// Options given to the dump tool that change what the dump holds
+    /// (`--no-role-passwords`), so that a reader knows what is missing from it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
 }
 
 /// Rows of one table when it was dumped.

@@ -90,6 +90,7 @@ impl MongoSource {
             bytes,
             duration_secs: started.elapsed().as_secs_f64(),
             tables: Vec::new(),
+            options: Vec::new(),
         })
     }
 }

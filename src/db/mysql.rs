@@ -308,6 +308,7 @@ impl MysqlSource {
             bytes,
             duration_secs,
             tables,
+            options: Vec::new(),
         })
     }
 }

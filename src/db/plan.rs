@@ -21,6 +21,8 @@ pub struct DbSpec {
     /// Where the dump tool finds its credentials besides its defaults: a MariaDB/MySQL
     /// option file (`--defaults-extra-file`), a mongodump `--config` file.
     pub option_file: Option<PathBuf>,
+    /// PostgreSQL: what of the server-wide objects to dump.
+    pub globals: postgres::Globals,
 }
 
 impl DbSpec {
@@ -48,6 +50,7 @@ pub fn specs_from_urls(urls: &[DbUrl], exclude: &[String]) -> Vec<DbSpec> {
                     exclude: exclude.to_vec(),
                     name: None,
                     option_file: None,
+                    globals: postgres::Globals::All,
                 });
                 specs.last_mut().expect("just pushed")
             }
@@ -117,7 +120,12 @@ fn databases(spec: &DbSpec, url: &DbUrl) -> io::Result<Vec<String>> {
 
 fn source(spec: &DbSpec, url: &DbUrl, dbs: Vec<String>) -> io::Result<Box<dyn DumpSource>> {
     match url.engine {
-        Engine::Postgresql => Ok(Box::new(postgres::PgSource::new(spec.dir(), url, dbs))),
+        Engine::Postgresql => Ok(Box::new(postgres::PgSource::new(
+            spec.dir(),
+            url,
+            dbs,
+            spec.globals,
+        ))),
         Engine::Mysql => Ok(Box::new(mysql::MysqlSource::new(
             spec.dir(),
             url,
@@ -163,7 +171,11 @@ fn resolve(spec: &DbSpec) -> DbUrl {
 pub fn probe(spec: &DbSpec) -> io::Result<String> {
     let url = resolve(spec);
     let present = match url.engine {
-        Engine::Postgresql => postgres::list_databases(&url)?,
+        Engine::Postgresql => {
+            let dbs = postgres::list_databases(&url)?;
+            postgres::check_globals(&url, spec.globals)?;
+            dbs
+        }
         Engine::Mysql => mysql::Connection::new(&url, spec.option_file.as_deref())
             .map_err(io::Error::other)?
             .list_databases()?,

@@ -25,6 +25,30 @@ use crate::source::command::CommandReader;
 /// `count(*)`; larger ones record `reltuples`, marked inexact. docs/DATABASES.md.
 pub const EXACT_COUNT_LIMIT: u64 = 64 << 20;
 
+/// What of the server-wide objects (`pg_dumpall --globals-only`) a source dumps.
+///
+/// Role passwords live in `pg_authid`, which only a superuser may read; managed services
+/// never give one, so `NoRolePasswords` dumps roles, memberships and tablespaces without
+/// them, and `None` dumps nothing server-wide.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Globals {
+    #[default]
+    All,
+    NoRolePasswords,
+    None,
+}
+
+impl Globals {
+    pub fn name(self) -> &'static str {
+        match self {
+            Globals::All => "all",
+            Globals::NoRolePasswords => "no-role-passwords",
+            Globals::None => "none",
+        }
+    }
+}
+
 /// Where server-wide queries go when a URL names no database.
 const MAINTENANCE_DB: &str = "postgres";
 
@@ -103,6 +127,27 @@ pub fn list_databases(server: &DbUrl) -> io::Result<Vec<String>> {
     )?;
     serde_json::from_str(&out)
         .map_err(|e| io::Error::other(format!("psql printed an unexpected list: {e}")))
+}
+
+/// Fails, naming the way out, when `globals` would dump role passwords the connecting
+/// role cannot read (`pg_authid`), as `cairn profile check` tells before a night fails.
+pub fn check_globals(server: &DbUrl, globals: Globals) -> io::Result<()> {
+    if globals != Globals::All {
+        return Ok(());
+    }
+    let readable = query(
+        &maintenance(server),
+        "SELECT has_table_privilege('pg_catalog.pg_authid', 'SELECT')",
+        &format!("asking {} about pg_authid", server.server()),
+    )?;
+    match readable.as_str() {
+        "t" => Ok(()),
+        _ => Err(io::Error::other(format!(
+            "{}: the role cannot read pg_authid, so pg_dumpall --globals-only would fail: \
+             set `globals = \"no-role-passwords\"` (or \"none\") in the [[database]] section",
+            server.server()
+        ))),
+    }
 }
 
 /// `pg_dump (PostgreSQL) 15.14`, as the tool says it.
@@ -229,14 +274,16 @@ pub struct PgSource {
     /// Without a database.
     server: DbUrl,
     databases: Vec<String>,
+    globals: Globals,
 }
 
 impl PgSource {
-    pub fn new(dir: String, server: &DbUrl, databases: Vec<String>) -> PgSource {
+    pub fn new(dir: String, server: &DbUrl, databases: Vec<String>, globals: Globals) -> PgSource {
         PgSource {
             dir,
             server: server.with_database(None),
             databases,
+            globals,
         }
     }
 
@@ -272,6 +319,7 @@ impl PgSource {
             bytes,
             duration_secs,
             tables,
+            options: Vec::new(),
         })
     }
 
@@ -282,12 +330,30 @@ impl PgSource {
     ) -> io::Result<DumpRecord> {
         let label = format!("pg_dumpall --globals-only on {}", self.server.server());
         let started = Instant::now();
+        let mut options = Vec::new();
+        if self.globals == Globals::NoRolePasswords {
+            options.push("--no-role-passwords".to_string());
+        }
         let mut c = tool("pg_dumpall");
-        c.args(["--globals-only", "-d"])
+        c.arg("--globals-only")
+            .args(&options)
+            .arg("-d")
             .arg(self.server.to_string())
             .args(["-l", self.maintenance_db()]);
         let reader = CommandReader::start(c, label)?;
-        let bytes = sink("globals.sql", Box::new(reader))?;
+        let bytes = sink("globals.sql", Box::new(reader)).map_err(|e| {
+            match self.globals == Globals::All && e.to_string().contains("pg_authid") {
+                true => io::Error::new(
+                    e.kind(),
+                    format!(
+                        "{e} (role passwords need a superuser: set `globals = \"no-role-passwords\"` \
+                         (or \"none\") in the [[database]] section, or give \
+                         --postgres-globals no-role-passwords)"
+                    ),
+                ),
+                false => e,
+            }
+        })?;
         Ok(DumpRecord {
             engine: Engine::Postgresql,
             server: self.server.server(),
@@ -299,6 +365,7 @@ impl PgSource {
             bytes,
             duration_secs: started.elapsed().as_secs_f64(),
             tables: Vec::new(),
+            options,
         })
     }
 
@@ -330,15 +397,17 @@ impl DumpSource for PgSource {
         for db in &self.databases {
             records.push(self.dump_database(db, &client_version, sink)?);
         }
-        let server_version = match records.first() {
-            Some(r) => r.server_version.clone(),
-            None => query(
-                &maintenance(&self.server),
-                "SHOW server_version",
-                &format!("asking {} for its version", self.server.server()),
-            )?,
-        };
-        records.push(self.dump_globals(&server_version, sink)?);
+        if self.globals != Globals::None {
+            let server_version = match records.first() {
+                Some(r) => r.server_version.clone(),
+                None => query(
+                    &maintenance(&self.server),
+                    "SHOW server_version",
+                    &format!("asking {} for its version", self.server.server()),
+                )?,
+            };
+            records.push(self.dump_globals(&server_version, sink)?);
+        }
         Ok(records)
     }
 }

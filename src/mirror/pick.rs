@@ -93,6 +93,7 @@ mod tests {
             bytes: 1,
             duration_secs: 0.1,
             tables: Vec::new(),
+            options: Vec::new(),
         }
     }
 

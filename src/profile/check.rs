@@ -138,7 +138,14 @@ pub fn check(spec: &str, config_dir: Option<&Path>, o: &Overrides) -> Vec<Line> 
             );
         }
     }
-    source(&profile.source, &mut out);
+    match &profile.source {
+        Some(s) => source(s, &mut out),
+        None => out.push(
+            Status::Ok,
+            "source",
+            "none: the profile only mirrors (`cairn run` mirrors and backs up nothing)",
+        ),
+    }
     databases(&profile.databases, &mut out);
     hooks(&profile, &mut out);
     notify(&profile, &mut out);

@@ -60,10 +60,8 @@ struct File {
     #[serde(default)]
     tags: Vec<String>,
     host: Option<String>,
-    #[serde(default)]
-    retention: Retention,
-    #[serde(default)]
-    prune: Prune,
+    retention: Option<toml::Spanned<Retention>>,
+    prune: Option<toml::Spanned<Prune>>,
     check: Option<Check>,
     #[serde(default)]
     hooks: Hooks,
@@ -94,6 +92,8 @@ struct DatabaseFile {
     /// MySQL/MariaDB option file (`--defaults-extra-file`) or mongodump `--config` file,
     /// relative to the profile.
     option_file: Option<PathBuf>,
+    /// PostgreSQL: "all", "no-role-passwords" or "none" of `pg_dumpall --globals-only`.
+    globals: Option<crate::db::postgres::Globals>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -229,7 +229,9 @@ pub struct Profile {
     pub cache_dir: Option<PathBuf>,
     /// The repository's signing key, for a profile that reads with another key.
     pub trust_signer: Option<String>,
-    pub source: Source,
+    /// `None` for a mirror-only profile (a `[mirror]` and nothing to back up), which
+    /// `cairn run` only mirrors.
+    pub source: Option<Source>,
     pub tags: Vec<String>,
     pub host: Option<String>,
     pub retention: Retention,
@@ -316,16 +318,39 @@ impl Profile {
             databases.push(spec);
         }
         let source = match file.source {
-            None if !databases.is_empty() => Source::Paths {
+            None if !databases.is_empty() => Some(Source::Paths {
                 paths: Vec::new(),
                 exclude: Vec::new(),
                 exclude_caches: false,
                 one_file_system: false,
-            },
+            }),
+            None if file.mirror.is_some() => {
+                // Nothing is backed up, so nothing would be forgotten or pruned.
+                let pointless = [
+                    ("retention", file.retention.as_ref().map(|r| r.span())),
+                    ("prune", file.prune.as_ref().map(|p| p.span())),
+                ];
+                if let Some((section, span)) = pointless
+                    .into_iter()
+                    .find_map(|(section, span)| span.map(|s| (section, s)))
+                {
+                    return Err(ProfileError::Parse {
+                        path: shown.clone(),
+                        line: line_of(text, span.start),
+                        msg: format!(
+                            "[{section}] in a profile that only mirrors (no [source], no \
+                             [[database]]) would do nothing: `forget` and `prune` belong to \
+                             the profile that makes the snapshots"
+                        ),
+                    });
+                }
+                None
+            }
             None => {
                 return Err(invalid(
-                    "no [source] and no [[database]]: give `paths = [...]`, `command` + \
-                     `stdin_name`, or a [[database]] section"
+                    "no [source], no [[database]] and no [mirror]: give `paths = [...]`, \
+                     `command` + `stdin_name`, a [[database]] section, or a [mirror] \
+                     section for a profile that only mirrors"
                         .into(),
                 ))
             }
@@ -338,7 +363,7 @@ impl Profile {
                 };
                 let source = source(src.into_inner(), base).map_err(at)?;
                 check_with_databases(&source, &databases).map_err(at)?;
-                source
+                Some(source)
             }
         };
         if file.snapshot_per_database && databases.is_empty() {
@@ -351,7 +376,9 @@ impl Profile {
                 .map_err(|e| invalid(format!("check.read_data_subset: {e}")))?;
         }
         // Parsed as `cairn forget --keep-within` does (calendar units: 6m is six months).
-        if let Some(w) = &file.retention.keep_within {
+        let retention = file.retention.map(|r| r.into_inner()).unwrap_or_default();
+        let prune = file.prune.map(|p| p.into_inner()).unwrap_or_default();
+        if let Some(w) = &retention.keep_within {
             w.parse::<crate::retention::policy::Span>()
                 .map_err(|e| invalid(format!("retention.keep_within: {e}")))?;
         }
@@ -366,7 +393,7 @@ impl Profile {
         }
         let mirror = file
             .mirror
-            .map(|m| m.resolve(base))
+            .map(|m| m.resolve(base, name, source.is_some()))
             .transpose()
             .map_err(invalid)?;
         Ok(Profile {
@@ -380,8 +407,8 @@ impl Profile {
             source,
             tags: file.tags,
             host: file.host,
-            retention: file.retention,
-            prune: file.prune,
+            retention,
+            prune,
             check: file.check,
             hooks: file.hooks,
             notify: file.notify,
@@ -396,8 +423,8 @@ impl Profile {
     /// (an error may quote what a command printed about its own arguments).
     pub fn scrubber(&self) -> Scrubber {
         let source = match &self.source {
-            Source::Command { command, .. } => Some(command),
-            Source::Paths { .. } => None,
+            Some(Source::Command { command, .. }) => Some(command),
+            _ => None,
         };
         let h = &self.hooks;
         Scrubber::of(
@@ -515,12 +542,19 @@ fn database(d: DatabaseFile, base: &Path) -> std::result::Result<DbSpec, String>
              --config file); PostgreSQL reads ~/.pgpass or PGPASSFILE",
         ));
     }
+    if d.globals.is_some() && url.engine != crate::db::Engine::Postgresql {
+        return Err(at(
+            "`globals` is for PostgreSQL (pg_dumpall --globals-only); other engines keep no \
+             server-wide dump",
+        ));
+    }
     Ok(DbSpec {
         url: url.with_database(None),
         databases,
         exclude: d.exclude_databases,
         name: d.name,
         option_file: d.option_file.map(|f| base.join(f)),
+        globals: d.globals.unwrap_or_default(),
     })
 }
 
@@ -581,7 +615,7 @@ mod tests {
         assert_eq!(p.retention.keep_last, None);
         assert_eq!(p.prune.every, Every::Interval(7 * 86_400));
         assert!(
-            matches!(p.source, Source::Paths { ref exclude, .. } if exclude == &[PatternSpec::new("*.tmp", false)])
+            matches!(p.source, Some(Source::Paths { ref exclude, .. }) if exclude == &[PatternSpec::new("*.tmp", false)])
         );
     }
 
@@ -593,11 +627,11 @@ mod tests {
         .unwrap();
         assert_eq!(
             p.source,
-            Source::Command {
+            Some(Source::Command {
                 command: "pg_dump -Fc -Z0 app".into(),
                 stdin_name: "app.dump".into(),
                 allow_empty: false,
-            }
+            })
         );
         assert_eq!(p.retention.keep_daily, 3);
         assert_eq!(p.retention.keep_monthly, 12);
@@ -628,7 +662,10 @@ mod tests {
     #[test]
     fn bad_sources_are_explained() {
         for (text, want) in [
-            ("repository = \"x\"\n", "no [source]"),
+            (
+                "repository = \"x\"\n",
+                "no [source], no [[database]] and no [mirror]",
+            ),
             ("[source]\npaths = [\"rel\"]\n", "must be absolute"),
             ("[source]\ncommand = \"pg_dump\"\n", "needs `stdin_name`"),
             (
@@ -657,7 +694,7 @@ mod tests {
         let text = "[source]\npaths = [\"/srv\"]\nexclude = [\"*.tmp\"]\niexclude = [\"*.JPG\"]\n\
                     exclude_file = [\"ex.txt\"]\niexclude_file = [\"iex.txt\"]\n";
         let p = Profile::parse("app", &dir.path().join("app.toml"), text).unwrap();
-        let Source::Paths { exclude, .. } = p.source else {
+        let Some(Source::Paths { exclude, .. }) = p.source else {
             panic!("a paths source")
         };
         let want = [
@@ -704,7 +741,12 @@ mod tests {
     #[test]
     fn contrib_examples_parse() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/profiles");
-        for f in ["files.toml", "app-db.toml", "app-pg.toml"] {
+        for f in [
+            "files.toml",
+            "app-db.toml",
+            "app-pg.toml",
+            "test-mirror.toml",
+        ] {
             Profile::load(&dir.join(f)).unwrap_or_else(|e| panic!("{e}"));
         }
     }
@@ -725,7 +767,7 @@ mod tests {
     #[test]
     fn database_sections_with_or_without_paths() {
         let p = parse("snapshot_per_database = true\n[[database]]\nurl = \"postgresql://b@db1/\"\nexclude_databases = [\"tmp\"]\n").unwrap();
-        assert!(matches!(p.source, Source::Paths { ref paths, .. } if paths.is_empty()));
+        assert!(matches!(p.source, Some(Source::Paths { ref paths, .. }) if paths.is_empty()));
         assert!(p.snapshot_per_database);
         assert_eq!(p.databases[0].databases, None);
         assert_eq!(p.databases[0].exclude, vec!["tmp".to_string()]);
@@ -775,6 +817,67 @@ mod tests {
             assert!(e.contains(want), "{text:?}: {e}");
             assert!(!e.contains("pw@"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_profile_may_only_mirror_and_takes_any_profile_unless_told() {
+        let m = "[mirror]\ndatabase = \"app\"\ntarget = \"postgresql://t/app_test\"\n";
+        let p = parse(m).unwrap();
+        assert_eq!(p.source, None);
+        assert_eq!(p.mirror.unwrap().from, mirror::TakeFrom::default());
+        let p = parse(&format!(
+            "{m}host = \"db1\"\ntags = [\"nightly\"]\nprofile = \"prod\"\n"
+        ))
+        .unwrap();
+        let from = p.mirror.unwrap().from;
+        assert_eq!(
+            (from.host.as_deref(), from.tags, from.profile.as_deref()),
+            (Some("db1"), vec!["nightly".to_string()], Some("prod"))
+        );
+        // A profile that backs up mirrors its own snapshots, unless it says otherwise.
+        let p = parse(&format!("{DIRS}{m}")).unwrap();
+        assert_eq!(p.mirror.unwrap().from.profile.as_deref(), Some("app"));
+        let p = parse(&format!("{DIRS}{m}profile = \"*\"\n")).unwrap();
+        assert_eq!(p.mirror.unwrap().from.profile, None);
+        for (text, want) in [
+            (format!("{m}profile = \"a b\"\n"), "is no profile name"),
+            (
+                format!("[retention]\nkeep_last = 3\n{m}"),
+                "line 1: [retention] in a profile that only mirrors",
+            ),
+            (
+                format!("{m}[prune]\nevery = \"7d\"\n"),
+                "[prune] in a profile that only mirrors",
+            ),
+        ] {
+            let e = parse(&text).unwrap_err().to_string();
+            assert!(e.contains(want), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn globals_are_a_postgresql_choice() {
+        let p = parse(
+            "[[database]]\nurl = \"postgresql://db1/app\"\nglobals = \"no-role-passwords\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            p.databases[0].globals,
+            crate::db::postgres::Globals::NoRolePasswords
+        );
+        let p = parse("[[database]]\nurl = \"postgresql://db1/app\"\n").unwrap();
+        assert_eq!(p.databases[0].globals, crate::db::postgres::Globals::All);
+        let e = parse("[[database]]\nurl = \"mysql://db1/app\"\nglobals = \"none\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`globals` is for PostgreSQL"), "{e}");
+        let e = parse("[[database]]\nurl = \"postgresql://db1/app\"\nglobals = \"some\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 3") && e.contains("no-role-passwords"),
+            "{e}"
+        );
     }
 
     #[test]

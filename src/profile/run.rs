@@ -3,6 +3,9 @@
 //! lock → ping start → `before` hook → back up → `after` hook → retention → check →
 //! notify, and on any failure the `on_failure` hook, the fail ping and the webhook.
 //!
+//! A profile that only mirrors (no source) mirrors in place of the backup and has no
+//! retention: there is nothing of its own to forget.
+//!
 //! The `after` hook runs whenever `before` succeeded, whatever the backup did, with the
 //! result in `CAIRN_RESULT`: it is where a service stopped by `before` is restarted, and
 //! a failed backup must not leave it stopped.
@@ -223,6 +226,8 @@ fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()>
         None => Ok(()),
     };
     let host = profile.host.clone().unwrap_or_else(crate::hostname);
+    // A profile that only mirrors does its mirror where the backup would be, between
+    // the hooks.
     let backed_up = match before {
         // Stopped part way, `before` may already have stopped the service: `after`
         // runs to start it again.
@@ -230,7 +235,11 @@ fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()>
         Err(e) => return Err(e.into()),
         Ok(()) => settings.open().and_then(|repo| {
             key_expiry(profile, &repo, p);
-            backup_step(profile, &repo, &host, p).map(|()| repo)
+            match (&profile.source, &profile.mirror) {
+                (None, Some(m)) => mirror_if_due(m, &repo, settings, &profile.name, p),
+                _ => backup_step(profile, &repo, &host, p),
+            }
+            .map(|()| repo)
         }),
     };
     if let Some(cmd) = &profile.hooks.after {
@@ -250,13 +259,15 @@ fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()>
     let repo = backed_up?;
     let mut state = State::load(settings, &profile.name);
     let now = Local::now();
-    let last_prune = state.last_prune.map(|t| t.with_timezone(&Local));
-    let prune_due = profile.prune.every.is_due(last_prune.as_ref(), &now);
-    let report =
-        retention_step(profile, &repo, &host, prune_due, settings.zone).context("retention")?;
-    p.retention = Some(report.summary);
-    if report.pruned {
-        state.last_prune = Some(Utc::now());
+    if profile.source.is_some() {
+        let last_prune = state.last_prune.map(|t| t.with_timezone(&Local));
+        let prune_due = profile.prune.every.is_due(last_prune.as_ref(), &now);
+        let report =
+            retention_step(profile, &repo, &host, prune_due, settings.zone).context("retention")?;
+        p.retention = Some(report.summary);
+        if report.pruned {
+            state.last_prune = Some(Utc::now());
+        }
     }
     if let Some(c) = &profile.check {
         let last = state.last_check.map(|t| t.with_timezone(&Local));
@@ -266,13 +277,11 @@ fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()>
         }
     }
     state.save(settings, &profile.name);
-    if let Some(m) = &profile.mirror {
-        let last = state.last_mirror.map(|t| t.with_timezone(&Local));
-        if m.every.is_some_and(|e| e.is_due(last.as_ref(), &now)) {
-            p.mirrored = Some(mirror_step(m, &repo)?);
-            state.last_mirror = Some(Utc::now());
-            state.save(settings, &profile.name);
-        }
+    if profile.source.is_none() {
+        return Ok(());
+    }
+    if let Some(m) = profile.mirror.as_ref().filter(|m| m.every.is_some()) {
+        mirror_if_due(m, &repo, settings, &profile.name, p)?;
     }
     let snaps = repo.snapshots().context("listing snapshots")?;
     p.snapshots_total = Some(
@@ -281,6 +290,27 @@ fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()>
             .filter(|s| s.snap.profile.as_deref() == Some(&profile.name))
             .count() as u64,
     );
+    Ok(())
+}
+
+/// The mirror step when its `every` says it is due (unset: every time, which only a
+/// profile that only mirrors gets here with).
+fn mirror_if_due(
+    m: &super::mirror::Mirror,
+    repo: &Repository,
+    settings: &Settings,
+    name: &str,
+    p: &mut Progress,
+) -> Result<()> {
+    let mut state = State::load(settings, name);
+    let last = state.last_mirror.map(|t| t.with_timezone(&Local));
+    if m.every
+        .is_none_or(|e| e.is_due(last.as_ref(), &Local::now()))
+    {
+        p.mirrored = Some(mirror_step(m, repo)?);
+        state.last_mirror = Some(Utc::now());
+        state.save(settings, name);
+    }
     Ok(())
 }
 
@@ -302,7 +332,10 @@ fn key_expiry(profile: &Profile, repo: &Repository, p: &mut Progress) {
 }
 
 fn backup_step(profile: &Profile, repo: &Repository, host: &str, p: &mut Progress) -> Result<()> {
-    let (sources, excludes) = match &profile.source {
+    let Some(source) = &profile.source else {
+        return Ok(());
+    };
+    let (sources, excludes) = match source {
         Source::Paths {
             paths,
             exclude,
@@ -380,12 +413,14 @@ fn backup_step(profile: &Profile, repo: &Repository, host: &str, p: &mut Progres
     }
 }
 
-/// Refreshes the profile's test database from the newest snapshot holding its database
-/// (the one just made, as a rule); returns that snapshot's id.
+/// Refreshes the profile's test database from the newest snapshot it may take holding its
+/// database (the one just made, as a rule); returns that snapshot's id.
 fn mirror_step(m: &super::mirror::Mirror, repo: &Repository) -> Result<String> {
     let (plan, opts) = m.plan(false);
     let target = crate::mirror::connect(&m.target, &opts).context("mirror")?;
-    let report = crate::mirror::mirror(repo, &*target, &plan, None, &|_| true).context("mirror")?;
+    let report = m
+        .mirror(repo, &*target, &plan, None, &|_| true)
+        .context("mirror")?;
     crate::ui::info(&format!("mirror: {}", report.summary()));
     Ok(report.snapshot)
 }
