@@ -126,8 +126,11 @@ mod tests {
         fn dir(&self) -> &str {
             self.0
         }
-        fn shown(&self) -> Vec<String> {
-            Vec::new()
+        fn server(&self) -> &crate::db::url::DbUrl {
+            unreachable!("the layout check asks only for the directory")
+        }
+        fn databases(&self) -> &[String] {
+            &[]
         }
         fn dump_all(&mut self, _: &mut DumpSink<'_>) -> io::Result<Vec<DumpRecord>> {
             Ok(Vec::new())

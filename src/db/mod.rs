@@ -101,8 +101,17 @@ pub type DumpSink<'a> = dyn FnMut(&str, Box<dyn Read + Send>) -> io::Result<u64>
 pub trait DumpSource: Send {
     /// The top-level directory in the snapshot (`postgresql`, or a profile's `name`).
     fn dir(&self) -> &str;
+    /// The server, without a database.
+    fn server(&self) -> &url::DbUrl;
+    /// The databases it dumps, in order.
+    fn databases(&self) -> &[String];
     /// What the snapshot's `paths` records: the URL of each database it dumps.
-    fn shown(&self) -> Vec<String>;
+    fn shown(&self) -> Vec<String> {
+        self.databases()
+            .iter()
+            .map(|d| self.server().with_database(Some(d)).to_string())
+            .collect()
+    }
     /// Runs the dumps, in order, into `sink`; the first failure ends the run, so a
     /// snapshot never holds a partial set.
     fn dump_all(&mut self, sink: &mut DumpSink<'_>) -> io::Result<Vec<DumpRecord>>;

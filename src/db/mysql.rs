@@ -318,11 +318,12 @@ impl DumpSource for MysqlSource {
         &self.dir
     }
 
-    fn shown(&self) -> Vec<String> {
-        self.databases
-            .iter()
-            .map(|d| self.conn.server.with_database(Some(d)).to_string())
-            .collect()
+    fn server(&self) -> &DbUrl {
+        &self.conn.server
+    }
+
+    fn databases(&self) -> &[String] {
+        &self.databases
     }
 
     fn dump_all(&mut self, sink: &mut DumpSink<'_>) -> io::Result<Vec<DumpRecord>> {

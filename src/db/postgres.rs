@@ -384,11 +384,12 @@ impl DumpSource for PgSource {
         &self.dir
     }
 
-    fn shown(&self) -> Vec<String> {
-        self.databases
-            .iter()
-            .map(|d| self.server.with_database(Some(d)).to_string())
-            .collect()
+    fn server(&self) -> &DbUrl {
+        &self.server
+    }
+
+    fn databases(&self) -> &[String] {
+        &self.databases
     }
 
     fn dump_all(&mut self, sink: &mut DumpSink<'_>) -> io::Result<Vec<DumpRecord>> {
