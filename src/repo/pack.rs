@@ -116,17 +116,19 @@ pub enum PackError {
 /// The blob compressed with zstd, or `None` when that does not shrink it (the caller then
 /// stores the raw bytes it already holds, with no copy).
 pub fn compress(raw: &[u8], level: i32) -> Option<Vec<u8>> {
+    // One context per thread, remade when the level changes: a process may write with
+    // more than one level (a tuned frame level, another repository's config).
     thread_local! {
-        static CTX: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        static CTX: std::cell::RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> =
             const { std::cell::RefCell::new(None) };
     }
     CTX.with(|c| {
         let mut c = c.borrow_mut();
-        if c.is_none() {
-            *c = zstd::bulk::Compressor::new(level).ok();
+        if c.as_ref().is_none_or(|(l, _)| *l != level) {
+            *c = zstd::bulk::Compressor::new(level).ok().map(|z| (level, z));
         }
         c.as_mut()
-            .and_then(|z| z.compress(raw).ok())
+            .and_then(|(_, z)| z.compress(raw).ok())
             .filter(|v| v.len() < raw.len())
     })
 }
@@ -411,4 +413,37 @@ fn parse_header(plain: &[u8]) -> Option<Vec<(PackEntry, FramePos)>> {
 pub fn pack_name(id: &PackId) -> String {
     let hex = id.to_hex();
     format!("data/{}/{}", &hex[..2], hex)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compress;
+
+    /// Text that zstd's levels compress to different sizes.
+    fn sample() -> Vec<u8> {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut out = Vec::new();
+        for i in 0..4000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            out.extend_from_slice(format!("{i}\t{}\tpending\t{}\n", x % 100_000, x % 7).as_bytes());
+        }
+        out
+    }
+
+    #[test]
+    fn compress_uses_the_level_of_each_call() {
+        let raw = sample();
+        let fresh = |level| zstd::bulk::compress(&raw, level).unwrap();
+        assert_ne!(fresh(1), fresh(19), "the sample must tell the levels apart");
+        // Same thread, levels changing from call to call.
+        for level in [1, 19, 1, 3] {
+            assert_eq!(
+                compress(&raw, level).unwrap(),
+                fresh(level),
+                "level {level}"
+            );
+        }
+    }
 }
