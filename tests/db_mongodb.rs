@@ -41,6 +41,15 @@ fn path_with(bin: &Path) -> String {
     format!("{}:{}", bin.display(), std::env::var("PATH").unwrap())
 }
 
+/// `cairn ARGS` with the stand-in tools of `bin` first on PATH.
+fn cairn_with_tools(w: &World, bin: &Path, args: &[&str]) -> std::process::Output {
+    w.cmd()
+        .env("PATH", path_with(bin))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn mongodb_urls_run_mongodump_per_database_with_the_config_file() {
     let w = World::new();
@@ -102,18 +111,17 @@ fn mongodb_urls_run_mongodump_per_database_with_the_config_file() {
 fn a_failing_mongodump_writes_no_snapshot_and_names_the_database() {
     let w = World::new();
     let bin = stand_in(&w);
-    let out = w
-        .cmd()
-        .env("PATH", path_with(&bin))
-        .args([
+    let out = cairn_with_tools(
+        &w,
+        &bin,
+        &[
             "backup",
             "--mongodb",
             "mongodb://127.0.0.1/events",
             "--mongodb",
             "mongodb://127.0.0.1/nope",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -123,12 +131,11 @@ fn a_failing_mongodump_writes_no_snapshot_and_names_the_database() {
     assert!(w.stored("snapshots").is_empty());
 
     // Every database must be named: there is no way to list them without mongosh.
-    let out = w
-        .cmd()
-        .env("PATH", path_with(&bin))
-        .args(["backup", "--mongodb", "mongodb://127.0.0.1:27017/"])
-        .output()
-        .unwrap();
+    let out = cairn_with_tools(
+        &w,
+        &bin,
+        &["backup", "--mongodb", "mongodb://127.0.0.1:27017/"],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("name each MongoDB database"));
 }
@@ -137,18 +144,17 @@ fn a_failing_mongodump_writes_no_snapshot_and_names_the_database() {
 fn a_mongodump_archive_streams_through_the_generic_command_source() {
     let w = World::new();
     let bin = stand_in(&w);
-    let out = w
-        .cmd()
-        .env("PATH", path_with(&bin))
-        .args([
+    let out = cairn_with_tools(
+        &w,
+        &bin,
+        &[
             "backup",
             "--stdin-name",
             "events.archive",
             "--stdin-from",
             "mongodump --archive --uri=mongodb://127.0.0.1:27017/ --db=events",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     common::assert_ok(&out, "backup --stdin-from mongodump");
     let dumped = w.ok(&["dump", "latest", "events.archive"]);
     assert!(dumped.contains("--db=events") && dumped.ends_with("document 1999\n"));
