@@ -344,6 +344,14 @@ impl Profile {
                         ),
                     });
                 }
+                if file.host.is_some() || !file.tags.is_empty() {
+                    return Err(invalid(
+                        "`host` and `tags` say what a backup records, and a profile that only \
+                         mirrors makes no snapshot; to choose the snapshots it takes, put \
+                         `host` or `tags` in [mirror]"
+                            .into(),
+                    ));
+                }
                 None
             }
             None => {
@@ -848,6 +856,14 @@ mod tests {
             (
                 format!("{m}[prune]\nevery = \"7d\"\n"),
                 "[prune] in a profile that only mirrors",
+            ),
+            (
+                format!("tags = [\"nightly\"]\n{m}"),
+                "put `host` or `tags` in [mirror]",
+            ),
+            (
+                format!("host = \"db1\"\n{m}"),
+                "put `host` or `tags` in [mirror]",
             ),
         ] {
             let e = parse(&text).unwrap_err().to_string();
