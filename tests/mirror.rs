@@ -134,15 +134,6 @@ fn cairn(w: &World, pg: &Postgres, args: &[&str]) -> Output {
     c.output().unwrap()
 }
 
-fn fails(out: &Output, what: &str) -> String {
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(1), "{what} should fail:\n{err}");
-    err.lines()
-        .rfind(|l| l.starts_with("cairn "))
-        .unwrap_or_else(|| panic!("{what}: no error line in\n{err}"))
-        .to_string()
-}
-
 fn assert_no_leftovers(pg: &Postgres) {
     let left: Vec<String> = databases(pg)
         .into_iter()
@@ -282,7 +273,7 @@ fn every_failure_leaves_the_old_test_database_unchanged_and_nothing_behind() {
         "UPDATE shop.customers SET email = 'x' || id || '@test';\nSELECT no_such_column FROM shop.orders;\n",
     )
     .unwrap();
-    let err = fails(&mirror(&["--scrub", scrub.to_str().unwrap()]), "scrub");
+    let err = common::error_line(&mirror(&["--scrub", scrub.to_str().unwrap()]), "scrub");
     assert!(
         err.starts_with("cairn mirror: step 3/5 scrub: ")
             && err.contains("scrub.sql line 2: ERROR: column \"no_such_column\" does not exist"),
@@ -291,7 +282,7 @@ fn every_failure_leaves_the_old_test_database_unchanged_and_nothing_behind() {
     unchanged("a failing scrub");
 
     // A check query that is not true.
-    let err = fails(
+    let err = common::error_line(
         &mirror(&["--check", "SELECT count(*) = 0 FROM shop.orders"]),
         "check",
     );
@@ -321,7 +312,7 @@ fn every_failure_leaves_the_old_test_database_unchanged_and_nothing_behind() {
         &pg,
         &["mirror", "--database", "app", "--target", &no_create],
     );
-    let err = fails(&out, "no CREATEDB");
+    let err = common::error_line(&out, "no CREATEDB");
     assert!(
         err.contains("step 2/5 restore: ") && err.contains("permission denied to create database"),
         "{err}"
@@ -358,7 +349,7 @@ fn every_failure_leaves_the_old_test_database_unchanged_and_nothing_behind() {
     assert!(seen, "the scrub never started");
     // A second mirror into the same database meanwhile is refused, and leaves the first
     // one's temporary database alone.
-    let err = fails(&mirror(&[]), "a concurrent mirror");
+    let err = common::error_line(&mirror(&[]), "a concurrent mirror");
     assert!(
         err.contains("step 2/5 restore: ")
             && err.contains("another mirror into app_test is running"),
@@ -378,7 +369,7 @@ fn every_failure_leaves_the_old_test_database_unchanged_and_nothing_behind() {
 
     // A damaged pack: the restore stops part way, the temporary database goes.
     w.damage_biggest_pack();
-    let err = fails(&mirror(&[]), "corrupt pack");
+    let err = common::error_line(&mirror(&[]), "corrupt pack");
     assert!(err.contains("step 2/5 restore: "), "{err}");
     assert!(err.contains("reading postgresql/app.pgdump"), "{err}");
     unchanged("a damaged pack");
@@ -434,7 +425,7 @@ fn a_leftover_is_dropped_and_a_scrubbed_mirror_from_a_profile_keeps_old_copies()
     )
     .unwrap();
     let out = run(&["mirror", "app-db"]);
-    assert!(fails(&out, "mirror of no own snapshot").contains(
+    assert!(common::error_line(&out, "mirror of no own snapshot").contains(
         "no snapshot holds a postgresql database \"app\" (among the snapshots of profile app-db)"
     ));
     fs::write(w.path("profiles/app-db.toml"), text).unwrap();
@@ -538,7 +529,7 @@ fn restore_db_into_an_empty_server_and_refusing_to_overwrite() {
         args.extend_from_slice(extra);
         cairn(&w, &prod, &args)
     };
-    let err = fails(&restore(&[]), "restore-db without the roles");
+    let err = common::error_line(&restore(&[]), "restore-db without the roles");
     assert!(
         err.contains("step 2/5 restore: ") && err.contains("role \"reader\" does not exist"),
         "{err}"
@@ -564,7 +555,7 @@ fn restore_db_into_an_empty_server_and_refusing_to_overwrite() {
     );
     assert_no_leftovers(&empty);
 
-    let err = fails(
+    let err = common::error_line(
         &cairn(
             &w,
             &prod,
@@ -597,7 +588,7 @@ fn restore_db_into_an_empty_server_and_refusing_to_overwrite() {
     assert_no_leftovers(&empty);
 
     // A database no snapshot holds is named with those that exist.
-    let err = fails(
+    let err = common::error_line(
         &cairn(
             &w,
             &prod,
@@ -643,7 +634,7 @@ fn target_down_and_wrong_password_leave_the_test_database_unchanged() {
         .env("PGPASSWORD", "wrong-horse")
         .args(["mirror", "--database", "app", "--target", &target]);
     let out = c.output().unwrap();
-    let err = fails(&out, "wrong password");
+    let err = common::error_line(&out, "wrong password");
     assert!(
         err.contains("step 2/5 restore: ")
             && err.contains("password authentication failed for user \"pwuser\""),
@@ -681,7 +672,7 @@ fn target_down_and_wrong_password_leave_the_test_database_unchanged() {
         .unwrap();
     assert!(st.success());
     let down = url(&test, None, "pw_test");
-    let err = fails(
+    let err = common::error_line(
         &cairn(
             &w,
             &prod,
@@ -776,7 +767,7 @@ fn a_mirror_only_profile_takes_only_the_snapshots_it_names() {
     let staging_snap = w.snapshots()[1]["short_id"].as_str().unwrap().to_string();
     let out = run(&["mirror", "morning", "--snapshot", &staging_snap]);
     assert!(
-        fails(&out, "mirror of another profile's snapshot").contains(
+        common::error_line(&out, "mirror of another profile's snapshot").contains(
             "is not one the [mirror] section takes (it takes snapshots of profile prod-app)"
         )
     );

@@ -7,7 +7,7 @@
 mod common;
 
 use std::fs;
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 
 use common::mariadb::{fingerprint, shop, Mariadb};
 use common::{assert_ok, World};
@@ -47,16 +47,6 @@ fn leftovers(db: &Mariadb) -> Vec<String> {
         .filter(|d| d.contains("__cairn_"))
         .map(str::to_string)
         .collect()
-}
-
-/// The last `cairn …` line of a run that must fail with exit 1.
-fn fails(out: &Output, what: &str) -> String {
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(1), "{what} should fail:\n{err}");
-    err.lines()
-        .rfind(|l| l.starts_with("cairn "))
-        .unwrap_or_else(|| panic!("{what}: no error line in\n{err}"))
-        .to_string()
 }
 
 fn production(w: &World, db: &Mariadb) {
@@ -160,7 +150,7 @@ fn failures_leave_the_test_database_as_it_was() {
         "UPDATE customers SET note = NULL;\nSELECT no_such_column FROM orders;\n",
     )
     .unwrap();
-    let err = fails(
+    let err = common::error_line(
         &mirror(&target, &["--scrub", scrub.to_str().unwrap()]),
         "scrub",
     );
@@ -173,7 +163,7 @@ fn failures_leave_the_test_database_as_it_was() {
     );
     unchanged("a failing scrub");
 
-    let err = fails(
+    let err = common::error_line(
         &mirror(&target, &["--check", "SELECT COUNT(*) = 0 FROM orders"]),
         "check",
     );
@@ -199,7 +189,7 @@ fn failures_leave_the_test_database_as_it_was() {
          GRANT SELECT, INSERT, TRIGGER ON shop_test.locked TO 'mirror'@'127.0.0.1';",
     );
     let as_mirror = format!("mysql://mirror@127.0.0.1:{}/shop_test", db.port);
-    let err = fails(&mirror(&as_mirror, &[]), "swap");
+    let err = common::error_line(&mirror(&as_mirror, &[]), "swap");
     assert!(
         err.contains("step 5/5 swap: ")
             && err.contains("command denied")
@@ -210,13 +200,13 @@ fn failures_leave_the_test_database_as_it_was() {
 
     // A server that is not there, and a password that is wrong.
     let down = format!("mysql://root@127.0.0.1:{}/shop_test", free_port());
-    let err = fails(&mirror(&down, &[]), "server down");
+    let err = common::error_line(&mirror(&down, &[]), "server down");
     assert!(err.contains("step 2/5 restore: "), "{err}");
     db.sql("", "CREATE USER 'pw'@'127.0.0.1' IDENTIFIED BY 'right-one'");
     let cnf = w.path("wrong.cnf");
     fs::write(&cnf, "[client]\npassword=wrong-one\n").unwrap();
     let pw = format!("mysql://pw@127.0.0.1:{}/shop_test", db.port);
-    let err = fails(
+    let err = common::error_line(
         &mirror(&pw, &["--option-file", cnf.to_str().unwrap()]),
         "wrong password",
     );
@@ -250,7 +240,7 @@ fn failures_leave_the_test_database_as_it_was() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert!(held, "the other session never took the lock");
-    let err = fails(&mirror(&target, &[]), "a concurrent mirror");
+    let err = common::error_line(&mirror(&target, &[]), "a concurrent mirror");
     assert!(
         err.contains("step 2/5 restore: ") && err.contains("another mirror into shop_test"),
         "{err}"
@@ -263,7 +253,7 @@ fn failures_leave_the_test_database_as_it_was() {
 
     // A damaged pack: the restore fails reading the repository.
     w.damage_biggest_pack();
-    let err = fails(&mirror(&target, &[]), "corrupt pack");
+    let err = common::error_line(&mirror(&target, &[]), "corrupt pack");
     assert!(
         err.contains("step 2/5 restore: ") && err.contains("mysql/shop.sql"),
         "{err}"
@@ -295,7 +285,7 @@ fn restore_db_into_an_empty_server() {
     assert_eq!(fingerprint(&empty, "shop"), fingerprint(&prod, "shop"));
     assert!(leftovers(&empty).is_empty());
 
-    let err = fails(&restore(&[]), "restore-db over an existing database");
+    let err = common::error_line(&restore(&[]), "restore-db over an existing database");
     assert!(
         err.contains("already exists") && err.contains("--replace"),
         "{err}"

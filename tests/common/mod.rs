@@ -51,6 +51,16 @@ pub fn assert_ok(out: &Output, what: &str) {
     );
 }
 
+/// The last `cairn …` line of a run that must have failed with exit 1.
+pub fn error_line(out: &Output, what: &str) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{what} should fail:\n{err}");
+    err.lines()
+        .rfind(|l| l.starts_with("cairn "))
+        .unwrap_or_else(|| panic!("{what}: no error line in\n{err}"))
+        .to_string()
+}
+
 /// A scratch world: repository, key, cache and data under one temporary directory.
 pub struct World {
     pub dir: tempfile::TempDir,

@@ -164,22 +164,23 @@ mod tests {
         p
     }
 
-    fn members() -> (Vec<Vec<u8>>, Vec<u8>) {
+    /// Three rows' blobs, their ids and the frame compressing them together.
+    fn members() -> (Vec<Vec<u8>>, Vec<BlobId>, Vec<u8>) {
         let blobs: Vec<Vec<u8>> = ["alpha row\n", "beta row\n", "gamma row\n"]
             .iter()
             .map(|r| r.repeat(50).into_bytes())
             .collect();
         let frame = compress(&blobs.concat(), 3).unwrap();
-        (blobs, frame)
+        let ids = blobs
+            .iter()
+            .map(|b| crate::chunker::blob_id(&KEY, b))
+            .collect();
+        (blobs, ids, frame)
     }
 
     #[test]
     fn frame_members_read_back_from_their_place() {
-        let (blobs, frame) = members();
-        let ids: Vec<BlobId> = blobs
-            .iter()
-            .map(|b| crate::chunker::blob_id(&KEY, b))
-            .collect();
+        let (blobs, ids, frame) = members();
         let len = frame.len() as u32;
         let entries: Vec<_> = (0..3)
             .map(|i| {
@@ -209,11 +210,7 @@ mod tests {
 
     #[test]
     fn frames_whose_members_do_not_follow_each_other_are_refused() {
-        let (blobs, frame) = members();
-        let ids: Vec<BlobId> = blobs
-            .iter()
-            .map(|b| crate::chunker::blob_id(&KEY, b))
-            .collect();
+        let (blobs, ids, frame) = members();
         let len = frame.len() as u32;
         let raw = |i: usize| blobs[i].len() as u32;
         let body = [&frame[..], b"plain"].concat();
