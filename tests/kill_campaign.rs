@@ -228,7 +228,15 @@ fn kill_9_at_random_moments_never_breaks_the_repository() {
                 .as_nanos() as u64
         });
     eprintln!("kill campaign: {target} kills, CAIRN_KILL_SEED={seed}");
-    let w = World::new();
+    let mut w = World::new();
+    // A killed prune must not leave its scratch database behind (it once did, one
+    // directory per kill): everything temporary goes here, checked empty at the end.
+    let tmp = w.path("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    for k in ["TMPDIR", "SQLITE_TMPDIR"] {
+        w.env
+            .push((k.to_string(), tmp.to_str().unwrap().to_string()));
+    }
     let src = w.path("src");
     let mut c = Campaign {
         w,
@@ -260,6 +268,11 @@ fn kill_9_at_random_moments_never_breaks_the_repository() {
         c.restore(false);
     }
     c.check(true);
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert!(
+        left.is_empty(),
+        "killed runs left temporary files: {left:?}"
+    );
     // Snapshots that were kept through all later prunes, restored once more.
     let kept = c.restore(true);
     let restored = c.restored.len();

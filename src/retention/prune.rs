@@ -35,7 +35,7 @@ use scratch::Scratch;
 pub enum PruneError {
     #[error(transparent)]
     Repo(#[from] RepoError),
-    #[error("scratch database {path}: {cause}")]
+    #[error("prune's scratch database ({path}): {cause}")]
     Scratch { path: String, cause: String },
     #[error("refusing to prune, nothing deleted: {0}; remove a damaged snapshot with `cairn forget` first")]
     BadSnapshot(String),

@@ -1,12 +1,12 @@
 //! Prune's working set on disk: every referenced blob id and every index entry, in a
-//! throw-away SQLite database in a private temporary directory.
+//! throw-away SQLite temporary database.
 //!
 //! Why not a `HashSet`: a repository of a few TB holds tens of millions of blobs, and
 //! holding their ids and locations in memory would cost gigabytes. SQLite keeps its page
 //! cache bounded (`CACHE_KIB`) and spills the rest to the file, so prune's memory stays
 //! flat whatever the repository size; the price is a few seconds per million blobs
 //! (measured for the cache: 1M inserts in 3.7 s). Durability is not wanted (the file is
-//! deleted on drop, also after an error), so journaling and syncing are off.
+//! gone with the connection, however prune ends), so journaling and syncing are off.
 
 use std::path::PathBuf;
 
@@ -39,42 +39,30 @@ CREATE TABLE keep (id BLOB PRIMARY KEY, pack BLOB) WITHOUT ROWID;
 
 pub struct Scratch {
     conn: Connection,
-    dir: PathBuf,
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+/// Where SQLite puts the file, for messages (its own search order, see `create`).
+fn scratch_place() -> String {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    match var("SQLITE_TMPDIR").or_else(|| var("TMPDIR")) {
+        Some(d) => format!("a temporary file in {}", PathBuf::from(d).display()),
+        None => "a temporary file in /var/tmp or /tmp".to_string(),
     }
 }
 
 impl Scratch {
-    /// A fresh database in a new directory only we can read: blob ids are keyed hashes,
-    /// but they still say which blobs the repository holds.
+    /// SQLite's own temporary database (the empty file name): it stays in memory up to
+    /// the page cache and then spills to a file that SQLite unlinks the moment it opens
+    /// it (mode 0600), so nothing is left behind even when prune is killed with
+    /// SIGKILL, and nobody else can open it while it lives (blob ids are keyed hashes,
+    /// but they still say which blobs the repository holds). A named file in a
+    /// directory of our own outlived every killed prune.
     pub fn create() -> Result<Scratch, PruneError> {
-        use std::os::unix::fs::DirBuilderExt;
-        let dir = std::env::temp_dir().join(format!(
-            "cairn-prune-{}",
-            hex::encode(&crate::ids::random_bytes()[..8])
-        ));
-        let path = dir.join("scratch.sqlite");
-        let fail = |cause: String| PruneError::Scratch {
-            path: path.display().to_string(),
-            cause,
-        };
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&dir)
-            .map_err(|e| fail(e.to_string()))?;
-        // From here on, Drop removes the directory whatever fails next.
-        let conn = match Connection::open(&path) {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&dir);
-                return Err(fail(e.to_string()));
-            }
-        };
-        let s = Scratch { conn, dir };
+        let conn = Connection::open("").map_err(|e| PruneError::Scratch {
+            path: scratch_place(),
+            cause: e.to_string(),
+        })?;
+        let s = Scratch { conn };
         s.conn
             .execute_batch(&format!("{SCHEMA} PRAGMA cache_size = -{CACHE_KIB};"))
             .map_err(|e| s.err(e))?;
@@ -83,7 +71,7 @@ impl Scratch {
 
     fn err(&self, e: rusqlite::Error) -> PruneError {
         PruneError::Scratch {
-            path: self.dir.join("scratch.sqlite").display().to_string(),
+            path: scratch_place(),
             cause: e.to_string(),
         }
     }
