@@ -36,7 +36,7 @@ echo "== object stores: Swift (TempAuth + s3api) and Keystone on loopback" >&2
 # them through SWIFT_DIR (and start them themselves when run without this script).
 SWIFT_DIR="$(mktemp -d "${TMPDIR:-/tmp}/cairn-stores.XXXXXX")"
 export SWIFT_DIR
-trap 'tests/services/swift.sh destroy "$SWIFT_DIR" >/dev/null 2>&1 || true' EXIT
+trap 'tests/services/swift.sh destroy "$SWIFT_DIR" >/dev/null 2>&1 || true; rmdir "$SWIFT_DIR" 2>/dev/null || true' EXIT
 # Keystone's first start takes a minute or two; it overlaps with building the tests.
 tests/services/keystone.sh start "$SWIFT_DIR" >/dev/null &
 stores=$!
