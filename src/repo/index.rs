@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn a_draft_is_full_where_split_would_cut() {
-        let packs = vec![pack(1, 200), pack(2, 200), pack(3, 200)];
+        let packs = [pack(1, 200), pack(2, 200)];
         let big = MAX_BLOBS_PER_INDEX - 300;
         let mut draft = IndexDraft::new();
         draft.push(IndexPack {
