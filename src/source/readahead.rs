@@ -102,6 +102,8 @@ impl<R: Read> Read for ReadAhead<R> {
                     return Ok(n);
                 }
                 State::Replaying { head, .. } => {
+                    // Given back once replayed, not held to the stream's end.
+                    head.bytes = Vec::new();
                     if let Some(e) = head.error.take() {
                         self.state = State::Done;
                         return Err(e);
