@@ -367,24 +367,18 @@ pub(crate) fn insert_index(
     st: &mut rusqlite::Statement,
     index: &IndexFile,
 ) -> rusqlite::Result<()> {
-    // In key order: random ids inserted as they come split and revisit B-tree pages
-    // all over the table. A stable sort keeps the last of duplicates last.
-    let mut rows: Vec<(&PackId, &PackEntry)> = index
-        .packs
-        .iter()
-        .flat_map(|p| p.blobs.iter().map(move |b| (&p.id, b)))
-        .collect();
-    rows.sort_by_key(|(_, b)| b.id.0);
-    for (pack, b) in rows {
-        st.execute(params![
-            &b.id.0[..],
-            &pack.0[..],
-            b.kind as u8,
-            b.offset as i64,
-            b.length,
-            b.raw_length,
-            b.compression.code()
-        ])?;
+    for p in &index.packs {
+        for b in &p.blobs {
+            st.execute(params![
+                &b.id.0[..],
+                &p.id.0[..],
+                b.kind as u8,
+                b.offset as i64,
+                b.length,
+                b.raw_length,
+                b.compression.code()
+            ])?;
+        }
     }
     Ok(())
 }
