@@ -216,22 +216,30 @@ impl<'r> Uploader<'r> {
         self.lock.ensure_held()
     }
 
-    /// Stores every pack still open and waits for all uploads; after this the session
-    /// takes no more blobs.
-    pub fn flush(&mut self) -> Result<()> {
-        let mut writers: Vec<PackWriter> = self
+    /// Seals and sends the open data packs, side by side: one after another, they were
+    /// a serial tail of every backup. A caller may make its last tree meanwhile.
+    pub fn seal_data(&self) -> Result<()> {
+        let writers: Vec<PackWriter> = self
             .data
             .iter()
             .filter_map(|m| m.lock().unwrap().take())
             .collect();
-        writers.extend(self.tree.lock().unwrap().take());
-        // Sealed side by side: one after another, they were a serial tail of every
-        // backup, with the other cores idle.
-        let this = &*self;
         writers
             .into_par_iter()
             .filter(|w| !w.is_empty())
-            .try_for_each(|w| this.send(w))?;
+            .try_for_each(|w| self.send(w))
+    }
+
+    /// Stores every pack still open and waits for all uploads; after this the session
+    /// takes no more blobs.
+    pub fn flush(&mut self) -> Result<()> {
+        let tree = self.tree.lock().unwrap().take().filter(|w| !w.is_empty());
+        let this = &*self;
+        let (data, tree) = rayon::join(
+            || this.seal_data(),
+            || tree.map_or(Ok(()), |w| this.send(w)),
+        );
+        data.and(tree)?;
         self.tx = None;
         for t in self.threads.drain(..) {
             let _ = t.join();
