@@ -421,14 +421,18 @@ impl Repository {
     /// thread; they are committed once it is stored.
     pub fn store_index(&self, index: &IndexFile, packed: Vec<u8>) -> Result<IndexId> {
         let mut put = None;
+        // Indexing what an interrupted backup stored is cleanup work, on both threads.
+        let cleaning = crate::interrupt::cleaning_up();
         let added = std::thread::scope(|s| {
-            let writing = s.spawn(|| -> Result<(IndexId, String)> {
-                let stored =
-                    crypto::encrypt(&self.recipients, Some(&self.identity), &pad::zstd(packed))?;
-                let id = IndexId(*blake3::hash(&stored).as_bytes());
-                let name = format!("index/{id}");
-                self.backend.put(&name, &stored)?;
-                Ok((id, name))
+            let writing = s.spawn(move || -> Result<(IndexId, String)> {
+                crate::interrupt::cleanup_if(cleaning, || {
+                    let body = pad::zstd(packed);
+                    let stored = crypto::encrypt(&self.recipients, Some(&self.identity), &body)?;
+                    let id = IndexId(*blake3::hash(&stored).as_bytes());
+                    let name = format!("index/{id}");
+                    self.backend.put(&name, &stored)?;
+                    Ok((id, name))
+                })
             });
             self.cache.add_index_when(index, || {
                 let r = writing.join().expect("index writer does not panic");
