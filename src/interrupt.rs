@@ -103,6 +103,20 @@ pub fn cleanup<T>(f: impl FnOnce() -> T) -> T {
     out
 }
 
+/// Runs `f` as [`cleanup`] work if `cleaning` (what [`cleaning_up`] said on the thread
+/// that spawned this one): a helper thread of cleanup work is cleanup work too.
+pub fn cleanup_if<T>(cleaning: bool, f: impl FnOnce() -> T) -> T {
+    match cleaning {
+        true => cleanup(f),
+        false => f(),
+    }
+}
+
+/// Whether this thread is running [`cleanup`] work.
+pub fn cleaning_up() -> bool {
+    CLEANING_UP.with(Cell::get)
+}
+
 /// Runs `f` (a prompt) with one signal ending the process at once: before any work has
 /// started there is nothing to clean up, and a Ctrl-C that seemed ignored would be worse.
 /// Not while something is [`owe`]d: then the prompt waits like any other work.

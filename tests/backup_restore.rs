@@ -432,3 +432,54 @@ fn stats_and_key_info() {
     assert_eq!(info["passphrase_protected"], false);
     assert_eq!(info["fingerprint"].as_str().unwrap().len(), 40);
 }
+
+/// Standard input is read ahead while the key is unlocked: a wrong passphrase still
+/// fails with the message it always had, at once (not after the stream ends: here it
+/// never does) and having written nothing; the right one stores the stream whole,
+/// read-ahead bytes and the rest.
+#[test]
+fn stdin_read_ahead_during_unlock_changes_nothing_for_a_wrong_passphrase() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut w = World::bare();
+    let pass = w.path("pass");
+    fs::write(&pass, "the right one\n").unwrap();
+    w.passphrase_file = Some(pass);
+    w.ok(&["key", "generate", "--out", w.key.to_str().unwrap()]);
+    w.ok(&["init"]);
+    let wrong = w.path("wrong");
+    fs::write(&wrong, "not it\n").unwrap();
+    let expected = common::error_line(
+        &w.cmd()
+            .env("CAIRN_PASSPHRASE_FILE", &wrong)
+            .arg("snapshots")
+            .output()
+            .unwrap(),
+        "snapshots",
+    )
+    .replacen("cairn snapshots:", "cairn backup:", 1);
+    assert!(expected.contains("wrong passphrase"), "{expected}");
+    let before = w.listing();
+    let mut child = w
+        .cmd()
+        .env("CAIRN_PASSPHRASE_FILE", &wrong)
+        .args(["backup", "--stdin-name", "s.bin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Some input, and the pipe held open until cairn has exited.
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(&noise(100_000, 5)).unwrap();
+    let out = child.wait_with_output().unwrap();
+    drop(input);
+    assert_eq!(common::error_line(&out, "backup"), expected);
+    assert!(w.listing() == before, "nothing written");
+    // Larger than what is read ahead, so both parts are in the snapshot.
+    let data = noise(20_000_000, 6);
+    w.ok_stdin(&["backup", "--stdin-name", "s.bin"], &data);
+    let out = w.cmd().args(["dump", "latest", "s.bin"]).output().unwrap();
+    common::assert_ok(&out, "dump");
+    assert!(out.stdout == data, "the stream comes back whole");
+}

@@ -126,3 +126,51 @@ fn bad_fault_spec_is_a_clear_error() {
         "{err}"
     );
 }
+
+/// The end of a stream's backup (the last packs sealed side by side, the index made
+/// while packs were stored, its cache rows inserted while it is written): a failing
+/// upload there leaves no snapshot, and the cache has not learnt of blobs that no
+/// stored index names, so the next backup stores them again.
+#[test]
+fn failures_at_the_end_of_a_stream_leave_no_snapshot_and_no_false_cache() {
+    let w = World::new();
+    let data = common::noise(20_000_000, 23);
+    for faults in ["put@index/:1:permanent", "put@data/:3:permanent"] {
+        let out = common::run_with_input(
+            w.cmd()
+                .env("CAIRN_TEST_FAULTS", faults)
+                .env("CAIRN_RETRY_FAST", "1")
+                .args(["backup", "--stdin-name", "big.bin"]),
+            &data,
+        );
+        let last = common::error_line(&out, faults);
+        assert!(
+            last.starts_with("cairn backup: ") && last.contains("injected"),
+            "{faults}: {last}"
+        );
+        let object = faults.split(['@', ':']).nth(1).unwrap();
+        assert!(last.contains(object), "{faults}: {last}");
+        assert!(w.snapshots().is_empty(), "{faults}");
+        w.ok(&["check", "--read-data"]);
+    }
+    // With the same cache, the next backup is complete: an index on storage names
+    // every blob its snapshot needs, which a cache that had kept the failed index's
+    // rows would have left out.
+    w.ok_stdin(&["backup", "--stdin-name", "big.bin"], &data);
+    let fresh = w.path("fresh-cache");
+    let out = w
+        .cmd()
+        .env("CAIRN_CACHE_DIR", &fresh)
+        .args(["check", "--read-data"])
+        .output()
+        .unwrap();
+    common::assert_ok(&out, "check with a cache rebuilt from storage");
+    let dumped = w
+        .cmd()
+        .env("CAIRN_CACHE_DIR", &fresh)
+        .args(["dump", "latest", "big.bin"])
+        .output()
+        .unwrap();
+    common::assert_ok(&dumped, "dump");
+    assert!(dumped.stdout == data, "the stream comes back whole");
+}

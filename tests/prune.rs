@@ -11,25 +11,6 @@ use std::time::{Duration, Instant};
 use common::{assert_same_tree, noise, World};
 use serde_json::Value;
 
-/// Every file below the repository with its content, to prove nothing changed.
-fn listing(w: &World) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![w.repo.clone()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(&w.repo).unwrap().to_path_buf();
-                out.push((rel, fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 fn data_bytes(w: &World) -> u64 {
     w.objects("data")
         .iter()
@@ -214,12 +195,12 @@ fn dry_run_changes_nothing_and_reports_what_it_would_free() {
     let a = backup_stream(&w, "a.bin", &noise(3_000_000, 1));
     backup_stream(&w, "b.bin", &noise(2_000_000, 2));
     drop_snapshot(&w, &a["id"]);
-    let before = listing(&w);
+    let before = w.listing();
     let r = prune(&w, &["--dry-run"]);
     assert_eq!(r["dry_run"], true);
     assert!(r["bytes_freed"].as_u64().unwrap() > 2_900_000, "{r}");
     assert!(r["packs_deleted"].as_u64().unwrap() > 0, "{r}");
-    assert!(listing(&w) == before, "dry run changed the repository");
+    assert!(w.listing() == before, "dry run changed the repository");
     let human = w.run(&["prune", "--dry-run"]);
     common::assert_ok(&human, "prune --dry-run");
     let err = String::from_utf8_lossy(&human.stderr);
@@ -227,7 +208,7 @@ fn dry_run_changes_nothing_and_reports_what_it_would_free() {
         err.contains("would delete") && err.contains("nothing changed"),
         "{err}"
     );
-    assert!(listing(&w) == before, "dry run changed the repository");
+    assert!(w.listing() == before, "dry run changed the repository");
 }
 
 #[test]
@@ -465,7 +446,7 @@ fn prune_refuses_and_deletes_nothing_when_a_used_blob_is_not_indexed() {
     for p in &lost {
         fs::remove_file(p).unwrap();
     }
-    let before = listing(&w);
+    let before = w.listing();
     let err = w.fails(&["prune"], 1);
     assert!(
         err.starts_with("cairn prune: refusing to prune, nothing deleted:")
@@ -473,7 +454,7 @@ fn prune_refuses_and_deletes_nothing_when_a_used_blob_is_not_indexed() {
             && err.lines().count() == 1,
         "{err}"
     );
-    assert!(listing(&w) == before, "prune changed the repository");
+    assert!(w.listing() == before, "prune changed the repository");
 
     // A manifest that does not verify also stops it: its blobs are unknown.
     let w = World::new();
@@ -485,10 +466,10 @@ fn prune_refuses_and_deletes_nothing_when_a_used_blob_is_not_indexed() {
     let n = bytes.len();
     bytes[n / 2] ^= 1;
     fs::write(&manifest, bytes).unwrap();
-    let before = listing(&w);
+    let before = w.listing();
     let err = w.fails(&["prune"], 1);
     assert!(err.contains("refusing to prune, nothing deleted"), "{err}");
-    assert!(listing(&w) == before, "prune changed the repository");
+    assert!(w.listing() == before, "prune changed the repository");
 }
 
 #[test]

@@ -44,7 +44,13 @@ pub fn save(
     )?;
     let size = node.size;
     let tree = Tree { nodes: vec![node] };
-    Ok((up.add(BlobType::Tree, &tree.to_bytes())?, size))
+    // The last data packs are sealed while the tree (a big stream's many ids) is made.
+    let (sealed, tree) = rayon::join(
+        || up.seal_data(),
+        || up.add(BlobType::Tree, &tree.to_bytes()),
+    );
+    sealed?;
+    Ok((tree?, size))
 }
 
 /// The stream as a file node named `name`; a read error becomes `RepoError::Invalid`

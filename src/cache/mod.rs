@@ -193,6 +193,20 @@ impl Cache {
     }
 
     pub fn add_index(&self, name: &str, index: &IndexFile) -> Result<(), CacheError> {
+        self.add_index_when(index, || Some(name.to_string()))
+            .map(|_| ())
+    }
+
+    /// Adds an index's blobs in one transaction that commits only if `stored` then
+    /// returns the name the index object was stored under (`None` rolls it back): the
+    /// rows go in while the object is still being encrypted and written, yet the cache
+    /// never names a blob that no stored index names. `stored` is not called if the
+    /// rows fail to go in. Whether the rows were committed.
+    pub fn add_index_when(
+        &self,
+        index: &IndexFile,
+        stored: impl FnOnce() -> Option<String>,
+    ) -> Result<bool, CacheError> {
         let mut conn = self.conn.lock().unwrap();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         {
@@ -200,13 +214,17 @@ impl Cache {
                 .prepare_cached("INSERT OR REPLACE INTO blobs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
                 .map_err(|e| self.err(e))?;
             insert_index(&mut st, index).map_err(|e| self.err(e))?;
-            tx.execute(
-                "INSERT OR IGNORE INTO index_files VALUES (?1)",
-                params![name],
-            )
-            .map_err(|e| self.err(e))?;
         }
-        tx.commit().map_err(|e| self.err(e))
+        let Some(name) = stored() else {
+            return Ok(false);
+        };
+        tx.execute(
+            "INSERT OR IGNORE INTO index_files VALUES (?1)",
+            params![name],
+        )
+        .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(true)
     }
 
     /// Replaces the set of packs storage holds with what it just listed. Usually the

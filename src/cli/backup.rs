@@ -15,6 +15,7 @@ use crate::db::Engine;
 use crate::repo::snapshot::SourceKind;
 use crate::source::command::CommandReader;
 use crate::source::exclude::Excludes;
+use crate::source::readahead::{ReadAhead, READ_AHEAD_BYTES};
 use crate::ui;
 
 #[derive(Debug, clap::Args)]
@@ -148,7 +149,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                 },
                 None => Source::Stream {
                     name: name.clone(),
-                    reader: Box::new(std::io::stdin()),
+                    reader: stdin_reader(),
                     kind: SourceKind::Stdin,
                     allow_empty: args.allow_empty,
                 },
@@ -215,6 +216,18 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
             failed.remove(0)
         )),
     }
+}
+
+/// Standard input, read ahead while the key is unlocked and the repository opened
+/// unless it is a terminal (where the passphrase prompt may be reading). A command's
+/// output is not read ahead: a backup that fails before reading must kill the command,
+/// and a thread blocked reading from it could not let go of it.
+fn stdin_reader() -> Box<dyn std::io::Read + Send> {
+    let stdin = std::io::stdin();
+    if std::io::IsTerminal::is_terminal(&stdin) {
+        return Box::new(stdin);
+    }
+    Box::new(ReadAhead::new(stdin, READ_AHEAD_BYTES))
 }
 
 /// `--postgres`, `--postgres-all`, `--mysql` and `--mongodb` as database sources, checked.

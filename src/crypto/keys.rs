@@ -18,6 +18,7 @@ use openpgp::policy::StandardPolicy;
 use openpgp::serialize::SerializeInto;
 use openpgp::types::RevocationStatus;
 use openpgp::Cert;
+use rayon::prelude::*;
 use sequoia_openpgp as openpgp;
 
 use super::Error;
@@ -215,28 +216,34 @@ pub fn unlock(cert: Cert, passphrase: Option<&Secret>, origin: &str) -> Result<I
     }
     let password = passphrase.map(|p| Password::from(p.expose()));
     let valid = validate(&cert, origin)?;
-    let signer = match live_signing(&valid).secret().next() {
-        Some(ka) => Some(key_pair(
-            ka.key().clone().role_into_unspecified(),
-            password.as_ref(),
-            origin,
-        )?),
-        None => None,
-    };
-    let decryptors = valid
+    let signing = live_signing(&valid)
+        .secret()
+        .next()
+        .map(|ka| ka.key().clone().role_into_unspecified());
+    let decrypting: Vec<_> = valid
         .keys()
         .supported()
         .for_storage_encryption()
         .for_transport_encryption()
         .secret()
-        .map(|ka| {
-            key_pair(
-                ka.key().clone().role_into_unspecified(),
-                password.as_ref(),
-                origin,
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|ka| ka.key().clone().role_into_unspecified())
+        .collect();
+    // Each secret key has an S2K of its own, tens of milliseconds of hashing before
+    // anything else can start: they are unlocked side by side.
+    let (signer, decryptors) = rayon::join(
+        || {
+            signing
+                .map(|k| key_pair(k, password.as_ref(), origin))
+                .transpose()
+        },
+        || {
+            decrypting
+                .into_par_iter()
+                .map(|k| key_pair(k, password.as_ref(), origin))
+                .collect::<Result<Vec<_>, _>>()
+        },
+    );
+    let (signer, decryptors) = (signer?, decryptors?);
     if decryptors.is_empty() {
         return Err(Error::Key(format!("{origin}: no usable encryption subkey")));
     }

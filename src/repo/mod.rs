@@ -407,17 +407,47 @@ impl Repository {
     pub fn write_index(&self, index: &IndexFile) -> Result<IndexId> {
         // Serialised straight into the compressor: the JSON of a large index would
         // otherwise be the biggest allocation of a backup.
-        let mut z = zstd::Encoder::new(Vec::new(), 3)
+        let mut z = zstd::Encoder::new(Vec::new(), index::INDEX_LEVEL)
             .map_err(|e| RepoError::Invalid(format!("compressing index: {e}")))?;
         serde_json::to_writer(&mut z, index).expect("index serialises");
         let packed = z
             .finish()
             .map_err(|e| RepoError::Invalid(format!("compressing index: {e}")))?;
-        let stored = crypto::encrypt(&self.recipients, Some(&self.identity), &pad::zstd(packed))?;
-        let id = IndexId(*blake3::hash(&stored).as_bytes());
-        let name = format!("index/{id}");
-        self.backend.put(&name, &stored)?;
-        self.cache.add_index(&name, index)?;
+        self.store_index(index, packed)
+    }
+
+    /// Stores an index file whose compressed JSON is `packed` and adds it to the cache.
+    /// The cache's rows go in while the object is encrypted and written, on another
+    /// thread; they are committed once it is stored.
+    pub fn store_index(&self, index: &IndexFile, packed: Vec<u8>) -> Result<IndexId> {
+        let mut put = None;
+        // Indexing what an interrupted backup stored is cleanup work, on both threads.
+        let cleaning = crate::interrupt::cleaning_up();
+        let added = std::thread::scope(|s| {
+            let writing = s.spawn(move || -> Result<(IndexId, String)> {
+                crate::interrupt::cleanup_if(cleaning, || {
+                    let body = pad::zstd(packed);
+                    let stored = crypto::encrypt(&self.recipients, Some(&self.identity), &body)?;
+                    let id = IndexId(*blake3::hash(&stored).as_bytes());
+                    let name = format!("index/{id}");
+                    self.backend.put(&name, &stored)?;
+                    Ok((id, name))
+                })
+            });
+            self.cache.add_index_when(index, || {
+                let r = writing.join().expect("index writer does not panic");
+                let name = r.as_ref().ok().map(|(_, name)| name.clone());
+                put = Some(r);
+                name
+            })
+        });
+        // When the rows failed to go in, the object may still have been stored (as
+        // before: the cache is rebuilt from storage when needed).
+        let (id, _) = match put {
+            Some(r) => r?,
+            None => return Err(added.expect_err("rows not added").into()),
+        };
+        added?;
         self.cache
             .add_listed_packs(index.packs.iter().map(|p| &p.id))?;
         Ok(id)

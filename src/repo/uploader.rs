@@ -19,7 +19,9 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::{bounded, Sender};
 
-use super::index::{IndexFile, IndexPack};
+use rayon::prelude::*;
+
+use super::index::{IndexDraft, IndexPack};
 use super::lock::LockGuard;
 use super::pack::{self, BlobType, Compression, PackWriter, FRAME_MEMBER_MAX};
 use super::snapshot::Snapshot;
@@ -51,7 +53,8 @@ pub struct Uploader<'r> {
     spare: Arc<Mutex<Vec<Vec<u8>>>>,
     tx: Option<Sender<Finished>>,
     threads: Vec<JoinHandle<()>>,
-    done: Arc<Mutex<Vec<IndexPack>>>,
+    /// The index of the packs stored and not yet indexed, made as they are stored.
+    done: Arc<Mutex<Vec<IndexDraft>>>,
     failed: Arc<Mutex<Option<RepoError>>>,
     pub stats: Arc<UploadStats>,
 }
@@ -84,7 +87,7 @@ impl<'r> Uploader<'r> {
                                 stats
                                     .bytes_stored
                                     .fetch_add(f.bytes.len() as u64, Ordering::Relaxed);
-                                done.lock().unwrap().push(f.index);
+                                draft(&mut done.lock().unwrap(), f.index);
                                 spare.lock().unwrap().push(f.bytes);
                             }
                             Err(e) => {
@@ -213,18 +216,30 @@ impl<'r> Uploader<'r> {
         self.lock.ensure_held()
     }
 
-    /// Stores every pack still open and waits for all uploads; after this the session
-    /// takes no more blobs.
-    pub fn flush(&mut self) -> Result<()> {
-        let mut writers: Vec<PackWriter> = self
+    /// Seals and sends the open data packs, side by side: one after another, they were
+    /// a serial tail of every backup. A caller may make its last tree meanwhile.
+    pub fn seal_data(&self) -> Result<()> {
+        let writers: Vec<PackWriter> = self
             .data
             .iter()
             .filter_map(|m| m.lock().unwrap().take())
             .collect();
-        writers.extend(self.tree.lock().unwrap().take());
-        for w in writers.into_iter().filter(|w| !w.is_empty()) {
-            self.send(w)?;
-        }
+        writers
+            .into_par_iter()
+            .filter(|w| !w.is_empty())
+            .try_for_each(|w| self.send(w))
+    }
+
+    /// Stores every pack still open and waits for all uploads; after this the session
+    /// takes no more blobs.
+    pub fn flush(&mut self) -> Result<()> {
+        let tree = self.tree.lock().unwrap().take().filter(|w| !w.is_empty());
+        let this = &*self;
+        let (data, tree) = rayon::join(
+            || this.seal_data(),
+            || tree.map_or(Ok(()), |w| this.send(w)),
+        );
+        data.and(tree)?;
         self.tx = None;
         for t in self.threads.drain(..) {
             let _ = t.join();
@@ -250,12 +265,26 @@ impl<'r> Uploader<'r> {
 
     /// Writes the index of the packs stored so far (and not yet indexed).
     fn index_stored(&self) -> Result<()> {
-        let packs = std::mem::take(&mut *self.done.lock().unwrap());
-        for index in IndexFile::split(packs) {
+        let drafts = std::mem::take(&mut *self.done.lock().unwrap());
+        for draft in drafts {
+            let (index, packed) = draft.finish();
             self.lock.ensure_held()?;
-            self.repo.write_index(&index)?;
+            self.repo.store_index(&index, packed)?;
         }
         Ok(())
+    }
+}
+
+/// Adds a stored pack to the last index in the making, or to a new one where
+/// `IndexFile::split` would start one.
+fn draft(drafts: &mut Vec<IndexDraft>, pack: IndexPack) {
+    match drafts.last_mut() {
+        Some(d) if !d.is_full_for(&pack) => d.push(pack),
+        _ => {
+            let mut d = IndexDraft::new();
+            d.push(pack);
+            drafts.push(d);
+        }
     }
 }
 

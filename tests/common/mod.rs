@@ -245,6 +245,25 @@ impl World {
         out
     }
 
+    /// Every file below the repository with its content, to prove nothing changed.
+    pub fn listing(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.repo.clone()];
+        while let Some(d) = stack.pop() {
+            for e in fs::read_dir(&d).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let rel = p.strip_prefix(&self.repo).unwrap().to_path_buf();
+                    out.push((rel, fs::read(&p).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
     /// Like `objects`, without the temporary files of uploads in progress (or killed).
     pub fn stored(&self, kind: &str) -> Vec<PathBuf> {
         let mut out = self.objects(kind);
