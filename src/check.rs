@@ -295,7 +295,7 @@ fn check_pack(
         }
     }
     pack.entries.par_iter().try_for_each(|entry| {
-        pack.blob(entry, repo.blob_key())
+        repo.blob_in(pack, entry)
             .map(drop)
             .map_err(|e| e.to_string())
     })

@@ -54,6 +54,8 @@ pub struct Archiver<'a, 'r> {
     pub progress: &'a Progress,
     /// Files cache rows to write once the snapshot is stored.
     pub seen: Mutex<Vec<FileRow>>,
+    /// The parent snapshot, whose version of a dump file gives delta bases.
+    pub parent: &'a super::delta::ParentTree,
 }
 
 /// Paths as a tree of names, so `/etc` and `/var/lib/app` share one root.
@@ -314,7 +316,8 @@ impl Archiver<'_, '_> {
                 return Ok(None);
             }
         }
-        let chunker = if dumpfile::is_dump(&head) {
+        let is_dump = dumpfile::is_dump(&head);
+        let chunker = if is_dump {
             &self.dump_chunker
         } else {
             &self.chunker
@@ -323,7 +326,18 @@ impl Archiver<'_, '_> {
         let (ids, read) = if now.size >= PIPELINED_FILE {
             // One big file (a dump, an image) would keep one core busy while the
             // other waits: it is chunked ahead on a thread of its own instead.
-            super::stream::store(self.up, chunker, reader, self.progress)?
+            // A dump's earlier version gives delta bases for its changed chunks.
+            let parent = is_dump
+                .then(|| {
+                    let names: Vec<&[u8]> = path
+                        .iter()
+                        .filter(|c| *c != "/")
+                        .map(|c| c.as_bytes())
+                        .collect();
+                    self.parent.content(self.repo, &names)
+                })
+                .flatten();
+            super::stream::store(self.up, chunker, reader, self.progress, parent.as_ref())?
         } else {
             let mut ids = Vec::new();
             let mut repo_err: Option<RepoError> = None;

@@ -1,0 +1,165 @@
+//! Delta blobs during a restore, which reads every pack once: a delta needs its base,
+//! which usually sits in another pack. Whichever of the two comes first waits for the
+//! other: a delta read before its base keeps its stored bytes (a few hundred bytes),
+//! a base read before its deltas keeps its raw bytes until the last of them is written.
+//! Packs holding deltas are read first (`order_packs`), so it is mostly the small
+//! deltas that wait.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+use rayon::prelude::*;
+
+use super::{Decoded, Placement};
+use crate::ids::{BlobId, PackId};
+use crate::repo::pack::{self, Compression, Pack, PackEntry};
+use crate::repo::{Repository, Result};
+
+/// The bases to take out of each pack, by pack index.
+pub(super) type BaseEntries = HashMap<u32, Vec<PackEntry>>;
+
+pub(super) struct Deltas<'a> {
+    /// Deltas still to write, per base.
+    need: HashMap<BlobId, u32>,
+    /// Raw bytes of bases read already, while some of their deltas are still to come.
+    bases: HashMap<BlobId, Vec<u8>>,
+    /// Deltas read before their base: the placement, its pack and its stored bytes.
+    waiting: HashMap<BlobId, Vec<(&'a Placement, PackId, Vec<u8>)>>,
+    base_entries: BaseEntries,
+}
+
+/// Moves the packs holding deltas to the front of `packs` (first-seen order kept
+/// otherwise) and returns the new index of each old one.
+pub(super) fn order_packs(packs: &mut Vec<PackId>, with_deltas: &HashSet<u32>) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..packs.len() as u32).collect();
+    order.sort_by_key(|i| !with_deltas.contains(i));
+    let mut new_index = vec![0; packs.len()];
+    for (new, &old) in order.iter().enumerate() {
+        new_index[old as usize] = new as u32;
+    }
+    *packs = order.iter().map(|&i| packs[i as usize]).collect();
+    new_index
+}
+
+impl<'a> Deltas<'a> {
+    pub fn new(placements: &[Placement], base_entries: BaseEntries) -> Deltas<'a> {
+        let mut need = HashMap::new();
+        for p in placements {
+            if let Some(b) = p
+                .entry
+                .base
+                .filter(|_| p.entry.compression == Compression::Delta)
+            {
+                *need.entry(b).or_insert(0) += 1;
+            }
+        }
+        Deltas {
+            need,
+            bases: HashMap::new(),
+            waiting: HashMap::new(),
+            base_entries,
+        }
+    }
+
+    /// Takes the bases pack `index` holds out of it, before its own blobs are decoded,
+    /// and returns the waiting deltas they complete.
+    pub fn bases_of(
+        &mut self,
+        repo: &Repository,
+        index: u32,
+        pack: &Pack,
+    ) -> Result<Vec<Decoded<'a, 'static>>> {
+        let entries = self.base_entries.remove(&index).unwrap_or_default();
+        let raws: Vec<(BlobId, Vec<u8>)> = entries
+            .par_iter()
+            .map(|e| Ok((e.id, pack.blob(e, repo.blob_key())?.into_owned())))
+            .collect::<Result<_>>()?;
+        let mut ready = Vec::new();
+        for (id, raw) in raws {
+            for (place, pack_id, stored) in self.waiting.remove(&id).unwrap_or_default() {
+                ready.push((place, pack_id, stored));
+            }
+            self.bases.insert(id, raw);
+        }
+        let bases = &self.bases;
+        let done: Vec<Decoded<'a, 'static>> = ready
+            .par_iter()
+            .map(|(place, pack_id, stored)| {
+                let base = &bases[&place.entry.base.expect("a delta")];
+                let raw =
+                    pack::delta_from_stored(*pack_id, &place.entry, stored, base, repo.blob_key())?;
+                Ok((*place, Cow::Owned(raw)))
+            })
+            .collect::<Result<_>>()?;
+        for (place, _) in &done {
+            self.written(place);
+        }
+        Ok(done)
+    }
+
+    /// Decodes a window's delta placements whose base is at hand; the others wait.
+    /// Returns the decoded ones.
+    pub fn decode(
+        &mut self,
+        repo: &Repository,
+        pack: &Pack,
+        deltas: Vec<&'a Placement>,
+    ) -> Result<Vec<Decoded<'a, 'static>>> {
+        let (now, later): (Vec<_>, Vec<_>) = deltas
+            .into_iter()
+            .partition(|p| p.entry.base.is_some_and(|b| self.bases.contains_key(&b)));
+        for p in later {
+            // `place_blobs` checked that every delta names a base that is a full blob.
+            let base = p.entry.base.expect("a delta");
+            let stored = pack.stored(&p.entry).ok_or_else(|| {
+                crate::repo::RepoError::Pack(pack::PackError::Blob {
+                    pack: pack.id,
+                    blob: p.entry.id,
+                    what: "outside the pack".into(),
+                })
+            })?;
+            self.waiting
+                .entry(base)
+                .or_default()
+                .push((p, pack.id, stored.to_vec()));
+        }
+        let bases = &self.bases;
+        let done: Vec<Decoded<'a, 'static>> = now
+            .par_iter()
+            .map(|p| {
+                let base = &bases[&p.entry.base.expect("a delta")];
+                Ok((
+                    *p,
+                    Cow::Owned(pack.delta_blob(&p.entry, base, repo.blob_key())?),
+                ))
+            })
+            .collect::<Result<_>>()?;
+        for (place, _) in &done {
+            self.written(place);
+        }
+        Ok(done)
+    }
+
+    /// One delta of its base fewer to come; the base's bytes go with the last one.
+    fn written(&mut self, place: &Placement) {
+        let base = place.entry.base.expect("a delta");
+        if let Some(n) = self.need.get_mut(&base) {
+            *n -= 1;
+            if *n == 0 {
+                self.need.remove(&base);
+                self.bases.remove(&base);
+            }
+        }
+    }
+
+    /// Whether every delta found its base (so every file was written whole).
+    pub fn finished(&self) -> std::result::Result<(), String> {
+        match self.waiting.iter().next() {
+            None => Ok(()),
+            Some((base, places)) => Err(format!(
+                "blob {}: its delta base {base} was never read",
+                places[0].0.entry.id
+            )),
+        }
+    }
+}
