@@ -323,26 +323,30 @@ impl Archiver<'_, '_> {
             &self.chunker
         };
         let reader = head.as_slice().chain(file);
+        // A dump's earlier version gives delta bases for its changed chunks.
+        let parent = is_dump
+            .then(|| {
+                let names: Vec<&[u8]> = path
+                    .iter()
+                    .filter(|c| *c != "/")
+                    .map(|c| c.as_bytes())
+                    .collect();
+                self.parent.content(self.repo, &names)
+            })
+            .flatten();
         let (ids, read) = if now.size >= PIPELINED_FILE {
             // One big file (a dump, an image) would keep one core busy while the
             // other waits: it is chunked ahead on a thread of its own instead.
-            // A dump's earlier version gives delta bases for its changed chunks.
-            let parent = is_dump
-                .then(|| {
-                    let names: Vec<&[u8]> = path
-                        .iter()
-                        .filter(|c| *c != "/")
-                        .map(|c| c.as_bytes())
-                        .collect();
-                    self.parent.content(self.repo, &names)
-                })
-                .flatten();
             super::stream::store(self.up, chunker, reader, self.progress, parent.as_ref())?
         } else {
             let mut ids = Vec::new();
             let mut repo_err: Option<RepoError> = None;
+            let mut bases = super::delta::StreamBases::new(parent.as_ref());
+            let key = *self.up.blob_key();
             let read = chunker.for_each_chunk_sized(reader, Some(now.size), |chunk| {
-                match self.up.add(BlobType::Data, chunk) {
+                let id = crate::chunker::blob_id(&key, chunk);
+                let base = bases.next(&[(id, chunk.len())])[0];
+                match self.up.add_with_base(BlobType::Data, chunk, id, base) {
                     Ok(id) => ids.push(id),
                     Err(e) => {
                         repo_err = Some(e);

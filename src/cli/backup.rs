@@ -320,6 +320,15 @@ fn report(out: &backup::BackupOutcome) {
             format!("; {} unreadable (see warnings)", s.errors)
         } else {
             String::new()
-        }
+        },
     ));
+    if s.delta_candidates > 0 {
+        ui::info(&format!(
+            "delta blobs: {} of {} changed chunks stored as deltas ({}); {} read back from the repository for their bases",
+            s.deltas_added,
+            s.delta_candidates,
+            ui::bytes(s.delta_bytes_stored),
+            ui::bytes(s.bytes_read_back),
+        ));
+    }
 }

@@ -491,7 +491,7 @@ pub fn pack_name(id: &PackId) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::compress;
+    use super::*;
 
     /// Text that zstd's levels compress to different sizes.
     fn sample() -> Vec<u8> {
@@ -519,5 +519,49 @@ mod tests {
                 "level {level}"
             );
         }
+    }
+
+    /// The stored form of a delta in a pack: compression 3, the base id first; the
+    /// header's parser takes the base from there, and a reader needs the base's bytes.
+    #[test]
+    fn delta_blobs_name_their_base_and_need_it() {
+        const KEY: [u8; 32] = [9; 32];
+        let base = sample();
+        let mut new = base.clone();
+        new[1000..1010].copy_from_slice(b"0123456789");
+        new.truncate(20_000);
+        let base = &base[..20_000];
+        let (base_id, id) = (
+            crate::chunker::blob_id(&KEY, base),
+            crate::chunker::blob_id(&KEY, &new),
+        );
+        let stored = delta::encode(&base_id, base, &new, 3).unwrap();
+        let mut plain = stored.clone();
+        plain.extend_from_slice(&[0, 3]);
+        plain.extend_from_slice(&id.0);
+        plain.extend_from_slice(&0u64.to_le_bytes());
+        plain.extend_from_slice(&(stored.len() as u32).to_le_bytes());
+        plain.extend_from_slice(&(new.len() as u32).to_le_bytes());
+        plain.extend_from_slice(&1u32.to_le_bytes());
+        plain.extend_from_slice(MAGIC);
+        let pack = Pack::from_plaintext(PackId([0; 32]), plain.clone()).unwrap();
+        let e = pack.entry(&id).unwrap().clone();
+        assert_eq!(e.compression, Compression::Delta);
+        assert_eq!(e.base, Some(base_id));
+        assert!(pack.blob(&e, &KEY).is_err(), "a delta needs its base");
+        assert_eq!(pack.delta_blob(&e, base, &KEY).unwrap(), new);
+        let wrong: Vec<u8> = base.iter().rev().copied().collect();
+        assert!(pack.delta_blob(&e, &wrong, &KEY).is_err(), "wrong base");
+        let mut other_base = e.clone();
+        other_base.base = Some(id);
+        assert!(pack.delta_blob(&other_base, base, &KEY).is_err());
+        // The JSON of the index names it the same way.
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["compression"], "zstd-delta");
+        assert_eq!(json["base"], serde_json::json!(base_id));
+        // A tree blob cannot be a delta.
+        let at = stored.len();
+        plain[at] = 1;
+        assert!(Pack::from_plaintext(PackId([0; 32]), plain).is_err());
     }
 }

@@ -69,7 +69,9 @@ impl<'a> Deltas<'a> {
         index: u32,
         pack: &Pack,
     ) -> Result<Vec<Decoded<'a, 'static>>> {
-        let entries = self.base_entries.remove(&index).unwrap_or_default();
+        let mut entries = self.base_entries.remove(&index).unwrap_or_default();
+        // In pack order: bases in one frame are inflated together, not once each.
+        entries.sort_by_key(|e| e.offset);
         let raws: Vec<(BlobId, Vec<u8>)> = entries
             .par_iter()
             .map(|e| Ok((e.id, pack.blob(e, repo.blob_key())?.into_owned())))
@@ -149,6 +151,22 @@ impl<'a> Deltas<'a> {
                 self.need.remove(&base);
                 self.bases.remove(&base);
             }
+        }
+    }
+
+    /// The error for pack `index` that could not be read: when it holds bases, it names
+    /// a delta blob that needed one, which is what the user's restore lost.
+    pub fn explain(&self, index: u32, e: crate::repo::RepoError) -> crate::repo::RepoError {
+        let needed = self.base_entries.get(&index).and_then(|entries| {
+            entries
+                .iter()
+                .find_map(|b| Some((b.id, self.waiting.get(&b.id)?.first()?.0.entry.id)))
+        });
+        match needed {
+            Some((base, delta)) => crate::repo::RepoError::Invalid(format!(
+                "blob {delta}: its delta base {base} cannot be read: {e}"
+            )),
+            None => e,
         }
     }
 

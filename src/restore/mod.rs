@@ -155,7 +155,7 @@ pub fn restore(
     let mut rest = &placements[..];
     let mut index = 0u32;
     repo.read_packs_ahead(packs, |_, pack| {
-        let pack = pack?;
+        let pack = pack.map_err(|e| deltas.explain(index, e))?;
         let n = rest.iter().take_while(|p| p.pack == index).count();
         let (places, later) = rest.split_at(n);
         rest = later;

@@ -1,11 +1,11 @@
 //! Delta blobs (format 3): a data blob stored as one zstd frame compressed with the raw
 //! bytes of another blob, its base, as zstd's raw-content prefix.
 //!
-//! Stored form: the 32-byte base blob id, then the frame. zstd's command-line tool
-//! reads the frame with the base as a dictionary (`zstd -d -D base.raw`): a dictionary
-//! file that does not start with zstd's dictionary magic is raw content, which is what
-//! a prefix is. So a base that does start with that magic is never used (the stock
-//! tool would parse it as a trained dictionary).
+//! Stored form: the 32-byte base blob id, then the frame. The base is zstd's
+//! raw-content dictionary (what `ZSTD_CCtx_refPrefix` also gives), so the command-line
+//! tool reads the frame with `zstd -d -D base.raw`. A dictionary that starts with
+//! zstd's dictionary magic is parsed as a trained dictionary, by the tool and by the
+//! library alike: a base that starts so is never used.
 //!
 //! A base is always a full blob (depth 1), so a reader needs at most one other blob to
 //! rebuild a delta, and restores stay one pass over the packs.
@@ -36,18 +36,31 @@ pub fn encode(base_id: &BlobId, base: &[u8], raw: &[u8], level: i32) -> Option<V
     if !usable_base(base) || raw.len() > DELTA_MAX {
         return None;
     }
-    // A context per call: a prefix borrows its bytes for the context's lifetime, so a
-    // thread's long-lived context cannot take one. Deltas are few (the changed chunks).
-    let mut cctx = CCtx::try_create()?;
-    cctx.set_parameter(CParameter::CompressionLevel(level))
-        .ok()?;
-    cctx.ref_prefix(base).ok()?;
-    let mut out = Vec::with_capacity(BASE_LEN + zstd::zstd_safe::compress_bound(raw.len()));
-    out.extend_from_slice(&base_id.0);
-    let mut frame = Vec::with_capacity(zstd::zstd_safe::compress_bound(raw.len()));
-    cctx.compress2(&mut frame, raw).ok()?;
-    out.extend_from_slice(&frame);
-    Some(out)
+    // One context per thread: a fresh one per delta allocated and cleared its whole
+    // workspace each time, which cost more than the compression. The base is loaded as
+    // a raw-content dictionary (copied, so the context keeps no borrow), which yields
+    // the same frames a prefix does.
+    thread_local! {
+        static CCTX: std::cell::RefCell<Option<CCtx<'static>>> = const { std::cell::RefCell::new(None) };
+    }
+    CCTX.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = CCtx::try_create();
+        }
+        let cctx = c.as_mut()?;
+        cctx.reset(zstd::zstd_safe::ResetDirective::SessionAndParameters)
+            .ok()?;
+        cctx.set_parameter(CParameter::CompressionLevel(level))
+            .ok()?;
+        cctx.load_dictionary(base).ok()?;
+        let mut out = Vec::with_capacity(BASE_LEN + zstd::zstd_safe::compress_bound(raw.len()));
+        out.extend_from_slice(&base_id.0);
+        let mut frame = Vec::with_capacity(zstd::zstd_safe::compress_bound(raw.len()));
+        cctx.compress2(&mut frame, raw).ok()?;
+        out.extend_from_slice(&frame);
+        Some(out)
+    })
 }
 
 /// The base id a stored delta names.
@@ -59,11 +72,22 @@ pub fn base_of(stored: &[u8]) -> Option<BlobId> {
 /// bytes are written, whatever the frame claims.
 pub fn decode(stored: &[u8], base: &[u8], raw_length: usize) -> Option<Vec<u8>> {
     let frame = stored.get(BASE_LEN..)?;
-    let mut dctx = DCtx::try_create()?;
-    dctx.ref_prefix(base).ok()?;
-    let mut out = Vec::with_capacity(raw_length);
-    dctx.decompress(&mut out, frame).ok()?;
-    Some(out)
+    thread_local! {
+        static DCTX: std::cell::RefCell<Option<DCtx<'static>>> = const { std::cell::RefCell::new(None) };
+    }
+    DCTX.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = DCtx::try_create();
+        }
+        let dctx = c.as_mut()?;
+        dctx.reset(zstd::zstd_safe::ResetDirective::SessionAndParameters)
+            .ok()?;
+        dctx.load_dictionary(base).ok()?;
+        let mut out = Vec::with_capacity(raw_length);
+        dctx.decompress(&mut out, frame).ok()?;
+        Some(out)
+    })
 }
 
 #[cfg(test)]
