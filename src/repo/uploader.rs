@@ -243,14 +243,18 @@ impl<'r> Uploader<'r> {
         let base_raw = pack.blob(&entry, self.repo.blob_key()).ok()?;
         let level = self.repo.config().compression_level;
         let d = delta::encode(&base, &base_raw, raw, level)?;
-        // Cheap bound first: a delta over half the raw size never beats half of the
-        // blob compressed alone.
+        // Cheap bounds first, so that most chunks are not compressed a second time: a
+        // delta over half the raw size never beats half of the blob compressed alone,
+        // and one under 1/32 of it does unless the chunk alone compresses over 16x
+        // (then both are a few hundred bytes).
         if d.len() * 2 >= raw.len() {
             return None;
         }
-        let alone = pack::compress(raw, level).map_or(raw.len(), |z| z.len());
-        if d.len() * 2 >= alone {
-            return None;
+        if d.len() * 32 >= raw.len() {
+            let alone = pack::compress(raw, level).map_or(raw.len(), |z| z.len());
+            if d.len() * 2 >= alone {
+                return None;
+            }
         }
         self.stats.deltas_added.fetch_add(1, Ordering::Relaxed);
         self.stats
