@@ -18,13 +18,16 @@ use crate::repo::{Repository, Result};
 /// The bases to take out of each pack, by pack index.
 pub(super) type BaseEntries = HashMap<u32, Vec<PackEntry>>;
 
+/// A delta read before its base: its placement, its pack and its stored bytes.
+type Waiting<'a> = (&'a Placement, PackId, Vec<u8>);
+
 pub(super) struct Deltas<'a> {
     /// Deltas still to write, per base.
     need: HashMap<BlobId, u32>,
     /// Raw bytes of bases read already, while some of their deltas are still to come.
     bases: HashMap<BlobId, Vec<u8>>,
     /// Deltas read before their base: the placement, its pack and its stored bytes.
-    waiting: HashMap<BlobId, Vec<(&'a Placement, PackId, Vec<u8>)>>,
+    waiting: HashMap<BlobId, Vec<Waiting<'a>>>,
     base_entries: BaseEntries,
 }
 

@@ -248,9 +248,8 @@ fn place_blobs(
             if entry.compression == Compression::Delta {
                 with_deltas.insert(pack_i);
                 let (base_pack, base_entry) = repo.locate_base(pack, &entry)?;
-                if !bases.contains_key(&base_entry.id) {
-                    let at = index_of(base_pack, &mut packs);
-                    bases.insert(base_entry.id, (at, base_entry));
+                if let std::collections::hash_map::Entry::Vacant(v) = bases.entry(base_entry.id) {
+                    v.insert((index_of(base_pack, &mut packs), base_entry));
                 }
             }
             placements.push(Placement {
