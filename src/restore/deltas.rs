@@ -2,8 +2,8 @@
 //! which usually sits in another pack. Whichever of the two comes first waits for the
 //! other: a delta read before its base keeps its stored bytes (a few hundred bytes),
 //! a base read before its deltas keeps its raw bytes until the last of them is written.
-//! Packs holding deltas are read first (`order_packs`), so it is mostly the small
-//! deltas that wait.
+//! Packs holding deltas are read before the packs of their bases (`order_packs`), so
+//! it is the small deltas that wait.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -31,12 +31,51 @@ pub(super) struct Deltas<'a> {
     base_entries: BaseEntries,
 }
 
-/// Moves the packs holding deltas to the front of `packs` (first-seen order kept
-/// otherwise) and returns the new index of each old one.
-pub(super) fn order_packs(packs: &mut Vec<PackId>, with_deltas: &HashSet<u32>) -> Vec<u32> {
-    let mut order: Vec<u32> = (0..packs.len() as u32).collect();
-    order.sort_by_key(|i| !with_deltas.contains(i));
-    let mut new_index = vec![0; packs.len()];
+/// Orders `packs` so that a pack holding deltas comes before the packs holding their
+/// bases (`edges`: delta pack -> base pack, as indices into `packs`), first-seen order
+/// otherwise; returns the new index of each old one. Then deltas wait for their bases
+/// (a few hundred bytes each), never bases for their deltas (a whole chunk each): a
+/// day's full chunks are the bases of the next days' deltas, so first-seen order kept
+/// tens of MB of bases in memory. Within a cycle (possible after prune repacked
+/// deltas and bases together) some bases wait instead.
+pub(super) fn order_packs(packs: &mut Vec<PackId>, edges: &HashSet<(u32, u32)>) -> Vec<u32> {
+    let n = packs.len();
+    let mut out: Vec<Vec<u32>> = vec![Vec::new(); n];
+    for &(d, b) in edges {
+        if d != b {
+            out[d as usize].push(b);
+        }
+    }
+    for o in &mut out {
+        o.sort_unstable();
+    }
+    // Reverse postorder of a depth-first walk: for every edge outside a cycle the delta
+    // pack comes first. Roots are taken last-seen first, so that packs without deltas
+    // keep their first-seen order.
+    let mut seen = vec![false; n];
+    let mut post = Vec::with_capacity(n);
+    for root in (0..n as u32).rev() {
+        if std::mem::replace(&mut seen[root as usize], true) {
+            continue;
+        }
+        let mut stack = vec![(root, 0usize)];
+        while let Some((node, next)) = stack.last_mut() {
+            match out[*node as usize].get(*next) {
+                Some(&child) => {
+                    *next += 1;
+                    if !std::mem::replace(&mut seen[child as usize], true) {
+                        stack.push((child, 0));
+                    }
+                }
+                None => {
+                    post.push(*node);
+                    stack.pop();
+                }
+            }
+        }
+    }
+    let order: Vec<u32> = post.into_iter().rev().collect();
+    let mut new_index = vec![0; n];
     for (new, &old) in order.iter().enumerate() {
         new_index[old as usize] = new as u32;
     }
@@ -182,5 +221,27 @@ impl<'a> Deltas<'a> {
                 places[0].0.entry.id
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packs_of_deltas_come_before_the_packs_of_their_bases() {
+        let mut packs: Vec<PackId> = (0..5u8).map(|i| PackId([i; 32])).collect();
+        // Pack 0 holds bases of deltas in 2; 2 bases of deltas in 4; 3 and 4 in a cycle.
+        let edges: HashSet<(u32, u32)> = [(2, 0), (4, 2), (3, 4), (4, 3)].into();
+        let new_index = order_packs(&mut packs, &edges);
+        let pos = |old: u32| new_index[old as usize];
+        assert!(pos(2) < pos(0) && pos(4) < pos(2), "{new_index:?}");
+        assert_eq!(packs[pos(1) as usize], PackId([1; 32]));
+        // Without deltas, first-seen order.
+        let mut plain: Vec<PackId> = (0..4u8).map(|i| PackId([i; 32])).collect();
+        assert_eq!(order_packs(&mut plain, &HashSet::new()), vec![0, 1, 2, 3]);
+        let mut seen = new_index.clone();
+        seen.sort();
+        assert_eq!(seen, vec![0, 1, 2, 3, 4]);
     }
 }

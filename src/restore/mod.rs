@@ -217,7 +217,8 @@ fn make_other(target: &Target, meta: &Meta, rel: &Path, node: &Node) -> std::io:
 
 /// Finds where every blob of every planned file lives: the packs to read, in the
 /// order their placements are sorted in, the placements, and the bases of delta blobs
-/// to take out of the packs (by pack index). Packs holding deltas come first.
+/// to take out of the packs (by pack index). Packs holding deltas come before those
+/// holding their bases.
 fn place_blobs(
     repo: &Repository,
     plan: &Plan,
@@ -231,7 +232,8 @@ fn place_blobs(
             (packs.len() - 1) as u32
         })
     };
-    let mut with_deltas = std::collections::HashSet::new();
+    // Delta pack -> base pack, as indices into `packs`.
+    let mut edges = std::collections::HashSet::new();
     let mut bases: HashMap<crate::ids::BlobId, (u32, PackEntry)> = HashMap::new();
     // Sized up front: held for the whole restore, and doubling would leave up to
     // half of it as slack (~7 MB for a tree of 70k files).
@@ -246,11 +248,10 @@ fn place_blobs(
             let len = entry.raw_length as u64;
             let pack_i = index_of(pack, &mut packs);
             if entry.compression == Compression::Delta {
-                with_deltas.insert(pack_i);
                 let (base_pack, base_entry) = repo.locate_base(pack, &entry)?;
-                if let std::collections::hash_map::Entry::Vacant(v) = bases.entry(base_entry.id) {
-                    v.insert((index_of(base_pack, &mut packs), base_entry));
-                }
+                let base_i = index_of(base_pack, &mut packs);
+                edges.insert((pack_i, base_i));
+                bases.entry(base_entry.id).or_insert((base_i, base_entry));
             }
             placements.push(Placement {
                 pack: pack_i,
@@ -268,7 +269,7 @@ fn place_blobs(
             )));
         }
     }
-    let new_index = deltas::order_packs(&mut packs, &with_deltas);
+    let new_index = deltas::order_packs(&mut packs, &edges);
     for p in &mut placements {
         p.pack = new_index[p.pack as usize];
     }
