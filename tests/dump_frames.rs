@@ -60,7 +60,7 @@ fn new_repositories_are_format_3_and_cut_streams_at_rows() {
     stop_agent(home.path());
     assert_eq!(config["version"], 3);
     assert_eq!(config["stream_rows"], true);
-    assert_eq!(config["chunk_sizes_stream"]["avg"], 8192);
+    assert_eq!(config["chunk_sizes_stream"]["avg"], 16384);
 }
 
 #[test]
