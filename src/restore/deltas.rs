@@ -15,6 +15,10 @@ use crate::ids::{BlobId, PackId};
 use crate::repo::pack::{self, Compression, Pack, PackEntry};
 use crate::repo::{Repository, Result};
 
+/// Bases taken out of a pack at a time (16 KiB chunks: 4 MiB of bases and as much of
+/// the deltas they complete).
+const BASES_AT_ONCE: usize = 256;
+
 /// The bases to take out of each pack, by pack index.
 pub(super) type BaseEntries = HashMap<u32, Vec<PackEntry>>;
 
@@ -104,41 +108,57 @@ impl<'a> Deltas<'a> {
     }
 
     /// Takes the bases pack `index` holds out of it, before its own blobs are decoded,
-    /// and returns the waiting deltas they complete.
+    /// and hands the waiting deltas they complete to `write`, a few hundred at a time:
+    /// a pack of dump chunks holds some 80 MB of raw bytes, too much to hold at once.
     pub fn bases_of(
         &mut self,
         repo: &Repository,
         index: u32,
         pack: &Pack,
-    ) -> Result<Vec<Decoded<'a, 'static>>> {
+        mut write: impl FnMut(Vec<Decoded<'a, 'static>>) -> Result<()>,
+    ) -> Result<()> {
         let mut entries = self.base_entries.remove(&index).unwrap_or_default();
         // In pack order: bases in one frame are inflated together, not once each.
         entries.sort_by_key(|e| e.offset);
-        let raws: Vec<(BlobId, Vec<u8>)> = entries
-            .par_iter()
-            .map(|e| Ok((e.id, pack.blob(e, repo.blob_key())?.into_owned())))
-            .collect::<Result<_>>()?;
-        let mut ready = Vec::new();
-        for (id, raw) in raws {
-            for (place, pack_id, stored) in self.waiting.remove(&id).unwrap_or_default() {
-                ready.push((place, pack_id, stored));
+        for window in entries.chunks(BASES_AT_ONCE) {
+            let raws: Vec<(BlobId, Vec<u8>)> = window
+                .par_iter()
+                .map(|e| Ok((e.id, pack.blob(e, repo.blob_key())?.into_owned())))
+                .collect::<Result<_>>()?;
+            let mut ready = Vec::new();
+            for (id, raw) in raws {
+                ready.extend(self.waiting.remove(&id).unwrap_or_default());
+                self.bases.insert(id, raw);
             }
-            self.bases.insert(id, raw);
+            let bases = &self.bases;
+            let done: Vec<Decoded<'a, 'static>> = ready
+                .par_iter()
+                .map(|(place, pack_id, stored)| {
+                    let base = &bases[&place.entry.base.expect("a delta")];
+                    let raw = pack::delta_from_stored(
+                        *pack_id,
+                        &place.entry,
+                        stored,
+                        base,
+                        repo.blob_key(),
+                    )?;
+                    Ok((*place, Cow::Owned(raw)))
+                })
+                .collect::<Result<_>>()?;
+            for (place, _) in &done {
+                self.written(place);
+            }
+            // Bases no delta waits for any more (none, or all written) go now.
+            for e in window {
+                if !self.need.contains_key(&e.id) {
+                    self.bases.remove(&e.id);
+                }
+            }
+            if !done.is_empty() {
+                write(done)?;
+            }
         }
-        let bases = &self.bases;
-        let done: Vec<Decoded<'a, 'static>> = ready
-            .par_iter()
-            .map(|(place, pack_id, stored)| {
-                let base = &bases[&place.entry.base.expect("a delta")];
-                let raw =
-                    pack::delta_from_stored(*pack_id, &place.entry, stored, base, repo.blob_key())?;
-                Ok((*place, Cow::Owned(raw)))
-            })
-            .collect::<Result<_>>()?;
-        for (place, _) in &done {
-            self.written(place);
-        }
-        Ok(done)
+        Ok(())
     }
 
     /// Decodes a window's delta placements whose base is at hand; the others wait.

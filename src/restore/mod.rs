@@ -159,11 +159,8 @@ pub fn restore(
         let n = rest.iter().take_while(|p| p.pack == index).count();
         let (places, later) = rest.split_at(n);
         rest = later;
-        let waited = deltas.bases_of(repo, index, &pack)?;
+        deltas.bases_of(repo, index, &pack, |done| write_decoded(&files, done))?;
         index += 1;
-        if !waited.is_empty() {
-            write_decoded(&files, waited)?;
-        }
         restore_pack(repo, &pack, places, &files, &mut deltas)
     })?;
     deltas.finished().map_err(RepoError::Invalid)?;
