@@ -11,7 +11,7 @@
 //! rebuild a delta, and restores stay one pass over the packs.
 
 use crate::ids::BlobId;
-use zstd::zstd_safe::{CCtx, CParameter, DCtx};
+use zstd::zstd_safe::{CCtx, DCtx};
 
 /// Bytes before the frame: the base blob id.
 pub const BASE_LEN: usize = 32;
@@ -37,9 +37,9 @@ pub fn encode(base_id: &BlobId, base: &[u8], raw: &[u8], level: i32) -> Option<V
         return None;
     }
     // One context per thread: a fresh one per delta allocated and cleared its whole
-    // workspace each time, which cost more than the compression. The base is loaded as
-    // a raw-content dictionary (copied, so the context keeps no borrow), which yields
-    // the same frames a prefix does.
+    // workspace each time, and so did loading the base as a dictionary object (a new
+    // one per delta). `compress_using_dict` reads the base into the context's own
+    // tables, sized for this chunk and base, and yields the same frame a prefix does.
     thread_local! {
         static CCTX: std::cell::RefCell<Option<CCtx<'static>>> = const { std::cell::RefCell::new(None) };
     }
@@ -49,15 +49,11 @@ pub fn encode(base_id: &BlobId, base: &[u8], raw: &[u8], level: i32) -> Option<V
             *c = CCtx::try_create();
         }
         let cctx = c.as_mut()?;
-        cctx.reset(zstd::zstd_safe::ResetDirective::SessionAndParameters)
-            .ok()?;
-        cctx.set_parameter(CParameter::CompressionLevel(level))
-            .ok()?;
-        cctx.load_dictionary(base).ok()?;
         let mut out = Vec::with_capacity(BASE_LEN + zstd::zstd_safe::compress_bound(raw.len()));
         out.extend_from_slice(&base_id.0);
         let mut frame = Vec::with_capacity(zstd::zstd_safe::compress_bound(raw.len()));
-        cctx.compress2(&mut frame, raw).ok()?;
+        cctx.compress_using_dict(&mut frame, raw, base, level)
+            .ok()?;
         out.extend_from_slice(&frame);
         Some(out)
     })
@@ -81,11 +77,8 @@ pub fn decode(stored: &[u8], base: &[u8], raw_length: usize) -> Option<Vec<u8>> 
             *c = DCtx::try_create();
         }
         let dctx = c.as_mut()?;
-        dctx.reset(zstd::zstd_safe::ResetDirective::SessionAndParameters)
-            .ok()?;
-        dctx.load_dictionary(base).ok()?;
         let mut out = Vec::with_capacity(raw_length);
-        dctx.decompress(&mut out, frame).ok()?;
+        dctx.decompress_using_dict(&mut out, frame, base).ok()?;
         Some(out)
     })
 }
