@@ -48,7 +48,7 @@ impl ChunkSizes {
     /// re-store most of the dump, so chunks are much smaller. Measured on a 4-day pgbench
     /// series (docs/BENCHMARKS.md): with delta blobs (format 3), 16 KiB chunks store the
     /// least both on the first day (54.7 MB against 58.9 at 8 KiB) and on each later day
-    /// (+4.3 to +5.5 MB against +5.5 to +6.9); without deltas 8 KiB was the better
+    /// (+4.4 to +5.8 MB against +5.5 to +6.9); without deltas 8 KiB was the better
     /// choice (2/8/32 KiB in repositories made 2026-12-03, format 2). The maximum stays
     /// within what frames and deltas take (64 KiB). Repositories keep the sizes their
     /// config records.
