@@ -15,8 +15,11 @@
 # again (the load is not timed; the timed step includes pg_dump's own work).
 # Rows come back mostly in the dump's order; a few may move.
 #
-# Environment: CAIRN_BIN (default target/release/cairn), BORG_COMPRESSION
+# Environment: CAIRN_BIN (default target/release/cairn), CAIRN_BACKUP_ARGS
+# (extra words for `cairn backup`, e.g. --no-delta), BORG_COMPRESSION
 # (default zstd,3). restic 0.14 uses repository v2 with compression auto.
+# Each step's output is kept as WORK_DIR/MODE-STEP.log (cairn's summary lines:
+# delta blobs stored, bytes read back for their bases).
 #
 # Prints one markdown table row per backup and restore: mode, step, wall
 # seconds, CPU seconds (user + system), cores busy (CPU / wall), peak RSS,
@@ -79,6 +82,7 @@ timed() {
     after=$(size "$REPO")
     idx=$(index_bytes)
     read -r wall user sys rss <"$t"
+    cp "$WORK/out.log" "$WORK/$mode-${step// /-}.log"
     awk -v m="$mode" -v s="$step" -v w="$wall" -v u="$user" -v y="$sys" -v r="$rss" \
         -v a="$after" -v d="$((after - before))" -v i="$idx" 'BEGIN {
         printf "| %s | %s | %.2f | %.2f | %.2f | %d | %.1f | %+.2f | %.2f |\n",
@@ -106,6 +110,8 @@ for MODE in "${MODES[@]}"; do
             "$CAIRN_BIN" key generate --out "$WORK/cairn.key" </dev/null >/dev/null 2>&1
             "$CAIRN_BIN" -r "$REPO" -k "$WORK/cairn.key" init </dev/null >/dev/null
             c=("$CAIRN_BIN" -r "$REPO" -k "$WORK/cairn.key")
+            # shellcheck disable=SC2206 # words on purpose
+            extra=(${CAIRN_BACKUP_ARGS:-})
             ;;
         restic)
             export RESTIC_PASSWORD_FILE=$PASSFILE
@@ -122,15 +128,15 @@ for MODE in "${MODES[@]}"; do
     for day in $(seq 1 "$DAYS"); do
         dump=$SERIES/day$day.pgdump
         case $MODE in
-            cairn-stdin) timed "$MODE" "day $day" "$dump" "${c[@]}" backup --stdin-name app.pgdump ;;
+            cairn-stdin) timed "$MODE" "day $day" "$dump" "${c[@]}" backup "${extra[@]}" --stdin-name app.pgdump ;;
             cairn-postgres)
                 load_day "$day"
-                timed "$MODE" "day $day" /dev/null "${c[@]}" backup --postgres-globals none \
+                timed "$MODE" "day $day" /dev/null "${c[@]}" backup "${extra[@]}" --postgres-globals none \
                     --postgres "postgresql://$PGUSER@$PGHOST:$PGPORT/series" ;;
             cairn-file)
                 # The same path every day, as `pg_dump -f /var/backups/app.pgdump` leaves it.
                 ln -f "$dump" "$WORK/file/app.pgdump"
-                timed "$MODE" "day $day" /dev/null "${c[@]}" backup "$WORK/file" ;;
+                timed "$MODE" "day $day" /dev/null "${c[@]}" backup "${extra[@]}" "$WORK/file" ;;
             restic) timed "$MODE" "day $day" "$dump" "${c[@]}" backup --stdin --stdin-filename app.pgdump ;;
             borg) timed "$MODE" "day $day" "$dump" borg create --compression "$BORG_COMPRESSION" \
                 --stdin-name app.pgdump "$REPO::day$day" - ;;

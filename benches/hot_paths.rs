@@ -217,6 +217,7 @@ fn pipeline(c: &mut Criterion) {
                     profile: None,
                     time: None,
                     wait_lock: None,
+                    no_delta: false,
                 };
                 cairn::backup::run(&repo, opts).unwrap();
                 drop(dir);

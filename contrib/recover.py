@@ -30,14 +30,16 @@ import os
 import struct
 import subprocess
 import sys
+import tempfile
 
 try:
     import blake3
 except ImportError:
     blake3 = None
 
-# Repository (config) versions read: 2 adds zstd frames shared by small blobs.
-SUPPORTED_VERSIONS = (1, 2)
+# Repository (config) versions read: 2 adds zstd frames shared by small blobs, 3 delta
+# blobs (zstd with another blob, the base, as dictionary).
+SUPPORTED_VERSIONS = (1, 2, 3)
 SNAPSHOT_VERSION = 1
 PACK_MAGIC = b"CAIRNPK1"
 # type u8 | compression u8 | blob id 32 bytes | offset u64 | stored length u32 | raw length u32
@@ -45,7 +47,9 @@ PACK_ENTRY = struct.Struct("<BB32sQII")
 BLOB_TYPES = {0: "data", 1: "tree"}
 # 2: a member of a zstd frame shared by the entries with the same offset, which follow
 # each other in the header in the order of their contents (repository version 2).
-COMPRESSIONS = {0: "none", 1: "zstd", 2: "zstd-frame"}
+# 3: a delta: the 32-byte id of its base blob, then one zstd frame that `zstd -d -D`
+# decompresses with the base's raw bytes as dictionary (repository version 3).
+COMPRESSIONS = {0: "none", 1: "zstd", 2: "zstd-frame", 3: "zstd-delta"}
 
 
 class RecoveryError(Exception):
@@ -68,6 +72,17 @@ def zstd_decompress(data):
     code, out, err = run(["zstd", "--decompress", "--stdout", "--quiet"], data)
     if code != 0:
         raise RecoveryError("zstd failed: " + err.strip())
+    return out
+
+
+def zstd_delta(frame, base):
+    """Decompresses a delta blob's frame with its base's raw bytes as dictionary."""
+    with tempfile.NamedTemporaryFile(prefix="cairn-base-") as f:
+        f.write(base)
+        f.flush()
+        code, out, err = run(["zstd", "--decompress", "--stdout", "--quiet", "-D", f.name], frame)
+    if code != 0:
+        raise RecoveryError("zstd -D failed: " + err.strip())
     return out
 
 
@@ -134,12 +149,15 @@ class Repo:
                 self.require_signer(name, signers)
             for pack in json.loads(zstd_decompress(plain))["packs"]:
                 for blob in pack["blobs"]:
-                    self.index[blob["id"]] = (pack["id"], blob["raw_length"])
+                    # A full copy before a delta: a blob may be some delta's base.
+                    if blob.get("compression") != "zstd-delta" or blob["id"] not in self.index:
+                        self.index[blob["id"]] = (pack["id"], blob["raw_length"])
         if scan_packs:  # the index repeats the pack headers: rebuild it from them
             for name in self.list("data"):
                 pack_id = name.rsplit("/", 1)[1]
                 for blob_id, entry in self.pack(pack_id)[1].items():
-                    self.index.setdefault(blob_id, (pack_id, entry["raw_length"]))
+                    if entry["compression"] != "zstd-delta" or blob_id not in self.index:
+                        self.index[blob_id] = (pack_id, entry["raw_length"])
 
     def path(self, name):
         return os.path.join(self.root, *name.split("/"))
@@ -244,11 +262,25 @@ class Repo:
                 begin = header[i]["at"]
                 out[i] = frames[off][begin:begin + header[i]["raw_length"]]
         for i in ids:
+            if header[i]["compression"] == "zstd-delta":
+                out[i] = zstd_delta(stored[i][32:], self.base(pack_id, i, stored[i][:32].hex()))
+        for i in ids:
             if len(out[i]) != header[i]["raw_length"]:
                 raise RecoveryError("pack %s: blob %s has the wrong length" % (pack_id, i))
             if blake3 is not None and blake3.blake3(out[i], key=self.blob_key).hexdigest() != i:
                 raise RecoveryError("pack %s: blob %s does not match its id" % (pack_id, i))
         return out
+
+    def base(self, pack_id, blob_id, base_id):
+        """The raw bytes of delta `blob_id`'s base, which must be a full blob."""
+        if base_id not in self.index:
+            raise RecoveryError("pack %s: blob %s: its delta base %s is in no index"
+                                % (pack_id, blob_id, base_id))
+        base_pack = self.index[base_id][0]
+        if self.pack(base_pack)[1].get(base_id, {}).get("compression") == "zstd-delta":
+            raise RecoveryError("pack %s: blob %s: its delta base %s is itself a delta"
+                                % (pack_id, blob_id, base_id))
+        return self.blobs(base_pack, [base_id])[base_id]
 
     def tree(self, blob_id):
         if blob_id not in self.index:

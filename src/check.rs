@@ -12,7 +12,7 @@ use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
 use crate::ids::{BlobId, PackId, SnapshotId};
-use crate::repo::pack::{Pack, PackEntry};
+use crate::repo::pack::{Compression, Pack, PackEntry};
 use crate::repo::tree::NodeKind;
 use crate::repo::{Repository, Result};
 
@@ -120,11 +120,18 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
     let mut indexed_packs: HashMap<PackId, Vec<PackEntry>> = HashMap::new();
     repo.cache().for_each_blob(|pack, entry| {
         indexed_packs.entry(pack).or_default().push(entry.clone());
-        // A copy in a stored pack is the one that counts.
-        if !index
-            .get(&entry.id)
-            .is_some_and(|(p, _)| listed.contains_key(p))
-        {
+        // A copy in a stored pack is the one that counts, a full one before a delta
+        // (as readers choose).
+        let better = match index.get(&entry.id) {
+            None => true,
+            Some((p, old)) => {
+                !listed.contains_key(p)
+                    || (listed.contains_key(&pack)
+                        && old.compression == Compression::Delta
+                        && entry.compression != Compression::Delta)
+            }
+        };
+        if better {
             index.insert(entry.id, (pack, entry));
         }
     })?;
@@ -192,6 +199,25 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
         }
         for b in this_snap {
             uses.entry(b).or_default().push(id);
+        }
+    }
+    // A delta is only as good as its base: indexed, and a full blob.
+    for b in uses.keys() {
+        let Some((pack, e)) = index
+            .get(b)
+            .filter(|(_, e)| e.compression == Compression::Delta)
+        else {
+            continue;
+        };
+        let base = e.base.unwrap_or(*b);
+        match index.get(&base) {
+            None => report.errors.push(format!(
+                "pack {pack}: blob {b}: its delta base {base} is not in any index"
+            )),
+            Some((_, be)) if be.compression == Compression::Delta => report.errors.push(format!(
+                "pack {pack}: blob {b}: its delta base {base} is itself a delta"
+            )),
+            Some(_) => {}
         }
     }
     let mut missing_blobs = 0usize;
@@ -295,7 +321,7 @@ fn check_pack(
         }
     }
     pack.entries.par_iter().try_for_each(|entry| {
-        pack.blob(entry, repo.blob_key())
+        repo.blob_in(pack, entry)
             .map(drop)
             .map_err(|e| e.to_string())
     })

@@ -46,13 +46,16 @@ impl ChunkSizes {
     };
     /// For database dumps (streams and dump files): a 1% change in rows must not
     /// re-store most of the dump, so chunks are much smaller. Measured on a 4-day pgbench
-    /// series (docs/BENCHMARKS.md): 8 KiB chunks add 9–13 MB a day where 16 KiB add
-    /// 11–17 MB; frames keep small chunks from costing compression. Repositories made
-    /// before keep the 4/16/64 KiB their config records.
+    /// series (docs/BENCHMARKS.md): with delta blobs (format 3), 16 KiB chunks store the
+    /// least both on the first day (54.7 MB against 58.9 at 8 KiB) and on each later day
+    /// (+4.4 to +5.8 MB against +5.5 to +6.9); without deltas 8 KiB was the better
+    /// choice (2/8/32 KiB in repositories made 2026-12-03, format 2). The maximum stays
+    /// within what frames and deltas take (64 KiB). Repositories keep the sizes their
+    /// config records.
     pub const STREAM: ChunkSizes = ChunkSizes {
-        min: 2 * 1024,
-        avg: 8 * 1024,
-        max: 32 * 1024,
+        min: 4 * 1024,
+        avg: 16 * 1024,
+        max: 64 * 1024,
     };
 }
 

@@ -53,14 +53,14 @@ fn bytes_added(w: &World, dump: &[u8]) -> u64 {
 }
 
 #[test]
-fn new_repositories_are_format_2_and_cut_streams_at_rows() {
+fn new_repositories_are_format_3_and_cut_streams_at_rows() {
     let w = World::new();
     let home = gpg_with(&w);
     let config = decrypted_config(home.path(), &w.repo);
     stop_agent(home.path());
-    assert_eq!(config["version"], 2);
+    assert_eq!(config["version"], 3);
     assert_eq!(config["stream_rows"], true);
-    assert_eq!(config["chunk_sizes_stream"]["avg"], 8192);
+    assert_eq!(config["chunk_sizes_stream"]["avg"], 16384);
 }
 
 #[test]

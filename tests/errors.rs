@@ -242,16 +242,16 @@ fn unknown_format_version_is_refused() {
     let w = World::new();
     let fpr = w.fingerprint();
     let home = gpg_with(&w);
-    let mut v2 = decrypted_config(home.path(), &w.repo);
-    v2["version"] = 3.into();
+    let mut next = decrypted_config(home.path(), &w.repo);
+    next["version"] = 4.into();
     let forged = gpg(
         home.path(),
         &["--sign", "--encrypt", "-r", &fpr, "-u", &fpr],
-        &serde_json::to_vec(&v2).unwrap(),
+        &serde_json::to_vec(&next).unwrap(),
     );
     fs::write(w.repo.join("config"), forged).unwrap();
     let err = one_line(&w.fails(&["snapshots"], 1), "snapshots");
-    assert!(err.contains("format version 3 is not supported"), "{err}");
+    assert!(err.contains("format version 4 is not supported"), "{err}");
     stop_agent(home.path());
 }
 

@@ -173,11 +173,20 @@ fn recover_py_restores_files_and_stream_snapshots_with_stock_gpg() {
     let src = awkward_tree(&w);
     let files_snap = w.backup(&[src.to_str().unwrap()]);
     let files_id = files_snap["id"].as_str().unwrap().to_string();
-    let dump = common::dump_rows(20_000, |_| false);
-    w.ok_stdin(&["backup", "--stdin-name", "app.dump"], &dump);
+    let day1 = common::dump_rows(20_000, |_| false);
+    w.ok_stdin(&["backup", "--stdin-name", "app.dump"], &day1);
+    // Day 2 stores its changed chunks as deltas against day 1's (format 3).
+    let dump = common::dump_rows(20_000, |i| i % 300 == 5);
+    let day2: serde_json::Value =
+        serde_json::from_str(&w.ok_stdin(&["--json", "backup", "--stdin-name", "app.dump"], &dump))
+            .unwrap();
+    assert!(
+        day2["stats"]["deltas_added"].as_u64().unwrap() > 5,
+        "{day2}"
+    );
     let snaps = w.snapshots();
-    assert_eq!(snaps.len(), 2);
-    let stream_id = snaps[1]["id"].as_str().unwrap().to_string();
+    assert_eq!(snaps.len(), 3);
+    let stream_id = snaps[2]["id"].as_str().unwrap().to_string();
 
     let key = export_secret_key(&w);
     let gpg = GnupgHome::new(&w);
@@ -203,7 +212,8 @@ fn recover_py_restores_files_and_stream_snapshots_with_stock_gpg() {
     // Same names, types, contents, symlink targets, modes and exact mtimes.
     assert_same_tree(&src, &restored(&target, &src));
 
-    // Without --snapshot, the newest: the stream, restored as one file.
+    // Without --snapshot, the newest: the stream, restored as one file (its deltas
+    // with `zstd -d -D base`).
     let target = w.path("recovered-latest");
     let log = gpg.recover_ok(&w, &["--target".as_ref(), target.as_os_str()]);
     assert!(log.contains(&stream_id[..8]), "{log}");

@@ -54,6 +54,8 @@ pub struct Archiver<'a, 'r> {
     pub progress: &'a Progress,
     /// Files cache rows to write once the snapshot is stored.
     pub seen: Mutex<Vec<FileRow>>,
+    /// The parent snapshot, whose version of a dump file gives delta bases.
+    pub parent: &'a super::delta::ParentTree,
 }
 
 /// Paths as a tree of names, so `/etc` and `/var/lib/app` share one root.
@@ -314,21 +316,37 @@ impl Archiver<'_, '_> {
                 return Ok(None);
             }
         }
-        let chunker = if dumpfile::is_dump(&head) {
+        let is_dump = dumpfile::is_dump(&head);
+        let chunker = if is_dump {
             &self.dump_chunker
         } else {
             &self.chunker
         };
         let reader = head.as_slice().chain(file);
+        // A dump's earlier version gives delta bases for its changed chunks.
+        let parent = is_dump
+            .then(|| {
+                let names: Vec<&[u8]> = path
+                    .iter()
+                    .filter(|c| *c != "/")
+                    .map(|c| c.as_bytes())
+                    .collect();
+                self.parent.content(self.repo, &names)
+            })
+            .flatten();
         let (ids, read) = if now.size >= PIPELINED_FILE {
             // One big file (a dump, an image) would keep one core busy while the
             // other waits: it is chunked ahead on a thread of its own instead.
-            super::stream::store(self.up, chunker, reader, self.progress)?
+            super::stream::store(self.up, chunker, reader, self.progress, parent.as_ref())?
         } else {
             let mut ids = Vec::new();
             let mut repo_err: Option<RepoError> = None;
+            let mut bases = super::delta::StreamBases::new(parent.as_ref());
+            let key = *self.up.blob_key();
             let read = chunker.for_each_chunk_sized(reader, Some(now.size), |chunk| {
-                match self.up.add(BlobType::Data, chunk) {
+                let id = crate::chunker::blob_id(&key, chunk);
+                let base = bases.next(&[(id, chunk.len())])[0];
+                match self.up.add_with_base(BlobType::Data, chunk, id, base) {
                     Ok(id) => ids.push(id),
                     Err(e) => {
                         repo_err = Some(e);

@@ -1,5 +1,6 @@
 //! A backup run: read the sources, store what is new, write the snapshot.
 
+pub mod delta;
 mod dumpfile;
 pub mod files;
 pub mod parts;
@@ -48,6 +49,8 @@ pub struct BackupOptions {
     pub time: Option<DateTime<Utc>>,
     /// Wait this long for an exclusive lock (a prune) to go away instead of failing.
     pub wait_lock: Option<std::time::Duration>,
+    /// Store no delta blobs (and read nothing back from the repository for them).
+    pub no_delta: bool,
 }
 
 pub struct BackupOutcome {
@@ -76,6 +79,24 @@ pub fn run(repo: &Repository, mut opts: BackupOptions) -> Result<BackupOutcome> 
     };
     repo.sync_packs()?;
     let time = opts.time.unwrap_or_else(Utc::now);
+    // The group's latest snapshot, whose files' chunks are the bases of delta blobs.
+    let shown = match &opts.source {
+        Source::Paths(paths) => paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .chain(dumps.iter().flat_map(|d| d.shown()))
+            .collect(),
+        Source::Stream { name, .. } => vec![name.clone()],
+        Source::Parts { .. } => unreachable!("made Paths above"),
+    };
+    let parent = latest_of_group(repo, &opts.host, &opts.profile, &shown)?;
+    let parent_tree = delta::ParentTree::new(
+        parent
+            .as_ref()
+            .filter(|_| repo.config().deltas() && !opts.no_delta)
+            .map(|p| p.snap.tree),
+    );
+    let read_before = repo.bytes_read();
     let mut up = Uploader::new(repo, &lock);
     let mut stats = SnapshotStats::default();
     let mut databases: Vec<DumpRecord> = Vec::new();
@@ -94,6 +115,7 @@ pub fn run(repo: &Repository, mut opts: BackupOptions) -> Result<BackupOutcome> 
                 counters: Default::default(),
                 progress: &progress,
                 seen: Mutex::new(Vec::new()),
+                parent: &parent_tree,
             };
             let mut root = archiver.root_nodes(&paths)?;
             progress.finish();
@@ -132,8 +154,16 @@ pub fn run(repo: &Repository, mut opts: BackupOptions) -> Result<BackupOutcome> 
         } => {
             let progress = Progress::new(None, &name);
             let chunker = repo.config().stream_chunker();
-            let (tree, size) =
-                stream::save(&up, &chunker, reader, &name, allow_empty, time, &progress)?;
+            let parent = parent_tree.content(repo, &[name.as_bytes()]);
+            let (tree, size) = stream::save(
+                &up,
+                &chunker,
+                reader,
+                (&name, parent.as_ref()),
+                allow_empty,
+                time,
+                &progress,
+            )?;
             progress.finish();
             stats.files_new = 1;
             stats.total_bytes = size;
@@ -142,9 +172,20 @@ pub fn run(repo: &Repository, mut opts: BackupOptions) -> Result<BackupOutcome> 
             (tree, vec![name], kind, None)
         }
     };
-    let parent = latest_of_group(repo, &opts.host, &opts.profile, &paths)?;
+    // The same group as the one looked up for delta bases, unless a source named
+    // itself otherwise meanwhile.
+    let parent = match paths == shown {
+        true => parent.map(|p| p.id),
+        false => latest_of_group(repo, &opts.host, &opts.profile, &paths)?.map(|p| p.id),
+    };
     stats.blobs_added = up.stats.blobs_added.load(Ordering::Relaxed);
     stats.bytes_added = up.stats.bytes_added.load(Ordering::Relaxed);
+    stats.delta_candidates = up.stats.delta_candidates.load(Ordering::Relaxed);
+    stats.deltas_added = up.stats.deltas_added.load(Ordering::Relaxed);
+    stats.delta_bytes_stored = up.stats.delta_stored_bytes.load(Ordering::Relaxed);
+    stats.bytes_read_back = repo.bytes_read() - read_before;
+    // The parent's packs read for bases are not needed any more.
+    repo.forget_cached_packs();
     let chunk_sizes = repo.chunk_sizes(source != SourceKind::Files);
     let mut snapshot = Snapshot {
         version: 1,
@@ -266,11 +307,10 @@ fn latest_of_group(
     host: &str,
     profile: &Option<String>,
     paths: &[String],
-) -> Result<Option<SnapshotId>> {
+) -> Result<Option<crate::repo::snapshot::StoredSnapshot>> {
     let snaps = repo.snapshots()?;
     Ok(snaps
-        .iter()
+        .into_iter()
         .rev()
-        .find(|s| s.snap.host == host && &s.snap.profile == profile && s.snap.paths == paths)
-        .map(|s| s.id))
+        .find(|s| s.snap.host == host && &s.snap.profile == profile && s.snap.paths == paths))
 }

@@ -69,11 +69,14 @@ pub fn save_dumps(
             let mut sink = |name: &str, reader: Box<dyn io::Read + Send>| -> io::Result<u64> {
                 let shown = format!("{dir}/{name}");
                 let progress = Progress::new(None, &shown);
+                let parent = archiver
+                    .parent
+                    .content(archiver.repo, &[dir.as_bytes(), name.as_bytes()]);
                 let node = stream::save_node(
                     archiver.up,
                     &chunker,
                     reader,
-                    name,
+                    (name, parent.as_ref()),
                     "",
                     false,
                     time,

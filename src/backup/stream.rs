@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use crossbeam_channel::bounded;
 use rayon::prelude::*;
 
+use super::delta::{ParentList, StreamBases};
 use crate::chunker::Chunker;
 use crate::ids::BlobId;
 use crate::repo::pack::BlobType;
@@ -22,12 +23,13 @@ const BATCH_BYTES: usize = 8 << 20;
 
 /// Empty input fails unless `allow_empty`: a dump command that exits 0 without printing
 /// anything is the classic silent failure, and its 0-byte snapshot would look like a
-/// good backup until the day it is restored.
+/// good backup until the day it is restored. `parent` is the stream's content in the
+/// parent snapshot, whose chunks serve as delta bases.
 pub fn save(
     up: &Uploader,
     chunker: &Chunker,
     reader: Box<dyn Read + Send>,
-    name: &str,
+    (name, parent): (&str, Option<&ParentList>),
     allow_empty: bool,
     time: DateTime<Utc>,
     progress: &Progress,
@@ -36,7 +38,7 @@ pub fn save(
         up,
         chunker,
         reader,
-        name,
+        (name, parent),
         &format!("reading {name}: "),
         allow_empty,
         time,
@@ -60,13 +62,13 @@ pub fn save_node(
     up: &Uploader,
     chunker: &Chunker,
     reader: Box<dyn Read + Send>,
-    name: &str,
+    (name, parent): (&str, Option<&ParentList>),
     context: &str,
     allow_empty: bool,
     time: DateTime<Utc>,
     progress: &Progress,
 ) -> Result<Node> {
-    let (ids, read) = store(up, chunker, reader, progress)?;
+    let (ids, read) = store(up, chunker, reader, progress, parent)?;
     let size = read.map_err(|e| RepoError::Invalid(format!("{context}{e}")))?;
     if size == 0 && !allow_empty {
         return Err(RepoError::Invalid(format!(
@@ -146,13 +148,17 @@ impl Batch {
 /// Chunks `reader` on a thread of its own and stores the chunks in parallel, batch by
 /// batch: the blob ids in order, and the bytes read or the error that ended reading.
 /// A repository error is the outer one; a read error is left to the caller, for whom
-/// it may be a warning (an unreadable file) rather than the end of the backup.
+/// it may be a warning (an unreadable file) rather than the end of the backup. With a
+/// `parent` list, new chunks are offered the parent's chunk at their place as a delta
+/// base (hashed first, so the walk along the parent sees every id in order).
 pub fn store<R: Read + Send>(
     up: &Uploader,
     chunker: &Chunker,
     reader: R,
     progress: &Progress,
+    parent: Option<&ParentList>,
 ) -> Result<(Vec<BlobId>, std::io::Result<u64>)> {
+    let mut bases = StreamBases::new(parent);
     let (tx, rx) = bounded::<Batch>(2);
     // Batches go back to the reader once stored, so the same few buffers carry the
     // whole stream instead of a fresh (mapped, zeroed, unmapped) one every 8 MiB.
@@ -186,8 +192,22 @@ pub fn store<R: Read + Send>(
         // Leaving the loop drops the receiver, so the reader's next send fails and it
         // stops reading the source.
         for batch in rx {
-            let added: Result<Vec<BlobId>> =
-                batch.chunks().map(|c| up.add(BlobType::Data, c)).collect();
+            let added: Result<Vec<BlobId>> = match parent {
+                None => batch.chunks().map(|c| up.add(BlobType::Data, c)).collect(),
+                Some(_) => {
+                    let key = up.blob_key();
+                    let ids: Vec<(BlobId, usize)> = batch
+                        .chunks()
+                        .map(|c| (crate::chunker::blob_id(key, c), c.len()))
+                        .collect();
+                    let hints = bases.next(&ids);
+                    batch
+                        .chunks()
+                        .zip(ids.par_iter().zip(hints.par_iter()))
+                        .map(|(c, ((id, _), base))| up.add_with_base(BlobType::Data, c, *id, *base))
+                        .collect()
+                }
+            };
             match added {
                 Ok(v) => {
                     progress.add(batch.data.len() as u64);

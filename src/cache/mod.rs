@@ -43,7 +43,7 @@ pub struct Cache {
 
 /// Bumped when a table changes shape; an older cache is emptied and rebuilt (it holds
 /// nothing that cannot be read again from the repository).
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Every copy of a blob the index names is kept (one row per blob and pack): a copy
 /// named by a replayed old index, whose pack is gone, must not hide one that exists.
@@ -55,7 +55,7 @@ PRAGMA synchronous = NORMAL;
 CREATE TABLE IF NOT EXISTS blobs (
     id BLOB NOT NULL, pack BLOB NOT NULL, type INTEGER NOT NULL,
     offset INTEGER NOT NULL, length INTEGER NOT NULL, raw_length INTEGER NOT NULL,
-    compression INTEGER NOT NULL, PRIMARY KEY (id, pack)
+    compression INTEGER NOT NULL, base BLOB, PRIMARY KEY (id, pack)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS packs (id BLOB PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS index_files (name TEXT PRIMARY KEY) WITHOUT ROWID;
@@ -71,9 +71,10 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITH
 /// grow with the number of packs.
 const CONTAINS: &str = "SELECT 1 FROM blobs b WHERE b.id = ?1
      AND EXISTS (SELECT 1 FROM packs p WHERE p.id = b.pack) LIMIT 1";
-const LOOKUP: &str = "SELECT id, pack, type, offset, length, raw_length, compression
+const LOOKUP: &str = "SELECT id, pack, type, offset, length, raw_length, compression, base
      FROM blobs b WHERE b.id = ?1
-     ORDER BY NOT EXISTS (SELECT 1 FROM packs p WHERE p.id = b.pack) LIMIT 1";
+     ORDER BY NOT EXISTS (SELECT 1 FROM packs p WHERE p.id = b.pack), b.compression = 3
+     LIMIT 1";
 
 const READER_PRAGMAS: &str = "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -16384;";
 
@@ -211,7 +212,9 @@ impl Cache {
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         {
             let mut st = tx
-                .prepare_cached("INSERT OR REPLACE INTO blobs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO blobs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )
                 .map_err(|e| self.err(e))?;
             insert_index(&mut st, index).map_err(|e| self.err(e))?;
         }
@@ -263,7 +266,8 @@ impl Cache {
         tx.commit().map_err(|e| self.err(e))
     }
 
-    /// Where to read a blob: a copy in a listed pack if there is one.
+    /// Where to read a blob: a copy in a listed pack if there is one, a full copy before
+    /// a delta (a blob that serves as a base must be read as a full blob).
     pub fn lookup(&self, id: &BlobId) -> Result<Option<(PackId, PackEntry)>, CacheError> {
         let conn = self.reader();
         let mut st = conn.prepare_cached(LOOKUP).map_err(|e| self.err(e))?;
@@ -359,7 +363,8 @@ impl Cache {
 }
 
 /// The columns `blob_row` reads, in its order; also the order `insert_index` binds.
-pub(crate) const BLOB_COLUMNS: &str = "id, pack, type, offset, length, raw_length, compression";
+pub(crate) const BLOB_COLUMNS: &str =
+    "id, pack, type, offset, length, raw_length, compression, base";
 
 /// Runs `st`, an insert of `BLOB_COLUMNS`, once per blob of the index. Shared with
 /// prune's scratch database, which holds the same rows.
@@ -376,7 +381,8 @@ pub(crate) fn insert_index(
                 b.offset as i64,
                 b.length,
                 b.raw_length,
-                b.compression.code()
+                b.compression.code(),
+                b.base.as_ref().map(|b| &b.0[..])
             ])?;
         }
     }
@@ -468,6 +474,17 @@ pub(crate) fn blob_row(r: &rusqlite::Row) -> rusqlite::Result<(PackId, PackEntry
                     rusqlite::types::Type::Integer,
                 )
             })?,
+            base: r
+                .get::<_, Option<Vec<u8>>>(7)?
+                .map(|v| v.try_into().map(BlobId))
+                .transpose()
+                .map_err(|_| {
+                    rusqlite::Error::InvalidColumnType(
+                        7,
+                        "base".into(),
+                        rusqlite::types::Type::Blob,
+                    )
+                })?,
         },
     ))
 }
@@ -495,6 +512,7 @@ mod tests {
             length: 10,
             raw_length: 10,
             compression: Compression::None,
+            base: None,
         }
     }
 

@@ -96,6 +96,10 @@ pub struct Args {
     /// Snapshot time, RFC 3339 (e.g. 2026-01-31T02:00:00Z) [default: now]
     #[arg(long, value_name = "TIME")]
     pub time: Option<String>,
+    /// Store changed chunks of streams and dumps whole, not as deltas against the
+    /// parent snapshot's (which reads the parent's packs back from the repository)
+    #[arg(long)]
+    pub no_delta: bool,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
@@ -177,6 +181,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                 profile: args.profile.clone(),
                 time,
                 wait_lock: args.wait_lock,
+                no_delta: args.no_delta,
             },
         );
         match out {
@@ -328,6 +333,15 @@ fn report(out: &backup::BackupOutcome) {
             format!("; {} unreadable (see warnings)", s.errors)
         } else {
             String::new()
-        }
+        },
     ));
+    if s.delta_candidates > 0 {
+        ui::info(&format!(
+            "delta blobs: {} of {} changed chunks stored as deltas ({}); {} read back from the repository for their bases",
+            s.deltas_added,
+            s.delta_candidates,
+            ui::bytes(s.delta_bytes_stored),
+            ui::bytes(s.bytes_read_back),
+        ));
+    }
 }

@@ -19,6 +19,8 @@ pub fn run(ctx: &Ctx, _args: Args) -> Result<Outcome> {
     let packs = repo.pack_ids()?;
     let stored: u64 = packs.iter().map(|(_, s)| s).sum();
     let (mut blobs, mut raw, mut packed) = (0u64, 0u64, 0u64);
+    // Blobs stored as deltas against a base (format 3), and their stored bytes.
+    let (mut deltas, mut delta_bytes) = (0u64, 0u64);
     let mut indexed_packs = HashSet::new();
     let mut last = None;
     // Members of one zstd frame share its stored bytes: the frame counts once.
@@ -33,6 +35,10 @@ pub fn run(ctx: &Ctx, _args: Args) -> Result<Outcome> {
         if e.compression != Compression::ZstdFrame || frames.insert((pack, e.offset)) {
             packed += e.length as u64;
         }
+        if e.compression == Compression::Delta {
+            deltas += 1;
+            delta_bytes += e.length as u64;
+        }
         indexed_packs.insert(pack);
     })?;
     let logical: u64 = snaps.iter().map(|s| s.snap.stats.total_bytes).sum();
@@ -44,6 +50,8 @@ pub fn run(ctx: &Ctx, _args: Args) -> Result<Outcome> {
         "stored_bytes": stored,
         "unique_raw_bytes": raw,
         "compressed_bytes": packed,
+        "delta_blobs": deltas,
+        "delta_stored_bytes": delta_bytes,
         "snapshots_total_bytes": logical,
         "compression_ratio": if packed > 0 { raw as f64 / packed as f64 } else { 0.0 },
         "dedup_ratio": if raw > 0 { logical as f64 / raw as f64 } else { 0.0 },
@@ -87,5 +95,13 @@ pub fn run(ctx: &Ctx, _args: Args) -> Result<Outcome> {
         ui::bytes(raw),
         ui::bytes(packed)
     )?;
+    if deltas > 0 {
+        writeln!(
+            out,
+            "delta blobs:    {} stored as deltas against an earlier chunk, in {}",
+            ui::count(deltas, "blob"),
+            ui::bytes(delta_bytes)
+        )?;
+    }
     Ok(Outcome::Ok)
 }

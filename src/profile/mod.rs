@@ -73,6 +73,9 @@ struct File {
     /// One snapshot per database instead of one for the paths and every database.
     #[serde(default)]
     snapshot_per_database: bool,
+    /// Store changed chunks whole instead of as deltas (`cairn backup --no-delta`).
+    #[serde(default)]
+    no_delta: bool,
     #[serde(default)]
     database: Vec<toml::Spanned<DatabaseFile>>,
     mirror: Option<mirror::MirrorFile>,
@@ -243,6 +246,8 @@ pub struct Profile {
     /// `[[database]]` sections, dumped next to `source`'s paths.
     pub databases: Vec<DbSpec>,
     pub snapshot_per_database: bool,
+    /// Back up without delta blobs (`cairn backup --no-delta`).
+    pub no_delta: bool,
     pub mirror: Option<mirror::Mirror>,
 }
 
@@ -423,6 +428,7 @@ impl Profile {
             pass_env,
             databases,
             snapshot_per_database: file.snapshot_per_database,
+            no_delta: file.no_delta,
             mirror,
         })
     }
@@ -777,6 +783,12 @@ mod tests {
         let p = parse("snapshot_per_database = true\n[[database]]\nurl = \"postgresql://b@db1/\"\nexclude_databases = [\"tmp\"]\n").unwrap();
         assert!(matches!(p.source, Some(Source::Paths { ref paths, .. }) if paths.is_empty()));
         assert!(p.snapshot_per_database);
+        assert!(!p.no_delta);
+        assert!(
+            parse("no_delta = true\n[source]\npaths = [\"/a\"]\n")
+                .unwrap()
+                .no_delta
+        );
         assert_eq!(p.databases[0].databases, None);
         assert_eq!(p.databases[0].exclude, vec!["tmp".to_string()]);
         let p = parse(&format!(

@@ -385,6 +385,7 @@ fn backup_step(profile: &Profile, repo: &Repository, host: &str, p: &mut Progres
                 // A weekly prune of the shared repository (from this or another host) may
                 // still run when the nightly backup starts: wait rather than fail the night.
                 wait_lock: Some(BACKUP_LOCK_WAIT),
+                no_delta: profile.no_delta,
             },
         );
         match out {

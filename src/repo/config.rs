@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use crate::chunker::{ChunkSizes, Chunker, GearTable};
 
 /// Version of new repositories. 2 adds frames of small blobs (`zstd-frame` in packs,
-/// docs/FORMAT.md "Frames"); version 1 repositories are read and written as before.
-pub const FORMAT_VERSION: u32 = 2;
+/// docs/FORMAT.md "Frames"), 3 delta blobs (`zstd-delta`, "Delta blobs"); older
+/// repositories are read and written as before, without what their readers lack.
+pub const FORMAT_VERSION: u32 = 3;
 /// Oldest version this cairn reads and writes.
 pub const OLDEST_VERSION: u32 = 1;
 pub const DEFAULT_PACK_SIZE: u32 = 8 * 1024 * 1024;
@@ -104,6 +105,11 @@ impl Config {
     /// reader of the repository knows them, which its version promises.
     pub fn frames(&self) -> bool {
         self.version >= 2
+    }
+
+    /// Whether data blobs may be stored as deltas against other blobs: version 3.
+    pub fn deltas(&self) -> bool {
+        self.version >= 3
     }
 
     pub fn validate(&self) -> Result<(), String> {

@@ -96,6 +96,11 @@ pub struct Repository {
     blob_key: [u8; 32],
     cache: Cache,
     packs: Mutex<Vec<Arc<Pack>>>,
+    /// Held while a pack missing from `packs` is fetched, so that threads wanting the
+    /// same pack (a backup's workers reading delta bases) download it once.
+    loading: Mutex<()>,
+    /// Stored bytes of the packs this process downloaded.
+    bytes_read: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Repository {
@@ -202,6 +207,8 @@ impl Repository {
             signer,
             cache,
             packs: Mutex::new(Vec::new()),
+            loading: Mutex::new(()),
+            bytes_read: Default::default(),
         })
     }
 
@@ -280,6 +287,8 @@ impl Repository {
             signer,
             cache,
             packs: Mutex::new(Vec::new()),
+            loading: Mutex::new(()),
+            bytes_read: Default::default(),
         };
         repo.sync_index()?;
         Ok(repo)
@@ -545,6 +554,8 @@ impl Repository {
     pub fn read_pack(&self, id: &PackId) -> Result<Pack> {
         let name = pack::pack_name(id);
         let stored = self.backend.get(&name)?;
+        self.bytes_read
+            .fetch_add(stored.len() as u64, std::sync::atomic::Ordering::Relaxed);
         match Pack::open(*id, stored, &self.identity) {
             Err(PackError::HashMismatch(_)) => {
                 crate::ui::warn(&format!(
@@ -577,15 +588,28 @@ impl Repository {
         )
     }
 
-    fn cached_pack(&self, id: &PackId) -> Result<Arc<Pack>> {
-        {
+    /// Stored bytes of the packs downloaded so far (a backup reports what reading its
+    /// delta bases cost).
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// A decrypted pack from the cache of recently read ones, read if it is not there.
+    pub fn cached_pack(&self, id: &PackId) -> Result<Arc<Pack>> {
+        let hit = || {
             let mut packs = self.packs.lock().unwrap();
-            if let Some(i) = packs.iter().position(|p| &p.id == id) {
-                // Most recently used last.
-                let p = packs.remove(i);
-                packs.push(p.clone());
-                return Ok(p);
-            }
+            let i = packs.iter().position(|p| &p.id == id)?;
+            // Most recently used last.
+            let p = packs.remove(i);
+            packs.push(p.clone());
+            Some(p)
+        };
+        if let Some(p) = hit() {
+            return Ok(p);
+        }
+        let _loading = self.loading.lock().unwrap();
+        if let Some(p) = hit() {
+            return Ok(p);
         }
         let pack = Arc::new(self.read_pack(id)?);
         let mut packs = self.packs.lock().unwrap();
@@ -613,7 +637,68 @@ impl Repository {
     pub fn read_blob(&self, id: &BlobId) -> Result<Vec<u8>> {
         let (pack_id, entry) = self.locate(id)?;
         let pack = self.cached_pack(&pack_id)?;
-        Ok(pack.blob(&entry, &self.blob_key)?.into_owned())
+        Ok(self.blob_in(&pack, &entry)?.into_owned())
+    }
+
+    /// A blob of `pack`, checked against its id; a delta is rebuilt from its base,
+    /// which is read through the cache of decrypted packs.
+    pub fn blob_in<'p>(
+        &self,
+        pack: &'p Pack,
+        entry: &PackEntry,
+    ) -> Result<std::borrow::Cow<'p, [u8]>> {
+        if entry.compression != pack::Compression::Delta {
+            return Ok(pack.blob(entry, &self.blob_key)?);
+        }
+        let base = self.read_base(pack.id, entry)?;
+        Ok(std::borrow::Cow::Owned(pack.delta_blob(
+            entry,
+            &base,
+            &self.blob_key,
+        )?))
+    }
+
+    /// Where the base of delta `entry` (in `pack`) is: refused when it is missing or
+    /// itself a delta (bases are full blobs, so every delta is one read away).
+    pub fn locate_base(&self, pack: PackId, entry: &PackEntry) -> Result<(PackId, PackEntry)> {
+        let bad = |what: String| {
+            RepoError::Pack(PackError::Blob {
+                pack,
+                blob: entry.id,
+                what,
+            })
+        };
+        let base = entry
+            .base
+            .ok_or_else(|| bad("delta names no base".into()))?;
+        let (base_pack, base_entry) = self
+            .cache
+            .lookup(&base)?
+            .ok_or_else(|| bad(format!("its delta base {base} is not in the index")))?;
+        if base_entry.compression == pack::Compression::Delta || base == entry.id {
+            return Err(bad(format!(
+                "its delta base {base} is itself a delta (pack {base_pack})"
+            )));
+        }
+        Ok((base_pack, base_entry))
+    }
+
+    /// The raw bytes of the base of delta `entry` (in `pack`).
+    fn read_base(&self, pack: PackId, entry: &PackEntry) -> Result<Vec<u8>> {
+        let (base_pack, base_entry) = self.locate_base(pack, entry)?;
+        let from = self.cached_pack(&base_pack).map_err(|e| {
+            RepoError::Invalid(format!(
+                "pack {pack}: blob {}: reading its delta base: {e}",
+                entry.id
+            ))
+        })?;
+        let raw = from.blob(&base_entry, &self.blob_key).map_err(|e| {
+            RepoError::Invalid(format!(
+                "pack {pack}: blob {}: reading its delta base: {e}",
+                entry.id
+            ))
+        })?;
+        Ok(raw.into_owned())
     }
 
     pub fn read_tree(&self, id: &BlobId) -> Result<Tree> {

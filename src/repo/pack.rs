@@ -17,6 +17,7 @@
 //! members before it in the same frame end. Deduplication stays per blob; only the
 //! compression is shared.
 
+pub mod delta;
 mod frame;
 
 use frame::{FramePos, Inflated};
@@ -63,6 +64,9 @@ pub enum Compression {
     /// A member of a zstd frame shared with the blobs next to it (see the module doc).
     #[serde(rename = "zstd-frame")]
     ZstdFrame,
+    /// A delta against another blob, its base (format 3, see `delta`).
+    #[serde(rename = "zstd-delta")]
+    Delta,
 }
 
 impl Compression {
@@ -72,6 +76,7 @@ impl Compression {
             Compression::None => 0,
             Compression::Zstd => 1,
             Compression::ZstdFrame => 2,
+            Compression::Delta => 3,
         }
     }
 
@@ -80,6 +85,7 @@ impl Compression {
             0 => Some(Compression::None),
             1 => Some(Compression::Zstd),
             2 => Some(Compression::ZstdFrame),
+            3 => Some(Compression::Delta),
             _ => None,
         }
     }
@@ -95,6 +101,10 @@ pub struct PackEntry {
     pub length: u32,
     pub raw_length: u32,
     pub compression: Compression,
+    /// The base of a delta blob (the first bytes of its stored form, repeated here so
+    /// that prune and check know it from the index alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<BlobId>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -226,6 +236,9 @@ impl PackWriter {
             length: stored.len() as u32,
             raw_length: raw_length as u32,
             compression,
+            base: (compression == Compression::Delta)
+                .then(|| delta::base_of(stored))
+                .flatten(),
         });
     }
 
@@ -322,6 +335,9 @@ impl Pack {
                 decompress(stored, entry.raw_length as usize)
                     .ok_or_else(|| bad("does not decompress"))?,
             ),
+            // Needs another blob: `Repository::blob_in` reads the base and calls
+            // `delta_blob`.
+            Compression::Delta => return Err(bad("is a delta, whose base was not given")),
             Compression::ZstdFrame => {
                 // The member's place in the frame comes from this pack's own header;
                 // an index entry must name the same frame.
@@ -355,6 +371,25 @@ impl Pack {
         Ok(raw)
     }
 
+    /// A delta blob's plaintext rebuilt from its base's raw bytes, checked against its
+    /// keyed id. The entry must match this pack's header (base included).
+    pub fn delta_blob(
+        &self,
+        entry: &PackEntry,
+        base: &[u8],
+        blob_key: &[u8; 32],
+    ) -> Result<Vec<u8>, PackError> {
+        if self.entry(&entry.id) != Some(entry) {
+            return Err(PackError::Blob {
+                pack: self.id,
+                blob: entry.id,
+                what: "indexed in another place than the pack header says".into(),
+            });
+        }
+        let stored = self.stored(entry).unwrap_or_default();
+        delta_from_stored(self.id, entry, stored, base, blob_key)
+    }
+
     /// The blob's bytes as stored (compressed or raw), unverified: prune copies them into
     /// a new pack after `blob` has checked them, without compressing again.
     pub fn stored(&self, entry: &PackEntry) -> Option<&[u8]> {
@@ -371,6 +406,36 @@ impl Pack {
         let i = self.entries.binary_search_by_key(id, |e| e.id).ok()?;
         Some(&self.entries[i])
     }
+}
+
+/// A delta blob's plaintext from its stored bytes (taken out of pack `pack`, whose
+/// header lists `entry`) and its base's raw bytes, checked against its keyed id.
+pub fn delta_from_stored(
+    pack: PackId,
+    entry: &PackEntry,
+    stored: &[u8],
+    base: &[u8],
+    blob_key: &[u8; 32],
+) -> Result<Vec<u8>, PackError> {
+    let bad = |what: &str| PackError::Blob {
+        pack,
+        blob: entry.id,
+        what: what.to_string(),
+    };
+    if entry.compression != Compression::Delta
+        || entry.raw_length > entry.kind.max_raw()
+        || stored.len() != entry.length as usize
+        || delta::base_of(stored) != entry.base
+    {
+        return Err(bad("is not the delta blob the index names"));
+    }
+    let raw = delta::decode(stored, base, entry.raw_length as usize)
+        .ok_or_else(|| bad("delta does not decompress against its base"))?;
+    if raw.len() != entry.raw_length as usize || crate::chunker::blob_id(blob_key, &raw) != entry.id
+    {
+        return Err(bad("content does not match its id"));
+    }
+    Ok(raw)
 }
 
 /// The entries in header order, each with its place in its frame (members of one
@@ -391,17 +456,26 @@ fn parse_header(plain: &[u8]) -> Option<Vec<(PackEntry, FramePos)>> {
             _ => return None,
         };
         let compression = Compression::from_code(raw[1])?;
-        let e = PackEntry {
+        let mut e = PackEntry {
             id: BlobId(raw[2..34].try_into().ok()?),
             kind,
             compression,
             offset: u64::from_le_bytes(raw[34..42].try_into().ok()?),
             length: u32::from_le_bytes(raw[42..46].try_into().ok()?),
             raw_length: u32::from_le_bytes(raw[46..50].try_into().ok()?),
+            base: None,
         };
         if e.offset.checked_add(e.length as u64)? > start as u64 || e.raw_length > e.kind.max_raw()
         {
             return None;
+        }
+        if compression == Compression::Delta {
+            // A delta names its base in its first bytes, and only data blobs are deltas.
+            if kind != BlobType::Data || (e.length as usize) <= delta::BASE_LEN {
+                return None;
+            }
+            let at = e.offset as usize;
+            e.base = delta::base_of(&plain[at..at + e.length as usize]);
         }
         entries.push((e, FramePos::default()));
     }
@@ -417,7 +491,7 @@ pub fn pack_name(id: &PackId) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::compress;
+    use super::*;
 
     /// Text that zstd's levels compress to different sizes.
     fn sample() -> Vec<u8> {
@@ -445,5 +519,49 @@ mod tests {
                 "level {level}"
             );
         }
+    }
+
+    /// The stored form of a delta in a pack: compression 3, the base id first; the
+    /// header's parser takes the base from there, and a reader needs the base's bytes.
+    #[test]
+    fn delta_blobs_name_their_base_and_need_it() {
+        const KEY: [u8; 32] = [9; 32];
+        let base = sample();
+        let mut new = base.clone();
+        new[1000..1010].copy_from_slice(b"0123456789");
+        new.truncate(20_000);
+        let base = &base[..20_000];
+        let (base_id, id) = (
+            crate::chunker::blob_id(&KEY, base),
+            crate::chunker::blob_id(&KEY, &new),
+        );
+        let stored = delta::encode(&base_id, base, &new, 3).unwrap();
+        let mut plain = stored.clone();
+        plain.extend_from_slice(&[0, 3]);
+        plain.extend_from_slice(&id.0);
+        plain.extend_from_slice(&0u64.to_le_bytes());
+        plain.extend_from_slice(&(stored.len() as u32).to_le_bytes());
+        plain.extend_from_slice(&(new.len() as u32).to_le_bytes());
+        plain.extend_from_slice(&1u32.to_le_bytes());
+        plain.extend_from_slice(MAGIC);
+        let pack = Pack::from_plaintext(PackId([0; 32]), plain.clone()).unwrap();
+        let e = pack.entry(&id).unwrap().clone();
+        assert_eq!(e.compression, Compression::Delta);
+        assert_eq!(e.base, Some(base_id));
+        assert!(pack.blob(&e, &KEY).is_err(), "a delta needs its base");
+        assert_eq!(pack.delta_blob(&e, base, &KEY).unwrap(), new);
+        let wrong: Vec<u8> = base.iter().rev().copied().collect();
+        assert!(pack.delta_blob(&e, &wrong, &KEY).is_err(), "wrong base");
+        let mut other_base = e.clone();
+        other_base.base = Some(id);
+        assert!(pack.delta_blob(&other_base, base, &KEY).is_err());
+        // The JSON of the index names it the same way.
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["compression"], "zstd-delta");
+        assert_eq!(json["base"], serde_json::json!(base_id));
+        // A tree blob cannot be a delta.
+        let at = stored.len();
+        plain[at] = 1;
+        assert!(Pack::from_plaintext(PackId([0; 32]), plain).is_err());
     }
 }

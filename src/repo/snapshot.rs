@@ -22,6 +22,21 @@ pub struct SnapshotStats {
     pub bytes_stored: u64,
     pub errors: u64,
     pub duration_secs: f64,
+    /// New data blobs that had a delta base in the parent snapshot (format 3).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delta_candidates: u64,
+    /// Blobs of this run stored as deltas, and their stored bytes.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub deltas_added: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delta_bytes_stored: u64,
+    /// Bytes of packs read back from the repository to get delta bases.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub bytes_read_back: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -39,6 +39,12 @@ pub struct UploadStats {
     pub blobs_added: AtomicU64,
     pub bytes_added: AtomicU64,
     pub bytes_stored: AtomicU64,
+    /// New data blobs that were offered a delta base (the parent's chunk at their place).
+    pub delta_candidates: AtomicU64,
+    /// Of those, the ones stored as deltas, their raw bytes and their stored bytes.
+    pub deltas_added: AtomicU64,
+    pub delta_raw_bytes: AtomicU64,
+    pub delta_stored_bytes: AtomicU64,
 }
 
 pub struct Uploader<'r> {
@@ -133,6 +139,11 @@ impl<'r> Uploader<'r> {
         Ok(())
     }
 
+    /// The key of blob ids, for callers that hash chunks before adding them.
+    pub fn blob_key(&self) -> &[u8; 32] {
+        self.repo.blob_key()
+    }
+
     /// Whether the repository (or this session) already has the blob.
     pub fn has(&self, id: &BlobId) -> Result<bool> {
         Ok(self.pending.lock().unwrap().contains(id) || self.repo.cache().contains(id)?)
@@ -140,24 +151,44 @@ impl<'r> Uploader<'r> {
 
     /// Stores a blob unless it is already there; returns its id either way.
     pub fn add(&self, kind: BlobType, raw: &[u8]) -> Result<BlobId> {
+        let id = crate::chunker::blob_id(self.repo.blob_key(), raw);
+        self.add_with_base(kind, raw, id, None)
+    }
+
+    /// Stores a blob whose id the caller computed, unless it is already there; a new
+    /// data blob is stored as a delta against `base` when that pays (format 3).
+    pub fn add_with_base(
+        &self,
+        kind: BlobType,
+        raw: &[u8],
+        id: BlobId,
+        base: Option<BlobId>,
+    ) -> Result<BlobId> {
         // Every source passes here, blob by blob, even when nothing new is stored.
         crate::interrupt::check()?;
-        let id = crate::chunker::blob_id(self.repo.blob_key(), raw);
         if self.repo.cache().contains(&id)? || !self.pending.lock().unwrap().insert(id) {
             return Ok(id);
         }
         self.check_failed()?;
         let config = self.repo.config();
+        let delta = match base {
+            Some(base) if config.deltas() && kind == BlobType::Data => self.delta(raw, base),
+            _ => None,
+        };
         // Small data blobs share a zstd frame with their neighbours (format 2).
-        let framed = config.frames() && kind == BlobType::Data && raw.len() <= FRAME_MEMBER_MAX;
-        let packed = if framed {
+        let framed = delta.is_none()
+            && config.frames()
+            && kind == BlobType::Data
+            && raw.len() <= FRAME_MEMBER_MAX;
+        let packed = if framed || delta.is_some() {
             None
         } else {
             pack::compress(raw, config.compression_level)
         };
-        let (stored, compression) = match &packed {
-            Some(z) => (&z[..], Compression::Zstd),
-            None => (raw, Compression::None),
+        let (stored, compression) = match (&delta, &packed) {
+            (Some(d), _) => (&d[..], Compression::Delta),
+            (None, Some(z)) => (&z[..], Compression::Zstd),
+            (None, None) => (raw, Compression::None),
         };
         let slot = match kind {
             BlobType::Tree => &self.tree,
@@ -195,6 +226,47 @@ impl<'r> Uploader<'r> {
             self.send(writer)?;
         }
         Ok(id)
+    }
+
+    /// `raw` as a delta against `base`, if that comes out under half of what the blob
+    /// costs compressed alone (a frame member costs about that much too, measured in
+    /// docs/BENCHMARKS.md); otherwise it is stored as usual. A base that cannot be
+    /// read only costs the delta.
+    fn delta(&self, raw: &[u8], base: BlobId) -> Option<Vec<u8>> {
+        use pack::delta;
+        if raw.len() > delta::DELTA_MAX {
+            return None;
+        }
+        self.stats.delta_candidates.fetch_add(1, Ordering::Relaxed);
+        let (pack_id, entry) = self.repo.cache().lookup(&base).ok()??;
+        if entry.compression == Compression::Delta || entry.raw_length as usize > delta::DELTA_MAX {
+            return None;
+        }
+        let pack = self.repo.cached_pack(&pack_id).ok()?;
+        let base_raw = pack.blob(&entry, self.repo.blob_key()).ok()?;
+        let level = self.repo.config().compression_level;
+        let d = delta::encode(&base, &base_raw, raw, level)?;
+        // Cheap bounds first, so that most chunks are not compressed a second time: a
+        // delta over half the raw size never beats half of the blob compressed alone,
+        // and one under 1/32 of it does unless the chunk alone compresses over 16x
+        // (then both are a few hundred bytes).
+        if d.len() * 2 >= raw.len() {
+            return None;
+        }
+        if d.len() * 32 >= raw.len() {
+            let alone = pack::compress(raw, level).map_or(raw.len(), |z| z.len());
+            if d.len() * 2 >= alone {
+                return None;
+            }
+        }
+        self.stats.deltas_added.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .delta_raw_bytes
+            .fetch_add(raw.len() as u64, Ordering::Relaxed);
+        self.stats
+            .delta_stored_bytes
+            .fetch_add(d.len() as u64, Ordering::Relaxed);
+        Some(d)
     }
 
     fn send(&self, writer: PackWriter) -> Result<()> {

@@ -1,6 +1,7 @@
 //! Restoring snapshots to a directory, or one file to a stream.
 
 mod beneath;
+mod deltas;
 mod files;
 mod plan;
 mod report;
@@ -16,7 +17,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::ids::PackId;
-use crate::repo::pack::{Pack, PackEntry};
+use crate::repo::pack::{Compression, Pack, PackEntry};
 use crate::repo::tree::{Node, NodeKind};
 use crate::repo::{RepoError, Repository, Result};
 use crate::ui::Progress;
@@ -48,6 +49,7 @@ mod tests {
                     length: raw,
                     raw_length: raw,
                     compression: Compression::None,
+                    base: None,
                 },
             })
             .collect();
@@ -88,7 +90,8 @@ struct Placement {
 }
 
 /// A placement with its blob's content, decompressed and verified.
-type Decoded<'a> = (&'a Placement, Cow<'a, [u8]>);
+/// Raw blobs are borrowed from their pack (`'p`); deltas are rebuilt, so owned.
+type Decoded<'a, 'p> = (&'a Placement, Cow<'p, [u8]>);
 
 /// Restores the plan below `target`. Nothing below the target is reached through a
 /// symbolic link, whoever planted it (see `beneath`). What is in the way is decided
@@ -135,7 +138,7 @@ pub fn restore(
         }
     }
 
-    let (packs, placements) = place_blobs(repo, plan, &survey)?;
+    let (packs, placements, bases) = place_blobs(repo, plan, &survey)?;
     repo.cache().release_pages();
     let progress = Progress::new(Some(stats.bytes), "restore");
     let files = Files::new(&target, plan, &progress, &meta);
@@ -146,12 +149,21 @@ pub fn restore(
         .filter(|(i, node)| node.blobs() == 0 && survey.writes_file(*i))
         .try_for_each(|(i, _)| files.write(i, &[]))?;
 
-    // Packs are written one at a time while the next ones download and decrypt.
-    let mut per_pack = placements.chunk_by(|a, b| a.pack == b.pack);
+    // Packs are written one at a time while the next ones download and decrypt. A pack
+    // may hold only bases of deltas, and no placement.
+    let mut deltas = deltas::Deltas::new(&placements, bases);
+    let mut rest = &placements[..];
+    let mut index = 0u32;
     repo.read_packs_ahead(packs, |_, pack| {
-        let places = per_pack.next().expect("one run of placements per pack");
-        restore_pack(repo, &pack?, places, &files)
+        let pack = pack.map_err(|e| deltas.explain(index, e))?;
+        let n = rest.iter().take_while(|p| p.pack == index).count();
+        let (places, later) = rest.split_at(n);
+        rest = later;
+        deltas.bases_of(repo, index, &pack, |done| write_decoded(&files, done))?;
+        index += 1;
+        restore_pack(repo, &pack, places, &files, &mut deltas)
     })?;
+    deltas.finished().map_err(RepoError::Invalid)?;
     progress.finish();
 
     // Every first name of a link group is complete by now.
@@ -201,14 +213,25 @@ fn make_other(target: &Target, meta: &Meta, rel: &Path, node: &Node) -> std::io:
 }
 
 /// Finds where every blob of every planned file lives: the packs to read, in the
-/// order their placements are sorted in, and the placements.
+/// order their placements are sorted in, the placements, and the bases of delta blobs
+/// to take out of the packs (by pack index). Packs holding deltas come before those
+/// holding their bases.
 fn place_blobs(
     repo: &Repository,
     plan: &Plan,
     survey: &Survey,
-) -> Result<(Vec<PackId>, Vec<Placement>)> {
+) -> Result<(Vec<PackId>, Vec<Placement>, deltas::BaseEntries)> {
     let mut packs: Vec<PackId> = Vec::new();
     let mut pack_index: HashMap<PackId, u32> = HashMap::new();
+    let mut index_of = |pack: PackId, packs: &mut Vec<PackId>| {
+        *pack_index.entry(pack).or_insert_with(|| {
+            packs.push(pack);
+            (packs.len() - 1) as u32
+        })
+    };
+    // Delta pack -> base pack, as indices into `packs`.
+    let mut edges = std::collections::HashSet::new();
+    let mut bases: HashMap<crate::ids::BlobId, (u32, PackEntry)> = HashMap::new();
     // Sized up front: held for the whole restore, and doubling would leave up to
     // half of it as slack (~7 MB for a tree of 70k files).
     let mut placements = Vec::with_capacity(plan.files.blob_count());
@@ -220,12 +243,15 @@ fn place_blobs(
         for id in plan.files.content(node) {
             let (pack, entry) = repo.locate(id)?;
             let len = entry.raw_length as u64;
-            let pack = *pack_index.entry(pack).or_insert_with(|| {
-                packs.push(pack);
-                (packs.len() - 1) as u32
-            });
+            let pack_i = index_of(pack, &mut packs);
+            if entry.compression == Compression::Delta {
+                let (base_pack, base_entry) = repo.locate_base(pack, &entry)?;
+                let base_i = index_of(base_pack, &mut packs);
+                edges.insert((pack_i, base_i));
+                bases.entry(base_entry.id).or_insert((base_i, base_entry));
+            }
             placements.push(Placement {
-                pack,
+                pack: pack_i,
                 file: i as u32,
                 offset,
                 entry,
@@ -240,35 +266,69 @@ fn place_blobs(
             )));
         }
     }
+    let new_index = deltas::order_packs(&mut packs, &edges);
+    for p in &mut placements {
+        p.pack = new_index[p.pack as usize];
+    }
+    let mut base_entries = deltas::BaseEntries::new();
+    for (_, (at, entry)) in bases {
+        base_entries
+            .entry(new_index[at as usize])
+            .or_default()
+            .push(entry);
+    }
     placements.sort_unstable_by_key(|p| (p.pack, p.file, p.offset));
-    Ok((packs, placements))
+    Ok((packs, placements, base_entries))
+}
+
+/// Writes decoded blobs, each file's run by one task.
+fn write_decoded(files: &Files, mut blobs: Vec<Decoded>) -> Result<()> {
+    blobs.sort_by_key(|(p, _)| (p.file, p.offset));
+    blobs
+        .par_chunk_by(|a, b| a.0.file == b.0.file)
+        .try_for_each(|run| files.write(run[0].0.file as usize, run))
 }
 
 /// Writes the blobs one pack holds. In file order, in windows: the next window is
 /// decompressed and verified on all cores while the previous one is written, each file
 /// of it by one task (writers to one file contend for its inode lock; different files
-/// are written in parallel, which is what a tree of small files needs).
-fn restore_pack(repo: &Repository, pack: &Pack, places: &[Placement], files: &Files) -> Result<()> {
-    let write = |blobs: Vec<Decoded>| -> Result<()> {
-        blobs
-            .par_chunk_by(|a, b| a.0.file == b.0.file)
-            .try_for_each(|run| files.write(run[0].0.file as usize, run))
-    };
+/// are written in parallel, which is what a tree of small files needs). Deltas whose
+/// base has not been read yet wait in `deltas`.
+fn restore_pack<'a>(
+    repo: &Repository,
+    pack: &Pack,
+    places: &'a [Placement],
+    files: &Files,
+    deltas: &mut deltas::Deltas<'a>,
+) -> Result<()> {
     let mut pending: Option<Vec<Decoded>> = None;
     for w in windows_of(places, RESTORE_WINDOW) {
         let (wrote, decoded) = rayon::join(
-            || pending.take().map_or(Ok(()), write),
+            || pending.take().map_or(Ok(()), |d| write_decoded(files, d)),
             || decode(repo, pack, w),
         );
         wrote?;
-        pending = Some(decoded?);
+        let mut decoded = decoded?;
+        let delta_places: Vec<&'a Placement> = w
+            .iter()
+            .filter(|p| p.entry.compression == Compression::Delta)
+            .collect();
+        if !delta_places.is_empty() {
+            decoded.extend(deltas.decode(repo, pack, delta_places)?);
+        }
+        pending = Some(decoded);
     }
-    pending.map_or(Ok(()), write)
+    pending.map_or(Ok(()), |d| write_decoded(files, d))
 }
 
-/// The window's blobs, decompressed and verified on all cores.
-fn decode<'a>(repo: &Repository, pack: &'a Pack, w: &'a [Placement]) -> Result<Vec<Decoded<'a>>> {
+/// The window's blobs but its deltas, decompressed and verified on all cores.
+fn decode<'a, 'p>(
+    repo: &Repository,
+    pack: &'p Pack,
+    w: &'a [Placement],
+) -> Result<Vec<Decoded<'a, 'p>>> {
     w.par_iter()
+        .filter(|p| p.entry.compression != Compression::Delta)
         .map(|p| Ok((p, pack.blob(&p.entry, repo.blob_key())?)))
         .collect()
 }
@@ -300,17 +360,15 @@ fn windows_of(places: &[Placement], bytes: u64) -> Vec<&[Placement]> {
 pub fn dump(repo: &Repository, node: &Node, out: &mut dyn Write) -> Result<u64> {
     let mut written = 0u64;
     // Blobs of one file tend to sit in the same packs in order, so decrypt each pack
-    // once while its blobs come by.
-    let mut current: Option<crate::repo::pack::Pack> = None;
+    // once while its blobs come by. Through the repository's cache of packs, which
+    // also serves the bases of delta blobs (usually the pack of their neighbours).
+    let mut current: Option<std::sync::Arc<Pack>> = None;
     for id in &node.content {
         let (pack_id, entry) = repo.locate(id)?;
         if current.as_ref().map(|p| p.id) != Some(pack_id) {
-            current = Some(repo.read_pack(&pack_id)?);
+            current = Some(repo.cached_pack(&pack_id)?);
         }
-        let data = current
-            .as_ref()
-            .expect("just loaded")
-            .blob(&entry, repo.blob_key())?;
+        let data = repo.blob_in(current.as_ref().expect("just loaded"), &entry)?;
         out.write_all(&data)
             .map_err(|e| RepoError::Invalid(format!("writing output: {e}")))?;
         written += data.len() as u64;

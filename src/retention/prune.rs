@@ -136,6 +136,7 @@ pub fn prune_locked(
     }
     report.snapshots = snaps.len();
     scratch.batch(|s| mark_used(repo, s, &snaps))?;
+    scratch.mark_bases()?;
     repo.forget_cached_packs();
     report.blobs_used = scratch.used_count()?;
     let (missing, first) = scratch.choose_copies(3)?;
@@ -257,8 +258,8 @@ fn verify_survivors(repo: &Repository, scratch: &Scratch, plan: &Plan) -> Result
         let entries = wanted.remove(&id).unwrap_or_default();
         let verdict = pack.map_err(|e| e.to_string()).and_then(|pack| {
             entries.iter().try_for_each(|e| match pack.entry(&e.id) {
-                Some(found) if found == e => pack
-                    .blob(e, repo.blob_key())
+                Some(found) if found == e => repo
+                    .blob_in(&pack, e)
                     .map(|_| ())
                     .map_err(|err| err.to_string()),
                 _ => Err(format!(

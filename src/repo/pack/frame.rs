@@ -85,6 +85,7 @@ impl PackWriter {
                         length: z.len() as u32,
                         raw_length,
                         compression: Compression::ZstdFrame,
+                        base: None,
                     });
                 }
             }

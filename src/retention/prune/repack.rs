@@ -1,5 +1,5 @@
 //! Moving the used blobs of mostly empty packs into new packs, and writing the merged
-//! index. Blobs are copied as stored (no second compression), but only after their
+//! index. Blobs (delta blobs too) are copied as stored (no second compression), but only after their
 //! content has been checked against the id, so a damaged blob is never carried over
 //! under a valid name. Members of a shared zstd frame are the exception: their
 //! frame-mates may be unused, so they are compressed again into a new frame.
@@ -37,7 +37,6 @@ impl<'r> Repacker<'r> {
     /// Copies `kept` (entries as the index lists them) out of pack `id`.
     pub fn copy(&mut self, id: &PackId, kept: &[PackEntry]) -> Result<(), PruneError> {
         let old = self.repo.read_pack(id)?;
-        let key = *self.repo.blob_key();
         for entry in kept {
             if old.entry(&entry.id) != Some(entry) {
                 return Err(RepoError::Invalid(format!(
@@ -46,7 +45,9 @@ impl<'r> Repacker<'r> {
                 ))
                 .into());
             }
-            let raw = old.blob(entry, &key).map_err(RepoError::from)?;
+            // A delta is checked against its base and copied as stored: prune keeps
+            // the base of every kept delta (`Scratch::mark_bases`).
+            let raw = self.repo.blob_in(&old, entry)?;
             let slot = match entry.kind {
                 BlobType::Data => &mut self.data,
                 BlobType::Tree => &mut self.tree,

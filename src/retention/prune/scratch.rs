@@ -30,7 +30,7 @@ CREATE TABLE used (id BLOB PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE loc (
     id BLOB NOT NULL, pack BLOB NOT NULL, type INTEGER NOT NULL, offset INTEGER NOT NULL,
     length INTEGER NOT NULL, raw_length INTEGER NOT NULL, compression INTEGER NOT NULL,
-    PRIMARY KEY (id, pack)
+    base BLOB, PRIMARY KEY (id, pack)
 ) WITHOUT ROWID;
 CREATE INDEX loc_pack ON loc (pack);
 CREATE TABLE stored (pack BLOB PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;
@@ -103,6 +103,28 @@ impl Scratch {
         Ok(st.execute(params![&id.0[..]]).map_err(|e| self.err(e))? == 1)
     }
 
+    /// Records the base of every copy of every recorded blob, until no new one turns
+    /// up: a delta is worthless without its base, so a used delta keeps its base alive.
+    /// Bases are full blobs, so one round normally finds them all; the loop only makes
+    /// sure of it whatever the index says.
+    pub fn mark_bases(&self) -> Result<u64, PruneError> {
+        let mut added = 0;
+        loop {
+            let n = self
+                .conn
+                .execute(
+                    "INSERT OR IGNORE INTO used SELECT DISTINCT l.base FROM loc l
+                     WHERE l.base IS NOT NULL AND l.id IN (SELECT id FROM used)",
+                    [],
+                )
+                .map_err(|e| self.err(e))? as u64;
+            if n == 0 {
+                return Ok(added);
+            }
+            added += n;
+        }
+    }
+
     pub fn add_stored(&self, pack: &PackId, size: u64) -> Result<(), PruneError> {
         let mut st = self
             .conn
@@ -118,7 +140,7 @@ impl Scratch {
         let mut st = self
             .conn
             .prepare_cached(&format!(
-                "INSERT OR IGNORE INTO loc ({BLOB_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                "INSERT OR IGNORE INTO loc ({BLOB_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
             ))
             .map_err(|e| self.err(e))?;
         insert_index(&mut st, index).map_err(|e| self.err(e))
@@ -135,15 +157,17 @@ impl Scratch {
         st.exists(params![&id.0[..]]).map_err(|e| self.err(e))
     }
 
-    /// Picks the one copy of each referenced blob that prune keeps: the first by pack id
-    /// among stored packs, so that every other copy counts as unused and reruns agree.
+    /// Picks the one copy of each referenced blob that prune keeps: a full copy before a
+    /// delta (a full copy may be some delta's base, which must not be a delta), then the
+    /// first by pack id among stored packs, so that every other copy counts as unused
+    /// and reruns agree.
     /// Returns how many referenced blobs have no stored copy, and the first few of them.
     pub fn choose_copies(&self, show: usize) -> Result<(u64, Vec<BlobId>), PruneError> {
         self.conn
             .execute_batch(
                 "INSERT INTO keep SELECT u.id, (
                      SELECT l.pack FROM loc l JOIN stored s ON s.pack = l.pack
-                     WHERE l.id = u.id ORDER BY l.pack LIMIT 1)
+                     WHERE l.id = u.id ORDER BY l.compression = 3, l.pack LIMIT 1)
                  FROM used u;
                  CREATE INDEX keep_pack ON keep (pack);",
             )
@@ -218,7 +242,7 @@ impl Scratch {
     /// The kept copies that live in `pack`, in pack order.
     pub fn kept_in(&self, pack: &PackId) -> Result<Vec<PackEntry>, PruneError> {
         self.entries(
-            "SELECT l.id, l.pack, l.type, l.offset, l.length, l.raw_length, l.compression
+            "SELECT l.id, l.pack, l.type, l.offset, l.length, l.raw_length, l.compression, l.base
              FROM keep k JOIN loc l ON l.id = k.id AND l.pack = k.pack
              WHERE k.pack = ?1 ORDER BY l.offset",
             pack,
@@ -249,7 +273,7 @@ impl Scratch {
         let mut st = self
             .conn
             .prepare(
-                "SELECT DISTINCT c.id, c.pack, c.type, c.offset, c.length, c.raw_length, c.compression
+                "SELECT DISTINCT c.id, c.pack, c.type, c.offset, c.length, c.raw_length, c.compression, c.base
                  FROM keep k
                  JOIN loc c ON c.id = k.id AND c.pack = k.pack
                  JOIN loc o ON o.id = k.id AND o.pack != k.pack
