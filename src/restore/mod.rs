@@ -7,7 +7,7 @@ mod report;
 mod survey;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
@@ -109,6 +109,11 @@ pub fn restore(
     let meta = Meta::new(opts.keep_setid);
     let survey = Survey::of(repo, target.as_ref(), plan, opts, meta.root())?;
     let mut stats = RestoreStats::of(plan, &survey, path, meta.root(), opts.list_changes);
+    stats.lost_dirs = plan
+        .lost_dirs
+        .iter()
+        .map(|d| format!("{}/", d.display()))
+        .collect();
     let Some(target) = target.filter(|_| !opts.dry_run) else {
         return Ok(stats);
     };
@@ -135,7 +140,7 @@ pub fn restore(
         }
     }
 
-    let (packs, placements) = place_blobs(repo, plan, &survey)?;
+    let (packs, placements, mut lost) = place_blobs(repo, plan, &survey)?;
     repo.cache().release_pages();
     let progress = Progress::new(Some(stats.bytes), "restore");
     let files = Files::new(&target, plan, &progress, &meta);
@@ -148,14 +153,27 @@ pub fn restore(
 
     // Packs are written one at a time while the next ones download and decrypt.
     let mut per_pack = placements.chunk_by(|a, b| a.pack == b.pack);
+    // A pack that is lost or damaged costs the files that need it, not the restore.
     repo.read_packs_ahead(packs, |_, pack| {
         let places = per_pack.next().expect("one run of placements per pack");
-        restore_pack(repo, &pack?, places, &files)
+        match pack.and_then(|pack| restore_pack(repo, &pack, places, &files)) {
+            Err(e) if e.is_damage() => {
+                crate::ui::warn(&format!("{e}; the files that need it are not restored"));
+                lost.extend(places.iter().map(|p| p.file));
+                Ok(())
+            }
+            r => r,
+        }
     })?;
     progress.finish();
 
-    // Every first name of a link group is complete by now.
+    // Every first name of a link group is complete by now (or lost, and so are its
+    // other names).
     for &(f, first) in &survey.links {
+        if lost.contains(&first) {
+            lost.insert(f);
+            continue;
+        }
         let name = |i: u32| plan.file_path(Path::new(""), plan.files.get(i as usize));
         let rel = name(f);
         target.hard_link(&name(first), &rel).map_err(fail(&rel))?;
@@ -179,7 +197,36 @@ pub fn restore(
             .map_err(fail(rel))?;
     }
     stats.setid_stripped = meta.stripped();
+    drop_lost(&target, plan, &files, &lost, &mut stats)?;
     Ok(stats)
+}
+
+/// Removes the files begun before their damage showed (no half-written file stays
+/// under its real name) and takes the lost files out of the counts, into the list.
+fn drop_lost(
+    target: &Target,
+    plan: &Plan,
+    files: &Files,
+    lost: &HashSet<u32>,
+    stats: &mut RestoreStats,
+) -> Result<()> {
+    let mut lost: Vec<u32> = lost.iter().copied().collect();
+    lost.sort_unstable();
+    for i in lost {
+        let node = plan.files.get(i as usize);
+        let rel = plan.file_path(Path::new(""), node);
+        if files.started(i as usize) {
+            target
+                .remove(&rel)
+                .map_err(|e| io_err(&target.show(&rel), e))?;
+        }
+        stats.files = stats.files.saturating_sub(1);
+        stats.bytes = stats.bytes.saturating_sub(node.size);
+        stats
+            .lost_files
+            .push(Path::new("/").join(rel).display().to_string());
+    }
+    Ok(())
 }
 
 /// A symlink, FIFO or (as root) device node; sockets, and device nodes for others
@@ -201,12 +248,14 @@ fn make_other(target: &Target, meta: &Meta, rel: &Path, node: &Node) -> std::io:
 }
 
 /// Finds where every blob of every planned file lives: the packs to read, in the
-/// order their placements are sorted in, and the placements.
+/// order their placements are sorted in, and the placements; and the files that
+/// cannot be restored because a blob of theirs is in no index.
 fn place_blobs(
     repo: &Repository,
     plan: &Plan,
     survey: &Survey,
-) -> Result<(Vec<PackId>, Vec<Placement>)> {
+) -> Result<(Vec<PackId>, Vec<Placement>, HashSet<u32>)> {
+    let mut lost = HashSet::new();
     let mut packs: Vec<PackId> = Vec::new();
     let mut pack_index: HashMap<PackId, u32> = HashMap::new();
     // Sized up front: held for the whole restore, and doubling would leave up to
@@ -217,8 +266,20 @@ fn place_blobs(
             continue;
         }
         let mut offset = 0u64;
-        for id in plan.files.content(node) {
-            let (pack, entry) = repo.locate(id)?;
+        let content = plan.files.content(node);
+        let mut located = Vec::with_capacity(content.len());
+        for id in content {
+            match repo.locate(id) {
+                Ok(l) => located.push(l),
+                Err(e) if e.is_damage() => break,
+                Err(e) => return Err(e),
+            }
+        }
+        if located.len() < content.len() {
+            lost.insert(i as u32);
+            continue;
+        }
+        for (pack, entry) in located {
             let len = entry.raw_length as u64;
             let pack = *pack_index.entry(pack).or_insert_with(|| {
                 packs.push(pack);
@@ -241,7 +302,7 @@ fn place_blobs(
         }
     }
     placements.sort_unstable_by_key(|p| (p.pack, p.file, p.offset));
-    Ok((packs, placements))
+    Ok((packs, placements, lost))
 }
 
 /// Writes the blobs one pack holds. In file order, in windows: the next window is
