@@ -74,10 +74,14 @@ pub fn repair_snapshots(repo: &Repository, dry_run: bool) -> Result<SnapshotsRep
             }
             continue;
         }
-        let mut up = (!dry_run).then(|| Uploader::new(repo, &lock));
-        let mut store = |t: Tree| match &up {
-            Some(up) => up.add(BlobType::Tree, &t.to_bytes()),
-            None => Ok(BlobId([0; 32])),
+        // An upload session only for a snapshot that has trees to rewrite.
+        let mut up: Option<Uploader> = None;
+        let mut store = |t: Tree| {
+            if dry_run {
+                return Ok(BlobId([0; 32]));
+            }
+            up.get_or_insert_with(|| Uploader::new(repo, &lock))
+                .add(BlobType::Tree, &t.to_bytes())
         };
         let (root, lost) = walker.walk(&s.snap.tree, &mut store)?;
         if lost.is_empty() {
