@@ -65,7 +65,9 @@ pub fn repair_index(repo: &Repository, dry_run: bool) -> Result<IndexReport> {
     ids.sort();
 
     let mut packs: Vec<IndexPack> = Vec::new();
+    let progress = crate::ui::Progress::new(Some(sizes.values().sum()), "repair index");
     repo.read_packs_ahead(ids, |id, pack| {
+        progress.add(sizes[&id]);
         match pack {
             Ok(p) => packs.push(IndexPack {
                 id,
@@ -80,6 +82,7 @@ pub fn repair_index(repo: &Repository, dry_run: bool) -> Result<IndexReport> {
         }
         Ok(())
     })?;
+    progress.finish();
     crate::interrupt::check()?;
     report.packs_indexed = packs.len();
     report.blobs = packs.iter().map(|p| p.blobs.len() as u64).sum();
