@@ -412,3 +412,44 @@ fn an_interrupted_repair_is_finished_by_the_next() {
         );
     }
 }
+
+/// A file whose first blobs are readable and whose last are lost is begun, then
+/// removed again: no half-written file stays under its real name.
+#[test]
+fn a_file_begun_before_its_damage_showed_is_removed() {
+    let w = World::new();
+    let b = storage(&w);
+    let src = w.path("src");
+    fs::create_dir_all(&src).unwrap();
+    let mut grows = noise(3_000_000, 4);
+    fs::write(src.join("grows.bin"), &grows).unwrap();
+    fs::write(src.join("other.txt"), "other\n").unwrap();
+    let s = src.to_str().unwrap();
+    w.backup(&[s]);
+    let before = object_names(&*b, "data/");
+    // The unchanged head keeps its chunks (content-defined boundaries); only the tail
+    // is stored again, in a pack of the second backup.
+    grows.extend(noise(2_000_000, 5));
+    fs::write(src.join("grows.bin"), &grows).unwrap();
+    let second = w.backup(&[s]);
+    assert!(second["stats"]["blobs_added"].as_u64().unwrap() >= 1);
+    b.delete(&biggest_new_pack(&*b, &before)).unwrap();
+
+    let r = w.path("r");
+    let err = partial_restore(&w, second["id"].as_str().unwrap(), &r);
+    let grows_path = src.join("grows.bin").display().to_string();
+    assert!(
+        err.contains(&format!(
+            "not restored (data lost or damaged): {grows_path}\n"
+        )),
+        "{err}"
+    );
+    let got = inner(&r, &src);
+    assert!(!got.join("grows.bin").exists(), "the begun file is removed");
+    assert_eq!(fs::read(got.join("other.txt")).unwrap(), b"other\n");
+    let leftovers: Vec<_> = fs::read_dir(&got)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, vec![std::ffi::OsString::from("other.txt")]);
+}
