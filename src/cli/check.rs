@@ -95,6 +95,6 @@ fn print_damaged(d: &check::DamagedSnapshot, ctx: &Ctx) {
         eprintln!("  lost file: {f}");
     }
     for dir in &d.lost_dirs {
-        eprintln!("  lost directory listing: {dir} (everything below it)");
+        eprintln!("  lost directory listing: {dir} (what was below it is unknown)");
     }
 }
