@@ -40,7 +40,7 @@ use crate::secret::Secret;
     name = "cairn",
     version,
     about = "Encrypted, deduplicating, incremental backups",
-    after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 finished but some source files were unreadable, \
+    after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 finished but some files were not handled (backup: unreadable source files; restore: files that depend on lost or damaged data), \
 4 `cairn run`: the profile is already running, 129/130/143 stopped by SIGHUP/SIGINT/SIGTERM \
 (cleanly: locks removed, `cairn run`'s after and on_failure hooks run; a second signal stops at once).\n\
 Passphrases come from CAIRN_PASSPHRASE_FILE, CAIRN_PASSPHRASE, or a prompt on a terminal."
