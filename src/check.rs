@@ -4,15 +4,17 @@
 //! reach, and makes sure each referenced blob is indexed in a pack that exists. Reading
 //! data downloads packs, checks them against their ids, decrypts them and verifies every
 //! blob against its keyed id. Problems are collected, not fatal, so one run names them
-//! all and the snapshots they affect.
+//! all, the snapshots they affect and, in each, the paths that depend on lost data.
 
 use std::collections::{HashMap, HashSet};
 
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
+use crate::damage::{Lost, Walker};
 use crate::ids::{BlobId, PackId, SnapshotId};
 use crate::repo::pack::{Compression, Pack, PackEntry};
+use crate::repo::snapshot::Snapshot;
 use crate::repo::tree::NodeKind;
 use crate::repo::{Repository, Result};
 
@@ -106,6 +108,8 @@ pub struct CheckReport {
     /// Packs downloaded and verified (a percentage rounds up to at least one).
     pub packs_read: usize,
     pub errors: Vec<String>,
+    /// Snapshots that depend on lost data (missing or damaged packs, blobs in no index).
+    pub damaged: Vec<DamagedSnapshot>,
 }
 
 pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
@@ -156,18 +160,27 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
         }
     }
 
+    // Manifests first: a snapshot that a repaired one replaces keeps its damage as a
+    // note, not an error, until `forget` removes it or the lost data comes back.
+    let mut snaps: Vec<(SnapshotId, Snapshot)> = Vec::new();
+    for id in repo.snapshot_ids()? {
+        report.snapshots += 1;
+        match repo.read_snapshot(&id) {
+            Ok(s) => snaps.push((id, s)),
+            Err(e) => report.errors.push(format!("snapshot {}: {e}", id.short())),
+        }
+    }
+    let replaced: HashMap<SnapshotId, SnapshotId> = snaps
+        .iter()
+        .filter_map(|(id, s)| s.repaired.as_ref().map(|r| (r.original, *id)))
+        .collect();
+
     // Snapshots one by one, so a bad one is reported and the rest still checked.
     let mut uses: HashMap<BlobId, Vec<SnapshotId>> = HashMap::new();
     let mut seen_trees: HashSet<BlobId> = HashSet::new();
-    for id in repo.snapshot_ids()? {
-        report.snapshots += 1;
-        let snap = match repo.read_snapshot(&id) {
-            Ok(s) => s,
-            Err(e) => {
-                report.errors.push(format!("snapshot {}: {e}", id.short()));
-                continue;
-            }
-        };
+    let mut unreadable: HashSet<SnapshotId> = HashSet::new();
+    for (id, snap) in &snaps {
+        let id = *id;
         let mut stack = vec![snap.tree];
         let mut this_snap: HashSet<BlobId> = HashSet::new();
         while let Some(tree_id) = stack.pop() {
@@ -180,11 +193,14 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
             let tree = match repo.read_tree(&tree_id) {
                 Ok(t) => t,
                 Err(e) => {
-                    report.errors.push(format!(
-                        "snapshot {}: tree {}: {e}",
-                        id.short(),
-                        tree_id.short()
-                    ));
+                    unreadable.insert(id);
+                    if !replaced.contains_key(&id) || !e.is_damage() {
+                        report.errors.push(format!(
+                            "snapshot {}: tree {}: {e}",
+                            id.short(),
+                            tree_id.short()
+                        ));
+                    }
                     continue;
                 }
             };
@@ -221,8 +237,8 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
         }
     }
     let mut missing_blobs = 0usize;
-    for b in uses.keys() {
-        if !index.contains_key(b) {
+    for (b, users) in &uses {
+        if !index.contains_key(b) && users.iter().any(|s| !replaced.contains_key(s)) {
             missing_blobs += 1;
             if missing_blobs <= 20 {
                 report
@@ -259,6 +275,7 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
         }
         Ok::<(), std::convert::Infallible>(())
     });
+    let mut broken: HashSet<PackId> = damaged.iter().map(|(p, _)| *p).collect();
     for (pack, err) in damaged {
         let mut affected: Vec<String> = indexed_packs[&pack]
             .iter()
@@ -297,7 +314,92 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
     }
     // Once interrupted, every read failed and would be listed as damage that is not there.
     crate::interrupt::check()?;
+
+    broken.extend(indexed_packs.keys().filter(|p| !listed.contains_key(*p)));
+    let stored = || {
+        indexed_packs
+            .iter()
+            .filter(|(p, _)| listed.contains_key(*p) && !broken.contains(*p))
+            .flat_map(|(_, entries)| entries.iter())
+    };
+    // A delta is usable only with its base, which is always a full blob.
+    let full: HashSet<BlobId> = stored()
+        .filter(|e| e.compression != Compression::Delta)
+        .map(|e| e.id)
+        .collect();
+    let usable: HashSet<BlobId> = stored()
+        .filter(|e| {
+            e.compression != Compression::Delta || e.base.is_some_and(|b| full.contains(&b))
+        })
+        .map(|e| e.id)
+        .collect();
+    let mut hit: HashSet<SnapshotId> = unreadable;
+    for (b, users) in &uses {
+        if !usable.contains(b) {
+            hit.extend(users);
+        }
+    }
+    let lost_blob = |b: &BlobId| Ok(!usable.contains(b));
+    let mut walker = Walker::new(repo, &lost_blob);
+    for (id, snap) in snaps.iter().filter(|(id, _)| hit.contains(id)) {
+        let lost = walker.lost(&snap.tree)?;
+        let repaired_as = replaced.get(id).copied();
+        if repaired_as.is_none() {
+            report.errors.push(format!(
+                "snapshot {}: {} lost (`cairn repair` writes a snapshot without them)",
+                id.short(),
+                crate::ui::count(lost.len() as u64, "path")
+            ));
+        }
+        report
+            .damaged
+            .push(DamagedSnapshot::of(*id, snap, repaired_as, lost));
+    }
+    report.damaged.sort_by_key(|d| (d.time, d.id));
+    repo.forget_cached_packs();
     Ok(report)
+}
+
+/// A snapshot that depends on lost data, and the paths it loses.
+#[derive(Debug, serde::Serialize)]
+pub struct DamagedSnapshot {
+    pub id: SnapshotId,
+    pub time: chrono::DateTime<chrono::Utc>,
+    pub host: String,
+    pub paths: Vec<String>,
+    /// The repaired snapshot that replaces this one, if `cairn repair` wrote one: the
+    /// damage is then a note, not an error.
+    pub repaired_as: Option<SnapshotId>,
+    /// Files whose content depends on lost blobs.
+    pub lost_files: Vec<String>,
+    /// Directories whose listing is lost (ending in `/`): what was below is unknown.
+    pub lost_dirs: Vec<String>,
+}
+
+impl DamagedSnapshot {
+    fn of(
+        id: SnapshotId,
+        snap: &Snapshot,
+        repaired_as: Option<SnapshotId>,
+        lost: Vec<Lost>,
+    ) -> Self {
+        let mut d = DamagedSnapshot {
+            id,
+            time: snap.time,
+            host: snap.host.clone(),
+            paths: snap.paths.clone(),
+            repaired_as,
+            lost_files: Vec::new(),
+            lost_dirs: Vec::new(),
+        };
+        for l in lost {
+            match l {
+                Lost::File(p) => d.lost_files.push(p),
+                Lost::Dir(p) => d.lost_dirs.push(p),
+            }
+        }
+        d
+    }
 }
 
 fn check_pack(

@@ -130,7 +130,7 @@ fn forgetting_the_base_snapshot_and_pruning_keeps_the_bases() {
 }
 
 #[test]
-fn a_damaged_base_pack_fails_the_restore_naming_the_delta_blob() {
+fn a_damaged_base_pack_costs_the_files_of_its_deltas_naming_the_delta_blob() {
     let w = World::new();
     // Every chunk changes a little: day 2 is (nearly) all deltas, and day 1's data pack
     // holds little but their bases.
@@ -152,15 +152,18 @@ fn a_damaged_base_pack_fails_the_restore_naming_the_delta_blob() {
     bytes[mid] ^= 0xff;
     fs::write(base_pack, &bytes).unwrap();
     let t = w.path("restored");
-    let err = w.fails(&["restore", "latest", "--target", t.to_str().unwrap()], 1);
-    let line = err
-        .lines()
-        .find(|l| l.starts_with("cairn restore:"))
-        .unwrap();
+    // A partial restore (exit 3): the dump needs a base in the damaged pack.
+    let err = w.fails(&["restore", "latest", "--target", t.to_str().unwrap()], 3);
+    let warning = err.lines().find(|l| l.contains("delta base")).unwrap();
     assert!(
-        line.contains("delta base") && line.contains("blob "),
+        warning.contains("blob ") && warning.contains("not restored"),
         "{err}"
     );
+    assert!(
+        err.contains("not restored (data lost or damaged): /app.sql"),
+        "{err}"
+    );
+    assert!(!t.join("app.sql").exists(), "no half-written dump is left");
     let err = w.fails(&["dump", "latest", "app.sql"], 1);
     assert!(err.contains("delta base"), "{err}");
     let base_name = base_pack.file_name().unwrap().to_str().unwrap();
@@ -169,6 +172,13 @@ fn a_damaged_base_pack_fails_the_restore_naming_the_delta_blob() {
     let text = String::from_utf8_lossy(&report.stdout).to_string()
         + &String::from_utf8_lossy(&report.stderr);
     assert!(text.contains(base_name), "{text}");
+    // Both snapshots lose the dump: day 1's holds the bases, day 2's deltas need them.
+    assert_eq!(text.matches("lost file: /app.sql").count(), 2, "{text}");
+    // Once the index forgets the damaged blobs, repair sees the deltas lost with them.
+    w.ok(&["repair", "index"]);
+    let out = w.run(&["repair", "snapshots", "--dry-run"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("would write 2 repaired"), "{said}");
 }
 
 /// A copy of fixtures/repo-v2 (made by cairn before format 3) with its key.

@@ -143,11 +143,9 @@ fn corrupted_pack_is_named_by_check_and_restore() {
     let err = w.fails(&["check", "--read-data"], 1);
     assert!(err.contains(&pack_id) && err.contains("damaged"), "{err}");
     assert!(err.contains(&format!("affects snapshots {short}")), "{err}");
+    // Restore recovers what does not need the pack (tests/repair.rs) and exits 3.
     let t = w.path("r");
-    let err = one_line(
-        &w.fails(&["restore", "latest", "--target", t.to_str().unwrap()], 1),
-        "restore",
-    );
+    let err = w.fails(&["restore", "latest", "--target", t.to_str().unwrap()], 3);
     assert!(err.contains(&pack_id), "{err}");
 }
 
@@ -163,10 +161,7 @@ fn missing_pack_is_named_by_check() {
     assert!(err.contains(&pack_id) && err.contains("missing"), "{err}");
     assert!(err.contains(&snap["id"].as_str().unwrap()[..8]), "{err}");
     let t = w.path("r");
-    let err = one_line(
-        &w.fails(&["restore", "latest", "--target", t.to_str().unwrap()], 1),
-        "restore",
-    );
+    let err = w.fails(&["restore", "latest", "--target", t.to_str().unwrap()], 3);
     assert!(err.contains(&pack_id) && err.contains("not found"), "{err}");
 }
 
@@ -473,9 +468,16 @@ fn errors_name_the_cause_once() {
     w.backup(&[src.to_str().unwrap()]);
     fs::remove_file(w.biggest_pack()).unwrap();
     let t = w.path("r");
-    let err = one_line(
-        &w.fails(&["restore", "latest", "--target", t.to_str().unwrap()], 1),
-        "restore",
-    );
+    // A partial restore (exit 3) names the missing pack once, the lost file once, and
+    // ends with one line.
+    let err = w.fails(&["restore", "latest", "--target", t.to_str().unwrap()], 3);
     assert_eq!(err.matches("not found").count(), 1, "{err}");
+    assert_eq!(err.matches("not restored (data lost").count(), 1, "{err}");
+    assert_eq!(
+        err.lines()
+            .filter(|l| l.starts_with("cairn restore: "))
+            .count(),
+        1,
+        "{err}"
+    );
 }

@@ -30,6 +30,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         for e in &report.errors {
             eprintln!("error: {e}");
         }
+        for d in &report.damaged {
+            print_damaged(d, ctx);
+        }
         crate::ui::info(&format!(
             "checked {}, {}; {}: {}",
             crate::ui::count(report.snapshots as u64, "snapshot"),
@@ -67,5 +70,31 @@ fn packs_read(report: &check::CheckReport, read: ReadData) -> String {
             format!("read 0 of {total} packs (bucket {read} holds none)")
         }
         ReadData::Bucket(..) => format!("read {n} of {total} packs (bucket {read})"),
+    }
+}
+
+/// A damaged snapshot and, one per line, each path it loses.
+fn print_damaged(d: &check::DamagedSnapshot, ctx: &Ctx) {
+    let head = format!(
+        "snapshot {} ({}, {}, {})",
+        d.id.short(),
+        crate::ui::time::human(ctx.zone, d.time),
+        d.host,
+        d.paths.join(" ")
+    );
+    let lost = crate::ui::count((d.lost_files.len() + d.lost_dirs.len()) as u64, "path");
+    match d.repaired_as {
+        None => eprintln!("damaged: {head}: {lost} lost"),
+        Some(r) => eprintln!(
+            "note: {head}, repaired as {}: still {lost} lost (`cairn forget {}` once they are not expected back)",
+            r.short(),
+            d.id.short()
+        ),
+    }
+    for f in &d.lost_files {
+        eprintln!("  lost file: {f}");
+    }
+    for dir in &d.lost_dirs {
+        eprintln!("  lost directory listing: {dir} (what was below it is unknown)");
     }
 }

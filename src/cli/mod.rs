@@ -13,6 +13,7 @@ mod mirror;
 mod patterns;
 mod profile;
 mod prune;
+mod repair;
 mod restore;
 mod restore_db;
 mod run;
@@ -39,7 +40,7 @@ use crate::secret::Secret;
     name = "cairn",
     version,
     about = "Encrypted, deduplicating, incremental backups",
-    after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 finished but some source files were unreadable, \
+    after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 finished but some files were not handled (backup: unreadable source files; restore: files that depend on lost or damaged data), \
 4 `cairn run`: the profile is already running, 129/130/143 stopped by SIGHUP/SIGINT/SIGTERM \
 (cleanly: locks removed, `cairn run`'s after and on_failure hooks run; a second signal stops at once).\n\
 Passphrases come from CAIRN_PASSPHRASE_FILE, CAIRN_PASSPHRASE, or a prompt on a terminal."
@@ -151,6 +152,9 @@ pub enum Command {
     Forget(forget::Args),
     /// Delete data no snapshot needs and repack mostly unused packs
     Prune(prune::Args),
+    /// Rebuild the index from the packs and rewrite snapshots that lost data
+    /// (`index`, then `snapshots`; both without a subcommand)
+    Repair(repair::Args),
     /// Remove stale locks
     Unlock(unlock::Args),
     /// Run profiles: hooks, backup, retention, check and notifications, as cron should
@@ -217,6 +221,7 @@ impl Command {
             Command::Stats(_) => "stats",
             Command::Forget(_) => "forget",
             Command::Prune(_) => "prune",
+            Command::Repair(_) => "repair",
             Command::Unlock(_) => "unlock",
             Command::Run(_) => "run",
             Command::Mirror(_) => "mirror",
@@ -511,6 +516,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Stats(a) => stats::run(&ctx, a),
         Command::Forget(a) => forget::run(&ctx, a),
         Command::Prune(a) => prune::run(&ctx, a),
+        Command::Repair(a) => repair::run(&ctx, a),
         Command::Unlock(a) => unlock::run(&ctx, a),
         Command::Run(a) => run::run(&ctx, a),
         Command::Mirror(a) => mirror::run(&ctx, a),

@@ -131,6 +131,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         };
         ui::info(&format!("{what} {}", path.display()));
     }
+    for f in &stats.lost_files {
+        eprintln!("not restored (data lost or damaged): {f}");
+    }
+    for d in &stats.lost_dirs {
+        eprintln!("not restored (directory listing lost, restored empty): {d}");
+    }
     if ctx.json {
         super::print_json(&serde_json::json!({
             "snapshot": snap.id,
@@ -142,7 +148,18 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     } else {
         ui::info(&summary(&snap.id.short(), &args, &stats, secs));
     }
-    Ok(Outcome::Ok)
+    let lost = stats.lost_files.len() + stats.lost_dirs.len();
+    if lost == 0 {
+        return Ok(Outcome::Ok);
+    }
+    // Exit 3, like a backup that could not read some files: the rest is there.
+    eprintln!(
+        "cairn restore: {} of snapshot {} not restored: {} lost or damaged data (listed above; `cairn check` says more); everything else was restored",
+        ui::count(lost as u64, "path"),
+        snap.id.short(),
+        if lost == 1 { "it depends on" } else { "they depend on" }
+    );
+    Ok(Outcome::Partial)
 }
 
 /// The one line a restore ends with: what came back, then what was in the target.

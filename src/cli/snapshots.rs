@@ -76,6 +76,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     if verified_column {
         columns.push(("verified", Align::Left));
     }
+    // And a repaired column once `cairn repair` replaced some snapshot.
+    let repaired_column = snaps.iter().any(|s| s.snap.repaired.is_some());
+    if repaired_column {
+        columns.push(("repaired", Align::Left));
+    }
     columns.extend([
         ("tags", Align::Left),
         ("size", Align::Right),
@@ -95,6 +100,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
             // The newest restore that passed its checks.
             row.push(match verified.get(&s.id).and_then(|v| v.last()) {
                 Some(v) => ui::time::human(ctx.zone, v.time),
+                None => "-".into(),
+            });
+        }
+        if repaired_column {
+            row.push(match &s.snap.repaired {
+                Some(r) => format!("of {}", r.original.short()),
                 None => "-".into(),
             });
         }

@@ -66,9 +66,23 @@ pub enum RepoError {
     /// A signal asked cairn to stop (`crate::interrupt`).
     #[error(transparent)]
     Interrupted(#[from] crate::interrupt::Interrupted),
+    /// A blob a tree names has no entry in any index.
+    #[error("blob {0} is not in the index (repository incomplete)")]
+    NotIndexed(BlobId),
 }
 
 impl RepoError {
+    /// Whether this is damage to stored data (a pack lost, corrupt or not indexed) that
+    /// affects only what depends on it, rather than a failure of the whole operation
+    /// (storage unreachable, a full disk, a signal).
+    pub fn is_damage(&self) -> bool {
+        match self {
+            RepoError::Pack(_) | RepoError::NotIndexed(_) => true,
+            RepoError::Backend(e) => e.is_not_found(),
+            _ => false,
+        }
+    }
+
     fn object(name: &str, cause: crypto::Error) -> RepoError {
         RepoError::Object {
             object: name.to_string(),
@@ -523,7 +537,15 @@ impl Repository {
                 Err(e) => bad.push(e.to_string()),
             }
         }
-        snaps.sort_by(|a, b| a.snap.time.cmp(&b.snap.time).then(a.id.cmp(&b.id)));
+        // A repaired manifest keeps its original's time and comes right after it, so
+        // `latest` is the repaired one.
+        snaps.sort_by(|a, b| {
+            (a.snap.time, a.snap.repaired.is_some(), a.id).cmp(&(
+                b.snap.time,
+                b.snap.repaired.is_some(),
+                b.id,
+            ))
+        });
         bad.sort();
         Ok((snaps, bad))
     }
@@ -627,11 +649,7 @@ impl Repository {
     }
 
     pub fn locate(&self, id: &BlobId) -> Result<(PackId, PackEntry)> {
-        self.cache.lookup(id)?.ok_or_else(|| {
-            RepoError::Invalid(format!(
-                "blob {id} is not in the index (repository incomplete)"
-            ))
-        })
+        self.cache.lookup(id)?.ok_or(RepoError::NotIndexed(*id))
     }
 
     pub fn read_blob(&self, id: &BlobId) -> Result<Vec<u8>> {

@@ -69,6 +69,22 @@ pub struct Snapshot {
     /// The database dumps in the tree, with what a mirror checks a restore against.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub databases: Vec<crate::db::DumpRecord>,
+    /// Set on a manifest `cairn repair snapshots` wrote in place of a damaged one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repaired: Option<Repaired>,
+}
+
+/// What a repair left out of a snapshot, and which snapshot it was made from. The
+/// original stays until `forget` removes it: data that comes back makes it whole again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Repaired {
+    /// The damaged snapshot this one replaces.
+    pub original: SnapshotId,
+    /// When the repair ran.
+    pub time: chrono::DateTime<chrono::Utc>,
+    /// Paths left out: files whose data was lost, and directories (ending in `/`)
+    /// whose listing was lost, with everything below them.
+    pub lost: Vec<String>,
 }
 
 impl Snapshot {

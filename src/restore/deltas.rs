@@ -33,6 +33,10 @@ pub(super) struct Deltas<'a> {
     /// Deltas read before their base: the placement, its pack and its stored bytes.
     waiting: HashMap<BlobId, Vec<Waiting<'a>>>,
     base_entries: BaseEntries,
+    /// The pack index of every base.
+    base_pack: HashMap<BlobId, u32>,
+    /// Packs that could not be read: the deltas waiting for their bases are lost.
+    lost_packs: HashSet<u32>,
 }
 
 /// Orders `packs` so that a pack holding deltas comes before the packs holding their
@@ -99,11 +103,17 @@ impl<'a> Deltas<'a> {
                 *need.entry(b).or_insert(0) += 1;
             }
         }
+        let base_pack = base_entries
+            .iter()
+            .flat_map(|(&at, entries)| entries.iter().map(move |e| (e.id, at)))
+            .collect();
         Deltas {
             need,
             bases: HashMap::new(),
             waiting: HashMap::new(),
             base_entries,
+            base_pack,
+            lost_packs: HashSet::new(),
         }
     }
 
@@ -216,31 +226,40 @@ impl<'a> Deltas<'a> {
         }
     }
 
-    /// The error for pack `index` that could not be read: when it holds bases, it names
-    /// a delta blob that needed one, which is what the user's restore lost.
-    pub fn explain(&self, index: u32, e: crate::repo::RepoError) -> crate::repo::RepoError {
-        let needed = self.base_entries.get(&index).and_then(|entries| {
-            entries
-                .iter()
-                .find_map(|b| Some((b.id, self.waiting.get(&b.id)?.first()?.0.entry.id)))
+    /// What the damage of pack `index` means to the user: when it holds bases, it names
+    /// a delta blob that needed one.
+    pub fn explain(&self, index: u32, e: &crate::repo::RepoError) -> String {
+        let needed = self.waiting.iter().find_map(|(base, places)| {
+            (self.base_pack.get(base) == Some(&index)).then(|| (base, places[0].0.entry.id))
         });
         match needed {
-            Some((base, delta)) => crate::repo::RepoError::Invalid(format!(
-                "blob {delta}: its delta base {base} cannot be read: {e}"
-            )),
-            None => e,
+            Some((base, delta)) => {
+                format!("blob {delta}: its delta base {base} cannot be read: {e}")
+            }
+            None => e.to_string(),
         }
     }
 
-    /// Whether every delta found its base (so every file was written whole).
-    pub fn finished(&self) -> std::result::Result<(), String> {
-        match self.waiting.iter().next() {
-            None => Ok(()),
-            Some((base, places)) => Err(format!(
-                "blob {}: its delta base {base} was never read",
-                places[0].0.entry.id
-            )),
+    /// Pack `index` could not be read: the deltas waiting for its bases never will be.
+    pub fn lost_pack(&mut self, index: u32) {
+        self.lost_packs.insert(index);
+    }
+
+    /// The files left without a delta base because its pack was lost. Any other delta
+    /// still waiting for its base is an error (every file must be written whole).
+    pub fn finished(&self) -> std::result::Result<Vec<u32>, String> {
+        let mut lost = Vec::new();
+        for (base, places) in &self.waiting {
+            let at = self.base_pack.get(base);
+            if !at.is_some_and(|at| self.lost_packs.contains(at)) {
+                return Err(format!(
+                    "blob {}: its delta base {base} was never read",
+                    places[0].0.entry.id
+                ));
+            }
+            lost.extend(places.iter().map(|(place, _, _)| place.file));
         }
+        Ok(lost)
     }
 }
 

@@ -54,6 +54,12 @@ impl<'a> Files<'a> {
         }
     }
 
+    /// Whether the file was created (its first blob written).
+    pub fn started(&self, file: usize) -> bool {
+        let node = self.plan.files.get(file);
+        self.remaining[file].load(Ordering::Relaxed) < node.blobs()
+    }
+
     /// Writes the blobs at their offsets into file `file`, creating it on the first call
     /// and finishing it (mode, owner, mtime) on the call that writes its last blob.
     /// A file without blobs is created and finished by one call with nothing to write.

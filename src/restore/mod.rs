@@ -8,7 +8,7 @@ mod report;
 mod survey;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
@@ -112,6 +112,11 @@ pub fn restore(
     let meta = Meta::new(opts.keep_setid);
     let survey = Survey::of(repo, target.as_ref(), plan, opts, meta.root())?;
     let mut stats = RestoreStats::of(plan, &survey, path, meta.root(), opts.list_changes);
+    stats.lost_dirs = plan
+        .lost_dirs
+        .iter()
+        .map(|d| format!("{}/", d.display()))
+        .collect();
     let Some(target) = target.filter(|_| !opts.dry_run) else {
         return Ok(stats);
     };
@@ -138,7 +143,7 @@ pub fn restore(
         }
     }
 
-    let (packs, placements, bases) = place_blobs(repo, plan, &survey)?;
+    let (packs, placements, bases, mut lost) = place_blobs(repo, plan, &survey)?;
     repo.cache().release_pages();
     let progress = Progress::new(Some(stats.bytes), "restore");
     let files = Files::new(&target, plan, &progress, &meta);
@@ -150,24 +155,42 @@ pub fn restore(
         .try_for_each(|(i, _)| files.write(i, &[]))?;
 
     // Packs are written one at a time while the next ones download and decrypt. A pack
-    // may hold only bases of deltas, and no placement.
+    // may hold only bases of deltas, and no placement. A pack that is lost or damaged
+    // costs the files that need it (its own blobs, or a base of theirs), not the restore.
     let mut deltas = deltas::Deltas::new(&placements, bases);
     let mut rest = &placements[..];
     let mut index = 0u32;
     repo.read_packs_ahead(packs, |_, pack| {
-        let pack = pack.map_err(|e| deltas.explain(index, e))?;
         let n = rest.iter().take_while(|p| p.pack == index).count();
         let (places, later) = rest.split_at(n);
         rest = later;
-        deltas.bases_of(repo, index, &pack, |done| write_decoded(&files, done))?;
+        let at = index;
         index += 1;
-        restore_pack(repo, &pack, places, &files, &mut deltas)
+        let restored = pack.and_then(|pack| {
+            deltas.bases_of(repo, at, &pack, |done| write_decoded(&files, done))?;
+            restore_pack(repo, &pack, places, &files, &mut deltas)
+        });
+        match restored {
+            Err(e) if e.is_damage() => {
+                let e = deltas.explain(at, &e);
+                crate::ui::warn(&format!("{e}; the files that need it are not restored"));
+                lost.extend(places.iter().map(|p| p.file));
+                deltas.lost_pack(at);
+                Ok(())
+            }
+            r => r,
+        }
     })?;
-    deltas.finished().map_err(RepoError::Invalid)?;
+    lost.extend(deltas.finished().map_err(RepoError::Invalid)?);
     progress.finish();
 
-    // Every first name of a link group is complete by now.
+    // Every first name of a link group is complete by now (or lost, and so are its
+    // other names).
     for &(f, first) in &survey.links {
+        if lost.contains(&first) {
+            lost.insert(f);
+            continue;
+        }
         let name = |i: u32| plan.file_path(Path::new(""), plan.files.get(i as usize));
         let rel = name(f);
         target.hard_link(&name(first), &rel).map_err(fail(&rel))?;
@@ -191,7 +214,36 @@ pub fn restore(
             .map_err(fail(rel))?;
     }
     stats.setid_stripped = meta.stripped();
+    drop_lost(&target, plan, &files, &lost, &mut stats)?;
     Ok(stats)
+}
+
+/// Removes the files begun before their damage showed (no half-written file stays
+/// under its real name) and takes the lost files out of the counts, into the list.
+fn drop_lost(
+    target: &Target,
+    plan: &Plan,
+    files: &Files,
+    lost: &HashSet<u32>,
+    stats: &mut RestoreStats,
+) -> Result<()> {
+    let mut lost: Vec<u32> = lost.iter().copied().collect();
+    lost.sort_unstable();
+    for i in lost {
+        let node = plan.files.get(i as usize);
+        let rel = plan.file_path(Path::new(""), node);
+        if files.started(i as usize) {
+            target
+                .remove(&rel)
+                .map_err(|e| io_err(&target.show(&rel), e))?;
+        }
+        stats.files = stats.files.saturating_sub(1);
+        stats.bytes = stats.bytes.saturating_sub(node.size);
+        stats
+            .lost_files
+            .push(Path::new("/").join(rel).display().to_string());
+    }
+    Ok(())
 }
 
 /// A symlink, FIFO or (as root) device node; sockets, and device nodes for others
@@ -213,14 +265,21 @@ fn make_other(target: &Target, meta: &Meta, rel: &Path, node: &Node) -> std::io:
 }
 
 /// Finds where every blob of every planned file lives: the packs to read, in the
-/// order their placements are sorted in, the placements, and the bases of delta blobs
-/// to take out of the packs (by pack index). Packs holding deltas come before those
-/// holding their bases.
+/// order their placements are sorted in, the placements, the bases of delta blobs
+/// to take out of the packs (by pack index), and the files that cannot be restored
+/// because a blob of theirs (or its delta base) is in no index. Packs holding deltas
+/// come before those holding their bases.
 fn place_blobs(
     repo: &Repository,
     plan: &Plan,
     survey: &Survey,
-) -> Result<(Vec<PackId>, Vec<Placement>, deltas::BaseEntries)> {
+) -> Result<(
+    Vec<PackId>,
+    Vec<Placement>,
+    deltas::BaseEntries,
+    HashSet<u32>,
+)> {
+    let mut lost = HashSet::new();
     let mut packs: Vec<PackId> = Vec::new();
     let mut pack_index: HashMap<PackId, u32> = HashMap::new();
     let mut index_of = |pack: PackId, packs: &mut Vec<PackId>| {
@@ -240,12 +299,32 @@ fn place_blobs(
             continue;
         }
         let mut offset = 0u64;
-        for id in plan.files.content(node) {
-            let (pack, entry) = repo.locate(id)?;
+        let content = plan.files.content(node);
+        let mut located = Vec::with_capacity(content.len());
+        for id in content {
+            let (pack, entry) = match repo.locate(id) {
+                Ok(l) => l,
+                Err(e) if e.is_damage() => break,
+                Err(e) => return Err(e),
+            };
+            let base = match entry.compression {
+                Compression::Delta => match repo.locate_base(pack, &entry) {
+                    Ok(b) => Some(b),
+                    Err(e) if e.is_damage() => break,
+                    Err(e) => return Err(e),
+                },
+                _ => None,
+            };
+            located.push((pack, entry, base));
+        }
+        if located.len() < content.len() {
+            lost.insert(i as u32);
+            continue;
+        }
+        for (pack, entry, base) in located {
             let len = entry.raw_length as u64;
             let pack_i = index_of(pack, &mut packs);
-            if entry.compression == Compression::Delta {
-                let (base_pack, base_entry) = repo.locate_base(pack, &entry)?;
+            if let Some((base_pack, base_entry)) = base {
                 let base_i = index_of(base_pack, &mut packs);
                 edges.insert((pack_i, base_i));
                 bases.entry(base_entry.id).or_insert((base_i, base_entry));
@@ -278,7 +357,7 @@ fn place_blobs(
             .push(entry);
     }
     placements.sort_unstable_by_key(|p| (p.pack, p.file, p.offset));
-    Ok((packs, placements, base_entries))
+    Ok((packs, placements, base_entries, lost))
 }
 
 /// Writes decoded blobs, each file's run by one task.

@@ -93,6 +93,9 @@ pub struct Plan {
     /// What `--exclude` keeps out of the restore: `--delete` leaves it alone in the
     /// target too, so an excluded file the snapshot lacks is not taken for a stray.
     pub excludes: Option<PatternSet>,
+    /// Directories (absolute in the snapshot) whose listing cannot be read: restored
+    /// empty, and what was below them is unknown.
+    pub lost_dirs: Vec<PathBuf>,
 }
 
 /// The files to restore, packed: a plan holds every file of the snapshot for the whole
@@ -267,7 +270,15 @@ impl Plan {
         sel: &Selector,
         selected: bool,
     ) -> Result<()> {
-        let tree = repo.read_tree(tree)?;
+        let tree = match repo.read_tree(tree) {
+            Ok(t) => t,
+            // Below the root, a lost listing takes only what was below it.
+            Err(e) if e.is_damage() && at_dir.is_some() => {
+                self.lost_dirs.push(at.to_path_buf());
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
         for node in tree.nodes {
             if !node.name_is_safe() {
                 return Err(RepoError::Invalid(format!(

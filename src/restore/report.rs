@@ -33,6 +33,11 @@ pub struct RestoreStats {
     pub skipped_devices: u64,
     /// Files and directories restored without their setuid/setgid bits.
     pub setid_stripped: u64,
+    /// Files not restored because their data is lost or damaged (paths in the
+    /// snapshot); a file begun before its damage showed is removed again.
+    pub lost_files: Vec<String>,
+    /// Directories whose listing is lost (paths in the snapshot): restored empty.
+    pub lost_dirs: Vec<String>,
     /// Replaced and deleted paths (in the target), when asked for.
     #[serde(skip)]
     pub changes: Vec<(Change, PathBuf)>,

@@ -265,6 +265,7 @@ mod tests {
                 stats: SnapshotStats::default(),
                 tool: "test".to_string(),
                 databases: Vec::new(),
+                repaired: None,
             },
         }
     }

@@ -219,8 +219,18 @@ fn load_index(repo: &Repository, scratch: &Scratch) -> Result<(Vec<String>, Vec<
 /// Records every blob the snapshots reach. A tree already recorded was walked already
 /// (or is on the stack), so shared subtrees are read once; a tree without a stored copy
 /// is recorded but not read, and `choose_copies` then reports it missing.
+///
+/// A damaged snapshot that a repaired one replaces (`cairn repair snapshots`) is known
+/// to miss what it misses: only its blobs with a stored copy are recorded, so prune
+/// keeps what may still heal it without refusing over what is gone.
 fn mark_used(repo: &Repository, scratch: &Scratch, snaps: &[StoredSnapshot]) -> Result<()> {
-    for s in snaps {
+    let replaced: HashSet<_> = snaps
+        .iter()
+        .filter_map(|s| s.snap.repaired.as_ref().map(|r| r.original))
+        .collect();
+    let (originals, others): (Vec<&StoredSnapshot>, Vec<&StoredSnapshot>) =
+        snaps.iter().partition(|s| replaced.contains(&s.id));
+    for s in others {
         let mut stack = vec![s.snap.tree];
         while let Some(id) = stack.pop() {
             if !scratch.mark_used(&id)? || !scratch.is_located(&id)? {
@@ -232,6 +242,24 @@ fn mark_used(repo: &Repository, scratch: &Scratch, snaps: &[StoredSnapshot]) -> 
                 }
                 for b in &node.content {
                     scratch.mark_used(b)?;
+                }
+            }
+        }
+    }
+    for s in originals {
+        let mut stack = vec![s.snap.tree];
+        while let Some(id) = stack.pop() {
+            if !scratch.is_located(&id)? || !scratch.mark_used(&id)? {
+                continue;
+            }
+            for node in repo.read_tree(&id)?.nodes {
+                if node.kind == NodeKind::Dir {
+                    stack.extend(node.subtree);
+                }
+                for b in &node.content {
+                    if scratch.is_located(b)? {
+                        scratch.mark_used(b)?;
+                    }
                 }
             }
         }
