@@ -114,6 +114,7 @@ mod tests {
                 stats: SnapshotStats::default(),
                 tool: "test".into(),
                 databases: dumps,
+                copied_from: None,
             },
         }
     }

@@ -54,6 +54,18 @@ pub struct Snapshot {
     /// The database dumps in the tree, with what a mirror checks a restore against.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub databases: Vec<crate::db::DumpRecord>,
+    /// Set by `cairn copy`: the snapshot this one is a copy of. A later copy from the
+    /// same repository skips what it names, so copying again is resumable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copied_from: Option<CopiedFrom>,
+}
+
+/// Where a copied snapshot came from: the source repository's id (its config's `id`)
+/// and the source manifest's id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopiedFrom {
+    pub repository: String,
+    pub snapshot: SnapshotId,
 }
 
 impl Snapshot {

@@ -265,6 +265,7 @@ mod tests {
                 stats: SnapshotStats::default(),
                 tool: "test".to_string(),
                 databases: Vec::new(),
+                copied_from: None,
             },
         }
     }
