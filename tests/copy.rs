@@ -346,3 +346,62 @@ fn kill_9_mid_copy_then_again_copies_each_snapshot_once() {
     dest.ok(&["check", "--read-data"]);
     restore_same(&dest, "latest", &tree, "restored");
 }
+
+/// `cairn run` with a `[copy]` section: back up, forget by the profile's retention,
+/// copy what is left to the second repository and forget there by the same policy. The
+/// second repository has a key of its own.
+#[test]
+fn run_backs_up_then_copies_and_keeps_both_alike() {
+    let src = World::new();
+    let dest = World::new();
+    let tree = small_tree(&src, 11);
+    common::profiles::write_profile(
+        &src,
+        "app",
+        &format!(
+            "[source]\npaths = [\"{}\"]\n[retention]\nkeep_last = 1\nkeep_daily = 0\nkeep_weekly = 0\nkeep_monthly = 0\n[copy]\nto = \"{}\"\nkey = \"{}\"\n",
+            tree.display(),
+            dest.repo.display(),
+            dest.key.display()
+        ),
+    );
+    let run = || {
+        let out = common::profiles::cmd(&src, &["run", "app"]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{err}");
+        err
+    };
+    let err = run();
+    assert!(err.contains("result=success") && err.contains("copied=1"), "{err}");
+    assert_eq!(dest.snapshots().len(), 1);
+    restore_same(&dest, "latest", &tree, "restored-1");
+
+    fs::write(tree.join("d/new.txt"), "second night\n").unwrap();
+    let err = run();
+    assert!(err.contains("copied=1"), "{err}");
+    assert!(err.contains("copy: forgot 1"), "{err}");
+    let (s, d) = (src.snapshots(), dest.snapshots());
+    assert_eq!((s.len(), d.len()), (1, 1), "{s:?} {d:?}");
+    assert_eq!(d[0]["copied_from"]["snapshot"], s[0]["id"]);
+    restore_same(&dest, "latest", &tree, "restored-2");
+
+    // A destination the profile's copy key cannot open fails the run, naming it.
+    let other = World::new();
+    common::profiles::write_profile(
+        &src,
+        "bad",
+        &format!(
+            "[source]\npaths = [\"{}\"]\n[copy]\nto = \"{}\"\n",
+            tree.display(),
+            other.repo.display()
+        ),
+    );
+    let out = common::profiles::cmd(&src, &["run", "bad"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("result=failure") && err.contains("copy: destination"),
+        "{err}"
+    );
+    assert!(err.contains("wrong key"), "{err}");
+}

@@ -6,6 +6,7 @@
 //! misspelt `keep_daly` silently ignored would mean deleting snapshots someone meant to keep.
 
 pub mod check;
+pub mod copy;
 pub mod discover;
 pub mod hooks;
 pub mod lock;
@@ -76,6 +77,7 @@ struct File {
     #[serde(default)]
     database: Vec<toml::Spanned<DatabaseFile>>,
     mirror: Option<mirror::MirrorFile>,
+    copy: Option<toml::Spanned<copy::CopyFile>>,
 }
 
 /// A `[[database]]` section.
@@ -244,6 +246,8 @@ pub struct Profile {
     pub databases: Vec<DbSpec>,
     pub snapshot_per_database: bool,
     pub mirror: Option<mirror::Mirror>,
+    /// A second repository the profile's snapshots are copied into after each backup.
+    pub copy: Option<copy::CopyTarget>,
 }
 
 /// Profile names become file names, lock names and Prometheus label values, so they are
@@ -399,6 +403,28 @@ impl Profile {
             crate::crypto::keys::validate_fingerprint(f)
                 .map_err(|e| invalid(format!("trust_signer: {e}")))?;
         }
+        let copy = match file.copy {
+            None => None,
+            Some(_) if source.is_none() => {
+                return Err(invalid(
+                    "[copy] in a profile that only mirrors would copy nothing: it belongs to \
+                     the profile that makes the snapshots"
+                        .into(),
+                ))
+            }
+            Some(c) => {
+                let line = line_of(text, c.span().start);
+                Some(
+                    c.into_inner()
+                        .resolve(base)
+                        .map_err(|msg| ProfileError::Parse {
+                            path: shown.clone(),
+                            line,
+                            msg,
+                        })?,
+                )
+            }
+        };
         let mirror = file
             .mirror
             .map(|m| m.resolve(base, name, source.is_some()))
@@ -424,6 +450,7 @@ impl Profile {
             databases,
             snapshot_per_database: file.snapshot_per_database,
             mirror,
+            copy,
         })
     }
 
