@@ -81,7 +81,10 @@ fn copy_restore_and_dedup(src: &World, dest: &World) {
     assert_eq!(dry["dry_run"], true, "{dry}");
     assert_eq!(count(&dry, "copied"), 1, "{dry}");
     assert!(dry["copied"][0]["id"].is_null(), "{dry}");
-    assert!(dry["copied"][0]["bytes"].as_u64().unwrap() > 3_000_000, "{dry}");
+    assert!(
+        dry["copied"][0]["bytes"].as_u64().unwrap() > 3_000_000,
+        "{dry}"
+    );
     assert!(dest.snapshots().is_empty(), "a dry run stored a snapshot");
 
     let first = copy(src, dest, &[]);
@@ -112,7 +115,10 @@ fn copy_restore_and_dedup(src: &World, dest: &World) {
     assert_eq!(count(&second, "copied"), 1, "{second}");
     assert_eq!(count(&second, "skipped"), 1, "{second}");
     let moved = second["copied"][0]["bytes"].as_u64().unwrap();
-    assert!(moved < 1000, "copied {moved} bytes of unchanged data: {second}");
+    assert!(
+        moved < 1000,
+        "copied {moved} bytes of unchanged data: {second}"
+    );
     let snaps = dest.snapshots();
     assert_eq!(snaps.len(), 2);
     assert_eq!(snaps[1]["parent"], snaps[0]["id"], "{snaps:?}");
@@ -128,6 +134,18 @@ fn copy_restore_and_dedup(src: &World, dest: &World) {
     restore_same(dest, "latest", &tree, "restored-3");
     let check = dest.json(&["check", "--read-data"]);
     assert_eq!(check["errors"].as_array().map(Vec::len), Some(0), "{check}");
+
+    // A new destination needs that damaged data: the copy fails, naming the source and
+    // the pack, and stores no snapshot.
+    let fresh = World::new();
+    let out = copy_run(src, &fresh, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let line = common::error_line(&out, "copy from a damaged pack");
+    assert!(
+        line.starts_with(&format!("cairn copy: source {}: pack ", src.repo.display())),
+        "{line}"
+    );
+    assert!(fresh.snapshots().is_empty());
 }
 
 /// A destination made with `init --copy-params-from` (same key here): ids are shared.
@@ -138,7 +156,10 @@ fn shared_params(store: Store) {
     dest.ok(&["init", "--copy-params-from", src.repo.to_str().unwrap()]);
     copy_restore_and_dedup(&src, &dest);
     if store != Store::File {
-        assert!(!dest.repo.exists(), "{store:?} wrote to the local directory");
+        assert!(
+            !dest.repo.exists(),
+            "{store:?} wrote to the local directory"
+        );
     }
 }
 
@@ -175,15 +196,14 @@ fn copy_params_make_the_same_ids_and_an_init_from_a_wrong_key_fails() {
     let other = World::bare();
     other.ok(&["key", "generate", "--out", other.key.to_str().unwrap()]);
     let err = other.fails(
-        &[
-            "init",
-            "--copy-params-from",
-            src.repo.to_str().unwrap(),
-        ],
+        &["init", "--copy-params-from", src.repo.to_str().unwrap()],
         1,
     );
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("--copy-params-from") && err.contains("wrong key"), "{err}");
+    assert!(
+        err.contains("--copy-params-from") && err.contains("wrong key"),
+        "{err}"
+    );
     assert!(!other.repo.join("config").exists());
 }
 
@@ -230,13 +250,9 @@ fn filters_choose_the_snapshots() {
     assert_eq!(count(&tagged, "copied"), 1, "{tagged}");
     assert_eq!(dest.snapshots()[0]["tags"][0], "keep");
     let latest = copy(&src, &dest, &["latest"]);
-    assert_eq!(
-        latest["copied"][0]["source"],
-        last["id"],
-        "{latest}"
-    );
-    let err = String::from_utf8_lossy(&copy_run(&src, &dest, &["--host", "nope"]).stderr)
-        .into_owned();
+    assert_eq!(latest["copied"][0]["source"], last["id"], "{latest}");
+    let err =
+        String::from_utf8_lossy(&copy_run(&src, &dest, &["--host", "nope"]).stderr).into_owned();
     assert!(err.contains("no snapshot matches --host nope"), "{err}");
     let rest = copy(&src, &dest, &[]);
     assert_eq!(count(&rest, "copied"), 1, "{rest}");
@@ -281,7 +297,10 @@ fn a_copy_that_fails_part_way_resumes_without_duplicates() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     let line = common::error_line(&out, "failed copy");
-    assert!(line.contains("destination") && line.contains("snapshots/"), "{err}");
+    assert!(
+        line.contains("destination") && line.contains("snapshots/"),
+        "{err}"
+    );
     assert_eq!(dest.snapshots().len(), 1);
     let resumed = copy(&src, &dest, &[]);
     assert_eq!(count(&resumed, "copied"), 2, "{resumed}");
@@ -318,8 +337,14 @@ fn kill_9_mid_copy_then_again_copies_each_snapshot_once() {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
     while dest.stored("snapshots").is_empty() {
-        assert!(Instant::now() < deadline, "no snapshot copied in two minutes");
-        assert!(child.try_wait().unwrap().is_none(), "copy ended before the kill");
+        assert!(
+            Instant::now() < deadline,
+            "no snapshot copied in two minutes"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "copy ended before the kill"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap(); // SIGKILL
@@ -366,13 +391,18 @@ fn run_backs_up_then_copies_and_keeps_both_alike() {
         ),
     );
     let run = || {
-        let out = common::profiles::cmd(&src, &["run", "app"]).output().unwrap();
+        let out = common::profiles::cmd(&src, &["run", "app"])
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(out.status.success(), "{err}");
         err
     };
     let err = run();
-    assert!(err.contains("result=success") && err.contains("copied=1"), "{err}");
+    assert!(
+        err.contains("result=success") && err.contains("copied=1"),
+        "{err}"
+    );
     assert_eq!(dest.snapshots().len(), 1);
     restore_same(&dest, "latest", &tree, "restored-1");
 
@@ -396,7 +426,9 @@ fn run_backs_up_then_copies_and_keeps_both_alike() {
             other.repo.display()
         ),
     );
-    let out = common::profiles::cmd(&src, &["run", "bad"]).output().unwrap();
+    let out = common::profiles::cmd(&src, &["run", "bad"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

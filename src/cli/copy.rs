@@ -41,13 +41,12 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     let src = ctx.open().context("source")?;
     let dest_key = match &args.to_key {
-        Some(k) => super::load_identity_with(k, Some("CAIRN_TO_PASSPHRASE"))
-            .context("destination key")?,
+        Some(k) => {
+            super::load_identity_with(k, Some("CAIRN_TO_PASSPHRASE")).context("destination key")?
+        }
         None => ctx.identity()?,
     };
-    let dest = ctx
-        .open_other(&args.to, dest_key)
-        .context("destination")?;
+    let dest = ctx.open_other(&args.to, dest_key).context("destination")?;
     if src.config().id == dest.config().id {
         bail!(
             "{} and {} are the same repository (id {})",

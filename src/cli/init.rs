@@ -46,9 +46,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                 Some(k) => super::load_identity_with(k, Some("CAIRN_FROM_PASSPHRASE"))?,
                 None => ctx.identity()?,
             };
-            let from = ctx
-                .open_other(url, key)
-                .context("--copy-params-from")?;
+            let from = ctx.open_other(url, key).context("--copy-params-from")?;
             Some(from.config().chunk_params())
         }
         None => None,

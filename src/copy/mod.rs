@@ -63,10 +63,12 @@ pub struct Plan {
 
 /// Which of `selected` the destination already holds: a copy naming it in `copied_from`,
 /// or (copying back) the very snapshot a source snapshot was copied from.
-pub fn plan(src: &Repository, dest: &Repository, mut selected: Vec<StoredSnapshot>) -> Result<Plan> {
-    let held = dest
-        .snapshots()
-        .map_err(CopyError::destination(dest))?;
+pub fn plan(
+    src: &Repository,
+    dest: &Repository,
+    mut selected: Vec<StoredSnapshot>,
+) -> Result<Plan> {
+    let held = dest.snapshots().map_err(CopyError::destination(dest))?;
     let src_id = &src.config().id;
     let mut copies = HashMap::new();
     for s in &held {

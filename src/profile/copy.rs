@@ -73,7 +73,11 @@ impl CopyTarget {
             true => Some(read_passphrase_file(file)?),
             false => None,
         };
-        Ok(keys::unlock(cert, pass.as_ref(), &key.display().to_string())?)
+        Ok(keys::unlock(
+            cert,
+            pass.as_ref(),
+            &key.display().to_string(),
+        )?)
     }
 
     /// Opens the destination with its key, trusting that key (or the pin of its

@@ -924,6 +924,34 @@ mod tests {
     }
 
     #[test]
+    fn copy_section() {
+        let p = parse(&format!(
+            "{DIRS}[copy]\nto = \"swift://offsite/app\"\nkey = \"offsite.key\"\n"
+        ))
+        .unwrap();
+        let c = p.copy.unwrap();
+        assert_eq!(c.to, "swift://offsite/app");
+        assert_eq!(
+            c.key,
+            Some(PathBuf::from("/etc/cairn/profiles/offsite.key"))
+        );
+        assert!(c.retention);
+        let e = parse(&format!(
+            "{DIRS}[copy]\nto = \"/b\"\npassphrase_file = \"p\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("line 6") && e.contains("goes with copy.key"),
+            "{e}"
+        );
+        let e = parse("[mirror]\ndatabase = \"app\"\ntarget = \"postgresql:///app_test\"\n[copy]\nto = \"/b\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("only mirrors would copy nothing"), "{e}");
+    }
+
+    #[test]
     fn names_are_restricted() {
         assert!(valid_name("app-db_1.prod"));
         assert!(!valid_name(".hidden"));
