@@ -13,7 +13,7 @@ use crate::ui;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
--r/-k name the source, --to/--to-key the destination. Each copied snapshot is a new \
+-r/-k (and --trust-signer) name the source, --to/--to-key the destination. Each copied snapshot is a new \
 manifest signed by the destination's key that names its source (`copied_from`); \
 snapshots already copied are skipped, so an interrupted copy is resumed by running it \
 again. Blobs the destination holds are not read when both repositories were made with \
