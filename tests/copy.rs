@@ -437,3 +437,69 @@ fn run_backs_up_then_copies_and_keeps_both_alike() {
     );
     assert!(err.contains("wrong key"), "{err}");
 }
+
+/// A destination key with a passphrase of its own, from CAIRN_TO_PASSPHRASE_FILE; and
+/// `cairn profile check` tries the `[copy]` destination with it.
+#[test]
+fn a_protected_destination_key_takes_its_own_passphrase() {
+    let src = World::new();
+    let tree = small_tree(&src, 13);
+    src.backup(&[tree.to_str().unwrap()]);
+    let mut dest = World::bare();
+    let pass = dest.path("pass");
+    fs::write(&pass, "dest secret phrase\n").unwrap();
+    fs::set_permissions(&pass, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    dest.passphrase_file = Some(pass.clone());
+    dest.ok(&["key", "generate", "--out", dest.key.to_str().unwrap()]);
+    dest.ok(&["init"]);
+
+    // Without the destination's passphrase (no terminal to ask on) the copy fails.
+    let out = copy_run(&src, &dest, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let line = common::error_line(&out, "no passphrase");
+    assert!(line.starts_with("cairn copy: destination key: "), "{line}");
+    let out = src
+        .cmd()
+        .env("CAIRN_TO_PASSPHRASE_FILE", &pass)
+        .args([
+            "copy",
+            "--to",
+            dest.repo.to_str().unwrap(),
+            "--to-key",
+            dest.key.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    common::assert_ok(&out, "copy with CAIRN_TO_PASSPHRASE_FILE");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("dest secret phrase"));
+    restore_same(&dest, "latest", &tree, "restored");
+
+    let profile = |name: &str, extra: &str| {
+        common::profiles::write_profile(
+            &src,
+            name,
+            &format!(
+                "[source]\npaths = [\"{}\"]\n[copy]\nto = \"{}\"\nkey = \"{}\"\n{extra}",
+                tree.display(),
+                dest.repo.display(),
+                dest.key.display()
+            ),
+        );
+        let out = common::profiles::cmd(&src, &["profile", "check", name])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, text) = profile(
+        "good",
+        &format!("passphrase_file = \"{}\"\n", pass.display()),
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("ok    copy to "), "{text}");
+    let (code, text) = profile("nopass", "");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("FAIL  copy to "), "{text}");
+}

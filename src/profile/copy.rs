@@ -81,14 +81,15 @@ impl CopyTarget {
     }
 
     /// Opens the destination with its key, trusting that key (or the pin of its
-    /// location) as every other repository is trusted.
-    pub fn open(&self, settings: &Settings) -> Result<Repository> {
+    /// location) as every other repository is trusted; `cache_dir` `None` writes no
+    /// cache (`cairn profile check`).
+    pub fn open(&self, settings: &Settings, cache_dir: Option<&Path>) -> Result<Repository> {
         let identity = self.identity(settings).context("copy key")?;
         let backend = crate::backend::open(&self.to, &settings.store)?;
         Ok(Repository::open(
             backend,
             identity,
-            settings.cache_dir.as_deref(),
+            cache_dir,
             &TrustSettings::new(None),
         )?)
     }

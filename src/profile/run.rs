@@ -448,7 +448,9 @@ fn copy_step(
     prune_due: bool,
     p: &mut Progress,
 ) -> Result<()> {
-    let dest = c.open(settings).context("copy: destination")?;
+    let dest = c
+        .open(settings, settings.cache_dir.as_deref())
+        .context("copy: destination")?;
     let mine: Vec<_> = repo
         .snapshots()
         .context("copy: source")?
