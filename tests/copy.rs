@@ -503,3 +503,66 @@ fn a_protected_destination_key_takes_its_own_passphrase() {
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("FAIL  copy to "), "{text}");
 }
+
+/// Ctrl-C part way into a copy to a destination with its own keys: the packs stored so
+/// far are indexed on the way out and their blobs' new ids are kept in the cache, so the
+/// next run reads only what is left.
+#[test]
+fn sigint_mid_copy_keeps_what_was_stored() {
+    let src = World::new();
+    let tree = src.path("src");
+    fs::create_dir_all(&tree).unwrap();
+    fs::write(tree.join("big.bin"), common::noise(40_000_000, 77)).unwrap();
+    src.backup(&[tree.to_str().unwrap()]);
+    let dest = World::new();
+    let total = copy(&src, &dest, &["--dry-run"])["copied"][0]["bytes"]
+        .as_u64()
+        .unwrap();
+    let mut child = src
+        .cmd()
+        .env("CAIRN_TEST_FAULTS", "get@data/:*:delay=300")
+        .args([
+            "copy",
+            "--to",
+            dest.repo.to_str().unwrap(),
+            "--to-key",
+            dest.key.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while dest.stored("data").len() < 2 {
+        assert!(Instant::now() < deadline, "no packs copied in two minutes");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "copy ended before the signal"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-s", "INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cairn copy: interrupted by SIGINT"), "{err}");
+    assert!(dest.snapshots().is_empty());
+    assert!(
+        !dest.stored("index").is_empty(),
+        "stored packs were not indexed"
+    );
+    assert!(dest.stored("locks").is_empty(), "the lock was left behind");
+
+    let left = copy(&src, &dest, &["--dry-run"])["copied"][0]["bytes"]
+        .as_u64()
+        .unwrap();
+    assert!(left < total, "{left} of {total} bytes still to read");
+    let resumed = copy(&src, &dest, &[]);
+    assert_eq!(resumed["copied"][0]["bytes"].as_u64().unwrap(), left);
+    dest.ok(&["check", "--read-data"]);
+    restore_same(&dest, "latest", &tree, "restored");
+}
