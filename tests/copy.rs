@@ -566,3 +566,17 @@ fn sigint_mid_copy_keeps_what_was_stored() {
     dest.ok(&["check", "--read-data"]);
     restore_same(&dest, "latest", &tree, "restored");
 }
+
+/// Copying back: a snapshot that came from the destination is not copied there again.
+#[test]
+fn copying_back_copies_nothing() {
+    let a = World::new();
+    let tree = small_tree(&a, 17);
+    a.backup(&[tree.to_str().unwrap()]);
+    let b = World::new();
+    assert_eq!(count(&copy(&a, &b, &[]), "copied"), 1);
+    let back = copy(&b, &a, &[]);
+    assert_eq!(count(&back, "copied"), 0, "{back}");
+    assert_eq!(back["skipped"][0]["id"], a.snapshots()[0]["id"], "{back}");
+    assert_eq!(a.snapshots().len(), 1);
+}
