@@ -205,6 +205,20 @@ fn copy_params_make_the_same_ids_and_an_init_from_a_wrong_key_fails() {
         "{err}"
     );
     assert!(!other.repo.join("config").exists());
+
+    // With the source's key for reading it, the new repository keeps its own signer
+    // and recipients but shares the ids.
+    other.ok(&[
+        "init",
+        "--copy-params-from",
+        src.repo.to_str().unwrap(),
+        "--from-key",
+        src.key.to_str().unwrap(),
+    ]);
+    other.backup(&[tree.to_str().unwrap()]);
+    let copied = copy(&src, &other, &[]);
+    assert_eq!(copied["copied"][0]["blobs"], 0, "{copied}");
+    assert_ne!(other.fingerprint(), src.fingerprint());
 }
 
 #[test]
