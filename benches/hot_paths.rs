@@ -198,6 +198,7 @@ fn pipeline(c: &mut Criterion) {
                     identity(),
                     vec![],
                     None,
+                    None,
                     &Default::default(),
                 )
                 .unwrap();

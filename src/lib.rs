@@ -8,6 +8,7 @@ pub mod check;
 pub mod child;
 pub mod chunker;
 pub mod cli;
+pub mod copy;
 pub mod crypto;
 pub mod damage;
 pub mod db;

@@ -202,6 +202,7 @@ pub fn run(repo: &Repository, mut opts: BackupOptions) -> Result<BackupOutcome> 
         tool: format!("cairn {}", env!("CARGO_PKG_VERSION")),
         databases,
         repaired: None,
+        copied_from: None,
     };
     // The stored byte count is known only once the last packs are uploaded, which is
     // after the snapshot must be final; so it is finished in two steps.

@@ -64,6 +64,9 @@ CREATE TABLE IF NOT EXISTS files (
     ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, blobs BLOB NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS copy_ids (
+    source TEXT NOT NULL, src BLOB NOT NULL, dest BLOB NOT NULL, PRIMARY KEY (source, src)
+) WITHOUT ROWID;
 ";
 
 /// Both queries start from the blob's own rows and look each of its (few) copies' packs
@@ -343,6 +346,35 @@ impl Cache {
                     flat
                 ])
                 .map_err(|e| self.err(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// The id this repository gave the blob `src` of repository `source` when `cairn
+    /// copy` last moved it (repositories with their own blob-id keys): with it a copy
+    /// knows, without reading the blob, whether this repository holds it already.
+    pub fn copied_id(&self, source: &str, src: &BlobId) -> Result<Option<BlobId>, CacheError> {
+        let conn = self.reader();
+        let mut st = conn
+            .prepare_cached("SELECT dest FROM copy_ids WHERE source = ?1 AND src = ?2")
+            .map_err(|e| self.err(e))?;
+        st.query_row(params![source, &src.0[..]], |r| r.get::<_, Vec<u8>>(0))
+            .optional()
+            .map_err(|e| self.err(e))
+            .map(|v| v.and_then(|b| b.try_into().ok().map(BlobId)))
+    }
+
+    pub fn put_copied_ids(&self, source: &str, ids: &[(BlobId, BlobId)]) -> Result<(), CacheError> {
+        let mut conn = self.conn.lock().unwrap();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        {
+            let mut st = tx
+                .prepare_cached("INSERT OR REPLACE INTO copy_ids VALUES (?1, ?2, ?3)")
+                .map_err(|e| self.err(e))?;
+            for (src, dest) in ids {
+                st.execute(params![source, &src.0[..], &dest.0[..]])
+                    .map_err(|e| self.err(e))?;
             }
         }
         tx.commit().map_err(|e| self.err(e))

@@ -15,6 +15,16 @@ pub struct Args {
     /// disaster-recovery key; any one of the secret keys restores everything
     #[arg(long = "recipient", value_name = "CERT_FILE")]
     pub recipients: Vec<PathBuf>,
+    /// Take the blob-id key, chunker key and chunk sizes of this repository, so that
+    /// `cairn copy` between the two moves only what is missing and never re-hashes. The
+    /// holders of either repository's keys can then tell whether the other holds a given
+    /// piece of data (see docs/OPERATIONS.md, "A second copy")
+    #[arg(long, value_name = "URL")]
+    pub copy_params_from: Option<String>,
+    /// The key that opens --copy-params-from [default: -k/--key]; its passphrase comes
+    /// from CAIRN_FROM_PASSPHRASE_FILE or CAIRN_FROM_PASSPHRASE, else as -k's does
+    #[arg(long, value_name = "FILE", requires = "copy_params_from")]
+    pub from_key: Option<PathBuf>,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
@@ -30,10 +40,22 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     let identity = ctx.identity()?;
     // The config is signed: an expired key stops here, before anything is stored.
     identity.signer()?;
+    let params = match &args.copy_params_from {
+        Some(url) => {
+            let key = match &args.from_key {
+                Some(k) => super::load_identity_with(k, Some("CAIRN_FROM_PASSPHRASE"))?,
+                None => ctx.identity()?,
+            };
+            let from = ctx.open_other(url, key).context("--copy-params-from")?;
+            Some(from.config().chunk_params())
+        }
+        None => None,
+    };
     let repo = Repository::init(
         backend,
         identity,
         extra,
+        params,
         ctx.cache_dir().as_deref(),
         &ctx.trust(),
     )?;

@@ -3,6 +3,7 @@
 
 mod backup;
 mod check;
+mod copy;
 mod diff;
 mod dump;
 mod forget;
@@ -157,6 +158,8 @@ pub enum Command {
     Repair(repair::Args),
     /// Remove stale locks
     Unlock(unlock::Args),
+    /// Copy snapshots into another repository (a second copy on other storage)
+    Copy(copy::Args),
     /// Run profiles: hooks, backup, retention, check and notifications, as cron should
     Run(run::Args),
     /// Refresh a test database from a snapshot's dump: restore, scrub, check, swap
@@ -223,6 +226,7 @@ impl Command {
             Command::Prune(_) => "prune",
             Command::Repair(_) => "repair",
             Command::Unlock(_) => "unlock",
+            Command::Copy(_) => "copy",
             Command::Run(_) => "run",
             Command::Mirror(_) => "mirror",
             Command::RestoreDb(_) => "restore-db",
@@ -309,22 +313,40 @@ impl Ctx {
         )?)
     }
 
+    /// Another repository than `-r`'s (`copy --to`, `init --copy-params-from`), opened
+    /// with `identity`, trusting its own key or the pin recorded for that location.
+    pub fn open_other(&self, url: &str, identity: Identity) -> Result<Repository> {
+        let backend = crate::backend::open(url, &self.store)?;
+        Ok(Repository::open(
+            backend,
+            identity,
+            self.cache_dir().as_deref(),
+            &TrustSettings::new(None),
+        )?)
+    }
+
     pub fn trust(&self) -> TrustSettings {
         TrustSettings::new(self.trust_signer.clone())
     }
 }
 
-/// Reads a passphrase from the environment or, on a terminal, a prompt.
-pub fn passphrase(prompt: &str) -> Result<Option<Secret>> {
-    if let Some(file) = std::env::var_os("CAIRN_PASSPHRASE_FILE").filter(|v| !v.is_empty()) {
+/// Reads a passphrase from `{var}_FILE` or `{var}`, when one is set.
+fn passphrase_env(var: &str) -> Result<Option<Secret>> {
+    let file_var = format!("{var}_FILE");
+    if let Some(file) = std::env::var_os(&file_var).filter(|v| !v.is_empty()) {
         let raw = std::fs::read_to_string(&file)
-            .with_context(|| format!("CAIRN_PASSPHRASE_FILE {}", Path::new(&file).display()))?;
+            .with_context(|| format!("{file_var} {}", Path::new(&file).display()))?;
         let line = raw.strip_suffix('\n').unwrap_or(&raw);
         let line = line.strip_suffix('\r').unwrap_or(line);
         return Ok(Some(Secret::new(line)));
     }
-    if let Ok(p) = std::env::var("CAIRN_PASSPHRASE") {
-        return Ok(Some(Secret::new(p)));
+    Ok(std::env::var(var).ok().map(Secret::new))
+}
+
+/// Reads a passphrase from the environment or, on a terminal, a prompt.
+pub fn passphrase(prompt: &str) -> Result<Option<Secret>> {
+    if let Some(p) = passphrase_env("CAIRN_PASSPHRASE")? {
+        return Ok(Some(p));
     }
     if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
         let p = crate::interrupt::at_once(|| rpassword::prompt_password(prompt))
@@ -335,11 +357,20 @@ pub fn passphrase(prompt: &str) -> Result<Option<Secret>> {
 }
 
 pub fn load_identity(path: &Path) -> Result<Identity> {
+    load_identity_with(path, None)
+}
+
+/// A second key of the command (`--to-key`, `--from-key`): its passphrase comes from
+/// `{var}_FILE` or `{var}` when set, else as the first key's does.
+pub fn load_identity_with(path: &Path, var: Option<&str>) -> Result<Identity> {
     let cert = keys::read_cert(path)?;
-    let pass = if keys::needs_passphrase(&cert) {
-        passphrase(&format!("Passphrase for {}: ", path.display()))?
-    } else {
+    let pass = if !keys::needs_passphrase(&cert) {
         None
+    } else {
+        match var.map(passphrase_env).transpose()?.flatten() {
+            Some(p) => Some(p),
+            None => passphrase(&format!("Passphrase for {}: ", path.display()))?,
+        }
     };
     Ok(keys::unlock(
         cert,
@@ -518,6 +549,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Prune(a) => prune::run(&ctx, a),
         Command::Repair(a) => repair::run(&ctx, a),
         Command::Unlock(a) => unlock::run(&ctx, a),
+        Command::Copy(a) => copy::run(&ctx, a),
         Command::Run(a) => run::run(&ctx, a),
         Command::Mirror(a) => mirror::run(&ctx, a),
         Command::RestoreDb(a) => restore_db::run(&ctx, a),

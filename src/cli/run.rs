@@ -60,6 +60,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                 key_expires: None,
                 checked_packs: None,
                 mirrored: None,
+                copied: None,
             },
         };
         // The summary is the log's record of the run, so --quiet does not hide it.

@@ -115,6 +115,7 @@ mod tests {
                 tool: "test".into(),
                 databases: dumps,
                 repaired: None,
+                copied_from: None,
             },
         }
     }

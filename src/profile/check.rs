@@ -152,6 +152,17 @@ pub fn check(spec: &str, config_dir: Option<&Path>, o: &Overrides) -> Vec<Line> 
     if let Some(m) = &profile.mirror {
         mirror(m, &mut out);
     }
+    if let Some(c) = &profile.copy {
+        let opened = c
+            .open(&settings, None)
+            .and_then(|r| Ok(r.require_signer()?));
+        out.result(
+            &format!("copy to {}", c.to),
+            opened
+                .map(|()| "reachable, initialised, writable with the copy key".to_string())
+                .map_err(|e| chain(&e)),
+        );
+    }
     out.0
 }
 

@@ -6,6 +6,7 @@
 //! misspelt `keep_daly` silently ignored would mean deleting snapshots someone meant to keep.
 
 pub mod check;
+pub mod copy;
 pub mod discover;
 pub mod hooks;
 pub mod lock;
@@ -79,6 +80,7 @@ struct File {
     #[serde(default)]
     database: Vec<toml::Spanned<DatabaseFile>>,
     mirror: Option<mirror::MirrorFile>,
+    copy: Option<toml::Spanned<copy::CopyFile>>,
 }
 
 /// A `[[database]]` section.
@@ -249,6 +251,8 @@ pub struct Profile {
     /// Back up without delta blobs (`cairn backup --no-delta`).
     pub no_delta: bool,
     pub mirror: Option<mirror::Mirror>,
+    /// A second repository the profile's snapshots are copied into after each backup.
+    pub copy: Option<copy::CopyTarget>,
 }
 
 /// Profile names become file names, lock names and Prometheus label values, so they are
@@ -404,6 +408,28 @@ impl Profile {
             crate::crypto::keys::validate_fingerprint(f)
                 .map_err(|e| invalid(format!("trust_signer: {e}")))?;
         }
+        let copy = match file.copy {
+            None => None,
+            Some(_) if source.is_none() => {
+                return Err(invalid(
+                    "[copy] in a profile that only mirrors would copy nothing: it belongs to \
+                     the profile that makes the snapshots"
+                        .into(),
+                ))
+            }
+            Some(c) => {
+                let line = line_of(text, c.span().start);
+                Some(
+                    c.into_inner()
+                        .resolve(base)
+                        .map_err(|msg| ProfileError::Parse {
+                            path: shown.clone(),
+                            line,
+                            msg,
+                        })?,
+                )
+            }
+        };
         let mirror = file
             .mirror
             .map(|m| m.resolve(base, name, source.is_some()))
@@ -430,6 +456,7 @@ impl Profile {
             snapshot_per_database: file.snapshot_per_database,
             no_delta: file.no_delta,
             mirror,
+            copy,
         })
     }
 
@@ -906,6 +933,34 @@ mod tests {
             e.contains("line 3") && e.contains("no-role-passwords"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn copy_section() {
+        let p = parse(&format!(
+            "{DIRS}[copy]\nto = \"swift://offsite/app\"\nkey = \"offsite.key\"\n"
+        ))
+        .unwrap();
+        let c = p.copy.unwrap();
+        assert_eq!(c.to, "swift://offsite/app");
+        assert_eq!(
+            c.key,
+            Some(PathBuf::from("/etc/cairn/profiles/offsite.key"))
+        );
+        assert!(c.retention);
+        let e = parse(&format!(
+            "{DIRS}[copy]\nto = \"/b\"\npassphrase_file = \"p\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("line 6") && e.contains("goes with copy.key"),
+            "{e}"
+        );
+        let e = parse("[mirror]\ndatabase = \"app\"\ntarget = \"postgresql:///app_test\"\n[copy]\nto = \"/b\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("only mirrors would copy nothing"), "{e}");
     }
 
     #[test]

@@ -78,6 +78,9 @@ pub struct RunReport {
     /// The snapshot the mirror step restored into the test database, when it ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mirrored: Option<String>,
+    /// Snapshots the copy step stored in the `[copy]` repository, when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copied: Option<usize>,
 }
 
 impl RunReport {
@@ -105,6 +108,9 @@ impl RunReport {
         }
         if let Some(id) = &self.mirrored {
             s.push_str(&format!(" mirrored={}", &id[..id.len().min(8)]));
+        }
+        if let Some(n) = self.copied {
+            s.push_str(&format!(" copied={n}"));
         }
         s
     }
@@ -153,6 +159,7 @@ struct Progress {
     key_expires_soon: Option<String>,
     checked_packs: Option<usize>,
     mirrored: Option<String>,
+    copied: Option<usize>,
 }
 
 pub fn run(profile: &Profile, overrides: &Overrides) -> RunReport {
@@ -181,6 +188,7 @@ pub fn run(profile: &Profile, overrides: &Overrides) -> RunReport {
                 key_expires: None,
                 checked_packs: None,
                 mirrored: None,
+                copied: None,
                 error: Some(format!(
                     "already running (lock {} is held); not starting a second run",
                     lock_path.display()
@@ -259,9 +267,9 @@ fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()>
     let repo = backed_up?;
     let mut state = State::load(settings, &profile.name);
     let now = Local::now();
+    let last_prune = state.last_prune.map(|t| t.with_timezone(&Local));
+    let prune_due = profile.prune.every.is_due(last_prune.as_ref(), &now);
     if profile.source.is_some() {
-        let last_prune = state.last_prune.map(|t| t.with_timezone(&Local));
-        let prune_due = profile.prune.every.is_due(last_prune.as_ref(), &now);
         let report =
             retention_step(profile, &repo, &host, prune_due, settings.zone).context("retention")?;
         p.retention = Some(report.summary);
@@ -279,6 +287,9 @@ fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()>
     state.save(settings, &profile.name);
     if profile.source.is_none() {
         return Ok(());
+    }
+    if let Some(c) = &profile.copy {
+        copy_step(profile, c, settings, &repo, &host, prune_due, p)?;
     }
     if let Some(m) = profile.mirror.as_ref().filter(|m| m.every.is_some()) {
         mirror_if_due(m, &repo, settings, &profile.name, p)?;
@@ -426,6 +437,47 @@ fn mirror_step(m: &super::mirror::Mirror, repo: &Repository) -> Result<String> {
     Ok(report.snapshot)
 }
 
+/// Copies the profile's snapshots of this host that the source still holds (retention
+/// ran first, so nothing it just forgot travels) into the `[copy]` repository, then
+/// applies the same retention there, so both keep the same snapshots.
+fn copy_step(
+    profile: &Profile,
+    c: &super::copy::CopyTarget,
+    settings: &Settings,
+    repo: &Repository,
+    host: &str,
+    prune_due: bool,
+    p: &mut Progress,
+) -> Result<()> {
+    let dest = c
+        .open(settings, settings.cache_dir.as_deref())
+        .context("copy: destination")?;
+    let mine: Vec<_> = repo
+        .snapshots()
+        .context("copy: source")?
+        .into_iter()
+        .filter(|s| s.snap.profile.as_deref() == Some(&profile.name) && s.snap.host == host)
+        .collect();
+    let report = crate::copy::run(repo, &dest, mine, false, |_, _| {}).context("copy")?;
+    p.copied = Some(report.copied.len());
+    crate::ui::info(&format!(
+        "copy: {} copied to {}, {} already there",
+        crate::ui::count(report.copied.len() as u64, "snapshot"),
+        dest.location(),
+        report.skipped.len()
+    ));
+    if c.retention {
+        let r = retention_step(profile, &dest, host, prune_due, settings.zone)
+            .context("copy: retention")?;
+        let summary = format!("copy: {}", r.summary);
+        p.retention = Some(match p.retention.take() {
+            Some(s) => format!("{s}; {summary}"),
+            None => summary,
+        });
+    }
+    Ok(())
+}
+
 /// How long a run's backup waits for another process's exclusive lock.
 const BACKUP_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60 * 60);
 
@@ -488,6 +540,7 @@ fn finish(
         key_expires: p.key_expires_soon,
         checked_packs: p.checked_packs,
         mirrored: p.mirrored,
+        copied: p.copied,
     };
     if let Some(e) = &report.error {
         if let Some(cmd) = &profile.hooks.on_failure {

@@ -68,12 +68,54 @@ impl ChunkerKind {
     }
 }
 
+/// What decides blob ids and cut points: the blob-id key, the chunker and its key, the
+/// chunk sizes. Two repositories that share them give the same data the same blob ids,
+/// so `cairn copy` between them moves only blobs the destination lacks, without
+/// re-hashing (`cairn init --copy-params-from`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkParams {
+    pub blob_id_key: String,
+    pub chunker: ChunkerKind,
+    pub chunker_key: Option<String>,
+    pub chunker_seed: Option<u64>,
+    pub chunk_sizes_files: ChunkSizes,
+    pub chunk_sizes_stream: ChunkSizes,
+    pub stream_rows: bool,
+}
+
+impl ChunkParams {
+    /// Fresh secrets with today's chunker and sizes, for a new repository.
+    pub fn fresh() -> ChunkParams {
+        ChunkParams {
+            blob_id_key: hex::encode(crate::ids::random_bytes()),
+            chunker: ChunkerKind::GearPrfV1,
+            chunker_key: Some(hex::encode(crate::ids::random_bytes())),
+            chunker_seed: None,
+            chunk_sizes_files: ChunkSizes::FILES,
+            chunk_sizes_stream: ChunkSizes::STREAM,
+            stream_rows: true,
+        }
+    }
+}
+
 fn key32(hex_key: &str) -> Option<[u8; 32]> {
     let mut k = [0u8; 32];
     hex::decode_to_slice(hex_key, &mut k).ok().map(|()| k)
 }
 
 impl Config {
+    pub fn chunk_params(&self) -> ChunkParams {
+        ChunkParams {
+            blob_id_key: self.blob_id_key.clone(),
+            chunker: self.chunker,
+            chunker_key: self.chunker_key.clone(),
+            chunker_seed: self.chunker_seed,
+            chunk_sizes_files: self.chunk_sizes_files,
+            chunk_sizes_stream: self.chunk_sizes_stream,
+            stream_rows: self.stream_rows,
+        }
+    }
+
     pub fn blob_key(&self) -> [u8; 32] {
         key32(&self.blob_id_key).expect("blob id key checked at load")
     }

@@ -137,7 +137,13 @@ mod tests {
                     offset: i as u64 * 10,
                     length: 10,
                     raw_length: 20,
-                    compression: Compression::Zstd,
+                    // Deltas carry their base in the JSON too.
+                    compression: if i == 1 {
+                        Compression::Delta
+                    } else {
+                        Compression::Zstd
+                    },
+                    base: (i == 1).then_some(BlobId([n; 32])),
                 })
                 .collect(),
         }

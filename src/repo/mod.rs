@@ -160,11 +160,13 @@ fn untrusted_config(
 }
 
 impl Repository {
-    /// Creates a new repository encrypted to `identity` and every extra certificate.
+    /// Creates a new repository encrypted to `identity` and every extra certificate,
+    /// with fresh chunk parameters or those of another repository (`params`).
     pub fn init(
         backend: Box<dyn Backend>,
         identity: Identity,
         extra_recipients: Vec<Cert>,
+        params: Option<config::ChunkParams>,
         cache_dir: Option<&Path>,
         trust: &TrustSettings,
     ) -> Result<Repository> {
@@ -180,18 +182,18 @@ impl Repository {
             }
         }
         let recipients = RecipientSet::new(&certs)?;
-        let blob_key = crate::ids::random_bytes();
+        let params = params.unwrap_or_else(config::ChunkParams::fresh);
         let config = Config {
             version: FORMAT_VERSION,
             id: hex::encode(&crate::ids::random_bytes()[..16]),
             created: chrono::Utc::now(),
-            blob_id_key: hex::encode(blob_key),
-            chunker: config::ChunkerKind::GearPrfV1,
-            chunker_key: Some(hex::encode(crate::ids::random_bytes())),
-            chunker_seed: None,
-            chunk_sizes_files: ChunkSizes::FILES,
-            chunk_sizes_stream: ChunkSizes::STREAM,
-            stream_rows: true,
+            blob_id_key: params.blob_id_key,
+            chunker: params.chunker,
+            chunker_key: params.chunker_key,
+            chunker_seed: params.chunker_seed,
+            chunk_sizes_files: params.chunk_sizes_files,
+            chunk_sizes_stream: params.chunk_sizes_stream,
+            stream_rows: params.stream_rows,
             compression_level: 3,
             pack_size: config::DEFAULT_PACK_SIZE,
             signer: identity.fingerprint(),
@@ -204,6 +206,10 @@ impl Repository {
         }
         let body = pad::json(serde_json::to_vec_pretty(&config).expect("config serialises"));
         let stored = crypto::encrypt(&recipients, Some(&identity), &body)?;
+        config
+            .validate()
+            .map_err(|e| RepoError::Invalid(format!("repository {loc}: {e}")))?;
+        let blob_key = config.blob_key();
         if !backend.put_if_absent("config", &stored)? {
             return Err(RepoError::AlreadyInitialised(loc));
         }

@@ -72,6 +72,10 @@ pub struct Snapshot {
     /// Set on a manifest `cairn repair snapshots` wrote in place of a damaged one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repaired: Option<Repaired>,
+    /// Set by `cairn copy`: the snapshot this one is a copy of. A later copy from the
+    /// same repository skips what it names, so copying again is resumable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copied_from: Option<CopiedFrom>,
 }
 
 /// What a repair left out of a snapshot, and which snapshot it was made from. The
@@ -85,6 +89,14 @@ pub struct Repaired {
     /// Paths left out: files whose data was lost, and directories (ending in `/`)
     /// whose listing was lost, with everything below them.
     pub lost: Vec<String>,
+}
+
+/// Where a copied snapshot came from: the source repository's id (its config's `id`)
+/// and the source manifest's id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopiedFrom {
+    pub repository: String,
+    pub snapshot: SnapshotId,
 }
 
 impl Snapshot {

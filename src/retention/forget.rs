@@ -266,6 +266,7 @@ mod tests {
                 tool: "test".to_string(),
                 databases: Vec::new(),
                 repaired: None,
+                copied_from: None,
             },
         }
     }
