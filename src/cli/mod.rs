@@ -312,11 +312,10 @@ impl Ctx {
 /// Reads a passphrase from the environment or, on a terminal, a prompt.
 pub fn passphrase(prompt: &str) -> Result<Option<Secret>> {
     if let Some(file) = std::env::var_os("CAIRN_PASSPHRASE_FILE").filter(|v| !v.is_empty()) {
-        let raw = std::fs::read_to_string(&file)
-            .with_context(|| format!("CAIRN_PASSPHRASE_FILE {}", Path::new(&file).display()))?;
-        let line = raw.strip_suffix('\n').unwrap_or(&raw);
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        return Ok(Some(Secret::new(line)));
+        let file = PathBuf::from(file);
+        return Ok(Some(read_passphrase_file(&file).with_context(|| {
+            format!("CAIRN_PASSPHRASE_FILE {}", file.display())
+        })?));
     }
     if let Ok(p) = std::env::var("CAIRN_PASSPHRASE") {
         return Ok(Some(Secret::new(p)));
@@ -327,6 +326,14 @@ pub fn passphrase(prompt: &str) -> Result<Option<Secret>> {
         return Ok(Some(Secret::new(p)));
     }
     Ok(None)
+}
+
+/// A passphrase file's content, without one trailing line ending.
+pub fn read_passphrase_file(file: &Path) -> std::io::Result<Secret> {
+    let raw = std::fs::read_to_string(file)?;
+    let line = raw.strip_suffix('\n').unwrap_or(&raw);
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    Ok(Secret::new(line))
 }
 
 pub fn load_identity(path: &Path) -> Result<Identity> {

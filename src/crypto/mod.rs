@@ -9,6 +9,7 @@
 //!   signed manifest through keyed blob ids).
 
 pub mod keys;
+pub mod paper;
 mod seipd;
 
 pub use seipd::{open as open_sealed, SealedWriter};
