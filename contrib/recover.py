@@ -36,8 +36,10 @@ try:
 except ImportError:
     blake3 = None
 
-# Repository (config) versions read: 2 adds zstd frames shared by small blobs.
-SUPPORTED_VERSIONS = (1, 2)
+# Repository (config) versions read: 2 adds zstd frames shared by small blobs; 3 is a
+# config rewritten since its recipient list changed (a `generation` this script, which
+# keeps no pins, does not check; docs/FORMAT.md "Recipient changes").
+SUPPORTED_VERSIONS = (1, 2, 3)
 SNAPSHOT_VERSION = 1
 PACK_MAGIC = b"CAIRNPK1"
 # type u8 | compression u8 | blob id 32 bytes | offset u64 | stored length u32 | raw length u32

@@ -8,6 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
+use common::forge::gpg;
 use common::{assert_same_tree, small_tree, World};
 
 /// Where a restore into `target` puts the backed-up directory `src`.
@@ -219,4 +220,185 @@ fn a_sheet_without_a_repository_leaves_blanks_and_names_no_location() {
         serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["fingerprint"].clone()
     };
     assert_eq!(info(&back), info(&w.key));
+}
+
+/// A key made by stock gpg in its own home, as an offline disaster-recovery key would
+/// be; returns the home, its fingerprint and its exported public certificate.
+fn gpg_key(w: &World, name: &str) -> (tempfile::TempDir, String, std::path::PathBuf) {
+    let home = tempfile::tempdir().unwrap();
+    let uid = format!("{name} <{name}@example.org>");
+    gpg(
+        home.path(),
+        &[
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+            "--quick-generate-key",
+            &uid,
+            "default",
+            "default",
+            "never",
+        ],
+        b"",
+    );
+    let colons = String::from_utf8(gpg(
+        home.path(),
+        &["--with-colons", "--list-keys", &uid],
+        b"",
+    ))
+    .unwrap();
+    let fpr = colons
+        .lines()
+        .find(|l| l.starts_with("fpr:"))
+        .unwrap()
+        .split(':')
+        .nth(9)
+        .unwrap()
+        .to_string();
+    let public = w.path(&format!("{name}.pub"));
+    fs::write(
+        &public,
+        gpg(home.path(), &["--armor", "--export", &fpr], b""),
+    )
+    .unwrap();
+    (home, fpr, public)
+}
+
+/// Whether stock gpg in `home` decrypts the stored object `path` (the signature is not
+/// asked about: that home does not hold the signer's certificate).
+fn gpg_reads(home: &Path, path: &Path) -> bool {
+    let out = common::run_with_input(
+        Command::new("gpg").arg("--homedir").arg(home).args([
+            "--batch",
+            "--yes",
+            "--status-fd",
+            "1",
+            "--decrypt",
+            "-o",
+            "/dev/null",
+        ]),
+        &fs::read(path).unwrap(),
+    );
+    let status = String::from_utf8_lossy(&out.stdout);
+    status.contains("[GNUPG:] DECRYPTION_OKAY") && status.contains("[GNUPG:] GOODMDC")
+}
+
+fn newest_snapshot(w: &World) -> std::path::PathBuf {
+    let id = w.snapshots().last().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    w.repo.join("snapshots").join(id)
+}
+
+#[test]
+fn an_added_recipient_reads_what_is_written_afterwards_and_a_removed_one_stops() {
+    let w = World::new();
+    let src = small_tree(&w, 3);
+    w.backup(&[src.to_str().unwrap()]);
+    let before = newest_snapshot(&w);
+    let (dr, dr_fpr, dr_pub) = gpg_key(&w, "dr");
+    let signer_pub = w.ok(&["key", "export", "--public"]);
+    gpg(dr.path(), &["--import"], signer_pub.as_bytes());
+    let replayable = fs::read(w.repo.join("config")).unwrap();
+
+    let added = w.json(&["key", "add-recipient", dr_pub.to_str().unwrap()]);
+    assert_eq!(added["generation"], 1);
+    assert!(added["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f == &dr_fpr[..]));
+    let err = w.fails(&["key", "add-recipient", dr_pub.to_str().unwrap()], 1);
+    assert!(err.contains("already a recipient"), "{err}");
+
+    fs::write(src.join("new.txt"), "written after the change\n").unwrap();
+    w.backup(&[src.to_str().unwrap()]);
+    let after = newest_snapshot(&w);
+    assert!(
+        gpg_reads(dr.path(), &after),
+        "the added key reads a new snapshot"
+    );
+    assert!(gpg_reads(dr.path(), &w.repo.join("config")));
+    assert!(
+        !gpg_reads(dr.path(), &before),
+        "not one written before (until rewrap)"
+    );
+    let config = common::forge::decrypted_config(dr.path(), &w.repo);
+    assert_eq!(
+        (config["version"].as_u64(), config["generation"].as_u64()),
+        (Some(3), Some(1))
+    );
+
+    // Storage serving the old config (which never named the new key) is refused here.
+    let current = fs::read(w.repo.join("config")).unwrap();
+    fs::write(w.repo.join("config"), &replayable).unwrap();
+    let line = common::error_line(&w.run(&["snapshots"]), "snapshots, replayed config");
+    assert!(
+        line.contains("generation 0 is older than generation 1"),
+        "{line}"
+    );
+    fs::write(w.repo.join("config"), &current).unwrap();
+
+    let err = w.fails(&["key", "remove-recipient", &w.fingerprint()], 1);
+    assert!(err.contains("must stay a recipient"), "{err}");
+    let err = w.fails(&["key", "remove-recipient", &"AB".repeat(20)], 1);
+    assert!(err.contains("is not a recipient"), "{err}");
+    let removed = w.json(&["key", "remove-recipient", &dr_fpr]);
+    assert_eq!(removed["generation"], 2);
+    fs::write(src.join("newer.txt"), "written after the removal\n").unwrap();
+    w.backup(&[src.to_str().unwrap()]);
+    assert!(!gpg_reads(dr.path(), &newest_snapshot(&w)));
+    assert!(!gpg_reads(dr.path(), &w.repo.join("config")));
+    // Not yet rewrapped: what it could read before, it still can.
+    assert!(gpg_reads(dr.path(), &after));
+    common::forge::stop_agent(dr.path());
+
+    // Replaying generation 1, which still names the removed key, is refused too.
+    fs::write(w.repo.join("config"), &current).unwrap();
+    let line = common::error_line(
+        &w.run(&["backup", src.to_str().unwrap()]),
+        "backup, replayed list",
+    );
+    assert!(
+        line.contains("generation 1 is older than generation 2"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_recipient_key_reads_with_the_signer_pin_but_cannot_change_the_list() {
+    let w = World::new();
+    let src = small_tree(&w, 4);
+    let reader = World::bare();
+    reader.ok(&["key", "generate", "--out", reader.key.to_str().unwrap()]);
+    let reader_pub = w.path("reader.pub");
+    let out = reader.ok(&["key", "export", "--public"]);
+    fs::write(&reader_pub, out).unwrap();
+    w.ok(&["key", "add-recipient", reader_pub.to_str().unwrap()]);
+    w.backup(&[src.to_str().unwrap()]);
+
+    let as_reader = |args: &[&str]| {
+        w.cmd()
+            .env("CAIRN_KEY", &reader.key)
+            .env("CAIRN_TRUST_SIGNER", w.fingerprint())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let target = w.path("by-reader");
+    common::assert_ok(
+        &as_reader(&["restore", "latest", "--target", target.to_str().unwrap()]),
+        "restore by the added recipient",
+    );
+    assert_same_tree(&src, &restored(&target, &src));
+    let line = common::error_line(
+        &as_reader(&["key", "add-recipient", reader_pub.to_str().unwrap()]),
+        "add-recipient by a reader",
+    );
+    assert!(
+        line.contains("can read this repository but not write"),
+        "{line}"
+    );
 }

@@ -375,3 +375,23 @@ fn recover_py_trusts_only_the_signer_it_is_given() {
         "{err}"
     );
 }
+
+#[test]
+fn recover_py_reads_a_repository_whose_recipient_list_changed() {
+    require_tools();
+    let w = World::new();
+    let other = World::bare();
+    other.ok(&["key", "generate", "--out", other.key.to_str().unwrap()]);
+    let other_pub = w.path("other.pub");
+    fs::write(&other_pub, other.ok(&["key", "export", "--public"])).unwrap();
+    w.ok(&["key", "add-recipient", other_pub.to_str().unwrap()]);
+    let src = awkward_tree(&w);
+    w.backup(&[src.to_str().unwrap()]);
+
+    let key = export_secret_key(&w);
+    let gpg = GnupgHome::new(&w);
+    gpg.import(&key);
+    let target = w.path("recovered");
+    gpg.recover_ok(&w, &["--target".as_ref(), target.as_os_str()]);
+    assert_same_tree(&src, &restored(&target, &src));
+}

@@ -53,6 +53,18 @@ pub enum KeyCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Encrypt every object written from now on also to this public certificate
+    /// (run with the repository's signing key); `key rewrap` does the stored ones
+    AddRecipient {
+        /// The certificate, armored or binary (`cairn key export --public`, `gpg --export`)
+        cert: PathBuf,
+    },
+    /// Stop encrypting new objects to this key (run with the signing key); stored
+    /// objects stay readable by it until `key rewrap`
+    RemoveRecipient {
+        /// The recipient's fingerprint (40 hex digits; spaces allowed)
+        fingerprint: String,
+    },
     /// Change or remove the passphrase of the key file (-k); no repository is touched
     Passwd {
         /// Store the key unprotected (only its file permissions guard it)
@@ -185,6 +197,10 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<Outcome> {
         }
         KeyCommand::ImportPaper { page, out } => import_paper(ctx, &page, &out)?,
         KeyCommand::Passwd { no_passphrase } => passwd(ctx, ctx.key_path()?, no_passphrase)?,
+        KeyCommand::AddRecipient { cert } => super::key_recipients::add(ctx, &cert)?,
+        KeyCommand::RemoveRecipient { fingerprint } => {
+            super::key_recipients::remove(ctx, &fingerprint)?
+        }
         KeyCommand::Info => info(ctx, ctx.key_path()?)?,
         KeyCommand::Extend { expires } => extend(ctx, ctx.key_path()?, expires)?,
     }

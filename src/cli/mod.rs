@@ -8,6 +8,7 @@ mod dump;
 mod forget;
 mod init;
 mod key;
+mod key_recipients;
 mod ls;
 mod mirror;
 mod patterns;

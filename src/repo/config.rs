@@ -9,6 +9,12 @@ use crate::chunker::{ChunkSizes, Chunker, GearTable};
 pub const FORMAT_VERSION: u32 = 2;
 /// Oldest version this cairn reads and writes.
 pub const OLDEST_VERSION: u32 = 1;
+/// Version of a config rewritten since its recipient list changed (docs/FORMAT.md,
+/// "Recipient changes"): cairn before it would read such a config and go on encrypting
+/// to the list it names, which may still hold a removed key, so it must refuse instead.
+pub const GENERATIONS_VERSION: u32 = 3;
+/// Newest version this cairn reads.
+pub const NEWEST_VERSION: u32 = GENERATIONS_VERSION;
 pub const DEFAULT_PACK_SIZE: u32 = 8 * 1024 * 1024;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -45,6 +51,14 @@ pub struct Config {
     /// unsigned index objects (docs/FORMAT.md, "Index objects").
     #[serde(default)]
     pub index_signed: bool,
+    /// How many times the recipient list was changed: 0 for the config `init` wrote,
+    /// one more for each rewrite. Readers pin the highest they saw (`trust`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub generation: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The chunker is fixed when a repository is made: a backup cut differently would not
@@ -107,11 +121,25 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<(), String> {
-        if !(OLDEST_VERSION..=FORMAT_VERSION).contains(&self.version) {
+        if !(OLDEST_VERSION..=NEWEST_VERSION).contains(&self.version) {
             return Err(format!(
-                "repository format version {} is not supported by this cairn (reads versions {OLDEST_VERSION} to {FORMAT_VERSION})",
+                "repository format version {} is not supported by this cairn (reads versions {OLDEST_VERSION} to {NEWEST_VERSION})",
                 self.version
             ));
+        }
+        // A rewritten config must keep out the readers that would not pin its generation.
+        if (self.generation > 0) != (self.version >= GENERATIONS_VERSION) {
+            return Err(format!(
+                "config: generation {} does not go with format version {}",
+                self.generation, self.version
+            ));
+        }
+        if !self
+            .recipients
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(&self.signer))
+        {
+            return Err("config: the signer is not among the recipients".into());
         }
         // The id names a local directory.
         if self.id.len() != 32 || !self.id.chars().all(|c| c.is_ascii_hexdigit()) {

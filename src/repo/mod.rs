@@ -11,6 +11,7 @@ pub mod lock;
 pub mod pack;
 mod pad;
 mod prefetch;
+pub mod recipients;
 pub mod snapshot;
 pub mod tree;
 pub mod trust;
@@ -178,6 +179,7 @@ impl Repository {
             signer: identity.fingerprint(),
             recipients: recipients.fingerprints().to_vec(),
             index_signed: true,
+            generation: 0,
         };
         for cert in &certs {
             let name = format!("keys/{}.asc", cert.fingerprint().to_hex());
@@ -190,7 +192,7 @@ impl Repository {
         }
         // A new repository at this location replaces whatever was pinned for it: the user
         // just chose its key.
-        Pins::new(trust, &loc).set(&config.signer);
+        Pins::new(trust, &loc).set(&config.signer, config.generation);
         let cache = open_cache(cache_dir, &config.id);
         let signer = identity.cert().clone();
         Ok(Repository {
@@ -257,30 +259,30 @@ impl Repository {
                 expected.fingerprint, config.signer
             )));
         }
-        if expected.record {
-            pins.set(&expected.fingerprint);
+        if config.generation < expected.generation {
+            return Err(RepoError::Untrusted(format!(
+                "repository {loc}: config generation {} is older than generation {} this machine has seen ({}): storage is serving a replayed recipient list; refusing it",
+                config.generation,
+                expected.generation,
+                pins.path().unwrap_or(Path::new("")).display()
+            )));
+        }
+        if expected.record || config.generation > expected.generation {
+            pins.set(&expected.fingerprint, config.generation);
         }
         // Only now, with the config verified, may its id name a local directory.
         let cache = open_cache(cache_dir, &config.id);
-        let mut certs = Vec::new();
-        for fpr in &config.recipients {
-            if *fpr == identity.fingerprint() {
-                certs.push(identity.cert().clone().strip_secret_key_material());
-                continue;
-            }
-            certs.push(Self::public_cert(&*backend, fpr)?);
-        }
-        let recipients = RecipientSet::new(&certs)?;
-        let repo = Repository {
+        let mut repo = Repository {
             backend: backend.into(),
             identity,
             blob_key: config.blob_key(),
             config,
-            recipients,
+            recipients: RecipientSet::new(&[])?,
             signer,
             cache,
             packs: Mutex::new(Vec::new()),
         };
+        repo.recipients = RecipientSet::new(&repo.recipient_certs()?)?;
         repo.sync_index()?;
         Ok(repo)
     }

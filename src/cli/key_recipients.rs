@@ -1,0 +1,47 @@
+//! `cairn key add-recipient|remove-recipient`: argument handling and the report; the
+//! change itself is `repo::recipients`.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use super::Ctx;
+use crate::crypto::keys;
+use crate::repo::recipients::{Change, Changed};
+use crate::ui;
+
+pub fn add(ctx: &Ctx, cert_file: &Path) -> Result<()> {
+    let bytes = std::fs::read(cert_file).with_context(|| format!("{}", cert_file.display()))?;
+    let cert = keys::parse_public(&bytes, &cert_file.display().to_string())?;
+    apply(ctx, Change::Add(Box::new(cert)), "added")
+}
+
+pub fn remove(ctx: &Ctx, fingerprint: &str) -> Result<()> {
+    apply(ctx, Change::Remove(fingerprint.to_string()), "removed")
+}
+
+fn apply(ctx: &Ctx, change: Change, verb: &str) -> Result<()> {
+    let who = match &change {
+        Change::Add(c) => c.fingerprint().to_hex(),
+        Change::Remove(f) => keys::validate_fingerprint(f)?,
+    };
+    let mut repo = ctx.open()?;
+    let Changed {
+        generation,
+        recipients,
+    } = repo.change_recipients(change, &ctx.trust())?;
+    if ctx.json {
+        return super::print_json(&serde_json::json!({
+            "repository": repo.location(),
+            "generation": generation,
+            "recipients": recipients,
+            verb: who,
+        }));
+    }
+    ui::info(&format!(
+        "{verb} {who}: objects written from now on are encrypted to {} (config generation {generation}); \
+         objects already stored are not: run `cairn key rewrap` to re-encrypt them",
+        recipients.join(", ")
+    ));
+    Ok(())
+}
