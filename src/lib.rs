@@ -20,6 +20,7 @@ pub mod profile;
 pub mod repo;
 pub mod restore;
 pub mod retention;
+pub mod rewrap;
 pub mod secret;
 pub mod source;
 pub mod ui;

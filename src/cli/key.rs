@@ -65,6 +65,13 @@ pub enum KeyCommand {
         /// The recipient's fingerprint (40 hex digits; spaces allowed)
         fingerprint: String,
     },
+    /// Re-encrypt stored snapshots, packs, index objects and verified records to the
+    /// current recipients (run with the signing key); resumable and safe to interrupt
+    Rewrap {
+        /// Count what is not yet encrypted to the current list; change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Change or remove the passphrase of the key file (-k); no repository is touched
     Passwd {
         /// Store the key unprotected (only its file permissions guard it)
@@ -201,6 +208,7 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<Outcome> {
         KeyCommand::RemoveRecipient { fingerprint } => {
             super::key_recipients::remove(ctx, &fingerprint)?
         }
+        KeyCommand::Rewrap { dry_run } => super::key_recipients::rewrap(ctx, dry_run)?,
         KeyCommand::Info => info(ctx, ctx.key_path()?)?,
         KeyCommand::Extend { expires } => extend(ctx, ctx.key_path()?, expires)?,
     }

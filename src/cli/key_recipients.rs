@@ -1,5 +1,5 @@
-//! `cairn key add-recipient|remove-recipient`: argument handling and the report; the
-//! change itself is `repo::recipients`.
+//! `cairn key add-recipient|remove-recipient|rewrap`: argument handling and the report;
+//! the work is `repo::recipients` and `rewrap`.
 
 use std::path::Path;
 
@@ -43,5 +43,41 @@ fn apply(ctx: &Ctx, change: Change, verb: &str) -> Result<()> {
          objects already stored are not: run `cairn key rewrap` to re-encrypt them",
         recipients.join(", ")
     ));
+    Ok(())
+}
+
+pub fn rewrap(ctx: &Ctx, dry_run: bool) -> Result<()> {
+    let repo = ctx.open()?;
+    let r = crate::rewrap::rewrap(&repo, dry_run)?;
+    if ctx.json {
+        return super::print_json(&r);
+    }
+    let to = r.recipients.join(", ");
+    if r.nothing_to_do() {
+        ui::info(&format!(
+            "everything stored is encrypted to {to} already; nothing to do"
+        ));
+        return Ok(());
+    }
+    let verb = if r.dry_run {
+        "would re-encrypt"
+    } else {
+        "re-encrypted"
+    };
+    ui::info(&format!(
+        "{verb} to {to}: {} of {} snapshots ({} interrupted copies removed), {} verified records, {} of {} packs ({}), {} index objects{}",
+        r.snapshots_rewrapped,
+        r.snapshots,
+        r.snapshots_duplicate,
+        r.verified_rewrapped,
+        r.packs_rewrapped,
+        r.packs,
+        ui::bytes(r.bytes_rewrapped),
+        r.index_files_rewrapped,
+        if r.dry_run { "; nothing changed" } else { "" }
+    ));
+    if let Some(p) = &r.prune {
+        super::prune::report(p);
+    }
     Ok(())
 }

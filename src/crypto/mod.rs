@@ -89,6 +89,14 @@ impl RecipientSet {
         &self.fingerprints
     }
 
+    /// Whether a stored message is addressed to exactly these keys: one written before
+    /// the list changed is not, and `key rewrap` re-encrypts it.
+    pub fn addressed(&self, msg: &[u8]) -> bool {
+        let ours: std::collections::BTreeSet<String> =
+            self.keys.iter().map(|k| k.keyid().to_hex()).collect();
+        addressed_to(msg).is_some_and(|theirs| theirs == ours)
+    }
+
     fn keys(&self) -> Result<&[Key<PublicParts, UnspecifiedRole>], Error> {
         match &self.unusable {
             Some(why) => Err(Error::Key(why.clone())),
@@ -106,6 +114,24 @@ impl RecipientSet {
             )
         }))
     }
+}
+
+/// The key ids a message's PKESK packets name, read without decrypting anything;
+/// `None` when it does not start as an encrypted message.
+fn addressed_to(msg: &[u8]) -> Option<std::collections::BTreeSet<String>> {
+    use openpgp::parse::{PacketParser, PacketParserResult};
+    use openpgp::Packet;
+    let mut ids = std::collections::BTreeSet::new();
+    let mut ppr = PacketParser::from_bytes(msg).ok()?;
+    while let PacketParserResult::Some(pp) = ppr {
+        match &pp.packet {
+            Packet::PKESK(p) => ids.insert(openpgp::KeyID::from(p.recipient()?).to_hex()),
+            Packet::SEIP(_) => return Some(ids),
+            _ => return None,
+        };
+        ppr = pp.next().ok()?.1;
+    }
+    None
 }
 
 fn enc_err(e: impl std::fmt::Display) -> Error {

@@ -88,14 +88,31 @@ impl Repository {
         Ok(v)
     }
 
-    /// Deletes the records of one snapshot (forget calls this for each one it removes).
-    pub fn remove_verified_of(&self, snapshot: &SnapshotId) -> Result<()> {
-        let names: Vec<String> = self
+    /// The object names of one snapshot's records.
+    pub fn verified_names_of(&self, snapshot: &SnapshotId) -> Result<Vec<String>> {
+        Ok(self
             .backend()
             .list(&format!("{PREFIX}{snapshot}/"))?
             .into_iter()
             .map(|o| o.name)
-            .collect();
+            .collect())
+    }
+
+    /// Writes a record again, encrypted to the current recipients and about `snapshot`
+    /// (the id its manifest has after `key rewrap`), then deletes the old object. It is
+    /// believed only if it verifies, as when it is read.
+    pub fn rewrap_verified(&self, name: &str, snapshot: SnapshotId) -> Result<()> {
+        let mut v = self.read_verified(name)?;
+        v.snapshot = snapshot;
+        if self.write_verified(&v)? != name {
+            self.backend().delete(name)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the records of one snapshot (forget calls this for each one it removes).
+    pub fn remove_verified_of(&self, snapshot: &SnapshotId) -> Result<()> {
+        let names = self.verified_names_of(snapshot)?;
         if !names.is_empty() {
             self.backend().delete_many(&names)?;
         }
@@ -117,6 +134,11 @@ impl Repository {
         }
         Ok(gone.len())
     }
+}
+
+/// The snapshot a record's object name is about, if it is a record's name.
+pub fn snapshot_of(name: &str) -> Option<SnapshotId> {
+    parse_name(name).map(|(s, _)| s)
 }
 
 fn parse_name(name: &str) -> Option<(SnapshotId, [u8; 32])> {
