@@ -399,7 +399,13 @@ fn recover_py_reads_a_repository_whose_recipient_list_changed_after_rewrap() {
         other_sec.to_str().unwrap(),
     ]);
     let signer_pub = w.path("signer.pub");
-    w.ok(&["key", "export", "--public", "--out", signer_pub.to_str().unwrap()]);
+    w.ok(&[
+        "key",
+        "export",
+        "--public",
+        "--out",
+        signer_pub.to_str().unwrap(),
+    ]);
     let gpg = GnupgHome::new(&w);
     gpg.import(&other_sec);
     gpg.import(&signer_pub);

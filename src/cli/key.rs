@@ -354,6 +354,7 @@ fn paper_sheet(ctx: &Ctx) -> Result<String> {
                 location: repo.location(),
                 signer: repo.config().signer.clone(),
                 recipients: repo.config().recipients.clone(),
+                generation: repo.config().generation,
             })
         }
         None => None,

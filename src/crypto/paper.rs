@@ -12,6 +12,9 @@ pub struct RepoFacts {
     /// The config's signer: what a reader pins (`--trust-signer`).
     pub signer: String,
     pub recipients: Vec<String>,
+    /// The config generation (recipient changes): a machine that restores from the
+    /// sheet can tell a replayed older list from it.
+    pub generation: u64,
 }
 
 pub struct Sheet<'a> {
@@ -73,6 +76,10 @@ impl Sheet<'_> {
             Some(r) => {
                 line(&format!("repository:       {}", r.location));
                 line(&format!("signer pin:       {}", r.signer));
+                line(&format!(
+                    "config generation: {} (a repository showing a lower one was rolled back)",
+                    r.generation
+                ));
                 for f in &r.recipients {
                     line(&format!("recipient:        {f}"));
                 }
