@@ -11,12 +11,17 @@
 //!   repack set (new packs, a merged index, then the old index and packs deleted),
 //!   which also deletes data no snapshot uses.
 //!
+//! "Current" also means signed by the current signer: after a hand-over, what a former
+//! signer signed is signed again, and once all of it is, a new config generation stops
+//! accepting former signers at all.
+//!
 //! The config is already current: `add-recipient`/`remove-recipient` rewrite it.
 
 use std::collections::{HashMap, HashSet};
 
 use crate::ids::{PackId, SnapshotId};
 use crate::repo::lock::{LockGuard, LockKind};
+use crate::repo::trust::TrustSettings;
 use crate::repo::verified::PREFIX as VERIFIED;
 use crate::repo::{pack, RepoError, Repository};
 use crate::retention::prune::{self, MaxUnused, PruneError, PruneOptions, PruneReport};
@@ -47,6 +52,8 @@ pub struct RewrapReport {
     pub packs_rewrapped: usize,
     pub bytes_rewrapped: u64,
     pub index_files_rewrapped: usize,
+    /// Keys whose signatures were accepted before this run (a hand-over); none after.
+    pub former_signers: Vec<String>,
     /// The prune that re-encrypted packs and index.
     pub prune: Option<PruneReport>,
 }
@@ -62,7 +69,7 @@ impl RewrapReport {
     }
 }
 
-pub fn rewrap(repo: &Repository, dry_run: bool) -> Result<RewrapReport> {
+pub fn rewrap(repo: &mut Repository, dry_run: bool, trust: &TrustSettings) -> Result<RewrapReport> {
     let kind = if dry_run {
         LockKind::Shared
     } else {
@@ -78,11 +85,18 @@ pub fn rewrap(repo: &Repository, dry_run: bool) -> Result<RewrapReport> {
     snapshots(repo, dry_run, &mut report)?;
     verified(repo, dry_run, &mut report)?;
     packs_and_index(repo, dry_run, &lock, &mut report)?;
+    report.former_signers = repo.config().former_signers.clone();
+    if !dry_run {
+        repo.forget_former_signers(trust)?;
+    }
     Ok(report)
 }
 
-fn stale(repo: &Repository, name: &str) -> std::result::Result<bool, RepoError> {
-    Ok(!repo.recipients().addressed(&repo.backend().get(name)?))
+/// Not encrypted to exactly the current recipients, or (`signed`) not signed by the
+/// current signer.
+fn stale(repo: &Repository, name: &str, signed: bool) -> std::result::Result<bool, RepoError> {
+    let stored = repo.backend().get(name)?;
+    Ok(!repo.recipients().addressed(&stored) || (signed && !repo.signed_by_current(&stored)))
 }
 
 /// Re-encrypts the manifests, oldest first; one that does not verify stops the run
@@ -98,7 +112,7 @@ fn snapshots(repo: &Repository, dry_run: bool, report: &mut RewrapReport) -> Res
     let mut by_content: HashMap<String, Vec<(SnapshotId, bool)>> = HashMap::new();
     for s in &snaps {
         let body = serde_json::to_string(&s.snap).expect("snapshot serialises");
-        let current = !stale(repo, &format!("snapshots/{}", s.id))?;
+        let current = !stale(repo, &format!("snapshots/{}", s.id), true)?;
         by_content.entry(body).or_default().push((s.id, current));
     }
     let progress = crate::ui::Progress::new(Some(snaps.len() as u64), "snapshots");
@@ -150,7 +164,7 @@ fn verified(repo: &Repository, dry_run: bool, report: &mut RewrapReport) -> Resu
         let Some(snapshot) = crate::repo::verified::snapshot_of(&o.name) else {
             continue;
         };
-        if !stale(repo, &o.name)? {
+        if !stale(repo, &o.name, true)? {
             continue;
         }
         report.verified_rewrapped += 1;
@@ -174,7 +188,7 @@ fn packs_and_index(
     let mut force: HashSet<PackId> = HashSet::new();
     for (id, size) in &packs {
         crate::interrupt::check().map_err(RepoError::from)?;
-        match stale(repo, &pack::pack_name(id)) {
+        match stale(repo, &pack::pack_name(id), false) {
             Ok(true) => {
                 force.insert(*id);
                 report.bytes_rewrapped += size;
@@ -188,7 +202,7 @@ fn packs_and_index(
     progress.finish();
     report.packs_rewrapped = force.len();
     for o in repo.backend().list("index/").map_err(RepoError::from)? {
-        if stale(repo, &o.name)? {
+        if stale(repo, &o.name, repo.config().index_signed)? {
             report.index_files_rewrapped += 1;
         }
     }

@@ -516,3 +516,171 @@ fn rewrap_interrupted_at_any_step_leaves_a_readable_repository_and_resumes() {
         assert_same_tree(&src, &restored(&target, &src));
     }
 }
+
+/// A second key file in `w`'s directory.
+fn new_key(w: &World, name: &str) -> std::path::PathBuf {
+    let k = w.path(name);
+    w.ok(&["key", "generate", "--out", k.to_str().unwrap()]);
+    k
+}
+
+fn with_key(w: &World, key: &Path) -> Command {
+    let mut c = w.cmd();
+    c.env("CAIRN_KEY", key);
+    c
+}
+
+fn pin_signer(pin_dir: &Path) -> String {
+    let pins: Vec<_> = fs::read_dir(pin_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(pins.len(), 1, "{pins:?}");
+    let pin: serde_json::Value = serde_json::from_slice(&fs::read(&pins[0]).unwrap()).unwrap();
+    pin["signer"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn rotate_signer_hands_over_and_pinned_readers_follow_it() {
+    let w = World::new();
+    let old_fpr = w.fingerprint();
+    let src = small_tree(&w, 6);
+    w.backup(&[src.to_str().unwrap()]);
+    // Another machine that knows the repository by its old signer (its own pin dir).
+    let elsewhere = w.path("elsewhere-pins");
+    let reader = |key: &Path, args: &[&str]| {
+        let mut c = with_key(&w, key);
+        c.env("CAIRN_PIN_DIR", &elsewhere).args(args);
+        c.output().unwrap()
+    };
+    common::assert_ok(&reader(&w.key, &["snapshots"]), "reader before");
+    assert_eq!(pin_signer(&elsewhere), old_fpr);
+    let old_snapshot_path = newest_snapshot(&w);
+    let old_snapshot = fs::read(&old_snapshot_path).unwrap();
+    let old_config = fs::read(w.repo.join("config")).unwrap();
+
+    let new = new_key(&w, "new.key");
+    let rotated = w.json(&["key", "rotate-signer", "--new", new.to_str().unwrap()]);
+    let new_fpr = rotated["to"].as_str().unwrap().to_string();
+    assert_eq!(rotated["from"], old_fpr.as_str());
+
+    // The old key can no longer write; the new one writes; both read everything.
+    let line = common::error_line(
+        &w.run(&["backup", src.to_str().unwrap()]),
+        "backup with the old key",
+    );
+    assert!(
+        line.contains("not write") && line.contains(&new_fpr),
+        "{line}"
+    );
+    fs::write(src.join("after.txt"), "signed by the new key\n").unwrap();
+    common::assert_ok(
+        &with_key(&w, &new)
+            .args(["backup", src.to_str().unwrap()])
+            .output()
+            .unwrap(),
+        "backup with the new key",
+    );
+    assert_eq!(w.snapshots().len(), 2);
+
+    // The machine pinned to the old key follows the hand-over and moves its pin.
+    let out = reader(&w.key, &["--json", "snapshots"]);
+    common::assert_ok(&out, "reader after the hand-over");
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        2,
+        "old snapshots still verify"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("handed over"));
+    assert_eq!(pin_signer(&elsewhere), new_fpr);
+
+    // Replay: the config from before the hand-over, signed by the old key, is refused
+    // by a machine that followed it.
+    let current = fs::read(w.repo.join("config")).unwrap();
+    fs::write(w.repo.join("config"), &old_config).unwrap();
+    let line = common::error_line(&reader(&w.key, &["snapshots"]), "replayed old config");
+    assert!(line.contains(&format!("not signed by {new_fpr}")), "{line}");
+    fs::write(w.repo.join("config"), &current).unwrap();
+
+    // rewrap signs the old snapshots again; the old key's signatures stop counting.
+    let line = common::error_line(
+        &with_key(&w, &new).args(["key", "rewrap"]).output().unwrap(),
+        "rewrap with the new key alone",
+    );
+    assert!(line.contains("not encrypted to this key"), "{line}");
+    w.ok(&["key", "rewrap", "--sign-with", new.to_str().unwrap()]);
+    // Now the new key alone reads everything.
+    let target = w.path("by-new-key");
+    common::assert_ok(
+        &with_key(&w, &new)
+            .args(["restore", "latest", "--target", target.to_str().unwrap()])
+            .output()
+            .unwrap(),
+        "restore with the new key",
+    );
+    assert!(!old_snapshot_path.exists(), "rewrap gave it a new id");
+    let replayed = old_snapshot_path;
+    fs::write(&replayed, &old_snapshot).unwrap();
+    let out = reader(&w.key, &["snapshots"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("signature missing or not made by the repository key"),
+        "{err}"
+    );
+    fs::remove_file(&replayed).unwrap();
+    let target = w.path("restored");
+    common::assert_ok(
+        &reader(
+            &w.key,
+            &["restore", "latest", "--target", target.to_str().unwrap()],
+        ),
+        "restore after rewrap",
+    );
+    assert_same_tree(&src, &restored(&target, &src));
+}
+
+#[test]
+fn a_hand_over_not_signed_by_the_pinned_key_is_refused() {
+    let w = World::new();
+    let src = small_tree(&w, 7);
+    w.backup(&[src.to_str().unwrap()]);
+    let victim_fpr = w.fingerprint();
+
+    // The attacker holds the storage and makes a real hand-over between two keys of its
+    // own, in a repository of its own (signed by both, but not by the victim's key).
+    let attacker = World::new();
+    let x_fpr = attacker.fingerprint();
+    let y = new_key(&attacker, "y.key");
+    let y_fpr = attacker.json(&["key", "rotate-signer", "--new", y.to_str().unwrap()])["to"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let forged = fs::read(attacker.repo.join("handovers").join(&x_fpr)).unwrap();
+    fs::create_dir_all(w.repo.join("handovers")).unwrap();
+    fs::write(w.repo.join("handovers").join(&victim_fpr), &forged).unwrap();
+    fs::copy(
+        attacker.repo.join("keys").join(format!("{y_fpr}.asc")),
+        w.repo.join("keys").join(format!("{y_fpr}.asc")),
+    )
+    .unwrap();
+    // And a config the attacker's new key signed, encrypted to the victim too.
+    let victim_pub = w.path("victim.pub");
+    fs::write(&victim_pub, w.ok(&["key", "export", "--public"])).unwrap();
+    common::assert_ok(
+        &with_key(&attacker, &y)
+            .args(["key", "add-recipient", victim_pub.to_str().unwrap()])
+            .output()
+            .unwrap(),
+        "attacker adds the victim as a recipient",
+    );
+    fs::copy(attacker.repo.join("config"), w.repo.join("config")).unwrap();
+
+    let line = common::error_line(&w.run(&["snapshots"]), "forged hand-over");
+    assert!(
+        line.contains(&format!("handovers/{victim_fpr}"))
+            && line.contains("not signed by the key it hands over from"),
+        "{line}"
+    );
+}

@@ -71,6 +71,18 @@ pub enum KeyCommand {
         /// Count what is not yet encrypted to the current list; change nothing
         #[arg(long)]
         dry_run: bool,
+        /// Sign with this key while reading with -k: after `rotate-signer`, read with the
+        /// old key and sign with the new one
+        #[arg(long, value_name = "KEY_FILE")]
+        sign_with: Option<PathBuf>,
+    },
+    /// Hand the repository's signing over to another key (run with the current signing
+    /// key); readers pinned to the old key follow the signed hand-over
+    RotateSigner {
+        /// The new signing key (a secret key file; its passphrase from
+        /// CAIRN_NEW_PASSPHRASE_FILE or the usual sources)
+        #[arg(long = "new", value_name = "KEY_FILE")]
+        new: PathBuf,
     },
     /// Change or remove the passphrase of the key file (-k); no repository is touched
     Passwd {
@@ -208,7 +220,10 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<Outcome> {
         KeyCommand::RemoveRecipient { fingerprint } => {
             super::key_recipients::remove(ctx, &fingerprint)?
         }
-        KeyCommand::Rewrap { dry_run } => super::key_recipients::rewrap(ctx, dry_run)?,
+        KeyCommand::RotateSigner { new } => super::key_recipients::rotate_signer(ctx, &new)?,
+        KeyCommand::Rewrap { dry_run, sign_with } => {
+            super::key_recipients::rewrap(ctx, dry_run, sign_with.as_deref())?
+        }
         KeyCommand::Info => info(ctx, ctx.key_path()?)?,
         KeyCommand::Extend { expires } => extend(ctx, ctx.key_path()?, expires)?,
     }

@@ -46,9 +46,12 @@ fn apply(ctx: &Ctx, change: Change, verb: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn rewrap(ctx: &Ctx, dry_run: bool) -> Result<()> {
-    let repo = ctx.open()?;
-    let r = crate::rewrap::rewrap(&repo, dry_run)?;
+pub fn rewrap(ctx: &Ctx, dry_run: bool, sign_with: Option<&Path>) -> Result<()> {
+    let mut repo = ctx.open()?;
+    if let Some(k) = sign_with {
+        repo.sign_with(second_identity(k)?);
+    }
+    let r = crate::rewrap::rewrap(&mut repo, dry_run, &ctx.trust())?;
     if ctx.json {
         return super::print_json(&r);
     }
@@ -79,5 +82,50 @@ pub fn rewrap(ctx: &Ctx, dry_run: bool) -> Result<()> {
     if let Some(p) = &r.prune {
         super::prune::report(p);
     }
+    Ok(())
+}
+
+/// A key used next to -k (`rotate-signer --new`, `rewrap --sign-with`): its passphrase
+/// from `CAIRN_NEW_PASSPHRASE_FILE` when set (the two keys may have different ones),
+/// else the usual sources.
+fn second_identity(path: &Path) -> Result<crate::crypto::Identity> {
+    match std::env::var_os("CAIRN_NEW_PASSPHRASE_FILE").filter(|v| !v.is_empty()) {
+        Some(file) => {
+            let file = Path::new(&file);
+            let cert = keys::read_cert(path)?;
+            let pass = super::read_passphrase_file(file)
+                .with_context(|| format!("CAIRN_NEW_PASSPHRASE_FILE {}", file.display()))?;
+            Ok(keys::unlock(
+                cert,
+                Some(&pass),
+                &path.display().to_string(),
+            )?)
+        }
+        None => super::load_identity(path),
+    }
+}
+
+/// `key rotate-signer --new KEY`.
+pub fn rotate_signer(ctx: &Ctx, new_key: &Path) -> Result<()> {
+    let mut repo = ctx.open()?;
+    let new = second_identity(new_key)?;
+    let r = repo.rotate_signer(&new, &ctx.trust())?;
+    if ctx.json {
+        return super::print_json(&serde_json::json!({
+            "repository": repo.location(),
+            "from": r.from,
+            "to": r.to,
+            "generation": r.generation,
+        }));
+    }
+    ui::info(&format!(
+        "signing handed over from {} to {} (config generation {}): back up with {} from now on; readers pinned to the old key follow the hand-over; run `cairn key rewrap -k {} --sign-with {}` to sign the old snapshots again",
+        r.from,
+        r.to,
+        r.generation,
+        new_key.display(),
+        ctx.key_path()?.display(),
+        new_key.display()
+    ));
     Ok(())
 }

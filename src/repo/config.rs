@@ -55,6 +55,11 @@ pub struct Config {
     /// one more for each rewrite. Readers pin the highest they saw (`trust`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub generation: u64,
+    /// Keys that signed before `signer` took over by a hand-over (`handovers/`): what
+    /// they signed (snapshots, index objects, records) still verifies until `key rewrap`
+    /// has signed it again and emptied this list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub former_signers: Vec<String>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -145,7 +150,10 @@ impl Config {
         if self.id.len() != 32 || !self.id.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err("config holds a malformed repository id".into());
         }
-        for f in std::iter::once(&self.signer).chain(&self.recipients) {
+        for f in std::iter::once(&self.signer)
+            .chain(&self.recipients)
+            .chain(&self.former_signers)
+        {
             crate::crypto::keys::validate_fingerprint(f).map_err(|e| format!("config: {e}"))?;
         }
         key32(&self.blob_id_key).ok_or("config holds a malformed blob id key")?;

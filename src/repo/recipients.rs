@@ -102,12 +102,39 @@ impl Repository {
     }
 
     /// Replaces the config (an atomic put: readers see the old one or the new one).
-    fn store_config(&self, config: &super::Config, to: &RecipientSet) -> Result<()> {
+    pub(super) fn store_config(&self, config: &super::Config, to: &RecipientSet) -> Result<()> {
+        self.store_config_signed(config, to, self.writer())
+    }
+
+    /// Replaces the config, signed by `by` (the new signer, at a hand-over).
+    pub(super) fn store_config_signed(
+        &self,
+        config: &super::Config,
+        to: &RecipientSet,
+        by: &crate::crypto::Identity,
+    ) -> Result<()> {
         config
             .validate()
             .map_err(|e| RepoError::Invalid(format!("new config: {e}")))?;
         let body = pad::json(serde_json::to_vec_pretty(config).expect("config serialises"));
-        let stored = crypto::encrypt(to, Some(&self.identity), &body)?;
+        let stored = crypto::encrypt(to, Some(by), &body)?;
         Ok(self.backend.put("config", &stored)?)
+    }
+
+    /// Writes the next generation of the config without former signers, once `key
+    /// rewrap` has signed everything again with the current one: from then on what a
+    /// former signer signs (a stolen retired key) is refused.
+    pub fn forget_former_signers(&mut self, trust: &TrustSettings) -> Result<()> {
+        if self.config.former_signers.is_empty() {
+            return Ok(());
+        }
+        let mut config = self.config.clone();
+        config.generation += 1;
+        config.former_signers.clear();
+        self.store_config(&config, &self.recipients)?;
+        Pins::new(trust, &self.location()).set(&config.signer, config.generation);
+        self.signers.truncate(1);
+        self.config = config;
+        Ok(())
     }
 }

@@ -46,7 +46,7 @@ impl Repository {
     pub fn write_verified(&self, v: &Verified) -> Result<String> {
         self.require_signer()?;
         let body = pad::json(serde_json::to_vec_pretty(v).expect("record serialises"));
-        let stored = crypto::encrypt(self.recipients(), Some(self.identity()), &body)?;
+        let stored = crypto::encrypt(self.recipients(), Some(self.writer()), &body)?;
         let name = object_name(&v.snapshot, blake3::hash(&stored).as_bytes());
         self.backend().put(&name, &stored)?;
         Ok(name)
@@ -75,7 +75,7 @@ impl Repository {
         if blake3::hash(&stored).as_bytes() != &record {
             return Err(RepoError::object(name, crypto::Error::Corrupt));
         }
-        let plain = crypto::decrypt(self.identity(), &stored, Some(&self.signer))
+        let plain = crypto::decrypt_signed_by(self.identity(), &stored, Some(&self.signers))
             .map_err(|e| RepoError::object(name, e))?;
         let v: Verified = serde_json::from_slice(&plain)
             .map_err(|e| RepoError::Invalid(format!("{name}: malformed record: {e}")))?;
