@@ -413,3 +413,23 @@ fn recover_py_reads_a_repository_whose_recipient_list_changed_after_rewrap() {
     gpg.recover_ok(&w, &["--target".as_ref(), target.as_os_str()]);
     assert_same_tree(&src, &restored(&target, &src));
 }
+
+#[test]
+fn recover_py_follows_a_signing_key_hand_over() {
+    require_tools();
+    let w = World::new();
+    let src = awkward_tree(&w);
+    w.backup(&[src.to_str().unwrap()]);
+    let new = w.path("new.key");
+    w.ok(&["key", "generate", "--out", new.to_str().unwrap()]);
+    w.ok(&["key", "rotate-signer", "--new", new.to_str().unwrap()]);
+
+    // The old key reads everything and is the signer the sheet names (--signer).
+    let key = export_secret_key(&w);
+    let gpg = GnupgHome::new(&w);
+    gpg.import(&key);
+    let target = w.path("recovered");
+    let log = gpg.recover_ok(&w, &["--target".as_ref(), target.as_os_str()]);
+    assert!(log.contains("signing handed over"), "{log}");
+    assert_same_tree(&src, &restored(&target, &src));
+}
