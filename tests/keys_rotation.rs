@@ -1,6 +1,7 @@
 //! Keys over the years: a passphrase changed without touching the repository, a paper
 //! sheet that restores on a bare machine, recipients added and removed.
 
+#[macro_use]
 mod common;
 
 use std::fs;
@@ -9,6 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::forge::gpg;
+use common::stores::Store;
 use common::{assert_same_tree, small_tree, World};
 
 /// Where a restore into `target` puts the backed-up directory `src`.
@@ -684,3 +686,52 @@ fn a_hand_over_not_signed_by_the_pinned_key_is_refused() {
         "{line}"
     );
 }
+
+/// On each store: a key added after a backup reads it once rewrapped; removed and
+/// rewrapped again, it cannot open the repository at all.
+fn rewrap_on(store: Store) {
+    let w = World::on(store);
+    let src = small_tree(&w, 8);
+    w.backup(&[src.to_str().unwrap()]);
+    let other = new_key(&w, "other.key");
+    let other_pub = w.path("other.pub");
+    let out = with_key(&w, &other)
+        .args(["key", "export", "--public"])
+        .output()
+        .unwrap();
+    fs::write(&other_pub, &out.stdout).unwrap();
+    w.ok(&["key", "add-recipient", other_pub.to_str().unwrap()]);
+    w.ok(&["key", "rewrap"]);
+    let as_other = |args: &[&str]| {
+        with_key(&w, &other)
+            .env("CAIRN_PIN_DIR", w.path("other-pins"))
+            .env("CAIRN_TRUST_SIGNER", w.fingerprint())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let target = w.path("by-other");
+    common::assert_ok(
+        &as_other(&["restore", "latest", "--target", target.to_str().unwrap()]),
+        "restore by the added key after rewrap",
+    );
+    assert_same_tree(&src, &restored(&target, &src));
+
+    let other_fpr = {
+        let o = with_key(&w, &other)
+            .args(["--json", "key", "info"])
+            .output()
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["fingerprint"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    w.ok(&["key", "remove-recipient", &other_fpr]);
+    w.ok(&["key", "rewrap"]);
+    let line = common::error_line(&as_other(&["snapshots"]), "snapshots by the removed key");
+    assert!(line.contains("not encrypted to key"), "{line}");
+    w.ok(&["check", "--read-data"]);
+}
+
+per_store!(rewrap_on: File, SwiftTempAuth, S3);
