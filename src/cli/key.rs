@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{bail, Context, Result};
 
 use super::{Ctx, Outcome};
-use crate::crypto::{keys, paper, KeyKind};
+use crate::crypto::{keys, KeyKind};
 use crate::secret::Secret;
 use crate::ui;
 
@@ -198,7 +198,7 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<Outcome> {
         KeyCommand::Export {
             paper: true, out, ..
         } => {
-            let page = paper_sheet(ctx)?;
+            let page = super::key_file::paper_sheet(ctx)?;
             write_out(out.as_deref(), page.as_bytes())?;
         }
         KeyCommand::Export { public, out, .. } => {
@@ -214,15 +214,15 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<Outcome> {
             };
             write_out(out.as_deref(), &armored)?;
         }
-        KeyCommand::ImportPaper { page, out } => import_paper(ctx, &page, &out)?,
-        KeyCommand::Passwd { no_passphrase } => passwd(ctx, ctx.key_path()?, no_passphrase)?,
-        KeyCommand::AddRecipient { cert } => super::key_recipients::add(ctx, &cert)?,
-        KeyCommand::RemoveRecipient { fingerprint } => {
-            super::key_recipients::remove(ctx, &fingerprint)?
+        KeyCommand::ImportPaper { page, out } => super::key_file::import_paper(ctx, &page, &out)?,
+        KeyCommand::Passwd { no_passphrase } => {
+            super::key_file::passwd(ctx, ctx.key_path()?, no_passphrase)?
         }
-        KeyCommand::RotateSigner { new } => super::key_recipients::rotate_signer(ctx, &new)?,
+        KeyCommand::AddRecipient { cert } => super::key_repo::add(ctx, &cert)?,
+        KeyCommand::RemoveRecipient { fingerprint } => super::key_repo::remove(ctx, &fingerprint)?,
+        KeyCommand::RotateSigner { new } => super::key_repo::rotate_signer(ctx, &new)?,
         KeyCommand::Rewrap { dry_run, sign_with } => {
-            super::key_recipients::rewrap(ctx, dry_run, sign_with.as_deref())?
+            super::key_repo::rewrap(ctx, dry_run, sign_with.as_deref())?
         }
         KeyCommand::Info => info(ctx, ctx.key_path()?)?,
         KeyCommand::Extend { expires } => extend(ctx, ctx.key_path()?, expires)?,
@@ -300,7 +300,7 @@ fn info(ctx: &Ctx, path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn json_time(ctx: &Ctx, t: SystemTime) -> String {
+pub(super) fn json_time(ctx: &Ctx, t: SystemTime) -> String {
     ui::time::rfc3339(ctx.zone, t.into())
 }
 
@@ -350,147 +350,6 @@ fn write_out(out: Option<&Path>, data: &[u8]) -> Result<()> {
             crate::fsutil::write_private_new(o, data).with_context(|| format!("{}", o.display()))?
         }
         None => ui::out().write_all(data)?,
-    }
-    Ok(())
-}
-
-/// The recovery sheet of the key, with what the repository (-r, opened and verified with
-/// that key) says about itself when one is given.
-fn paper_sheet(ctx: &Ctx) -> Result<String> {
-    let path = ctx.key_path()?;
-    let cert = keys::read_cert(path)?;
-    if !cert.is_tsk() {
-        bail!("{}: holds no secret key to export", path.display());
-    }
-    let repo = match ctx.repo {
-        Some(_) => {
-            let repo = ctx.open()?;
-            Some(paper::RepoFacts {
-                location: repo.location(),
-                signer: repo.config().signer.clone(),
-                recipients: repo.config().recipients.clone(),
-                generation: repo.config().generation,
-            })
-        }
-        None => None,
-    };
-    let uids: Vec<String> = cert
-        .userids()
-        .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
-        .collect();
-    let armored = String::from_utf8(keys::export_secret(&cert)?).expect("armor is ASCII");
-    let sheet = paper::Sheet {
-        fingerprint: &cert.fingerprint().to_hex(),
-        user_ids: &uids,
-        protected: keys::needs_passphrase(&cert),
-        armored_secret: &armored,
-        repo,
-        printed: keys::date(SystemTime::now()),
-    };
-    Ok(sheet.render())
-}
-
-fn import_paper(ctx: &Ctx, page: &Path, out: &Path) -> Result<()> {
-    let text = std::fs::read(page).with_context(|| format!("{}", page.display()))?;
-    let block = std::str::from_utf8(&text)
-        .ok()
-        .and_then(paper::armored_key)
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "{}: no secret key block (-----BEGIN PGP PRIVATE KEY BLOCK-----) on this page",
-                page.display()
-            )
-        })?;
-    let cert = keys::parse_secret(block.as_bytes(), &page.display().to_string())?;
-    if out.exists() {
-        bail!(
-            "{}: already exists; refusing to overwrite a key",
-            out.display()
-        );
-    }
-    crate::fsutil::write_private_new(out, &keys::export_secret(&cert)?)
-        .with_context(|| format!("{}", out.display()))?;
-    if ctx.json {
-        super::print_json(&serde_json::json!({
-            "file": out.display().to_string(),
-            "fingerprint": cert.fingerprint().to_hex(),
-        }))?;
-    } else {
-        ui::info(&format!(
-            "wrote {} (fingerprint {}): compare it with the sheet's",
-            out.display(),
-            cert.fingerprint().to_hex()
-        ));
-    }
-    Ok(())
-}
-
-/// The new passphrase: `CAIRN_NEW_PASSPHRASE_FILE`, or asked twice on a terminal.
-fn replacement_passphrase(path: &Path) -> Result<Secret> {
-    if let Some(file) = std::env::var_os("CAIRN_NEW_PASSPHRASE_FILE").filter(|v| !v.is_empty()) {
-        let file = PathBuf::from(file);
-        let p = super::read_passphrase_file(&file)
-            .with_context(|| format!("CAIRN_NEW_PASSPHRASE_FILE {}", file.display()))?;
-        if p.expose().is_empty() {
-            bail!(
-                "CAIRN_NEW_PASSPHRASE_FILE {}: empty; to remove the passphrase use --no-passphrase",
-                file.display()
-            );
-        }
-        return Ok(p);
-    }
-    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-        return Err(super::usage(
-            "no new passphrase: set CAIRN_NEW_PASSPHRASE_FILE, run on a terminal, or use --no-passphrase",
-        ));
-    }
-    let prompt = format!("New passphrase for {}: ", path.display());
-    let (a, b) = crate::interrupt::at_once(|| -> std::io::Result<_> {
-        let a = rpassword::prompt_password(&prompt)?;
-        Ok((a, rpassword::prompt_password("Repeat new passphrase: ")?))
-    })?;
-    if a != b {
-        bail!("passphrases do not match; the key file is unchanged");
-    }
-    if a.is_empty() {
-        bail!("empty passphrase; to remove the passphrase use --no-passphrase");
-    }
-    Ok(Secret::new(a))
-}
-
-fn passwd(ctx: &Ctx, path: &Path, remove: bool) -> Result<()> {
-    let cert = keys::read_cert(path)?;
-    let origin = path.display().to_string();
-    let old = if keys::needs_passphrase(&cert) {
-        super::passphrase(&format!("Current passphrase for {}: ", path.display()))?
-    } else {
-        None
-    };
-    let new = if remove {
-        None
-    } else {
-        Some(replacement_passphrase(path)?)
-    };
-    let changed = keys::change_passphrase(cert, old.as_ref(), new.as_ref(), &origin)?;
-    // Proof before the old file goes: the new one unlocks with what was just set.
-    keys::unlock(changed.clone(), new.as_ref(), &origin)?;
-    crate::fsutil::replace_private(path, &keys::export_secret(&changed)?)
-        .with_context(|| format!("{}: rewriting the key", path.display()))?;
-    if ctx.json {
-        super::print_json(&serde_json::json!({
-            "file": origin,
-            "fingerprint": changed.fingerprint().to_hex(),
-            "protected": new.is_some(),
-        }))?;
-    } else {
-        ui::info(&format!(
-            "{origin}: {}; copies of the key elsewhere (a recovery sheet) keep the old one",
-            if new.is_some() {
-                "passphrase changed"
-            } else {
-                "passphrase removed: the file's permissions are now all that guards the key"
-            }
-        ));
     }
     Ok(())
 }

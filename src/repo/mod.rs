@@ -2,8 +2,9 @@
 //!
 //! Object names below the repository prefix:
 //! `config`, `keys/<fingerprint>.asc`, `data/<xx>/<pack id>`, `index/<id>`,
-//! `snapshots/<id>`, `locks/<id>`, `verified/<snapshot id>/<id>`. Every object but `keys/`
-//! is an OpenPGP message.
+//! `snapshots/<id>`, `locks/<id>`, `verified/<snapshot id>/<id>`,
+//! `handovers/<fingerprint>`. Every object but `keys/` is an OpenPGP message, and every
+//! one but `handovers/` (signed for anyone to verify) is encrypted.
 
 pub mod config;
 pub mod handover;

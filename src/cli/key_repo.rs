@@ -1,5 +1,6 @@
-//! `cairn key add-recipient|remove-recipient|rewrap`: argument handling and the report;
-//! the work is `repo::recipients` and `rewrap`.
+//! The `cairn key` subcommands that change a repository (`add-recipient`,
+//! `remove-recipient`, `rewrap`, `rotate-signer`): arguments and reports only; the work
+//! is in `repo::recipients`, `repo::handover` and `rewrap`.
 
 use std::path::Path;
 
