@@ -38,8 +38,10 @@ except ImportError:
     blake3 = None
 
 # Repository (config) versions read: 2 adds zstd frames shared by small blobs, 3 delta
-# blobs (zstd with another blob, the base, as dictionary).
-SUPPORTED_VERSIONS = (1, 2, 3)
+# blobs (zstd with another blob, the base, as dictionary), 4 is a config rewritten since
+# its recipient list changed (a `generation` this script, which keeps no pins, does not
+# check; docs/FORMAT.md "Recipient changes").
+SUPPORTED_VERSIONS = (1, 2, 3, 4)
 SNAPSHOT_VERSION = 1
 PACK_MAGIC = b"CAIRNPK1"
 # type u8 | compression u8 | blob id 32 bytes | offset u64 | stored length u32 | raw length u32
@@ -130,8 +132,15 @@ class Repo:
         # anyone who can write to the storage can replace with one naming their own key.
         self.signer = signer
         plain, signers = self.decrypt("config")
+        if signer and signer not in signers and not skip_signatures:
+            # The signer you trust may have handed signing over (docs/FORMAT.md,
+            # "Signing-key hand-over"): follow what it signed, and only that.
+            self.signer = self.follow_handovers(signer)
+            plain, signers = self.decrypt("config")  # now with the new key's certificate
         self.require_signer("config", signers)
         self.config = json.loads(plain)
+        # What a former signer signed before the hand-over still counts, until rewrap.
+        self.accepted = {self.signer} | {f.upper() for f in self.config.get("former_signers", [])}
         if self.config.get("version") not in SUPPORTED_VERSIONS:
             raise RecoveryError("repository format version %r is not supported (this script reads "
                                 "versions %s)" % (self.config.get("version"),
@@ -197,11 +206,38 @@ class Repo:
         return out, {s[10] for s in status if s[0] == "VALIDSIG" and len(s) > 10}
 
     def require_signer(self, name, signers):
-        if self.signer not in signers and not self.skip_signatures:
+        accepted = getattr(self, "accepted", {self.signer})
+        if not accepted & signers and not self.skip_signatures:
             raise RecoveryError(
                 "%s: no valid signature by %s (found: %s). Forged or tampered, or the signer's "
                 "certificate is not in the GnuPG home; --skip-signatures reads it anyway"
-                % (name, self.signer, ", ".join(sorted(signers)) or "none"))
+                % (name, " or ".join(sorted(accepted)), ", ".join(sorted(signers)) or "none"))
+
+    def follow_handovers(self, fpr):
+        """The signer at the end of the hand-overs from fpr, each signed by both keys."""
+        seen = set()
+        while os.path.exists(self.path("handovers/" + fpr)) and fpr not in seen:
+            seen.add(fpr)
+            name = "handovers/" + fpr
+            _, out, err = run(self.gpg + ["--decrypt", self.path(name)])
+            signed = {l.split()[11] for l in err.splitlines()
+                      if l.startswith("[GNUPG:] VALIDSIG") and len(l.split()) > 11}
+            handover = json.loads(out) if fpr in signed else {}
+            new = handover.get("to", "").upper()
+            if handover.get("from", "").upper() != fpr:
+                raise RecoveryError("%s: not signed by %s, the key it hands over from" % (name, fpr))
+            if new not in signed:
+                # The new key's certificate comes from the repository: its fingerprint,
+                # checked in VALIDSIG, is what makes it the one named.
+                run(self.gpg + ["--import", self.path("keys/%s.asc" % new)])
+                _, _, err = run(self.gpg + ["--decrypt", self.path(name)])
+                if not any(l.startswith("[GNUPG:] VALIDSIG") and l.split()[11:12] == [new]
+                           for l in err.splitlines()):
+                    raise RecoveryError("%s: not signed by %s, the key it hands over to"
+                                        % (name, new))
+            print("%s: signing handed over from %s to %s" % (name, fpr, new), file=sys.stderr)
+            fpr = new
+        return fpr
 
     def snapshot(self, snap_id):
         name = "snapshots/" + snap_id

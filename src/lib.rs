@@ -23,6 +23,7 @@ pub mod repair;
 pub mod repo;
 pub mod restore;
 pub mod retention;
+pub mod rewrap;
 pub mod secret;
 pub mod source;
 pub mod ui;

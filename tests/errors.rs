@@ -237,16 +237,26 @@ fn unknown_format_version_is_refused() {
     let w = World::new();
     let fpr = w.fingerprint();
     let home = gpg_with(&w);
-    let mut next = decrypted_config(home.path(), &w.repo);
-    next["version"] = 4.into();
-    let forged = gpg(
-        home.path(),
-        &["--sign", "--encrypt", "-r", &fpr, "-u", &fpr],
-        &serde_json::to_vec(&next).unwrap(),
+    let config = decrypted_config(home.path(), &w.repo);
+    let with_version = |v: u32| {
+        let mut c = config.clone();
+        c["version"] = v.into();
+        let forged = gpg(
+            home.path(),
+            &["--sign", "--encrypt", "-r", &fpr, "-u", &fpr],
+            &serde_json::to_vec(&c).unwrap(),
+        );
+        fs::write(w.repo.join("config"), forged).unwrap();
+        one_line(&w.fails(&["snapshots"], 1), "snapshots")
+    };
+    let err = with_version(5);
+    assert!(err.contains("format version 5 is not supported"), "{err}");
+    // Version 4 is a config whose recipient list changed: it must say which generation.
+    let err = with_version(4);
+    assert!(
+        err.contains("generation 0 does not go with format version 4"),
+        "{err}"
     );
-    fs::write(w.repo.join("config"), forged).unwrap();
-    let err = one_line(&w.fails(&["snapshots"], 1), "snapshots");
-    assert!(err.contains("format version 4 is not supported"), "{err}");
     stop_agent(home.path());
 }
 

@@ -385,3 +385,61 @@ fn recover_py_trusts_only_the_signer_it_is_given() {
         "{err}"
     );
 }
+
+#[test]
+fn recover_py_reads_a_repository_whose_recipient_list_changed_after_rewrap() {
+    require_tools();
+    let w = World::new();
+    let src = awkward_tree(&w);
+    w.backup(&[src.to_str().unwrap()]);
+    // A key added after the backup reads it once rewrap has re-encrypted everything.
+    let other = World::bare();
+    other.ok(&["key", "generate", "--out", other.key.to_str().unwrap()]);
+    let other_pub = w.path("other.pub");
+    fs::write(&other_pub, other.ok(&["key", "export", "--public"])).unwrap();
+    w.ok(&["key", "add-recipient", other_pub.to_str().unwrap()]);
+    w.ok(&["key", "rewrap"]);
+
+    let other_sec = w.path("other.sec.asc");
+    other.ok(&[
+        "key",
+        "export",
+        "--secret",
+        "--out",
+        other_sec.to_str().unwrap(),
+    ]);
+    let signer_pub = w.path("signer.pub");
+    w.ok(&[
+        "key",
+        "export",
+        "--public",
+        "--out",
+        signer_pub.to_str().unwrap(),
+    ]);
+    let gpg = GnupgHome::new(&w);
+    gpg.import(&other_sec);
+    gpg.import(&signer_pub);
+    let target = w.path("recovered");
+    gpg.recover_ok(&w, &["--target".as_ref(), target.as_os_str()]);
+    assert_same_tree(&src, &restored(&target, &src));
+}
+
+#[test]
+fn recover_py_follows_a_signing_key_hand_over() {
+    require_tools();
+    let w = World::new();
+    let src = awkward_tree(&w);
+    w.backup(&[src.to_str().unwrap()]);
+    let new = w.path("new.key");
+    w.ok(&["key", "generate", "--out", new.to_str().unwrap()]);
+    w.ok(&["key", "rotate-signer", "--new", new.to_str().unwrap()]);
+
+    // The old key reads everything and is the signer the sheet names (--signer).
+    let key = export_secret_key(&w);
+    let gpg = GnupgHome::new(&w);
+    gpg.import(&key);
+    let target = w.path("recovered");
+    let log = gpg.recover_ok(&w, &["--target".as_ref(), target.as_os_str()]);
+    assert!(log.contains("signing handed over"), "{log}");
+    assert_same_tree(&src, &restored(&target, &src));
+}

@@ -1,4 +1,4 @@
-//! `cairn key generate|export|info|extend`.
+//! `cairn key generate|export|import-paper|passwd|info|extend`.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -37,9 +37,58 @@ pub enum KeyCommand {
         /// The secret key, as protected as the key file is
         #[arg(long)]
         secret: bool,
+        /// A printable recovery sheet: the armored key, fingerprints, the repository
+        /// (-r) with its signer pin, and the exact restore commands
+        #[arg(long, requires = "secret")]
+        paper: bool,
         /// Write to this file (0600) instead of standard output
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Turn a recovery sheet (typed or scanned back into text) into a key file (0600)
+    ImportPaper {
+        /// The sheet as text; only its key block is read
+        page: PathBuf,
+        /// Where to write the key; never over an existing file
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Encrypt every object written from now on also to this public certificate
+    /// (run with the repository's signing key); `key rewrap` does the stored ones
+    AddRecipient {
+        /// The certificate, armored or binary (`cairn key export --public`, `gpg --export`)
+        cert: PathBuf,
+    },
+    /// Stop encrypting new objects to this key (run with the signing key); stored
+    /// objects stay readable by it until `key rewrap`
+    RemoveRecipient {
+        /// The recipient's fingerprint (40 hex digits; spaces allowed)
+        fingerprint: String,
+    },
+    /// Re-encrypt stored snapshots, packs, index objects and verified records to the
+    /// current recipients (run with the signing key); resumable and safe to interrupt
+    Rewrap {
+        /// Count what is not yet encrypted to the current list; change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Sign with this key while reading with -k: after `rotate-signer`, read with the
+        /// old key and sign with the new one
+        #[arg(long, value_name = "KEY_FILE")]
+        sign_with: Option<PathBuf>,
+    },
+    /// Hand the repository's signing over to another key (run with the current signing
+    /// key); readers pinned to the old key follow the signed hand-over
+    RotateSigner {
+        /// The new signing key (a secret key file; its passphrase from
+        /// CAIRN_NEW_PASSPHRASE_FILE or the usual sources)
+        #[arg(long = "new", value_name = "KEY_FILE")]
+        new: PathBuf,
+    },
+    /// Change or remove the passphrase of the key file (-k); no repository is touched
+    Passwd {
+        /// Store the key unprotected (only its file permissions guard it)
+        #[arg(long)]
+        no_passphrase: bool,
     },
     /// Show the key's fingerprint, algorithms, expiry and protection
     Info,
@@ -146,6 +195,12 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<Outcome> {
                 ));
             }
         }
+        KeyCommand::Export {
+            paper: true, out, ..
+        } => {
+            let page = super::key_file::paper_sheet(ctx)?;
+            write_out(out.as_deref(), page.as_bytes())?;
+        }
         KeyCommand::Export { public, out, .. } => {
             let path = ctx.key_path()?;
             let cert = keys::read_cert(path)?;
@@ -157,11 +212,17 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<Outcome> {
                 }
                 keys::export_secret(&cert)?
             };
-            match out {
-                Some(o) => crate::fsutil::write_private_new(&o, &armored)
-                    .with_context(|| format!("{}", o.display()))?,
-                None => ui::out().write_all(&armored)?,
-            }
+            write_out(out.as_deref(), &armored)?;
+        }
+        KeyCommand::ImportPaper { page, out } => super::key_file::import_paper(ctx, &page, &out)?,
+        KeyCommand::Passwd { no_passphrase } => {
+            super::key_file::passwd(ctx, ctx.key_path()?, no_passphrase)?
+        }
+        KeyCommand::AddRecipient { cert } => super::key_repo::add(ctx, &cert)?,
+        KeyCommand::RemoveRecipient { fingerprint } => super::key_repo::remove(ctx, &fingerprint)?,
+        KeyCommand::RotateSigner { new } => super::key_repo::rotate_signer(ctx, &new)?,
+        KeyCommand::Rewrap { dry_run, sign_with } => {
+            super::key_repo::rewrap(ctx, dry_run, sign_with.as_deref())?
         }
         KeyCommand::Info => info(ctx, ctx.key_path()?)?,
         KeyCommand::Extend { expires } => extend(ctx, ctx.key_path()?, expires)?,
@@ -239,7 +300,7 @@ fn info(ctx: &Ctx, path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn json_time(ctx: &Ctx, t: SystemTime) -> String {
+pub(super) fn json_time(ctx: &Ctx, t: SystemTime) -> String {
     ui::time::rfc3339(ctx.zone, t.into())
 }
 
@@ -278,6 +339,17 @@ fn extend(ctx: &Ctx, path: &Path, expires: Expires) -> Result<()> {
             cert.fingerprint().to_hex(),
             when.unwrap_or_else(|| "never".into())
         ));
+    }
+    Ok(())
+}
+
+/// A new private file, or standard output.
+fn write_out(out: Option<&Path>, data: &[u8]) -> Result<()> {
+    match out {
+        Some(o) => {
+            crate::fsutil::write_private_new(o, data).with_context(|| format!("{}", o.display()))?
+        }
+        None => ui::out().write_all(data)?,
     }
     Ok(())
 }

@@ -9,6 +9,8 @@ mod dump;
 mod forget;
 mod init;
 mod key;
+mod key_file;
+mod key_repo;
 mod ls;
 mod mirror;
 mod patterns;
@@ -334,11 +336,11 @@ impl Ctx {
 fn passphrase_env(var: &str) -> Result<Option<Secret>> {
     let file_var = format!("{var}_FILE");
     if let Some(file) = std::env::var_os(&file_var).filter(|v| !v.is_empty()) {
-        let raw = std::fs::read_to_string(&file)
-            .with_context(|| format!("{file_var} {}", Path::new(&file).display()))?;
-        let line = raw.strip_suffix('\n').unwrap_or(&raw);
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        return Ok(Some(Secret::new(line)));
+        let file = PathBuf::from(file);
+        return Ok(Some(
+            read_passphrase_file(&file)
+                .with_context(|| format!("{file_var} {}", file.display()))?,
+        ));
     }
     Ok(std::env::var(var).ok().map(Secret::new))
 }
@@ -354,6 +356,14 @@ pub fn passphrase(prompt: &str) -> Result<Option<Secret>> {
         return Ok(Some(Secret::new(p)));
     }
     Ok(None)
+}
+
+/// A passphrase file's content, without one trailing line ending.
+pub fn read_passphrase_file(file: &Path) -> std::io::Result<Secret> {
+    let raw = std::fs::read_to_string(file)?;
+    let line = raw.strip_suffix('\n').unwrap_or(&raw);
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    Ok(Secret::new(line))
 }
 
 pub fn load_identity(path: &Path) -> Result<Identity> {

@@ -37,6 +37,7 @@ impl RepackFlags {
             max_repack_size: optional(&self.max_repack_size, "max-repack-size", prune::parse_size)?,
             dry_run,
             wait_lock: optional(wait_lock, "wait-lock", prune::parse_duration)?,
+            ..PruneOptions::default()
         })
     }
 }

@@ -152,11 +152,19 @@ pub fn read_cert(path: &Path) -> Result<Cert, Error> {
             _ => format!("key file {shown}: {e}"),
         })
     })?;
-    Cert::from_bytes(&bytes).map_err(|_| {
-        Error::Key(format!(
-            "key file {shown}: not an OpenPGP key (expected an armored or binary key)"
-        ))
-    })
+    // A recovery sheet (or any page with the armored block inside text) reads as its key.
+    let from_page = || {
+        let text = std::str::from_utf8(&bytes).ok()?;
+        Cert::from_bytes(super::paper::armored_key(text)?.as_bytes()).ok()
+    };
+    Cert::from_bytes(&bytes)
+        .ok()
+        .or_else(from_page)
+        .ok_or_else(|| {
+            Error::Key(format!(
+                "key file {shown}: not an OpenPGP key (expected an armored or binary key, or a recovery sheet)"
+            ))
+        })
 }
 
 /// Whether any of the key's secret parts are protected by a passphrase.
@@ -463,6 +471,62 @@ pub fn extend(
     Ok(cert.insert_packets(sigs).map_err(sign_err)?.0)
 }
 
+/// Re-protects every secret key of `cert` under `new` (`None`: unprotected), after
+/// unlocking it with `old`. Stubs without a secret (what `gpg --export-secret-subkeys`
+/// leaves of the primary key) stay as they are: there is nothing to protect.
+pub fn change_passphrase(
+    cert: Cert,
+    old: Option<&Secret>,
+    new: Option<&Secret>,
+    origin: &str,
+) -> Result<Cert, Error> {
+    use openpgp::crypto::S2K;
+    use openpgp::packet::key::SecretKeyMaterial;
+    if !cert.is_tsk() {
+        return Err(Error::Key(format!(
+            "{origin}: holds only a public key: there is no passphrase to change"
+        )));
+    }
+    let old = old.map(|p| Password::from(p.expose()));
+    let new = new.map(|p| Password::from(p.expose()));
+    let mut packets: Vec<openpgp::Packet> = Vec::new();
+    for ka in cert.keys().secret() {
+        let key = ka.key().clone().role_into_unspecified();
+        let stub = matches!(key.secret(), SecretKeyMaterial::Encrypted(e)
+            if matches!(e.s2k(), S2K::Private { .. } | S2K::Unknown { .. }));
+        if stub {
+            continue;
+        }
+        let key = if key.secret().is_encrypted() {
+            let Some(pw) = &old else {
+                return Err(Error::Passphrase(format!(
+                    "{origin}: key is passphrase-protected: give the current passphrase with CAIRN_PASSPHRASE_FILE or CAIRN_PASSPHRASE, or run on a terminal"
+                )));
+            };
+            key.decrypt_secret(pw)
+                .map_err(|_| Error::Passphrase(format!("{origin}: wrong passphrase")))?
+        } else {
+            key
+        };
+        let key = match &new {
+            Some(pw) => key
+                .encrypt_secret(pw)
+                .map_err(|e| Error::Key(format!("{origin}: cannot protect the key: {e}")))?,
+            None => key,
+        };
+        packets.push(if ka.primary() {
+            key.role_into_primary().into()
+        } else {
+            key.role_into_subordinate().into()
+        });
+    }
+    // insert_packets prefers the keys it is given, secret parts included.
+    Ok(cert
+        .insert_packets(packets)
+        .map_err(|e| Error::Key(format!("{origin}: {e}")))?
+        .0)
+}
+
 /// The keys a certificate encrypts to: alive and not revoked, since no one should be
 /// sent new secrets under a key its owner retired.
 pub fn encryption_keys(cert: &Cert) -> Result<Vec<Key<PublicParts, UnspecifiedRole>>, Error> {
@@ -502,6 +566,19 @@ pub fn encryption_keys(cert: &Cert) -> Result<Vec<Key<PublicParts, UnspecifiedRo
         _ => "has no usable encryption key (missing or revoked)".to_string(),
     };
     Err(Error::Key(format!("certificate {name} {why}")))
+}
+
+/// Parses a secret key (a whole one: a page read back must give a key that unlocks).
+pub fn parse_secret(bytes: &[u8], origin: &str) -> Result<Cert, Error> {
+    let cert = Cert::from_bytes(bytes).map_err(|e| {
+        Error::Key(format!(
+            "{origin}: the key block does not parse (a typing or scanning error? its checksum is checked): {e}"
+        ))
+    })?;
+    if !cert.is_tsk() {
+        return Err(Error::Key(format!("{origin}: holds only a public key")));
+    }
+    Ok(cert)
 }
 
 /// Parses a public (or secret) certificate, returning only its public part.

@@ -9,6 +9,7 @@
 //!   signed manifest through keyed blob ids).
 
 pub mod keys;
+pub mod paper;
 mod seipd;
 
 pub use seipd::{open as open_sealed, SealedWriter};
@@ -88,6 +89,14 @@ impl RecipientSet {
         &self.fingerprints
     }
 
+    /// Whether a stored message is addressed to exactly these keys: one written before
+    /// the list changed is not, and `key rewrap` re-encrypts it.
+    pub fn addressed(&self, msg: &[u8]) -> bool {
+        let ours: std::collections::BTreeSet<String> =
+            self.keys.iter().map(|k| k.keyid().to_hex()).collect();
+        addressed_to(msg).is_some_and(|theirs| theirs == ours)
+    }
+
     fn keys(&self) -> Result<&[Key<PublicParts, UnspecifiedRole>], Error> {
         match &self.unusable {
             Some(why) => Err(Error::Key(why.clone())),
@@ -105,6 +114,24 @@ impl RecipientSet {
             )
         }))
     }
+}
+
+/// The key ids a message's PKESK packets name, read without decrypting anything;
+/// `None` when it does not start as an encrypted message.
+fn addressed_to(msg: &[u8]) -> Option<std::collections::BTreeSet<String>> {
+    use openpgp::parse::{PacketParser, PacketParserResult};
+    use openpgp::Packet;
+    let mut ids = std::collections::BTreeSet::new();
+    let mut ppr = PacketParser::from_bytes(msg).ok()?;
+    while let PacketParserResult::Some(pp) = ppr {
+        match &pp.packet {
+            Packet::PKESK(p) => ids.insert(openpgp::KeyID::from(p.recipient()?).to_hex()),
+            Packet::SEIP(_) => return Some(ids),
+            _ => return None,
+        };
+        ppr = pp.next().ok()?.1;
+    }
+    None
 }
 
 fn enc_err(e: impl std::fmt::Display) -> Error {
@@ -150,8 +177,8 @@ struct Outcome {
 
 struct Helper<'a> {
     identity: &'a Identity,
-    /// When set, the message must carry a good signature by this certificate.
-    signer: Option<&'a Cert>,
+    /// When set, the message must carry a good signature by one of these certificates.
+    signer: Option<&'a [Cert]>,
     outcome: &'a Cell<Outcome>,
 }
 
@@ -165,7 +192,7 @@ impl Helper<'_> {
 
 impl VerificationHelper for Helper<'_> {
     fn get_certs(&mut self, _ids: &[KeyHandle]) -> openpgp::Result<Vec<Cert>> {
-        Ok(self.signer.into_iter().cloned().collect())
+        Ok(self.signer.unwrap_or_default().to_vec())
     }
 
     fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
@@ -178,18 +205,10 @@ impl VerificationHelper for Helper<'_> {
                     return Err(anyhow::anyhow!("compressed message"))
                 }
                 MessageLayer::SignatureGroup { results } => {
-                    let Some(signer) = self.signer.filter(|_| !signed) else {
+                    let Some(signers) = self.signer.filter(|_| !signed) else {
                         continue;
                     };
-                    let want = signer.fingerprint();
-                    let good = |r: &VerificationResult| match r {
-                        Ok(good) => good.ka.cert().fingerprint() == want,
-                        Err(VerificationError::UnboundKey { sig, .. }) => {
-                            keys::verifies_rebound(signer, sig)
-                        }
-                        Err(_) => false,
-                    };
-                    signed = results.iter().any(good);
+                    signed = results.iter().any(|r| good_by(signers, r).is_some());
                 }
                 _ => {}
             }
@@ -200,6 +219,15 @@ impl VerificationHelper for Helper<'_> {
         self.note(|o| o.bad_signature = true);
         Err(anyhow::anyhow!("signature check failed"))
     }
+}
+
+/// Which of `signers` made a verification result good, if one did.
+fn good_by<'c>(signers: &'c [Cert], r: &VerificationResult) -> Option<&'c Cert> {
+    signers.iter().find(|signer| match r {
+        Ok(good) => good.ka.cert().fingerprint() == signer.fingerprint(),
+        Err(VerificationError::UnboundKey { sig, .. }) => keys::verifies_rebound(signer, sig),
+        Err(_) => false,
+    })
 }
 
 impl DecryptionHelper for Helper<'_> {
@@ -276,6 +304,16 @@ pub fn decrypt(
     ciphertext: &[u8],
     signer: Option<&Cert>,
 ) -> Result<Vec<u8>, Error> {
+    decrypt_signed_by(identity, ciphertext, signer.map(std::slice::from_ref))
+}
+
+/// Like [`decrypt`], with a good signature by any one of `signers` required when given
+/// (a repository's signer and the ones it took over from).
+pub fn decrypt_signed_by(
+    identity: &Identity,
+    ciphertext: &[u8],
+    signer: Option<&[Cert]>,
+) -> Result<Vec<u8>, Error> {
     if !seipd::well_framed(ciphertext) {
         return Err(Error::Corrupt);
     }
@@ -312,4 +350,74 @@ pub fn decrypt(
         _ if o.asked && !o.for_us => Err(Error::NotForUs),
         _ => Err(Error::Corrupt),
     }
+}
+
+/// A signed, unencrypted message (one-pass signatures, literal data, signatures), signed
+/// by every identity given: what a hand-over between signing keys is, readable by any
+/// reader and by `gpg --verify`.
+pub fn sign(signers: &[&Identity], plaintext: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::new();
+    let msg = Message::new(&mut out);
+    let (first, rest) = signers
+        .split_first()
+        .ok_or_else(|| Error::Encrypt("nobody to sign with".into()))?;
+    let mut signer = Signer::new(msg, first.signer()?.clone()).map_err(enc_err)?;
+    for id in rest {
+        signer = signer.add_signer(id.signer()?.clone()).map_err(enc_err)?;
+    }
+    let msg = signer.build().map_err(enc_err)?;
+    let mut msg = LiteralWriter::new(msg).build().map_err(enc_err)?;
+    msg.write_all(plaintext).map_err(enc_err)?;
+    msg.finalize().map_err(enc_err)?;
+    Ok(out)
+}
+
+struct AllSigned<'a> {
+    certs: &'a [Cert],
+}
+
+impl VerificationHelper for AllSigned<'_> {
+    fn get_certs(&mut self, _ids: &[KeyHandle]) -> openpgp::Result<Vec<Cert>> {
+        Ok(self.certs.to_vec())
+    }
+
+    fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
+        let mut seen = vec![false; self.certs.len()];
+        for layer in structure.into_iter() {
+            match layer {
+                MessageLayer::SignatureGroup { results } => {
+                    for r in &results {
+                        for (i, c) in self.certs.iter().enumerate() {
+                            if good_by(std::slice::from_ref(c), r).is_some() {
+                                seen[i] = true;
+                            }
+                        }
+                    }
+                }
+                _ => return Err(anyhow::anyhow!("not a plain signed message")),
+            }
+        }
+        if seen.iter().all(|s| *s) {
+            Ok(())
+        } else {
+            Err(anyhow::anyhow!("signature check failed"))
+        }
+    }
+}
+
+/// The content of a message made by [`sign`], if every one of `certs` signed it.
+pub fn verify_signed_by_all(msg: &[u8], certs: &[Cert]) -> Result<Vec<u8>, Error> {
+    use openpgp::parse::stream::VerifierBuilder;
+    let mut out = Vec::new();
+    let limit = msg.len() as u64;
+    VerifierBuilder::from_bytes(msg)
+        .and_then(|b| b.with_policy(keys::policy(), None, AllSigned { certs }))
+        .and_then(|v| {
+            if v.take(limit + 1).read_to_end(&mut out)? as u64 > limit {
+                return Err(anyhow::anyhow!("plaintext longer than the message"));
+            }
+            Ok(())
+        })
+        .map_err(|_| Error::BadSignature)?;
+    Ok(out)
 }

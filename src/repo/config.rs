@@ -10,6 +10,13 @@ use crate::chunker::{ChunkSizes, Chunker, GearTable};
 pub const FORMAT_VERSION: u32 = 3;
 /// Oldest version this cairn reads and writes.
 pub const OLDEST_VERSION: u32 = 1;
+/// Version of a config rewritten since its recipient list changed (docs/FORMAT.md,
+/// "Recipient changes"): cairn before it would read such a config and go on encrypting
+/// to the list it names, which may still hold a removed key, so it must refuse instead.
+/// Readers of it read frames and deltas too, so a rewritten repository writes them.
+pub const GENERATIONS_VERSION: u32 = 4;
+/// Newest version this cairn reads.
+pub const NEWEST_VERSION: u32 = GENERATIONS_VERSION;
 pub const DEFAULT_PACK_SIZE: u32 = 8 * 1024 * 1024;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -46,6 +53,19 @@ pub struct Config {
     /// unsigned index objects (docs/FORMAT.md, "Index objects").
     #[serde(default)]
     pub index_signed: bool,
+    /// How many times the recipient list was changed: 0 for the config `init` wrote,
+    /// one more for each rewrite. Readers pin the highest they saw (`trust`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub generation: u64,
+    /// Keys that signed before `signer` took over by a hand-over (`handovers/`): what
+    /// they signed (snapshots, index objects, records) still verifies until `key rewrap`
+    /// has signed it again and emptied this list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub former_signers: Vec<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The chunker is fixed when a repository is made: a backup cut differently would not
@@ -149,23 +169,40 @@ impl Config {
         self.version >= 2
     }
 
-    /// Whether data blobs may be stored as deltas against other blobs: version 3.
+    /// Whether data blobs may be stored as deltas against other blobs: version 3 on.
     pub fn deltas(&self) -> bool {
         self.version >= 3
     }
 
     pub fn validate(&self) -> Result<(), String> {
-        if !(OLDEST_VERSION..=FORMAT_VERSION).contains(&self.version) {
+        if !(OLDEST_VERSION..=NEWEST_VERSION).contains(&self.version) {
             return Err(format!(
-                "repository format version {} is not supported by this cairn (reads versions {OLDEST_VERSION} to {FORMAT_VERSION})",
+                "repository format version {} is not supported by this cairn (reads versions {OLDEST_VERSION} to {NEWEST_VERSION})",
                 self.version
             ));
+        }
+        // A rewritten config must keep out the readers that would not pin its generation.
+        if (self.generation > 0) != (self.version >= GENERATIONS_VERSION) {
+            return Err(format!(
+                "config: generation {} does not go with format version {}",
+                self.generation, self.version
+            ));
+        }
+        if !self
+            .recipients
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(&self.signer))
+        {
+            return Err("config: the signer is not among the recipients".into());
         }
         // The id names a local directory.
         if self.id.len() != 32 || !self.id.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err("config holds a malformed repository id".into());
         }
-        for f in std::iter::once(&self.signer).chain(&self.recipients) {
+        for f in std::iter::once(&self.signer)
+            .chain(&self.recipients)
+            .chain(&self.former_signers)
+        {
             crate::crypto::keys::validate_fingerprint(f).map_err(|e| format!("config: {e}"))?;
         }
         key32(&self.blob_id_key).ok_or("config holds a malformed blob id key")?;

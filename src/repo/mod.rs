@@ -2,15 +2,18 @@
 //!
 //! Object names below the repository prefix:
 //! `config`, `keys/<fingerprint>.asc`, `data/<xx>/<pack id>`, `index/<id>`,
-//! `snapshots/<id>`, `locks/<id>`, `verified/<snapshot id>/<id>`. Every object but `keys/`
-//! is an OpenPGP message.
+//! `snapshots/<id>`, `locks/<id>`, `verified/<snapshot id>/<id>`,
+//! `handovers/<fingerprint>`. Every object but `keys/` is an OpenPGP message, and every
+//! one but `handovers/` (signed for anyone to verify) is encrypted.
 
 pub mod config;
+pub mod handover;
 pub mod index;
 pub mod lock;
 pub mod pack;
 mod pad;
 mod prefetch;
+pub mod recipients;
 pub mod snapshot;
 pub mod tree;
 pub mod trust;
@@ -106,7 +109,11 @@ pub struct Repository {
     identity: Identity,
     config: Config,
     recipients: RecipientSet,
-    signer: Cert,
+    /// The config's signer first, then the former signers it names: whose signatures
+    /// on snapshots, index objects and records are accepted.
+    signers: Vec<Cert>,
+    /// Signs instead of `identity` when set (`sign_with`).
+    writer: Option<Identity>,
     blob_key: [u8; 32],
     cache: Cache,
     packs: Mutex<Vec<Arc<Pack>>>,
@@ -199,6 +206,8 @@ impl Repository {
             signer: identity.fingerprint(),
             recipients: recipients.fingerprints().to_vec(),
             index_signed: true,
+            generation: 0,
+            former_signers: Vec::new(),
         };
         for cert in &certs {
             let name = format!("keys/{}.asc", cert.fingerprint().to_hex());
@@ -215,7 +224,7 @@ impl Repository {
         }
         // A new repository at this location replaces whatever was pinned for it: the user
         // just chose its key.
-        Pins::new(trust, &loc).set(&config.signer);
+        Pins::new(trust, &loc).set(&config.signer, config.generation);
         let cache = open_cache(cache_dir, &config.id);
         let signer = identity.cert().clone();
         Ok(Repository {
@@ -224,7 +233,8 @@ impl Repository {
             blob_key,
             config,
             recipients,
-            signer,
+            signers: vec![signer],
+            writer: None,
             cache,
             packs: Mutex::new(Vec::new()),
             loading: Mutex::new(()),
@@ -259,8 +269,19 @@ impl Repository {
         let expected = pins
             .choose(trust, &identity.fingerprint())
             .map_err(RepoError::Invalid)?;
-        let signer = Self::signer_cert(&*backend, &identity, &expected.fingerprint)?;
-        let plain = match crypto::decrypt(&identity, &stored, Some(&signer)) {
+        let mut signer = Self::signer_cert(&*backend, &identity, &expected.fingerprint)?;
+        let mut decrypted = crypto::decrypt(&identity, &stored, Some(&signer));
+        let mut handed_over = false;
+        if let Err(crypto::Error::BadSignature) = decrypted {
+            // The pinned key may have handed signing over: follow that chain, each
+            // step signed by the key we trust so far, and try its end.
+            if let Some(end) = handover::follow(&*backend, &identity, &signer)? {
+                decrypted = crypto::decrypt(&identity, &stored, Some(&end));
+                signer = end;
+                handed_over = true;
+            }
+        }
+        let plain = match decrypted {
             Ok(p) => p,
             Err(crypto::Error::NotForUs) => {
                 return Err(RepoError::Invalid(format!(
@@ -278,38 +299,50 @@ impl Repository {
         config
             .validate()
             .map_err(|e| RepoError::Invalid(format!("repository {loc}: {e}")))?;
-        if !config.signer.eq_ignore_ascii_case(&expected.fingerprint) {
+        let verified_by = signer.fingerprint().to_hex();
+        if !config.signer.eq_ignore_ascii_case(&verified_by) {
             return Err(RepoError::Invalid(format!(
-                "repository {loc}: config is signed by {} but names signer {} (tampered?)",
-                expected.fingerprint, config.signer
+                "repository {loc}: config is signed by {verified_by} but names signer {} (tampered?)",
+                config.signer
             )));
         }
-        if expected.record {
-            pins.set(&expected.fingerprint);
+        if config.generation < expected.generation {
+            return Err(RepoError::Untrusted(format!(
+                "repository {loc}: config generation {} is older than generation {} this machine has seen ({}): storage is serving a replayed recipient list; refusing it",
+                config.generation,
+                expected.generation,
+                pins.path().unwrap_or(Path::new("")).display()
+            )));
+        }
+        if handed_over {
+            crate::ui::info(&format!(
+                "repository {loc}: signing key {} handed over to {verified_by} (hand-over verified); this machine now trusts {verified_by}",
+                expected.fingerprint
+            ));
+        }
+        if expected.record || handed_over || config.generation > expected.generation {
+            pins.set(&verified_by, config.generation);
         }
         // Only now, with the config verified, may its id name a local directory.
         let cache = open_cache(cache_dir, &config.id);
-        let mut certs = Vec::new();
-        for fpr in &config.recipients {
-            if *fpr == identity.fingerprint() {
-                certs.push(identity.cert().clone().strip_secret_key_material());
-                continue;
-            }
-            certs.push(Self::public_cert(&*backend, fpr)?);
+        let mut signers = vec![signer];
+        for fpr in &config.former_signers {
+            signers.push(Self::public_cert(&*backend, fpr)?);
         }
-        let recipients = RecipientSet::new(&certs)?;
-        let repo = Repository {
+        let mut repo = Repository {
             backend: backend.into(),
             identity,
             blob_key: config.blob_key(),
             config,
-            recipients,
-            signer,
+            recipients: RecipientSet::new(&[])?,
+            signers,
+            writer: None,
             cache,
             packs: Mutex::new(Vec::new()),
             loading: Mutex::new(()),
             bytes_read: Default::default(),
         };
+        repo.recipients = RecipientSet::new(&repo.recipient_certs()?)?;
         repo.sync_index()?;
         Ok(repo)
     }
@@ -337,18 +370,38 @@ impl Repository {
         Ok(cert)
     }
 
+    /// Whether a stored signed object verifies against the current signer alone, not
+    /// only a former one (`key rewrap` signs those again).
+    pub fn signed_by_current(&self, stored: &[u8]) -> bool {
+        crypto::decrypt_signed_by(&self.identity, stored, Some(&self.signers[..1])).is_ok()
+    }
+
     /// Writing needs the repository's signing key: snapshots are verified against it.
     pub fn require_signer(&self) -> Result<()> {
+        let writer = self.writer();
         // An expired key is refused before anything is uploaded, not at the snapshot.
-        self.identity.signer()?;
-        if self.identity.fingerprint() == self.config.signer {
+        writer.signer()?;
+        if writer.fingerprint() == self.config.signer {
             return Ok(());
         }
         Err(RepoError::Invalid(format!(
             "key {} can read this repository but not write to it: snapshots must be signed by the repository key {}",
-            self.identity.fingerprint(),
+            writer.fingerprint(),
             self.config.signer
         )))
+    }
+
+    /// The key that signs what this process writes: the key in hand, or the one given
+    /// to [`Repository::sign_with`].
+    fn writer(&self) -> &Identity {
+        self.writer.as_ref().unwrap_or(&self.identity)
+    }
+
+    /// Signs with `writer` while reading with the key in hand: after a hand-over, only
+    /// the old key reads what was written before it, and only the new one may sign
+    /// (`key rewrap --sign-with`).
+    pub fn sign_with(&mut self, writer: Identity) {
+        self.writer = Some(writer);
     }
 
     pub fn backend(&self) -> &dyn Backend {
@@ -423,8 +476,8 @@ impl Repository {
         let stored = self.backend.get(name)?;
         // Repositories made before index objects were signed accept unsigned ones; the
         // config, which is verified, says which kind this is.
-        let signer = self.config.index_signed.then_some(&self.signer);
-        let plain = crypto::decrypt(&self.identity, &stored, signer)
+        let signers = self.config.index_signed.then_some(&self.signers[..]);
+        let plain = crypto::decrypt_signed_by(&self.identity, &stored, signers)
             .map_err(|e| RepoError::object(name, e))?;
         let json = pack::decompress_bounded(&plain, index::MAX_INDEX_JSON)
             .ok_or_else(|| RepoError::object(name, crypto::Error::Corrupt))?;
@@ -456,7 +509,7 @@ impl Repository {
             let writing = s.spawn(move || -> Result<(IndexId, String)> {
                 crate::interrupt::cleanup_if(cleaning, || {
                     let body = pad::zstd(packed);
-                    let stored = crypto::encrypt(&self.recipients, Some(&self.identity), &body)?;
+                    let stored = crypto::encrypt(&self.recipients, Some(self.writer()), &body)?;
                     let id = IndexId(*blake3::hash(&stored).as_bytes());
                     let name = format!("index/{id}");
                     self.backend.put(&name, &stored)?;
@@ -484,7 +537,7 @@ impl Repository {
 
     pub fn write_snapshot(&self, snap: &Snapshot) -> Result<SnapshotId> {
         let body = pad::json(serde_json::to_vec_pretty(snap).expect("snapshot serialises"));
-        let stored = crypto::encrypt(&self.recipients, Some(&self.identity), &body)?;
+        let stored = crypto::encrypt(&self.recipients, Some(self.writer()), &body)?;
         let id = SnapshotId(*blake3::hash(&stored).as_bytes());
         self.backend.put(&format!("snapshots/{id}"), &stored)?;
         Ok(id)
@@ -496,7 +549,7 @@ impl Repository {
         if blake3::hash(&stored).as_bytes() != &id.0 {
             return Err(RepoError::object(&name, crypto::Error::Corrupt));
         }
-        let plain = crypto::decrypt(&self.identity, &stored, Some(&self.signer))
+        let plain = crypto::decrypt_signed_by(&self.identity, &stored, Some(&self.signers))
             .map_err(|e| RepoError::object(&name, e))?;
         let snap: Snapshot = serde_json::from_slice(&plain)
             .map_err(|e| RepoError::Invalid(format!("{name}: malformed manifest: {e}")))?;

@@ -75,6 +75,10 @@ pub struct Expected {
     pub origin: Origin,
     /// Whether to record the pin once the config verifies.
     pub record: bool,
+    /// The highest config generation this machine has seen at this location: storage
+    /// that serves an older one (replaying a recipient list that still names a removed
+    /// key) is refused.
+    pub generation: u64,
 }
 
 /// A fingerprint as the user may type it, upper-case hex, or why it is not one.
@@ -87,6 +91,16 @@ struct PinFile {
     location: String,
     signer: String,
     pinned: chrono::DateTime<chrono::Utc>,
+    /// Absent in pins recorded before recipient lists could change: generation 0.
+    #[serde(default)]
+    generation: u64,
+}
+
+/// What this machine recorded for a location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    pub signer: String,
+    pub generation: u64,
 }
 
 /// Pins of one repository location.
@@ -107,7 +121,7 @@ impl Pins {
 
     /// The pinned fingerprint, if any. A pin file that cannot be read is an error, not
     /// "no pin": failing open here would fall back to trusting the key given.
-    pub fn get(&self) -> Result<Option<String>, String> {
+    pub fn get(&self) -> Result<Option<Pin>, String> {
         let Some(f) = &self.file else { return Ok(None) };
         let text = match std::fs::read(f) {
             Ok(t) => t,
@@ -116,23 +130,28 @@ impl Pins {
         };
         let pin: PinFile = serde_json::from_slice(&text)
             .map_err(|e| format!("pin file {}: malformed ({e})", f.display()))?;
-        fingerprint(&pin.signer)
-            .map(Some)
-            .map_err(|e| format!("pin file {}: {e}", f.display()))
+        let signer =
+            fingerprint(&pin.signer).map_err(|e| format!("pin file {}: {e}", f.display()))?;
+        Ok(Some(Pin {
+            signer,
+            generation: pin.generation,
+        }))
     }
 
     pub fn path(&self) -> Option<&Path> {
         self.file.as_deref()
     }
 
-    /// Records `signer` for this location (replacing any pin: callers decide when).
-    /// Best effort: a read-only home only costs the pin, with a warning.
-    pub fn set(&self, signer: &str) {
+    /// Records `signer` and the config `generation` for this location (replacing any
+    /// pin: callers decide when). Best effort: a read-only home only costs the pin, with
+    /// a warning.
+    pub fn set(&self, signer: &str, generation: u64) {
         let Some(f) = &self.file else { return };
         let pin = PinFile {
             location: self.location.clone(),
             signer: signer.to_string(),
             pinned: chrono::Utc::now(),
+            generation,
         };
         let body = serde_json::to_vec_pretty(&pin).expect("pin serialises");
         if let Err(e) = crate::fsutil::replace_private(f, &body) {
@@ -145,7 +164,9 @@ impl Pins {
 
     /// Decides whom the config must be signed by.
     pub fn choose(&self, settings: &TrustSettings, own: &str) -> Result<Expected, String> {
-        let pinned = self.get()?;
+        let pin = self.get()?;
+        let generation = pin.as_ref().map_or(0, |p| p.generation);
+        let pinned = pin.map(|p| p.signer);
         let pin_origin = || Origin::Pinned(self.file.clone().unwrap_or_default());
         match (&settings.signer, pinned) {
             (Some(named), Some(pinned)) => {
@@ -161,22 +182,26 @@ impl Pins {
                     fingerprint: named,
                     origin: pin_origin(),
                     record: false,
+                    generation,
                 })
             }
             (Some(named), None) => Ok(Expected {
                 fingerprint: fingerprint(named)?,
                 origin: Origin::Explicit,
                 record: true,
+                generation,
             }),
             (None, Some(pinned)) => Ok(Expected {
                 fingerprint: pinned,
                 origin: pin_origin(),
                 record: false,
+                generation,
             }),
             (None, None) => Ok(Expected {
                 fingerprint: fingerprint(own)?,
                 origin: Origin::OwnKey,
                 record: true,
+                generation,
             }),
         }
     }
@@ -219,7 +244,7 @@ mod tests {
             (A, Origin::OwnKey)
         );
         assert!(e.record);
-        pins.set(A);
+        pins.set(A, 0);
         // Another key on the same machine must verify against the pin, not itself.
         let e = pins.choose(&s, B).unwrap();
         assert_eq!(e.fingerprint, A);

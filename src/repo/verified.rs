@@ -46,7 +46,7 @@ impl Repository {
     pub fn write_verified(&self, v: &Verified) -> Result<String> {
         self.require_signer()?;
         let body = pad::json(serde_json::to_vec_pretty(v).expect("record serialises"));
-        let stored = crypto::encrypt(self.recipients(), Some(self.identity()), &body)?;
+        let stored = crypto::encrypt(self.recipients(), Some(self.writer()), &body)?;
         let name = object_name(&v.snapshot, blake3::hash(&stored).as_bytes());
         self.backend().put(&name, &stored)?;
         Ok(name)
@@ -75,7 +75,7 @@ impl Repository {
         if blake3::hash(&stored).as_bytes() != &record {
             return Err(RepoError::object(name, crypto::Error::Corrupt));
         }
-        let plain = crypto::decrypt(self.identity(), &stored, Some(&self.signer))
+        let plain = crypto::decrypt_signed_by(self.identity(), &stored, Some(&self.signers))
             .map_err(|e| RepoError::object(name, e))?;
         let v: Verified = serde_json::from_slice(&plain)
             .map_err(|e| RepoError::Invalid(format!("{name}: malformed record: {e}")))?;
@@ -88,14 +88,31 @@ impl Repository {
         Ok(v)
     }
 
-    /// Deletes the records of one snapshot (forget calls this for each one it removes).
-    pub fn remove_verified_of(&self, snapshot: &SnapshotId) -> Result<()> {
-        let names: Vec<String> = self
+    /// The object names of one snapshot's records.
+    pub fn verified_names_of(&self, snapshot: &SnapshotId) -> Result<Vec<String>> {
+        Ok(self
             .backend()
             .list(&format!("{PREFIX}{snapshot}/"))?
             .into_iter()
             .map(|o| o.name)
-            .collect();
+            .collect())
+    }
+
+    /// Writes a record again, encrypted to the current recipients and about `snapshot`
+    /// (the id its manifest has after `key rewrap`), then deletes the old object. It is
+    /// believed only if it verifies, as when it is read.
+    pub fn rewrap_verified(&self, name: &str, snapshot: SnapshotId) -> Result<()> {
+        let mut v = self.read_verified(name)?;
+        v.snapshot = snapshot;
+        if self.write_verified(&v)? != name {
+            self.backend().delete(name)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the records of one snapshot (forget calls this for each one it removes).
+    pub fn remove_verified_of(&self, snapshot: &SnapshotId) -> Result<()> {
+        let names = self.verified_names_of(snapshot)?;
         if !names.is_empty() {
             self.backend().delete_many(&names)?;
         }
@@ -117,6 +134,11 @@ impl Repository {
         }
         Ok(gone.len())
     }
+}
+
+/// The snapshot a record's object name is about, if it is a record's name.
+pub fn snapshot_of(name: &str) -> Option<SnapshotId> {
+    parse_name(name).map(|(s, _)| s)
 }
 
 fn parse_name(name: &str) -> Option<(SnapshotId, [u8; 32])> {

@@ -58,6 +58,11 @@ pub struct PruneOptions {
     pub dry_run: bool,
     /// Wait this long for a conflicting lock to go away instead of failing at once.
     pub wait_lock: Option<Duration>,
+    /// Packs to repack even when fully used (`key rewrap`: not encrypted to the current
+    /// recipients).
+    pub force_repack: std::collections::HashSet<crate::ids::PackId>,
+    /// Write a new index even if nothing else asks for one (`key rewrap`).
+    pub force_index: bool,
 }
 
 /// What prune did (or, with `dry_run`, would do). Byte counts are stored bytes.
@@ -150,14 +155,17 @@ pub fn prune_locked(
 
     let usage = scratch.usage()?;
     report.packs_unindexed = usage.iter().filter(|p| !p.indexed).count();
-    let plan = plan::plan(usage, opts.max_unused, opts.max_repack_size);
+    let mut plan = plan::plan(usage, opts.max_unused, opts.max_repack_size);
+    plan.force_repack(&opts.force_repack);
     report.packs_deleted = plan.delete.len();
     report.bytes_deleted = plan.delete.iter().map(|p| p.size).sum();
     report.packs_repacked = plan.repack.len();
     report.bytes_repacked = plan.repack.iter().map(|p| p.size).sum();
     report.blobs_repacked = plan.repack.iter().map(|p| p.used_blobs).sum();
     report.bytes_written = plan.repack.iter().map(|p| p.used_bytes).sum();
-    let rewrite_index = !rejected.is_empty() || needs_new_index(&plan, index_names.len(), &report);
+    let rewrite_index = opts.force_index
+        || !rejected.is_empty()
+        || needs_new_index(&plan, index_names.len(), &report);
     if rewrite_index {
         report.index_files_replaced = index_names.len();
     }

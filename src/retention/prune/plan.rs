@@ -85,6 +85,16 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.delete.is_empty() && self.repack.is_empty()
     }
+
+    /// Moves the kept packs among `ids` to `repack`, whatever their use and any size
+    /// limit: `key rewrap` re-encrypts them so (used blobs, new pack, current recipients).
+    pub fn force_repack(&mut self, ids: &std::collections::HashSet<PackId>) {
+        let (forced, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.keep)
+            .into_iter()
+            .partition(|p| ids.contains(&p.id));
+        self.keep = keep;
+        self.repack.extend(forced);
+    }
 }
 
 /// Sorts packs into delete / repack / keep. With `max_repack_size`, the packs with the
