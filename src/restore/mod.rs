@@ -143,7 +143,12 @@ pub fn restore(
         }
     }
 
-    let (packs, placements, bases, mut lost) = place_blobs(repo, plan, &survey)?;
+    let Placed {
+        packs,
+        placements,
+        bases,
+        mut lost,
+    } = place_blobs(repo, plan, &survey)?;
     repo.cache().release_pages();
     let progress = Progress::new(Some(stats.bytes), "restore");
     let files = Files::new(&target, plan, &progress, &meta);
@@ -264,21 +269,20 @@ fn make_other(target: &Target, meta: &Meta, rel: &Path, node: &Node) -> std::io:
     target.special(rel, (kind, node.rdev), meta.mode(node.mode), owner, mtime)
 }
 
-/// Finds where every blob of every planned file lives: the packs to read, in the
-/// order their placements are sorted in, the placements, the bases of delta blobs
-/// to take out of the packs (by pack index), and the files that cannot be restored
-/// because a blob of theirs (or its delta base) is in no index. Packs holding deltas
-/// come before those holding their bases.
-fn place_blobs(
-    repo: &Repository,
-    plan: &Plan,
-    survey: &Survey,
-) -> Result<(
-    Vec<PackId>,
-    Vec<Placement>,
-    deltas::BaseEntries,
-    HashSet<u32>,
-)> {
+/// Where the blobs of a restore's files live.
+struct Placed {
+    /// The packs to read, in the order their placements are sorted in; packs holding
+    /// deltas come before those holding their bases.
+    packs: Vec<PackId>,
+    placements: Vec<Placement>,
+    /// The bases of delta blobs to take out of the packs, by pack index.
+    bases: deltas::BaseEntries,
+    /// Files that cannot be restored: a blob of theirs (or its delta base) is in no index.
+    lost: HashSet<u32>,
+}
+
+/// Finds where every blob of every planned file lives.
+fn place_blobs(repo: &Repository, plan: &Plan, survey: &Survey) -> Result<Placed> {
     let mut lost = HashSet::new();
     let mut packs: Vec<PackId> = Vec::new();
     let mut pack_index: HashMap<PackId, u32> = HashMap::new();
@@ -357,7 +361,12 @@ fn place_blobs(
             .push(entry);
     }
     placements.sort_unstable_by_key(|p| (p.pack, p.file, p.offset));
-    Ok((packs, placements, base_entries, lost))
+    Ok(Placed {
+        packs,
+        placements,
+        bases: base_entries,
+        lost,
+    })
 }
 
 /// Writes decoded blobs, each file's run by one task.
