@@ -52,6 +52,22 @@ fn copy_run(src: &World, dest: &World, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `cairn copy` from `src` into `dest`'s local repository, with storage faults
+/// (`CAIRN_TEST_FAULTS`), to run or spawn.
+fn copy_with_faults(src: &World, dest: &World, faults: &str) -> std::process::Command {
+    let mut c = src.cmd();
+    c.env("CAIRN_TEST_FAULTS", faults)
+        .env("CAIRN_RETRY_FAST", "1")
+        .args([
+            "copy",
+            "--to",
+            dest.repo.to_str().unwrap(),
+            "--to-key",
+            dest.key.to_str().unwrap(),
+        ]);
+    c
+}
+
 fn copy(src: &World, dest: &World, args: &[&str]) -> serde_json::Value {
     let out = copy_run(src, dest, args);
     common::assert_ok(&out, "cairn copy");
@@ -295,19 +311,9 @@ fn a_copy_that_fails_part_way_resumes_without_duplicates() {
     let tree = three_nights(&src);
     let dest = World::new();
     // The second snapshot manifest cannot be stored: the copy stops after the first.
-    let out = {
-        let mut c = src.cmd();
-        c.env("CAIRN_TEST_FAULTS", "put@snapshots/:2:permanent")
-            .env("CAIRN_RETRY_FAST", "1")
-            .args([
-                "copy",
-                "--to",
-                dest.repo.to_str().unwrap(),
-                "--to-key",
-                dest.key.to_str().unwrap(),
-            ]);
-        c.output().unwrap()
-    };
+    let out = copy_with_faults(&src, &dest, "put@snapshots/:2:permanent")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     let line = common::error_line(&out, "failed copy");
@@ -335,16 +341,7 @@ fn kill_9_mid_copy_then_again_copies_each_snapshot_once() {
     let tree = three_nights(&src);
     let dest = World::new();
     // Slow pack reads, so the kill lands between the first snapshot and the last.
-    let mut child = src
-        .cmd()
-        .env("CAIRN_TEST_FAULTS", "get@data/:*:delay=700")
-        .args([
-            "copy",
-            "--to",
-            dest.repo.to_str().unwrap(),
-            "--to-key",
-            dest.key.to_str().unwrap(),
-        ])
+    let mut child = copy_with_faults(&src, &dest, "get@data/:*:delay=700")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -532,16 +529,7 @@ fn sigint_mid_copy_keeps_what_was_stored() {
     let total = copy(&src, &dest, &["--dry-run"])["copied"][0]["bytes"]
         .as_u64()
         .unwrap();
-    let mut child = src
-        .cmd()
-        .env("CAIRN_TEST_FAULTS", "get@data/:*:delay=300")
-        .args([
-            "copy",
-            "--to",
-            dest.repo.to_str().unwrap(),
-            "--to-key",
-            dest.key.to_str().unwrap(),
-        ])
+    let mut child = copy_with_faults(&src, &dest, "get@data/:*:delay=300")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -12,23 +12,12 @@ fn tree(w: &World) -> std::path::PathBuf {
     common::small_tree(w, 21)
 }
 
-fn with_faults(w: &World, faults: &str, args: &[&str]) -> std::process::Output {
-    w.cmd()
-        .env("CAIRN_TEST_FAULTS", faults)
-        .env("CAIRN_RETRY_FAST", "1")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn transient_failures_are_retried_and_reported() {
     let w = World::new();
     let src = tree(&w);
     let s = src.to_str().unwrap();
-    let out = with_faults(
-        &w,
-        "put@data/:1:transient,put@data/:2:transient,put@index/:1:transient,list@snapshots/:1:transient",
+    let out = w.with_faults("put@data/:1:transient,put@data/:2:transient,put@index/:1:transient,list@snapshots/:1:transient",
         &["backup", s],
     );
     let err = String::from_utf8_lossy(&out.stderr);
@@ -39,8 +28,7 @@ fn transient_failures_are_retried_and_reported() {
     );
     assert!(err.matches("retrying").count() >= 3, "{err}");
     let t = w.path("r");
-    let out = with_faults(
-        &w,
+    let out = w.with_faults(
         "get@data/:1:transient",
         &["restore", "latest", "--target", t.to_str().unwrap()],
     );
@@ -65,7 +53,7 @@ fn persistent_or_permanent_failures_fail_fast_and_lose_nothing() {
         "put@data/:*:transient",
         "put@snapshots/:1:permanent",
     ] {
-        let out = with_faults(&w, faults, &["backup", s]);
+        let out = w.with_faults(faults, &["backup", s]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{faults}: {err}");
         let last = err.lines().last().unwrap_or("");
@@ -95,7 +83,7 @@ fn damaged_transfers_are_caught() {
     let src = tree(&w);
     let s = src.to_str().unwrap();
     // A store that keeps half of an object and says it kept all of it: check finds it.
-    let out = with_faults(&w, "put@data/:1:truncate", &["backup", s]);
+    let out = w.with_faults("put@data/:1:truncate", &["backup", s]);
     assert!(out.status.success());
     let err = w.fails(&["check", "--read-data"], 1);
     assert!(err.contains("do not match the pack id"), "{err}");
@@ -104,8 +92,7 @@ fn damaged_transfers_are_caught() {
     let src = tree(&w);
     w.backup(&[src.to_str().unwrap()]);
     let t = w.path("r");
-    let out = with_faults(
-        &w,
+    let out = w.with_faults(
         "get@data/:1:truncate",
         &["restore", "latest", "--target", t.to_str().unwrap()],
     );
@@ -118,7 +105,7 @@ fn damaged_transfers_are_caught() {
 #[test]
 fn bad_fault_spec_is_a_clear_error() {
     let w = World::new();
-    let out = with_faults(&w, "put:x:melt", &["snapshots"]);
+    let out = w.with_faults("put:x:melt", &["snapshots"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -335,15 +335,6 @@ fn a_lost_listing_takes_what_is_below_it() {
     assert!(inner(&r2, &src).join("top.txt").exists());
 }
 
-fn with_faults(w: &World, faults: &str, args: &[&str]) -> std::process::Output {
-    w.cmd()
-        .env("CAIRN_TEST_FAULTS", faults)
-        .env("CAIRN_RETRY_FAST", "1")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 /// Stopped at each step, repair leaves at least what there was, and running it again
 /// finishes: the index is written before the old one goes, and each repaired snapshot
 /// is complete before the next.
@@ -358,7 +349,7 @@ fn an_interrupted_repair_is_finished_by_the_next() {
 
     let before = object_names(&*b, "index/");
     // Before the first new index object is stored: nothing changed.
-    let out = with_faults(&w, "put@index/:1:permanent", &["repair", "index"]);
+    let out = w.with_faults("put@index/:1:permanent", &["repair", "index"]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -367,7 +358,7 @@ fn an_interrupted_repair_is_finished_by_the_next() {
     );
     assert_eq!(object_names(&*b, "index/"), before);
     // After the new index, while the old one is deleted: new and some old are there.
-    let out = with_faults(&w, "delete@index/:2:permanent", &["repair", "index"]);
+    let out = w.with_faults("delete@index/:2:permanent", &["repair", "index"]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -379,7 +370,7 @@ fn an_interrupted_repair_is_finished_by_the_next() {
     assert_eq!(old_left, before.len() - 1, "{after:?}");
     assert!(after.len() > old_left, "the new index is there: {after:?}");
     // The repaired snapshots: the second manifest fails to be stored.
-    let out = with_faults(&w, "put@snapshots/:2:permanent", &["repair"]);
+    let out = w.with_faults("put@snapshots/:2:permanent", &["repair"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(

@@ -169,6 +169,16 @@ impl World {
         self.cmd().args(args).output().unwrap()
     }
 
+    /// Runs with `CAIRN_TEST_FAULTS` set (src/backend/fault.rs) and retries without waits.
+    pub fn with_faults(&self, faults: &str, args: &[&str]) -> Output {
+        self.cmd()
+            .env("CAIRN_TEST_FAULTS", faults)
+            .env("CAIRN_RETRY_FAST", "1")
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
     /// Runs and requires success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
