@@ -150,12 +150,21 @@ class Repo:
                                 % (self.signer, self.config["signer"]))
         print("repository %s, signed by %s" % (self.config["id"], self.signer or "(not checked)"),
               file=sys.stderr)
+        # Write-only hosts sign their own host's snapshots and their index objects
+        # (docs/FORMAT.md "Write-only hosts"). Their certificates come from the
+        # repository: VALIDSIG's primary fingerprint, named by the verified config, is
+        # what makes a signature theirs.
+        self.writers = {w["fingerprint"].upper(): w["host"] for w in
+                        self.config.get("writers", []) + self.config.get("former_writers", [])}
+        for fpr in self.writers:
+            if os.path.exists(self.path("keys/%s.asc" % fpr)):
+                run(self.gpg + ["--import", self.path("keys/%s.asc" % fpr)])
         self.blob_key = bytes.fromhex(self.config["blob_id_key"])
         self.index = {}  # blob id -> (pack id, raw length), all ids in hex
         for name in self.list("index"):
             plain, signers = self.decrypt(name)
             if self.config.get("index_signed"):
-                self.require_signer(name, signers)
+                self.require_signer(name, signers, set(self.writers))
             for pack in json.loads(zstd_decompress(plain))["packs"]:
                 for blob in pack["blobs"]:
                     # A full copy before a delta: a blob may be some delta's base.
@@ -205,8 +214,11 @@ class Repo:
         # VALIDSIG <subkey fpr> <date> <time> <expiry> <v> <res> <algo> <hash> <class> <primary fpr>
         return out, {s[10] for s in status if s[0] == "VALIDSIG" and len(s) > 10}
 
-    def require_signer(self, name, signers):
+    def require_signer(self, name, signers, writers=frozenset()):
+        """Fails unless a signer we accept signed it; returns the writer that did, if one."""
         accepted = getattr(self, "accepted", {self.signer})
+        if not accepted & signers and writers & signers and not self.skip_signatures:
+            return sorted(writers & signers)[0]
         if not accepted & signers and not self.skip_signatures:
             raise RecoveryError(
                 "%s: no valid signature by %s (found: %s). Forged or tampered, or the signer's "
@@ -243,8 +255,11 @@ class Repo:
         name = "snapshots/" + snap_id
         self.check_id(name, snap_id)
         plain, signers = self.decrypt(name)
-        self.require_signer(name, signers)
+        writer = self.require_signer(name, signers, set(self.writers))
         snap = json.loads(plain)
+        if writer and snap.get("host") != self.writers[writer]:
+            raise RecoveryError("%s: signed by the write-only key %s of host %s but claims host %r"
+                                % (name, writer, self.writers[writer], snap.get("host")))
         if snap.get("version") != SNAPSHOT_VERSION:
             raise RecoveryError("%s: snapshot version %r is not supported"
                                 % (name, snap.get("version")))

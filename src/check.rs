@@ -113,6 +113,7 @@ pub struct CheckReport {
 }
 
 pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
+    repo.require_reader()?;
     let mut report = CheckReport {
         read_data: read.to_string(),
         ..CheckReport::default()

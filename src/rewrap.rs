@@ -92,11 +92,15 @@ pub fn rewrap(repo: &mut Repository, dry_run: bool, trust: &TrustSettings) -> Re
     Ok(report)
 }
 
-/// Not encrypted to exactly the current recipients, or (`signed`) not signed by the
-/// current signer.
+/// Not encrypted to exactly the current recipients (and, for index objects, the
+/// write-only hosts), or (`signed`) not signed by the current signer.
 fn stale(repo: &Repository, name: &str, signed: bool) -> std::result::Result<bool, RepoError> {
     let stored = repo.backend().get(name)?;
-    Ok(!repo.recipients().addressed(&stored) || (signed && !repo.signed_by_current(&stored)))
+    let to = match name.starts_with("index/") {
+        true => repo.shared_recipients(),
+        false => repo.recipients(),
+    };
+    Ok(!to.addressed(&stored) || (signed && !repo.signed_by_current(&stored)))
 }
 
 /// Re-encrypts the manifests, oldest first; one that does not verify stops the run

@@ -344,6 +344,7 @@ fn save_seeds(target: &str) {
             id: PackId([9; 32]),
             size: sealed.len() as u64,
             blobs: entries,
+            writer: None,
         }],
     };
     let index_json = serde_json::to_vec(&index).unwrap();

@@ -443,3 +443,44 @@ fn recover_py_follows_a_signing_key_hand_over() {
     assert!(log.contains("signing handed over"), "{log}");
     assert_same_tree(&src, &restored(&target, &src));
 }
+
+/// A write-only host's snapshot (signed by the host key, which the config names) is
+/// recovered with the owner's key alone: the host's certificate comes from the
+/// repository, checked by the fingerprint the verified config gives.
+#[test]
+fn recover_py_restores_a_snapshot_a_write_only_host_made() {
+    require_tools();
+    let w = World::new();
+    let mut host = World::bare();
+    host.repo = w.repo.clone();
+    host.ok(&[
+        "key",
+        "generate",
+        "--out",
+        host.key.to_str().unwrap(),
+        "--user-id",
+        "cairn backup key (db9)",
+    ]);
+    let host_pub = w.path("host.pub");
+    fs::write(&host_pub, host.ok(&["key", "export", "--public"])).unwrap();
+    w.ok(&["key", "add-writer", host_pub.to_str().unwrap()]);
+    let src = awkward_tree(&host);
+    host.ok(&[
+        "--trust-signer",
+        &w.fingerprint(),
+        "backup",
+        "--host",
+        "db9",
+        src.to_str().unwrap(),
+    ]);
+
+    let sec = w.path("owner.sec.asc");
+    w.ok(&["key", "export", "--secret", "--out", sec.to_str().unwrap()]);
+    let gpg = GnupgHome::new(&w);
+    gpg.import(&sec);
+    let listed = gpg.recover_ok(&w, &["--list".as_ref()]);
+    assert!(listed.contains("db9"), "{listed}");
+    let target = w.path("recovered");
+    gpg.recover_ok(&w, &["--target".as_ref(), target.as_os_str()]);
+    assert_same_tree(&src, &restored(&target, &src));
+}

@@ -72,7 +72,7 @@ pub fn run(repo: &Repository, mut opts: BackupOptions) -> Result<BackupOutcome> 
     if let Source::Paths(paths) = &opts.source {
         parts::check_layout(paths, &dumps)?;
     }
-    repo.require_signer()?;
+    repo.require_backup_key(&opts.host)?;
     let lock = match opts.wait_lock {
         Some(wait) => repo.lock_wait(LockKind::Shared, "backup", wait)?,
         None => repo.lock(LockKind::Shared, "backup")?,
@@ -310,6 +310,11 @@ fn latest_of_group(
     profile: &Option<String>,
     paths: &[String],
 ) -> Result<Option<crate::repo::snapshot::StoredSnapshot>> {
+    // A write-only host cannot read the manifests (its own neither): no parent, and
+    // so no delta blobs.
+    if repo.host_key().is_some() {
+        return Ok(None);
+    }
     let snaps = repo.snapshots()?;
     Ok(snaps
         .into_iter()

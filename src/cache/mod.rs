@@ -43,7 +43,7 @@ pub struct Cache {
 
 /// Bumped when a table changes shape; an older cache is emptied and rebuilt (it holds
 /// nothing that cannot be read again from the repository).
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// Every copy of a blob the index names is kept (one row per blob and pack): a copy
 /// named by a replayed old index, whose pack is gone, must not hide one that exists.
@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS blobs (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS packs (id BLOB PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS index_files (name TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pack_writers (pack BLOB PRIMARY KEY, writer TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS files (
     path BLOB PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
     ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, blobs BLOB NOT NULL
@@ -159,7 +160,8 @@ impl Cache {
         if version != SCHEMA_VERSION {
             conn.execute_batch(&format!(
                 "DROP TABLE IF EXISTS blobs; DROP TABLE IF EXISTS index_files;
-                 DROP TABLE IF EXISTS packs; PRAGMA user_version = {SCHEMA_VERSION};"
+                 DROP TABLE IF EXISTS packs; DROP TABLE IF EXISTS pack_writers;
+                 PRAGMA user_version = {SCHEMA_VERSION};"
             ))
             .map_err(err)?;
         }
@@ -192,8 +194,38 @@ impl Cache {
     /// Forgets the blob index (when index files vanished, e.g. after a prune).
     pub fn reset_index(&self) -> Result<(), CacheError> {
         let conn = self.conn.lock().unwrap();
-        conn.execute_batch("DELETE FROM blobs; DELETE FROM index_files;")
+        conn.execute_batch("DELETE FROM blobs; DELETE FROM index_files; DELETE FROM pack_writers;")
             .map_err(|e| self.err(e))
+    }
+
+    /// The write-only host key that stored `pack`, as verified index objects say.
+    pub fn pack_writer(&self, pack: &PackId) -> Result<Option<String>, CacheError> {
+        let conn = self.reader();
+        let mut st = conn
+            .prepare_cached("SELECT writer FROM pack_writers WHERE pack = ?1")
+            .map_err(|e| self.err(e))?;
+        st.query_row(params![&pack.0[..]], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The packs stored by write-only host keys other than `me`.
+    pub fn others_packs(&self, me: &str) -> Result<std::collections::HashSet<PackId>, CacheError> {
+        let conn = self.conn.lock().unwrap();
+        let mut st = conn
+            .prepare("SELECT pack FROM pack_writers WHERE writer != ?1")
+            .map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(params![me], |r| r.get::<_, Vec<u8>>(0))
+            .map_err(|e| self.err(e))?;
+        let mut out = std::collections::HashSet::new();
+        for r in rows {
+            let raw = r.map_err(|e| self.err(e))?;
+            if let Ok(id) = <[u8; 32]>::try_from(raw.as_slice()) {
+                out.insert(PackId(id));
+            }
+        }
+        Ok(out)
     }
 
     pub fn add_index(&self, name: &str, index: &IndexFile) -> Result<(), CacheError> {
@@ -220,6 +252,15 @@ impl Cache {
                 )
                 .map_err(|e| self.err(e))?;
             insert_index(&mut st, index).map_err(|e| self.err(e))?;
+            let mut st = tx
+                .prepare_cached("INSERT OR REPLACE INTO pack_writers VALUES (?1, ?2)")
+                .map_err(|e| self.err(e))?;
+            for p in &index.packs {
+                if let Some(w) = &p.writer {
+                    st.execute(params![&p.id.0[..], w])
+                        .map_err(|e| self.err(e))?;
+                }
+            }
         }
         let Some(name) = stored() else {
             return Ok(false);
@@ -554,6 +595,7 @@ mod tests {
                 id: PackId([pack; 32]),
                 size: 100,
                 blobs: blobs.iter().map(|b| entry(*b)).collect(),
+                writer: None,
             }],
         }
     }

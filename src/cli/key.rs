@@ -65,6 +65,22 @@ pub enum KeyCommand {
         /// The recipient's fingerprint (40 hex digits; spaces allowed)
         fingerprint: String,
     },
+    /// Let a write-only backup host's key back up (run with the signing key): it reads
+    /// the config and index, signs its own host's snapshots, and decrypts no data
+    AddWriter {
+        /// The host's certificate (`cairn key export --public -k host.key`)
+        cert: PathBuf,
+        /// The only host name its snapshots may carry (default: the host in the key's
+        /// user id, as `cairn key generate` writes it)
+        #[arg(long)]
+        host: Option<String>,
+    },
+    /// Stop encrypting the config and index to a write-only host key; what it signed
+    /// verifies until `key rewrap` signs it again
+    RemoveWriter {
+        /// The writer's fingerprint (40 hex digits; spaces allowed)
+        fingerprint: String,
+    },
     /// Re-encrypt stored snapshots, packs, index objects and verified records to the
     /// current recipients (run with the signing key); resumable and safe to interrupt
     Rewrap {
@@ -220,6 +236,12 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<Outcome> {
         }
         KeyCommand::AddRecipient { cert } => super::key_repo::add(ctx, &cert)?,
         KeyCommand::RemoveRecipient { fingerprint } => super::key_repo::remove(ctx, &fingerprint)?,
+        KeyCommand::AddWriter { cert, host } => {
+            super::key_repo::add_writer(ctx, &cert, host.as_deref())?
+        }
+        KeyCommand::RemoveWriter { fingerprint } => {
+            super::key_repo::remove_writer(ctx, &fingerprint)?
+        }
         KeyCommand::RotateSigner { new } => super::key_repo::rotate_signer(ctx, &new)?,
         KeyCommand::Rewrap { dry_run, sign_with } => {
             super::key_repo::rewrap(ctx, dry_run, sign_with.as_deref())?

@@ -47,6 +47,64 @@ fn apply(ctx: &Ctx, change: Change, verb: &str) -> Result<()> {
     Ok(())
 }
 
+pub fn add_writer(ctx: &Ctx, cert_file: &Path, host: Option<&str>) -> Result<()> {
+    let bytes = std::fs::read(cert_file).with_context(|| format!("{}", cert_file.display()))?;
+    let cert = keys::parse_public(&bytes, &cert_file.display().to_string())?;
+    let fpr = cert.fingerprint().to_hex();
+    let host = match host {
+        Some(h) => h.to_string(),
+        None => host_of(&cert).with_context(|| {
+            format!(
+                "{}: no host name in the key's user id; name it with --host",
+                cert_file.display()
+            )
+        })?,
+    };
+    let mut repo = ctx.open()?;
+    let generation = repo.add_writer(cert, &host, &ctx.trust())?;
+    if ctx.json {
+        return super::print_json(&serde_json::json!({
+            "repository": repo.location(),
+            "generation": generation,
+            "writer": fpr,
+            "host": host,
+        }));
+    }
+    ui::info(&format!(
+        "{fpr} may now back up host {host} into {} (config generation {generation}); it reads the config and index objects written from now on (`cairn key rewrap` re-encrypts the older ones to it) and no data. On the host, once: cairn -r {} -k HOST_KEY --trust-signer {} backup …",
+        repo.location(),
+        repo.location(),
+        repo.config().signer
+    ));
+    Ok(())
+}
+
+/// The host of a user id as `cairn key generate` writes it: `cairn backup key (HOST)`.
+fn host_of(cert: &sequoia_openpgp::Cert) -> Option<String> {
+    cert.userids().find_map(|u| {
+        let uid = String::from_utf8_lossy(u.userid().value()).into_owned();
+        let host = uid.strip_prefix("cairn backup key (")?.strip_suffix(')')?;
+        (!host.is_empty()).then(|| host.to_string())
+    })
+}
+
+pub fn remove_writer(ctx: &Ctx, fingerprint: &str) -> Result<()> {
+    let fpr = keys::validate_fingerprint(fingerprint)?;
+    let mut repo = ctx.open()?;
+    let generation = repo.remove_writer(&fpr, &ctx.trust())?;
+    if ctx.json {
+        return super::print_json(&serde_json::json!({
+            "repository": repo.location(),
+            "generation": generation,
+            "removed_writer": fpr,
+        }));
+    }
+    ui::info(&format!(
+        "{fpr} is no longer a writer (config generation {generation}): nothing new is encrypted to it; what it signed still verifies, for its host only, until `cairn key rewrap` signs it again, after which the key is refused"
+    ));
+    Ok(())
+}
+
 pub fn rewrap(ctx: &Ctx, dry_run: bool, sign_with: Option<&Path>) -> Result<()> {
     let mut repo = ctx.open()?;
     if let Some(k) = sign_with {

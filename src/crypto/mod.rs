@@ -89,6 +89,16 @@ impl RecipientSet {
         &self.fingerprints
     }
 
+    /// These keys and `more` (write-only hosts, for the objects they read).
+    pub fn with(&self, more: &[Cert]) -> Result<RecipientSet, Error> {
+        let extra = RecipientSet::new(more)?;
+        let mut all = self.clone();
+        all.keys.extend(extra.keys);
+        all.fingerprints.extend(extra.fingerprints);
+        all.unusable = all.unusable.or(extra.unusable);
+        Ok(all)
+    }
+
     /// Whether a stored message is addressed to exactly these keys: one written before
     /// the list changed is not, and `key rewrap` re-encrypts it.
     pub fn addressed(&self, msg: &[u8]) -> bool {

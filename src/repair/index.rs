@@ -73,6 +73,7 @@ pub fn repair_index(repo: &Repository, dry_run: bool) -> Result<IndexReport> {
                 id,
                 size: sizes[&id],
                 blobs: p.entries.clone(),
+                writer: repo.cache().pack_writer(&id)?,
             }),
             Err(e) if e.is_damage() => report.unreadable.push(Unreadable {
                 pack: id,

@@ -62,6 +62,22 @@ pub struct Config {
     /// has signed it again and emptied this list.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub former_signers: Vec<String>,
+    /// Write-only backup hosts (`key add-writer`): keys that sign their own host's
+    /// snapshots and index objects and read the config and index, never data
+    /// (docs/FORMAT.md, "Write-only hosts").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub writers: Vec<Writer>,
+    /// Writers removed (`key remove-writer`): what they signed still verifies, for their
+    /// host only; nothing is encrypted to them any more.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub former_writers: Vec<Writer>,
+}
+
+/// A write-only host's key and the only host name its snapshots may carry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Writer {
+    pub fingerprint: String,
+    pub host: String,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -199,11 +215,22 @@ impl Config {
         if self.id.len() != 32 || !self.id.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err("config holds a malformed repository id".into());
         }
+        let writers = self.writers.iter().chain(&self.former_writers);
         for f in std::iter::once(&self.signer)
             .chain(&self.recipients)
             .chain(&self.former_signers)
+            .chain(writers.clone().map(|w| &w.fingerprint))
         {
             crate::crypto::keys::validate_fingerprint(f).map_err(|e| format!("config: {e}"))?;
+        }
+        for w in writers {
+            let f = &w.fingerprint;
+            if self.recipients.iter().any(|r| r.eq_ignore_ascii_case(f)) {
+                return Err(format!("config: writer {f} is also a recipient"));
+            }
+            if w.host.is_empty() || w.host.len() > 255 || w.host.chars().any(char::is_control) {
+                return Err(format!("config: writer {f} has a malformed host name"));
+            }
         }
         key32(&self.blob_id_key).ok_or("config holds a malformed blob id key")?;
         let chunker_ok = match self.chunker {

@@ -22,6 +22,10 @@ pub struct IndexPack {
     pub id: PackId,
     pub size: u64,
     pub blobs: Vec<PackEntry>,
+    /// The write-only host key (fingerprint) that stored the pack; readers set it from
+    /// the signature of a host's index object, whatever the object says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writer: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -146,6 +150,7 @@ mod tests {
                     base: (i == 1).then_some(BlobId([n; 32])),
                 })
                 .collect(),
+            writer: None,
         }
     }
 

@@ -372,7 +372,7 @@ impl Drop for LockGuard {
 impl Repository {
     fn encode_lock(&self, info: &LockInfo) -> Result<Vec<u8>> {
         let body = super::pad::json(serde_json::to_vec(info).expect("lock serialises"));
-        Ok(crypto::encrypt(self.recipients(), None, &body)?)
+        Ok(crypto::encrypt(self.shared_recipients(), None, &body)?)
     }
 
     /// Every lock object with what it says; unreadable ones are returned as errors.
@@ -490,7 +490,7 @@ impl Repository {
         let held = guard.held.clone();
         let backend = self.backend_handle();
         let name = guard.name.clone();
-        let recipients = self.recipients().clone();
+        let recipients = self.shared_recipients().clone();
         guard.refresher = Some(std::thread::spawn(move || {
             let mut wait = refresh();
             loop {

@@ -19,6 +19,7 @@ pub mod tree;
 pub mod trust;
 pub mod uploader;
 pub mod verified;
+pub mod writers;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -114,6 +115,12 @@ pub struct Repository {
     signers: Vec<Cert>,
     /// Signs instead of `identity` when set (`sign_with`).
     writer: Option<Identity>,
+    /// Write-only host keys, current and former (`writers`).
+    hosts: Vec<writers::HostKey>,
+    /// The recipients and the current write-only hosts: config, index and locks.
+    shared: RecipientSet,
+    /// The host the key in hand writes for, when it is a write-only host key.
+    host_key: Option<String>,
     blob_key: [u8; 32],
     cache: Cache,
     packs: Mutex<Vec<Arc<Pack>>>,
@@ -208,6 +215,8 @@ impl Repository {
             index_signed: true,
             generation: 0,
             former_signers: Vec::new(),
+            writers: Vec::new(),
+            former_writers: Vec::new(),
         };
         for cert in &certs {
             let name = format!("keys/{}.asc", cert.fingerprint().to_hex());
@@ -232,9 +241,12 @@ impl Repository {
             identity,
             blob_key,
             config,
+            shared: recipients.clone(),
             recipients,
             signers: vec![signer],
             writer: None,
+            hosts: Vec::new(),
+            host_key: None,
             cache,
             packs: Mutex::new(Vec::new()),
             loading: Mutex::new(()),
@@ -337,12 +349,16 @@ impl Repository {
             recipients: RecipientSet::new(&[])?,
             signers,
             writer: None,
+            hosts: Vec::new(),
+            shared: RecipientSet::new(&[])?,
+            host_key: None,
             cache,
             packs: Mutex::new(Vec::new()),
             loading: Mutex::new(()),
             bytes_read: Default::default(),
         };
         repo.recipients = RecipientSet::new(&repo.recipient_certs()?)?;
+        repo.load_writers()?;
         repo.sync_index()?;
         Ok(repo)
     }
@@ -452,14 +468,25 @@ impl Repository {
             .par_iter()
             .map(|name| Ok(((*name).clone(), self.read_index(name)?)))
             .collect();
+        let mut not_for_host = 0;
         for r in loaded {
             match r {
                 Ok((name, idx)) => self.cache.add_index(&name, &idx)?,
+                Err(RepoError::Object {
+                    cause: crypto::Error::NotForUs,
+                    ..
+                }) if self.host_key.is_some() => not_for_host += 1,
                 Err(e @ (RepoError::Object { .. } | RepoError::Invalid(_))) => {
                     crate::ui::warn(&format!("{e}; ignoring it"))
                 }
                 Err(e) => return Err(e),
             }
+        }
+        static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if not_for_host > 0 && !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            crate::ui::warn(&format!(
+                "{not_for_host} index objects were written before this write-only key was added and are not encrypted to it: what they index is stored again, until the owner runs `cairn key rewrap`"
+            ));
         }
         Ok(())
     }
@@ -467,8 +494,15 @@ impl Repository {
     /// Lists the packs storage holds, so that deduplication only counts copies that
     /// exist: an index entry (a replayed old index, or one naming a pack deleted behind
     /// our back) is never enough on its own. Backups call this once they hold their lock.
+    ///
+    /// Packs a write-only host stored count for that host only: the others do not take
+    /// its word that they hold what its index says (docs/FORMAT.md, "Write-only hosts").
     pub fn sync_packs(&self) -> Result<()> {
-        let ids: Vec<PackId> = self.pack_ids()?.into_iter().map(|(id, _)| id).collect();
+        let mut ids: Vec<PackId> = self.pack_ids()?.into_iter().map(|(id, _)| id).collect();
+        if !self.hosts.is_empty() {
+            let others = self.cache.others_packs(&self.identity.fingerprint())?;
+            ids.retain(|id| !others.contains(id));
+        }
         Ok(self.cache.set_listed_packs(&ids)?)
     }
 
@@ -477,12 +511,33 @@ impl Repository {
         // Repositories made before index objects were signed accept unsigned ones; the
         // config, which is verified, says which kind this is.
         let signers = self.config.index_signed.then_some(&self.signers[..]);
-        let plain = crypto::decrypt_signed_by(&self.identity, &stored, signers)
+        let (plain, by) = self
+            .decrypt_signed(&stored, signers)
             .map_err(|e| RepoError::object(name, e))?;
         let json = pack::decompress_bounded(&plain, index::MAX_INDEX_JSON)
             .ok_or_else(|| RepoError::object(name, crypto::Error::Corrupt))?;
-        serde_json::from_slice(&json)
-            .map_err(|e| RepoError::Invalid(format!("{name}: malformed index: {e}")))
+        let mut index: IndexFile = serde_json::from_slice(&json)
+            .map_err(|e| RepoError::Invalid(format!("{name}: malformed index: {e}")))?;
+        if let Some(w) = by {
+            Self::writer_index(&mut index, w);
+        }
+        Ok(index)
+    }
+
+    /// Decrypts an object signed by one of `signers` (the repository's) or, failing
+    /// that, by a write-only host, which is then named.
+    fn decrypt_signed(
+        &self,
+        stored: &[u8],
+        signers: Option<&[Cert]>,
+    ) -> std::result::Result<(Vec<u8>, Option<&config::Writer>), crypto::Error> {
+        match crypto::decrypt_signed_by(&self.identity, stored, signers) {
+            Ok(plain) => Ok((plain, None)),
+            Err(crypto::Error::BadSignature) if !self.hosts.is_empty() => self
+                .verify_by_writer(stored)
+                .map(|(plain, w)| (plain, Some(w))),
+            Err(e) => Err(e),
+        }
     }
 
     /// Stores an index file and adds it to the cache.
@@ -509,7 +564,7 @@ impl Repository {
             let writing = s.spawn(move || -> Result<(IndexId, String)> {
                 crate::interrupt::cleanup_if(cleaning, || {
                     let body = pad::zstd(packed);
-                    let stored = crypto::encrypt(&self.recipients, Some(self.writer()), &body)?;
+                    let stored = crypto::encrypt(&self.shared, Some(self.writer()), &body)?;
                     let id = IndexId(*blake3::hash(&stored).as_bytes());
                     let name = format!("index/{id}");
                     self.backend.put(&name, &stored)?;
@@ -544,15 +599,20 @@ impl Repository {
     }
 
     pub fn read_snapshot(&self, id: &SnapshotId) -> Result<Snapshot> {
+        self.require_reader()?;
         let name = format!("snapshots/{id}");
         let stored = self.backend.get(&name)?;
         if blake3::hash(&stored).as_bytes() != &id.0 {
             return Err(RepoError::object(&name, crypto::Error::Corrupt));
         }
-        let plain = crypto::decrypt_signed_by(&self.identity, &stored, Some(&self.signers))
+        let (plain, by) = self
+            .decrypt_signed(&stored, Some(&self.signers))
             .map_err(|e| RepoError::object(&name, e))?;
         let snap: Snapshot = serde_json::from_slice(&plain)
             .map_err(|e| RepoError::Invalid(format!("{name}: malformed manifest: {e}")))?;
+        if let Some(w) = by {
+            Self::writer_snapshot(&name, &snap, w)?;
+        }
         if snap.version != 1 {
             return Err(RepoError::Invalid(format!(
                 "{name}: manifest version {} is not supported by this cairn",
@@ -582,6 +642,7 @@ impl Repository {
     /// Every snapshot that verifies, oldest first, and one message per snapshot that
     /// does not: a single bad object must not hide the good ones.
     pub fn snapshots_checked(&self) -> Result<(Vec<StoredSnapshot>, Vec<String>)> {
+        self.require_reader()?;
         let ids = self.snapshot_ids()?;
         let results: Vec<(SnapshotId, Result<Snapshot>)> = ids
             .par_iter()
@@ -633,6 +694,7 @@ impl Repository {
     /// A download whose bytes do not match the pack id is fetched once more before the
     /// pack is declared damaged: a broken transfer must not fail a restore.
     pub fn read_pack(&self, id: &PackId) -> Result<Pack> {
+        self.require_reader()?;
         let name = pack::pack_name(id);
         let stored = self.backend.get(&name)?;
         self.bytes_read
@@ -677,6 +739,7 @@ impl Repository {
 
     /// A decrypted pack from the cache of recently read ones, read if it is not there.
     pub fn cached_pack(&self, id: &PackId) -> Result<Arc<Pack>> {
+        self.require_reader()?;
         let hit = || {
             let mut packs = self.packs.lock().unwrap();
             let i = packs.iter().position(|p| &p.id == id)?;

@@ -6,7 +6,7 @@
 //! removed one cannot read the new config. Readers pin the highest generation they have
 //! seen for a location (`trust`), so storage cannot hand them back an older, validly
 //! signed list that still names a removed key. The rewritten config has format version
-//! 3, which older cairn refuses: it would not pin generations and would go on
+//! 4, which older cairn refuses: it would not pin generations and would go on
 //! encrypting to whatever list it was served. docs/FORMAT.md, "Recipient changes".
 
 use sequoia_openpgp::Cert;
@@ -82,6 +82,7 @@ impl Repository {
             recipients: config.recipients.clone(),
         };
         self.config = config;
+        self.shared = self.shared_set(&recipients)?;
         self.recipients = recipients;
         Ok(changed)
     }
@@ -117,20 +118,25 @@ impl Repository {
             .validate()
             .map_err(|e| RepoError::Invalid(format!("new config: {e}")))?;
         let body = pad::json(serde_json::to_vec_pretty(config).expect("config serialises"));
-        let stored = crypto::encrypt(to, Some(by), &body)?;
+        // Write-only hosts read the config too (its chunk parameters and blob-id key).
+        let to = self.shared_set(to)?;
+        let stored = crypto::encrypt(&to, Some(by), &body)?;
         Ok(self.backend.put("config", &stored)?)
     }
 
     /// Writes the next generation of the config without former signers, once `key
     /// rewrap` has signed everything again with the current one: from then on what a
     /// former signer signs (a stolen retired key) is refused.
+    /// Removed writers go the same way: what they signed is signed by the signer now.
     pub fn forget_former_signers(&mut self, trust: &TrustSettings) -> Result<()> {
-        if self.config.former_signers.is_empty() {
+        if self.config.former_signers.is_empty() && self.config.former_writers.is_empty() {
             return Ok(());
         }
         let mut config = self.config.clone();
         config.generation += 1;
         config.former_signers.clear();
+        config.former_writers.clear();
+        self.hosts.retain(|h| h.current);
         self.store_config(&config, &self.recipients)?;
         Pins::new(trust, &self.location()).set(&config.signer, config.generation);
         self.signers.truncate(1);

@@ -275,7 +275,12 @@ impl<'r> Uploader<'r> {
         let finished = Finished {
             id,
             bytes,
-            index: IndexPack { id, size, blobs },
+            index: IndexPack {
+                id,
+                size,
+                blobs,
+                writer: self.repo.pack_writer(),
+            },
         };
         let Some(tx) = &self.tx else {
             return Err(RepoError::Invalid("upload session already flushed".into()));

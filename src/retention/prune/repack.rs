@@ -94,6 +94,8 @@ impl<'r> Repacker<'r> {
             id,
             size: bytes.len() as u64,
             blobs,
+            // Copied blob by blob, each checked against its id: the signer's now.
+            writer: None,
         });
         Ok(())
     }
@@ -123,6 +125,7 @@ pub fn write_merged_index(
             id: *id,
             size: *size,
             blobs: scratch.all_in(id)?,
+            writer: repo.cache().pack_writer(id).map_err(RepoError::from)?,
         })
     });
     let mut written = Vec::new();

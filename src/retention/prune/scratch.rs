@@ -35,6 +35,7 @@ CREATE TABLE loc (
 CREATE INDEX loc_pack ON loc (pack);
 CREATE TABLE stored (pack BLOB PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE keep (id BLOB PRIMARY KEY, pack BLOB) WITHOUT ROWID;
+CREATE TABLE hosted (pack BLOB PRIMARY KEY) WITHOUT ROWID;
 ";
 
 pub struct Scratch {
@@ -143,7 +144,15 @@ impl Scratch {
                 "INSERT OR IGNORE INTO loc ({BLOB_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
             ))
             .map_err(|e| self.err(e))?;
-        insert_index(&mut st, index).map_err(|e| self.err(e))
+        insert_index(&mut st, index).map_err(|e| self.err(e))?;
+        let mut st = self
+            .conn
+            .prepare_cached("INSERT OR IGNORE INTO hosted VALUES (?1)")
+            .map_err(|e| self.err(e))?;
+        for p in index.packs.iter().filter(|p| p.writer.is_some()) {
+            st.execute(params![&p.id.0[..]]).map_err(|e| self.err(e))?;
+        }
+        Ok(())
     }
 
     /// Whether some index places the blob in a pack that storage holds.
@@ -158,16 +167,19 @@ impl Scratch {
     }
 
     /// Picks the one copy of each referenced blob that prune keeps: a full copy before a
-    /// delta (a full copy may be some delta's base, which must not be a delta), then the
-    /// first by pack id among stored packs, so that every other copy counts as unused
-    /// and reruns agree.
+    /// delta (a full copy may be some delta's base, which must not be a delta), then one
+    /// outside a write-only host's packs (which only that host deduplicates against),
+    /// then the first by pack id among stored packs, so that every other copy counts as
+    /// unused and reruns agree.
     /// Returns how many referenced blobs have no stored copy, and the first few of them.
     pub fn choose_copies(&self, show: usize) -> Result<(u64, Vec<BlobId>), PruneError> {
         self.conn
             .execute_batch(
                 "INSERT INTO keep SELECT u.id, (
                      SELECT l.pack FROM loc l JOIN stored s ON s.pack = l.pack
-                     WHERE l.id = u.id ORDER BY l.compression = 3, l.pack LIMIT 1)
+                     WHERE l.id = u.id
+                     ORDER BY l.compression = 3, l.pack IN (SELECT pack FROM hosted), l.pack
+                     LIMIT 1)
                  FROM used u;
                  CREATE INDEX keep_pack ON keep (pack);",
             )
