@@ -108,15 +108,17 @@ fn sheet_commands(sheet: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn a_paper_sheet_alone_restores_on_a_bare_machine() {
-    let w = World::new();
+per_store!(a_paper_sheet_alone_restores_on_a_bare_machine: File, S3);
+
+fn a_paper_sheet_alone_restores_on_a_bare_machine(store: Store) {
+    let w = World::on(store);
     let src = small_tree(&w, 2);
     w.backup(&[src.to_str().unwrap()]);
     let sheet = w.ok(&["key", "export", "--secret", "--paper"]);
     let fpr = w.fingerprint();
     assert!(sheet.contains(&fpr), "{sheet}");
-    assert!(sheet.contains(w.repo.to_str().unwrap()), "{sheet}");
+    let location = w.url.clone().unwrap_or(w.repo.display().to_string());
+    assert!(sheet.contains(&location), "{sheet}");
     assert!(
         sheet.contains(&format!("signer pin:       {fpr}")),
         "{sheet}"
@@ -126,7 +128,8 @@ fn a_paper_sheet_alone_restores_on_a_bare_machine() {
     assert_eq!(commands.len(), 3, "{sheet}");
 
     // A bare machine: empty HOME, no cache, no CAIRN_* variables, no gpg on PATH; only
-    // the binary (in a directory of its own) and the sheet in the working directory.
+    // the binary (in a directory of its own), the sheet in the working directory and,
+    // for an object store, its credentials.
     let bare = tempfile::tempdir().unwrap();
     let bin_dir = bare.path().join("bin");
     fs::create_dir(&bin_dir).unwrap();
@@ -139,6 +142,7 @@ fn a_paper_sheet_alone_restores_on_a_bare_machine() {
             .arg("-c")
             .arg(c)
             .env_clear()
+            .envs(w.env.iter().map(|(k, v)| (k, v)))
             .env("PATH", &bin_dir)
             .env("HOME", &home)
             .current_dir(&home)
