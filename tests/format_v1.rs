@@ -4,43 +4,8 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
 
-use common::{fixtures, World};
-
-/// Content, types and symlink targets (git keeps neither mtimes nor most mode bits).
-fn assert_same_content(a: &Path, b: &Path) {
-    let mut names: Vec<_> = fs::read_dir(a)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    let mut other: Vec<_> = fs::read_dir(b)
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    names.sort();
-    other.sort();
-    assert_eq!(names, other, "{} vs {}", a.display(), b.display());
-    for n in names {
-        let (pa, pb) = (a.join(&n), b.join(&n));
-        let (ma, mb) = (
-            fs::symlink_metadata(&pa).unwrap(),
-            fs::symlink_metadata(&pb).unwrap(),
-        );
-        assert_eq!(ma.file_type(), mb.file_type(), "{}", pa.display());
-        if ma.is_symlink() {
-            assert_eq!(fs::read_link(&pa).unwrap(), fs::read_link(&pb).unwrap());
-        } else if ma.is_dir() {
-            assert_same_content(&pa, &pb);
-        } else {
-            assert!(
-                fs::read(&pa).unwrap() == fs::read(&pb).unwrap(),
-                "{}",
-                pa.display()
-            );
-        }
-    }
-}
+use common::{assert_same_content, fixtures, World};
 
 #[test]
 fn format_v1_fixture_restores() {

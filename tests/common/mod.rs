@@ -341,7 +341,6 @@ pub fn dump_rows(rows: usize, changed: impl Fn(usize) -> bool) -> Vec<u8> {
     out
 }
 
-/// Compares two trees: same names, types, contents, symlink targets, modes and mtimes.
 /// Copies a directory tree (files, directories and symlinks).
 pub fn copy_dir(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
@@ -359,6 +358,42 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Compares two trees by content, types and symlink targets only (for trees checked out
+/// by git, which keeps neither mtimes nor most mode bits).
+pub fn assert_same_content(a: &Path, b: &Path) {
+    let mut names: Vec<_> = fs::read_dir(a)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let mut other: Vec<_> = fs::read_dir(b)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    other.sort();
+    assert_eq!(names, other, "{} vs {}", a.display(), b.display());
+    for n in names {
+        let (pa, pb) = (a.join(&n), b.join(&n));
+        let (ma, mb) = (
+            fs::symlink_metadata(&pa).unwrap(),
+            fs::symlink_metadata(&pb).unwrap(),
+        );
+        assert_eq!(ma.file_type(), mb.file_type(), "{}", pa.display());
+        if ma.is_symlink() {
+            assert_eq!(fs::read_link(&pa).unwrap(), fs::read_link(&pb).unwrap());
+        } else if ma.is_dir() {
+            assert_same_content(&pa, &pb);
+        } else {
+            assert!(
+                fs::read(&pa).unwrap() == fs::read(&pb).unwrap(),
+                "{}",
+                pa.display()
+            );
+        }
+    }
+}
+
+/// Compares two trees: same names, types, contents, symlink targets, modes and mtimes.
 pub fn assert_same_tree(a: &Path, b: &Path) {
     use std::os::unix::fs::MetadataExt;
     let mut names_a: Vec<_> = fs::read_dir(a)
