@@ -3,6 +3,7 @@
 
 mod backup;
 mod check;
+mod completions;
 mod copy;
 mod diff;
 mod dump;
@@ -12,6 +13,7 @@ mod key;
 mod key_file;
 mod key_repo;
 mod ls;
+mod man;
 mod mirror;
 mod patterns;
 mod profile;
@@ -171,6 +173,10 @@ pub enum Command {
     /// Check or list profiles
     #[command(subcommand)]
     Profile(profile::ProfileCommand),
+    /// Print a completion script for bash, zsh or fish
+    Completions(completions::Args),
+    /// Write the manual pages (cairn.1 and one per command) into a directory
+    Man(man::Args),
 }
 
 impl Cli {
@@ -233,6 +239,8 @@ impl Command {
             Command::Mirror(_) => "mirror",
             Command::RestoreDb(_) => "restore-db",
             Command::Profile(_) => "profile",
+            Command::Completions(_) => "completions",
+            Command::Man(_) => "man",
         }
     }
 }
@@ -564,5 +572,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Mirror(a) => mirror::run(&ctx, a),
         Command::RestoreDb(a) => restore_db::run(&ctx, a),
         Command::Profile(c) => profile::run(&ctx, c),
+        Command::Completions(a) => completions::run(a),
+        Command::Man(a) => man::run(a),
     }
 }

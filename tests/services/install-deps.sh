@@ -64,6 +64,15 @@ PACKAGES=(
     # the authtoken middleware for the Keystone-backed Swift proxy
     python3-keystone
     python3-keystonemiddleware
+    # tests/packaging.rs: `systemd-analyze verify` on contrib/systemd's units (and
+    # man, for their Documentation= pages), the YAML parser for contrib/kubernetes
+    # and contrib/docker-compose.yml, and the shells that parse contrib/completions
+    # (bash is always there)
+    systemd
+    man-db
+    python3-yaml
+    zsh
+    fish
 )
 PACKAGES+=("$@")
 
