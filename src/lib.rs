@@ -18,6 +18,7 @@ pub mod interrupt;
 pub mod mirror;
 pub mod notify;
 pub mod pattern;
+pub mod priority;
 pub mod profile;
 pub mod repair;
 pub mod repo;

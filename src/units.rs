@@ -53,6 +53,19 @@ pub fn parse_duration(spec: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{spec:?} is too long"))
 }
 
+/// A duration as [`parse_duration`] reads it back: in the largest unit that divides it
+/// (`90s`, `10m`, `2h`, `1d`, `2w`), else seconds.
+pub fn format_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    let unit = [(7 * 86400, "w"), (86400, "d"), (3600, "h"), (60, "m")]
+        .into_iter()
+        .find(|(n, _)| secs > 0 && secs.is_multiple_of(*n));
+    match unit {
+        Some((n, u)) => format!("{}{u}", secs / n),
+        None => format!("{secs}s"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +90,15 @@ mod tests {
         for bad in ["", "m", "5y", "1.5h"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn durations_read_back() {
+        for s in ["90s", "10m", "2h", "1d", "2w", "0s", "61s"] {
+            let d = parse_duration(s).unwrap();
+            assert_eq!(format_duration(d), s);
+            assert_eq!(parse_duration(&format_duration(d)), Ok(d));
+        }
+        assert_eq!(format_duration(Duration::from_secs(5400)), "90m");
     }
 }

@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use rustix::process::{kill_process_group, Pid, Signal};
 
@@ -47,34 +48,105 @@ pub fn signal_group(child: &Child, sig: Signal) {
     let _ = kill_process_group(Pid::from_child(child), sig);
 }
 
-/// While it lives, a signal to cairn (`crate::interrupt`) sends SIGTERM to the child's
-/// process group. A blocking read of the child's output or a wait for its exit cannot
-/// look at the flag itself; ending the child ends them.
-pub struct StopOnInterrupt {
+/// How long a hook or a source command may run (`timeout = "2h"` in a profile).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeout(Duration);
+
+impl Timeout {
+    pub fn get(self) -> Duration {
+        self.0
+    }
+}
+
+impl std::str::FromStr for Timeout {
+    type Err = String;
+    /// A duration as `crate::units::parse_duration` reads it (`90s`, `30m`, `2h`), not zero.
+    fn from_str(s: &str) -> Result<Timeout, String> {
+        let d = crate::units::parse_duration(s)?;
+        if d.is_zero() {
+            return Err(format!("{s:?} must be longer than zero"));
+        }
+        Ok(Timeout(d))
+    }
+}
+
+impl std::fmt::Display for Timeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::units::format_duration(self.0))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timeout {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Timeout, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(|e| serde::de::Error::custom(format!("timeout: {e}")))
+    }
+}
+
+/// How long a child that overran its timeout has between SIGTERM and SIGKILL.
+pub const TIMEOUT_GRACE: Duration = Duration::from_secs(10);
+
+/// While it lives, watches a child's process group: a signal to cairn
+/// (`crate::interrupt`) sends it SIGTERM when `on_interrupt`, and so does running past
+/// `timeout`, followed by SIGKILL when the group outlives [`TIMEOUT_GRACE`]. A blocking
+/// read of the child's output or a wait for its exit cannot look at the clock or the
+/// flag itself; ending the child ends them.
+///
+/// Drop it only once the child's output pipes are drained: until then, the SIGKILL
+/// still reaches what the shell left behind holding them.
+pub struct Watch {
     done: Arc<AtomicBool>,
+    timed_out: Arc<AtomicBool>,
     watcher: Option<JoinHandle<()>>,
 }
 
-pub fn stop_on_interrupt(child: &Child) -> StopOnInterrupt {
+/// [`watch`] for a signal only.
+pub fn stop_on_interrupt(child: &Child) -> Watch {
+    watch(child, true, None)
+}
+
+pub fn watch(child: &Child, on_interrupt: bool, timeout: Option<Timeout>) -> Watch {
     let done = Arc::new(AtomicBool::new(false));
-    let stop = done.clone();
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let (stop, overran) = (done.clone(), timed_out.clone());
     let group = Pid::from_child(child);
+    let deadline = timeout.map(|t| Instant::now() + t.get());
     let watcher = std::thread::spawn(move || {
+        let mut kill_at = None;
         while !stop.load(Ordering::SeqCst) {
-            if crate::interrupt::requested() {
+            let now = Instant::now();
+            if kill_at.is_some_and(|k| now >= k) {
+                let _ = kill_process_group(group, Signal::KILL);
+                return;
+            }
+            if kill_at.is_none() && deadline.is_some_and(|d| now >= d) {
+                overran.store(true, Ordering::SeqCst);
+                let _ = kill_process_group(group, Signal::TERM);
+                kill_at = Some(now + TIMEOUT_GRACE);
+            }
+            if on_interrupt && kill_at.is_none() && crate::interrupt::requested() {
                 let _ = kill_process_group(group, Signal::TERM);
                 return;
             }
             std::thread::sleep(crate::interrupt::POLL);
         }
     });
-    StopOnInterrupt {
+    Watch {
         done,
+        timed_out,
         watcher: Some(watcher),
     }
 }
 
-impl Drop for StopOnInterrupt {
+impl Watch {
+    /// Whether the child ran past its timeout (and was sent SIGTERM for it).
+    pub fn timed_out(&self) -> bool {
+        self.timed_out.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Watch {
     fn drop(&mut self) {
         self.done.store(true, Ordering::SeqCst);
         if let Some(t) = self.watcher.take() {

@@ -147,7 +147,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
             vec![match &args.stdin_from {
                 Some(cmd) => Source::Stream {
                     name: name.clone(),
-                    reader: Box::new(CommandReader::spawn(cmd, &pass_env)?),
+                    reader: Box::new(CommandReader::spawn(cmd, &pass_env, None)?),
                     kind: SourceKind::Command,
                     allow_empty: args.allow_empty,
                 },

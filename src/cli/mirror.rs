@@ -103,6 +103,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                     profile.path.display()
                 ))
             })?;
+            // The profile's nice and ionice, as `cairn run` would take them.
+            crate::priority::apply(ctx.priority.or(profile.priority))?;
             let (plan, opts) = m.plan(args.dry_run);
             let repo = Settings::resolve(&profile, &overrides(ctx))?.open()?;
             (repo, m.target.clone(), plan, opts, Some(m))

@@ -124,6 +124,26 @@ pub struct Cli {
         help_heading = "Global options"
     )]
     pub config_dir: Option<PathBuf>,
+    /// Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands
+    /// and database dumps inherit it. Wins over a profile's `nice`
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
+    pub nice: Option<crate::priority::Nice>,
+    /// I/O priority: idle, best-effort[:LEVEL] or realtime[:LEVEL], LEVEL from 0 (first
+    /// served) to 7 (last), 4 when left out; inherited like --nice. Wins over a profile's
+    /// `ionice`
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "CLASS[:LEVEL]"
+    )]
+    pub ionice: Option<crate::priority::IoPriority>,
     #[command(flatten)]
     pub store: store::StoreArgs,
     #[command(subcommand)]
@@ -284,6 +304,8 @@ pub struct Ctx {
     pub zone: Zone,
     /// Where `run` and `profile` look for profiles first.
     pub config_dir: Option<PathBuf>,
+    /// `--nice` and `--ionice`, already applied; a profile's own apply where these are unset.
+    pub priority: crate::priority::Priority,
 }
 
 impl Ctx {
@@ -541,6 +563,12 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Some(tz) => tz.apply(),
         None => Zone::Local,
     };
+    // Before the work starts any thread or child, so that all of them inherit it.
+    let priority = crate::priority::Priority {
+        nice: cli.nice,
+        io: cli.ionice,
+    };
+    crate::priority::apply(priority)?;
     let ctx = Ctx {
         repo: cli.repo,
         key: cli.key,
@@ -551,6 +579,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         trust_signer: cli.trust_signer,
         zone,
         config_dir: cli.config_dir,
+        priority,
     };
     match cli.command {
         Command::Key(c) => key::run(&ctx, c),

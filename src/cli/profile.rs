@@ -30,6 +30,7 @@ pub fn overrides(ctx: &Ctx) -> Overrides {
         store: ctx.store.clone(),
         trust_signer: ctx.trust_signer.clone(),
         zone: ctx.zone,
+        priority: ctx.priority,
     }
 }
 

@@ -8,6 +8,10 @@
 //!
 //! A signal to cairn stops a `before` hook (SIGTERM to its process group), but never the
 //! `after` and `on_failure` hooks: they are what an interrupted run still has to do.
+//!
+//! A hook that runs past the profile's `[hooks] timeout` is stopped whichever it is
+//! (SIGTERM to its process group, SIGKILL after `child::TIMEOUT_GRACE`) and fails: a
+//! hook that never returns would hold the run, and the profile's lock, for ever.
 
 use std::io::{BufRead, BufReader, Read, Write};
 
@@ -25,6 +29,11 @@ pub enum HookError {
     Failed { name: &'static str, how: String },
     #[error("hook {name} stopped: {}", crate::interrupt::Interrupted)]
     Interrupted { name: &'static str },
+    #[error("hook {name} ran past its timeout of {timeout} and was stopped")]
+    TimedOut {
+        name: &'static str,
+        timeout: child::Timeout,
+    },
 }
 
 /// What a signal to cairn does to a running hook.
@@ -41,6 +50,7 @@ pub fn run(
     env: &[(&str, String)],
     pass: &PassEnv,
     on_signal: OnSignal,
+    timeout: Option<child::Timeout>,
 ) -> Result<(), HookError> {
     let mut child = child::shell(command, pass)
         .envs(env.iter().map(|(k, v)| (k, v)))
@@ -53,13 +63,19 @@ pub fn run(
     // Both pipes are drained at once so a chatty hook never blocks on a full one.
     let t_out = std::thread::spawn(move || relay(name, out, &scrub));
     let t_err = std::thread::spawn(move || relay(name, err, &scrub_err));
-    let stop = (on_signal == OnSignal::Stop).then(|| child::stop_on_interrupt(&child));
+    let watch = child::watch(&child, on_signal == OnSignal::Stop, timeout);
     let status = child
         .wait()
         .map_err(|cause| HookError::Spawn { name, cause })?;
-    drop(stop);
+    // The relays end when the last holder of the pipes does; past the timeout, that is
+    // at the latest the watch's SIGKILL to the group.
     let _ = t_out.join();
     let _ = t_err.join();
+    let timed_out = watch.timed_out();
+    drop(watch);
+    if let (true, Some(timeout)) = (timed_out, timeout) {
+        return Err(HookError::TimedOut { name, timeout });
+    }
     if on_signal == OnSignal::Stop && crate::interrupt::requested() {
         return Err(HookError::Interrupted { name });
     }
@@ -100,6 +116,7 @@ mod tests {
             ],
             &PassEnv::default(),
             OnSignal::Finish,
+            None,
         )
         .unwrap();
         assert_eq!(std::fs::read_to_string(&f).unwrap(), "app success\n");
@@ -109,6 +126,7 @@ mod tests {
             &[],
             &PassEnv::default(),
             OnSignal::Stop,
+            None,
         )
         .unwrap_err()
         .to_string();

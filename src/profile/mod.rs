@@ -21,11 +21,12 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::child::redact::Scrubber;
-use crate::child::PassEnv;
+use crate::child::{PassEnv, Timeout};
 use crate::db::plan::DbSpec;
 use crate::db::url::DbUrl;
 use crate::notify::NotifyConfig;
 use crate::pattern::PatternSpec;
+use crate::priority::Priority;
 use schedule::Every;
 
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +78,9 @@ struct File {
     /// Store changed chunks whole instead of as deltas (`cairn backup --no-delta`).
     #[serde(default)]
     no_delta: bool,
+    /// The run's CPU and I/O priority, which its hooks and commands inherit.
+    nice: Option<crate::priority::Nice>,
+    ionice: Option<crate::priority::IoPriority>,
     #[serde(default)]
     database: Vec<toml::Spanned<DatabaseFile>>,
     mirror: Option<mirror::MirrorFile>,
@@ -121,6 +125,7 @@ struct SourceFile {
     command: Option<String>,
     stdin_name: Option<String>,
     allow_empty: Option<bool>,
+    timeout: Option<Timeout>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +142,8 @@ pub enum Source {
         stdin_name: String,
         /// Save an empty output rather than fail the run.
         allow_empty: bool,
+        /// Stop the command and fail the run when it takes longer.
+        timeout: Option<Timeout>,
     },
 }
 
@@ -221,6 +228,8 @@ pub struct Hooks {
     pub before: Option<String>,
     pub after: Option<String>,
     pub on_failure: Option<String>,
+    /// How long each hook may run before it is stopped (and fails).
+    pub timeout: Option<Timeout>,
 }
 
 /// A loaded, checked profile.
@@ -250,6 +259,8 @@ pub struct Profile {
     pub snapshot_per_database: bool,
     /// Back up without delta blobs (`cairn backup --no-delta`).
     pub no_delta: bool,
+    /// `nice` and `ionice`; `--nice` and `--ionice` win.
+    pub priority: Priority,
     pub mirror: Option<mirror::Mirror>,
     /// A second repository the profile's snapshots are copied into after each backup.
     pub copy: Option<copy::CopyTarget>,
@@ -455,6 +466,10 @@ impl Profile {
             databases,
             snapshot_per_database: file.snapshot_per_database,
             no_delta: file.no_delta,
+            priority: Priority {
+                nice: file.nice,
+                io: file.ionice,
+            },
             mirror,
             copy,
         })
@@ -495,6 +510,9 @@ fn source(s: SourceFile, base: &Path) -> std::result::Result<Source, String> {
             }
             if s.allow_empty.is_some() {
                 return Err("[source]: `allow_empty` goes with `command`, not `paths`".into());
+            }
+            if s.timeout.is_some() {
+                return Err("[source]: `timeout` goes with `command`, not `paths`".into());
             }
             if paths.is_empty() {
                 return Err("[source]: `paths` is empty".into());
@@ -544,6 +562,7 @@ fn source(s: SourceFile, base: &Path) -> std::result::Result<Source, String> {
                 command,
                 stdin_name,
                 allow_empty: s.allow_empty.unwrap_or(false),
+                timeout: s.timeout,
             })
         }
     }
@@ -672,6 +691,7 @@ mod tests {
                 command: "pg_dump -Fc -Z0 app".into(),
                 stdin_name: "app.dump".into(),
                 allow_empty: false,
+                timeout: None,
             })
         );
         assert_eq!(p.retention.keep_daily, 3);
@@ -777,6 +797,60 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("fortnightly"), "{e}");
+    }
+
+    #[test]
+    fn priority_and_timeouts() {
+        let p = parse(&format!(
+            "nice = 10\nionice = \"best-effort:7\"\n{DIRS}[hooks]\nbefore = \"true\"\ntimeout = \"90s\"\n"
+        ))
+        .unwrap();
+        assert_eq!(p.priority.nice.map(|n| n.get()), Some(10));
+        assert_eq!(
+            p.priority.io,
+            Some(crate::priority::IoPriority::BestEffort(7))
+        );
+        assert_eq!(
+            p.hooks.timeout.map(|t| t.to_string()).as_deref(),
+            Some("90s")
+        );
+        let p = parse("[source]\ncommand = \"x\"\nstdin_name = \"a\"\ntimeout = \"2h\"\n").unwrap();
+        assert!(
+            matches!(p.source, Some(Source::Command { timeout: Some(t), .. }) if t.to_string() == "2h")
+        );
+        for (text, want) in [
+            (
+                format!("nice = 25\n{DIRS}"),
+                "line 1: nice: 25 is out of range",
+            ),
+            (
+                format!("nice = \"low\"\n{DIRS}"),
+                "line 1: nice: \"low\" is not a whole number",
+            ),
+            (
+                format!("ionice = \"fast\"\n{DIRS}"),
+                "line 1: ionice: \"fast\" is not an I/O priority",
+            ),
+            (
+                format!("ionice = 3\n{DIRS}"),
+                "line 1: ionice: 3 is not an I/O priority",
+            ),
+            (
+                format!("{DIRS}[hooks]\ntimeout = \"5x\"\n"),
+                "line 7: timeout: \"5x\"",
+            ),
+            (
+                format!("{DIRS}[hooks]\ntimeout = \"0s\"\n"),
+                "longer than zero",
+            ),
+            (
+                format!("{DIRS}timeout = \"1h\"\n"),
+                "`timeout` goes with `command`",
+            ),
+        ] {
+            let e = parse(&text).unwrap_err().to_string();
+            assert!(e.contains(want), "{text:?}: {e}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! One `cairn run` of one profile:
 //!
-//! lock → ping start → `before` hook → back up → `after` hook → retention → check →
-//! notify, and on any failure the `on_failure` hook, the fail ping and the webhook.
+//! lock → nice/ionice → ping start → `before` hook → back up → `after` hook → retention →
+//! check → notify, and on any failure the `on_failure` hook, the fail ping and the webhook.
 //!
 //! A profile that only mirrors (no source) mirrors in place of the backup and has no
 //! retention: there is nothing of its own to forget.
@@ -200,6 +200,18 @@ pub fn run(profile: &Profile, overrides: &Overrides) -> RunReport {
             return finish(profile, &notifier, Some(&settings), p, Err(e), started);
         }
     };
+    // Set before anything is started, so that hooks and commands inherit it; the
+    // command line's --nice and --ionice (applied already) win.
+    if let Err(e) = crate::priority::apply(overrides.priority.or(profile.priority)) {
+        return finish(
+            profile,
+            &notifier,
+            Some(&settings),
+            p,
+            Err(e.into()),
+            started,
+        );
+    }
     notifier.start();
     let outcome = steps(profile, &settings, &mut p);
     finish(profile, &notifier, Some(&settings), p, outcome, started)
@@ -230,6 +242,7 @@ fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()>
             &hook_env(profile, None, None),
             &profile.pass_env,
             OnSignal::Stop,
+            profile.hooks.timeout,
         ),
         None => Ok(()),
     };
@@ -258,7 +271,14 @@ fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()>
             (Ok(_), _) => RunResult::Partial,
         };
         let env = hook_env(profile, Some(result.as_str()), p.snapshot.as_ref());
-        let hooked = hooks::run("after", cmd, &env, &profile.pass_env, OnSignal::Finish);
+        let hooked = hooks::run(
+            "after",
+            cmd,
+            &env,
+            &profile.pass_env,
+            OnSignal::Finish,
+            profile.hooks.timeout,
+        );
         drop(owed);
         if let (Ok(_), Err(e)) = (&backed_up, hooked) {
             return Err(e.into());
@@ -370,10 +390,11 @@ fn backup_step(profile: &Profile, repo: &Repository, host: &str, p: &mut Progres
             command,
             stdin_name,
             allow_empty,
+            timeout,
         } => (
             vec![backup::Source::Stream {
                 name: stdin_name.clone(),
-                reader: Box::new(CommandReader::spawn(command, &profile.pass_env)?),
+                reader: Box::new(CommandReader::spawn(command, &profile.pass_env, *timeout)?),
                 kind: SourceKind::Command,
                 allow_empty: *allow_empty,
             }],
@@ -546,8 +567,14 @@ fn finish(
         if let Some(cmd) = &profile.hooks.on_failure {
             let mut env = hook_env(profile, Some(result.as_str()), p.snapshot.as_ref());
             env.push(("CAIRN_ERROR", e.clone()));
-            if let Err(h) = hooks::run("on_failure", cmd, &env, &profile.pass_env, OnSignal::Finish)
-            {
+            if let Err(h) = hooks::run(
+                "on_failure",
+                cmd,
+                &env,
+                &profile.pass_env,
+                OnSignal::Finish,
+                profile.hooks.timeout,
+            ) {
                 crate::ui::warn(&format!("{}: {h}", profile.name));
             }
         }

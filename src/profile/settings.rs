@@ -26,6 +26,8 @@ pub struct Overrides {
     pub trust_signer: Option<String>,
     /// The zone retention's days, weeks and months are counted in (`--utc`, `--tz`).
     pub zone: crate::retention::policy::Zone,
+    /// `--nice` and `--ionice`, which win over the profile's `nice` and `ionice`.
+    pub priority: crate::priority::Priority,
 }
 
 #[derive(Debug, Clone)]

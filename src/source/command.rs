@@ -6,7 +6,9 @@
 //! never end as a good snapshot.
 //!
 //! A signal to cairn stops the command (its whole process group), which ends the read;
-//! so does dropping the reader before the end, as an interrupted or failed backup does.
+//! so does dropping the reader before the end, as an interrupted or failed backup does,
+//! and running past its timeout (a profile's `[source] timeout`), which fails the read
+//! whatever the command's exit status: its output was cut short.
 //!
 //! The command runs without cairn's secrets in its environment (`crate::child`), and
 //! what it prints and what we say about it pass through the redaction of its line.
@@ -27,14 +29,21 @@ pub struct CommandReader {
     stderr_thread: Option<JoinHandle<()>>,
     last_err: Arc<Mutex<String>>,
     finished: bool,
-    _stop: child::StopOnInterrupt,
+    watch: child::Watch,
+    timeout: Option<child::Timeout>,
 }
 
 impl CommandReader {
     /// Runs `command` through `sh -c`, with the withheld variables `pass` names. Messages
     /// name it by its redacted head (`PGPASSWORD=*** pg_dump`): the arguments may hold
     /// secrets that no redaction rule knows.
-    pub fn spawn(command: &str, pass: &PassEnv) -> io::Result<CommandReader> {
+    ///
+    /// Past `timeout`, the command's process group is stopped and the read fails.
+    pub fn spawn(
+        command: &str,
+        pass: &PassEnv,
+        timeout: Option<child::Timeout>,
+    ) -> io::Result<CommandReader> {
         let program = redact::head(command);
         let child = child::shell(command, pass)
             .spawn()
@@ -43,6 +52,7 @@ impl CommandReader {
             child,
             format!("command `{program}`"),
             Scrubber::of([command]),
+            timeout,
         ))
     }
 
@@ -53,11 +63,21 @@ impl CommandReader {
         let child = command
             .spawn()
             .map_err(|e| io::Error::new(e.kind(), format!("{label}: cannot start: {e}")))?;
-        Ok(CommandReader::attach(child, label, Scrubber::default()))
+        Ok(CommandReader::attach(
+            child,
+            label,
+            Scrubber::default(),
+            None,
+        ))
     }
 
-    fn attach(mut child: Child, label: String, scrubber: Scrubber) -> CommandReader {
-        let stop = child::stop_on_interrupt(&child);
+    fn attach(
+        mut child: Child,
+        label: String,
+        scrubber: Scrubber,
+        timeout: Option<child::Timeout>,
+    ) -> CommandReader {
+        let watch = child::watch(&child, true, timeout);
         let stdout = child.stdout.take().expect("stdout was piped");
         let stderr = child.stderr.take().expect("stderr was piped");
         let last_err = Arc::new(Mutex::new(String::new()));
@@ -79,7 +99,8 @@ impl CommandReader {
             stderr_thread: Some(stderr_thread),
             last_err,
             finished: false,
-            _stop: stop,
+            watch,
+            timeout,
         }
     }
 
@@ -92,6 +113,12 @@ impl CommandReader {
         let status = self.child.wait()?;
         if let Some(t) = self.stderr_thread.take() {
             let _ = t.join();
+        }
+        if let (true, Some(t)) = (self.watch.timed_out(), self.timeout) {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("{} ran past its timeout of {t} and was stopped", self.label),
+            ));
         }
         if status.success() {
             return Ok(());
@@ -186,7 +213,7 @@ mod tests {
 
     #[test]
     fn output_is_read_and_success_is_clean() {
-        let mut r = CommandReader::spawn("printf hello", &PassEnv::default()).unwrap();
+        let mut r = CommandReader::spawn("printf hello", &PassEnv::default(), None).unwrap();
         let mut s = String::new();
         r.read_to_string(&mut s).unwrap();
         assert_eq!(s, "hello");
@@ -195,7 +222,7 @@ mod tests {
     #[test]
     fn failure_at_the_end_is_an_error_naming_the_program() {
         let cmd = "printf partial; echo 'boom here' >&2; exit 3";
-        let mut r = CommandReader::spawn(cmd, &PassEnv::default()).unwrap();
+        let mut r = CommandReader::spawn(cmd, &PassEnv::default(), None).unwrap();
         let mut v = Vec::new();
         let err = r.read_to_end(&mut v).unwrap_err().to_string();
         assert!(
@@ -232,7 +259,7 @@ mod tests {
     #[test]
     fn assigned_values_stay_out_of_the_error() {
         let cmd = "PGPASSWORD=sekrit0 sh -c 'echo \"auth $PGPASSWORD failed\" >&2; exit 2'";
-        let mut r = CommandReader::spawn(cmd, &PassEnv::default()).unwrap();
+        let mut r = CommandReader::spawn(cmd, &PassEnv::default(), None).unwrap();
         let err = r.read_to_end(&mut Vec::new()).unwrap_err().to_string();
         assert_eq!(
             err,
