@@ -6,6 +6,7 @@ mod files;
 mod plan;
 mod report;
 mod survey;
+pub mod tar;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -23,7 +24,7 @@ use crate::repo::{RepoError, Repository, Result};
 use crate::ui::Progress;
 use beneath::Target;
 use files::{io_err, mtime_of, Files, Meta};
-pub use plan::{find_node as plan_find_node, Plan, Selector};
+pub use plan::{find_node as plan_find_node, find_path, Plan, Selector};
 pub use report::{Change, RestoreStats};
 use rustix::fs::FileType;
 pub use survey::Overwrite;
