@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 
 use super::{usage, Ctx, Outcome};
+use crate::backend::url::Place;
 use crate::backup::{self, BackupOptions, Source};
 use crate::child::PassEnv;
 use crate::db::plan::{self, DbSpec};
@@ -183,6 +184,7 @@ pub fn run(ctx: &Ctx, mut args: Args) -> Result<Outcome> {
     };
     let repo = ctx.open()?;
     let host = args.host.clone().unwrap_or_else(crate::hostname);
+    let place = repo.place();
     let mut outcome = Outcome::Ok;
     let mut failed: Vec<anyhow::Error> = Vec::new();
     let count = sources.len();
@@ -199,6 +201,7 @@ pub fn run(ctx: &Ctx, mut args: Args) -> Result<Outcome> {
                 time,
                 wait_lock: args.wait_lock,
                 no_delta: args.no_delta,
+                run_log: false,
             },
         );
         match out {
@@ -207,8 +210,8 @@ pub fn run(ctx: &Ctx, mut args: Args) -> Result<Outcome> {
                     outcome = Outcome::Partial;
                 }
                 match ctx.json {
-                    true => summaries.push(summary(ctx, &out)),
-                    false => report(&out),
+                    true => summaries.push(summary(ctx, &out, &place)),
+                    false => report(&out, &place),
                 }
             }
             // One database that fails to dump does not keep the others from their
@@ -341,22 +344,24 @@ fn dump_paths(out: &backup::BackupOutcome) -> Vec<&str> {
         .collect()
 }
 
-fn summary(ctx: &Ctx, out: &backup::BackupOutcome) -> serde_json::Value {
+fn summary(ctx: &Ctx, out: &backup::BackupOutcome, place: &Place) -> serde_json::Value {
     serde_json::json!({
         "id": out.id,
+        "repository": place,
         "time": ui::time::rfc3339(ctx.zone, out.snapshot.time),
         "stats": &out.snapshot.stats,
         "databases": dump_paths(out),
     })
 }
 
-fn report(out: &backup::BackupOutcome) {
+fn report(out: &backup::BackupOutcome, place: &Place) {
     let s = &out.snapshot.stats;
     let dumps = dump_paths(out);
     let elapsed = std::time::Duration::from_secs_f64(s.duration_secs.max(0.0));
     ui::info(&format!(
-        "snapshot {} saved: files {} new, {} changed, {} unchanged; {} read of {}, {} added ({} stored) in {:.1}s ({}){}{}",
+        "snapshot {} saved in {}: files {} new, {} changed, {} unchanged; {} read of {}, {} added ({} stored) in {:.1}s ({}){}{}",
         out.id.short(),
+        place.url,
         s.files_new,
         s.files_changed,
         s.files_unchanged,

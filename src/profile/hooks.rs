@@ -9,7 +9,7 @@
 //! A signal to cairn stops a `before` hook (SIGTERM to its process group), but never the
 //! `after` and `on_failure` hooks: they are what an interrupted run still has to do.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 
 use crate::child::redact::Scrubber;
 use crate::child::{self, PassEnv};
@@ -78,7 +78,7 @@ fn relay(name: &str, from: impl Read, scrub: &Scrubber) {
         let line = scrub.scrub(String::from_utf8_lossy(&line).trim_end());
         // Not `eprintln!`, which panics when stderr is gone (the terminal closed: SIGHUP);
         // this thread must go on draining the pipe, or the hook dies on SIGPIPE.
-        let _ = writeln!(std::io::stderr(), "[hook {name}] {line}");
+        crate::ui::line(&format!("[hook {name}] {line}"));
     }
 }
 

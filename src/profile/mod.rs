@@ -77,6 +77,9 @@ struct File {
     /// Store changed chunks whole instead of as deltas (`cairn backup --no-delta`).
     #[serde(default)]
     no_delta: bool,
+    /// Store the run's log in the snapshot, as `/.cairn/run.log`.
+    #[serde(default)]
+    store_log: bool,
     #[serde(default)]
     database: Vec<toml::Spanned<DatabaseFile>>,
     mirror: Option<mirror::MirrorFile>,
@@ -270,6 +273,8 @@ pub struct Profile {
     pub snapshot_per_database: bool,
     /// Back up without delta blobs (`cairn backup --no-delta`).
     pub no_delta: bool,
+    /// Store the run's log in its snapshot (`crate::backup::runlog`).
+    pub store_log: bool,
     pub mirror: Option<mirror::Mirror>,
     /// A second repository the profile's snapshots are copied into after each backup.
     pub copy: Option<copy::CopyTarget>,
@@ -403,6 +408,13 @@ impl Profile {
                 Some(source)
             }
         };
+        if file.store_log && source.is_none() {
+            return Err(invalid(
+                "store_log in a profile that only mirrors would store nothing: it makes no \
+                 snapshot"
+                    .into(),
+            ));
+        }
         if file.snapshot_per_database && databases.is_empty() {
             return Err(invalid(
                 "snapshot_per_database needs at least one [[database]]".into(),
@@ -475,6 +487,7 @@ impl Profile {
             databases,
             snapshot_per_database: file.snapshot_per_database,
             no_delta: file.no_delta,
+            store_log: file.store_log,
             mirror,
             copy,
         })
