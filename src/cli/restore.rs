@@ -175,22 +175,14 @@ fn summary(snap: &str, args: &Args, target: &Path, s: &restore::RestoreStats, se
         "restored"
     };
     let mut line = format!(
-        "{verb} snapshot {snap} to {}: {}, {}, {}",
+        "{verb} snapshot {snap} to {}: {}",
         target.display(),
-        ui::count(s.files, "file"),
-        ui::count(s.dirs, "dir"),
-        ui::count(s.symlinks, "symlink")
+        s.counts.summary()
     );
-    for (n, what) in [(s.hardlinks, "hard link"), (s.specials, "special file")] {
-        if n > 0 {
-            line.push_str(&format!(", {}", ui::count(n, what)));
-        }
-    }
-    line.push_str(&format!(", {}", ui::bytes(s.bytes)));
     if !args.dry_run {
         line.push_str(&format!(
             " in {secs:.1}s ({}/s)",
-            ui::bytes((s.bytes as f64 / secs) as u64)
+            ui::bytes((s.counts.bytes as f64 / secs) as u64)
         ));
     }
     line.push_str(&format!(
@@ -283,28 +275,17 @@ fn to_tar(ctx: &Ctx, args: &Args, file: &Path) -> Result<Outcome> {
             "duration_secs": secs,
         }))?;
     } else {
-        let mut line = format!(
-            "wrote snapshot {} as tar to {}: {}, {}, {}",
+        let w = &written;
+        ui::info(&format!(
+            "wrote snapshot {} as tar to {}: {} in {secs:.1}s",
             snap.id.short(),
             if stdout {
                 "standard output".to_string()
             } else {
                 file.display().to_string()
             },
-            ui::count(written.files, "file"),
-            ui::count(written.dirs, "dir"),
-            ui::count(written.symlinks, "symlink"),
-        );
-        for (n, what) in [
-            (written.hardlinks, "hard link"),
-            (written.specials, "special file"),
-        ] {
-            if n > 0 {
-                line.push_str(&format!(", {}", ui::count(n, what)));
-            }
-        }
-        line.push_str(&format!(", {} in {secs:.1}s", ui::bytes(written.bytes)));
-        ui::info(&line);
+            w.counts.summary(),
+        ));
     }
     std::io::stdout().flush()?;
     Ok(Outcome::Ok)

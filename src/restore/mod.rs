@@ -25,7 +25,7 @@ use crate::ui::Progress;
 use beneath::Target;
 use files::{io_err, mtime_of, Files, Meta};
 pub use plan::{find_node as plan_find_node, find_path, Plan, Selector};
-pub use report::{Change, RestoreStats};
+pub use report::{Change, Counts, RestoreStats};
 use rustix::fs::FileType;
 pub use survey::Overwrite;
 use survey::{Act, Survey};
@@ -151,7 +151,7 @@ pub fn restore(
         mut lost,
     } = place_blobs(repo, plan, &survey)?;
     repo.cache().release_pages();
-    let progress = Progress::new(Some(stats.bytes), "restore");
+    let progress = Progress::new(Some(stats.counts.bytes), "restore");
     let files = Files::new(&target, plan, &progress, &meta);
     // Files without blobs have no pack to bring them into being.
     plan.files
@@ -243,8 +243,8 @@ fn drop_lost(
                 .remove(&rel)
                 .map_err(|e| io_err(&target.show(&rel), e))?;
         }
-        stats.files = stats.files.saturating_sub(1);
-        stats.bytes = stats.bytes.saturating_sub(node.size);
+        stats.counts.files = stats.counts.files.saturating_sub(1);
+        stats.counts.bytes = stats.counts.bytes.saturating_sub(node.size);
         stats
             .lost_files
             .push(Path::new("/").join(rel).display().to_string());

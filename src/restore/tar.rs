@@ -31,14 +31,8 @@ const BLOCK: usize = 512;
 /// What went into an archive.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct TarStats {
-    pub files: u64,
-    pub dirs: u64,
-    pub symlinks: u64,
-    pub hardlinks: u64,
-    /// FIFOs and device nodes.
-    pub specials: u64,
-    /// Content bytes of the files.
-    pub bytes: u64,
+    #[serde(flatten)]
+    pub counts: super::Counts,
     /// Sockets, which a tar archive cannot hold.
     pub sockets_left_out: u64,
 }
@@ -194,16 +188,16 @@ impl TarWriter<'_> {
             NodeKind::Dir => {
                 h.kind = b'5';
                 h.path.push(b'/');
-                self.stats.dirs += 1;
+                self.stats.counts.dirs += 1;
             }
             NodeKind::Symlink => {
                 h.kind = b'2';
                 h.link = node.target_raw().unwrap_or_default();
-                self.stats.symlinks += 1;
+                self.stats.counts.symlinks += 1;
             }
             NodeKind::Fifo => {
                 h.kind = b'6';
-                self.stats.specials += 1;
+                self.stats.counts.specials += 1;
             }
             NodeKind::CharDev | NodeKind::BlockDev => {
                 h.kind = if node.kind == NodeKind::CharDev {
@@ -215,7 +209,7 @@ impl TarWriter<'_> {
                     rustix::fs::major(node.rdev) as u64,
                     rustix::fs::minor(node.rdev) as u64,
                 ));
-                self.stats.specials += 1;
+                self.stats.counts.specials += 1;
             }
             NodeKind::Socket => {
                 self.stats.sockets_left_out += 1;
@@ -233,7 +227,7 @@ impl TarWriter<'_> {
                 Some(first) if first.size == node.size && first.content == node.content => {
                     h.kind = b'1';
                     h.link = first.path.clone();
-                    self.stats.hardlinks += 1;
+                    self.stats.counts.hardlinks += 1;
                     return h.write(self.out).map_err(write_err);
                 }
                 Some(_) => {}
@@ -270,8 +264,8 @@ impl TarWriter<'_> {
         self.out
             .write_all(&[0u8; BLOCK][..pad])
             .map_err(write_err)?;
-        self.stats.files += 1;
-        self.stats.bytes += node.size;
+        self.stats.counts.files += 1;
+        self.stats.counts.bytes += node.size;
         Ok(())
     }
 }
