@@ -219,6 +219,7 @@ fn pipeline(c: &mut Criterion) {
                     time: None,
                     wait_lock: None,
                     no_delta: false,
+                    run_log: false,
                 };
                 cairn::backup::run(&repo, opts).unwrap();
                 drop(dir);

@@ -108,6 +108,9 @@ impl Backend for FileBackend {
     fn location(&self) -> String {
         self.root.display().to_string()
     }
+    fn place(&self) -> super::url::Place {
+        super::url::Place::file(&self.root)
+    }
     fn absence_hint(&self) -> Option<String> {
         let state = match fs::read_dir(&self.root).map(|mut e| e.next().is_none()) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => "does not exist",

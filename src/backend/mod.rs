@@ -64,6 +64,12 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub trait Backend: Send + Sync + fmt::Debug {
     /// Where this backend stores, with any credentials stripped; used in messages.
     fn location(&self) -> String;
+    /// Where this backend stores, for links to it; the store may add what it knows
+    /// beyond its URL (endpoint, region).
+    fn place(&self) -> url::Place {
+        let at = self.location();
+        url::Place::of_url(&at).unwrap_or_else(|| url::Place::file(std::path::Path::new(&at)))
+    }
     /// Why a store that holds nothing may be the wrong place rather than a new one (a
     /// local directory that is missing or empty, as an unmounted disk's mount point
     /// is), for the message that says there is no repository here.

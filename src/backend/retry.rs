@@ -101,6 +101,9 @@ impl<B: Backend> Backend for Retry<B> {
     fn location(&self) -> String {
         self.inner.location()
     }
+    fn place(&self) -> super::url::Place {
+        self.inner.place()
+    }
     fn absence_hint(&self) -> Option<String> {
         self.inner.absence_hint()
     }

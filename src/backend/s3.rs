@@ -83,6 +83,8 @@ pub struct S3Backend {
     connections: usize,
     /// Cleared when the store turned out not to support conditional PUT.
     conditional: AtomicBool,
+    /// A custom endpoint, as configured (flag, profile or the SDK's environment).
+    endpoint: Option<String>,
 }
 
 type SdkErr<E> = SdkError<E, aws_sdk_s3::config::http::HttpResponse>;
@@ -104,7 +106,7 @@ impl S3Backend {
         if opts.part_size < MIN_PART {
             return Err("S3 parts must be at least 5 MiB".into());
         }
-        let client = runtime().block_on(client(&opts));
+        let (client, endpoint) = runtime().block_on(client(&opts));
         Ok(S3Backend {
             client,
             bucket,
@@ -114,6 +116,7 @@ impl S3Backend {
                 format!("{prefix}/")
             },
             conditional: AtomicBool::new(opts.conditional_put),
+            endpoint,
             opts,
             connections,
         })
@@ -328,7 +331,8 @@ impl S3Backend {
     }
 }
 
-async fn client(opts: &S3Options) -> Client {
+/// The client, with the custom endpoint it uses if any.
+async fn client(opts: &S3Options) -> (Client, Option<String>) {
     let https = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::Ring,
@@ -347,7 +351,11 @@ async fn client(opts: &S3Options) -> Client {
         loader = loader.endpoint_url(ep);
     }
     let shared = loader.load().await;
-    let custom_endpoint = opts.endpoint.is_some() || shared.endpoint_url().is_some();
+    let endpoint = opts
+        .endpoint
+        .clone()
+        .or_else(|| shared.endpoint_url().map(String::from));
+    let custom_endpoint = endpoint.is_some();
     let mut conf = aws_sdk_s3::config::Builder::from(&shared)
         .force_path_style(opts.path_style.unwrap_or(custom_endpoint))
         .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
@@ -356,7 +364,7 @@ async fn client(opts: &S3Options) -> Client {
         // Self-hosted stores rarely care; AWS itself redirects a wrong region loudly.
         conf = conf.region(Region::new("us-east-1"));
     }
-    Client::from_conf(conf.build())
+    (Client::from_conf(conf.build()), endpoint)
 }
 
 fn md5_b64(data: &[u8]) -> String {
@@ -368,6 +376,14 @@ impl Backend for S3Backend {
         format!("s3://{}/{}", self.bucket, self.prefix)
             .trim_end_matches('/')
             .to_string()
+    }
+
+    fn place(&self) -> super::url::Place {
+        super::url::Place {
+            endpoint: self.endpoint.as_deref().map(super::url::without_userinfo),
+            region: self.client.config().region().map(|r| r.to_string()),
+            ..super::url::Place::of_url(&self.location()).expect("an s3:// location parses")
+        }
     }
 
     fn properties(&self) -> Properties {

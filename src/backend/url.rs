@@ -81,6 +81,95 @@ fn split_store(rest: &str, scheme: &str, what: &str) -> Result<(String, String),
     Ok((store.to_string(), prefix.to_string()))
 }
 
+/// Where a repository lives, for messages that link to it (alerts, `--json`): its URL as
+/// cairn shows it and, for object stores, the bucket or container, the prefix and the
+/// endpoint and region when they are known. Never a credential: repository URLs
+/// cannot carry one, and endpoints are shown without any user part.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Place {
+    pub url: String,
+    /// `file`, `s3` or `swift`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// A local repository's absolute path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// The prefix inside the bucket or container; empty for its root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    /// The store's endpoint: an S3 endpoint other than AWS's, Swift's storage URL
+    /// (once authenticated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+impl Place {
+    fn new(kind: &'static str, url: String) -> Place {
+        Place {
+            url,
+            kind,
+            path: None,
+            bucket: None,
+            container: None,
+            prefix: None,
+            endpoint: None,
+            region: None,
+        }
+    }
+
+    /// A repository in a local directory.
+    pub fn file(path: &std::path::Path) -> Place {
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let shown = abs.display().to_string();
+        Place {
+            path: Some(shown.clone()),
+            ..Place::new("file", shown)
+        }
+    }
+
+    /// What the URL itself says, without asking the store; `None` for a URL that does
+    /// not parse.
+    pub fn of_url(url: &str) -> Option<Place> {
+        let place = Place::new;
+        let shown = |scheme: &str, store: &str, prefix: &str| {
+            format!("{scheme}://{store}/{prefix}")
+                .trim_end_matches('/')
+                .to_string()
+        };
+        Some(match RepoUrl::parse(url).ok()? {
+            RepoUrl::File(p) => Place::file(&p),
+            RepoUrl::S3 { bucket, prefix } => Place {
+                bucket: Some(bucket.clone()),
+                prefix: Some(prefix.clone()),
+                ..place("s3", shown("s3", &bucket, &prefix))
+            },
+            RepoUrl::Swift { container, prefix } => Place {
+                container: Some(container.clone()),
+                prefix: Some(prefix.clone()),
+                ..place("swift", shown("swift", &container, &prefix))
+            },
+        })
+    }
+}
+
+/// An endpoint URL as it may be shown: without a `user:password@` part.
+pub fn without_userinfo(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            format!("{scheme}://{host}{path}")
+        }
+        None => url.to_string(),
+    }
+}
+
 fn valid_bucket(b: &str) -> bool {
     (3..=63).contains(&b.len())
         && b.bytes()
@@ -144,6 +233,38 @@ mod tests {
         ] {
             assert!(RepoUrl::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn places_name_store_and_prefix() {
+        let p = Place::of_url("s3://my-bucket/db/prod/").unwrap();
+        assert_eq!(
+            (
+                p.url.as_str(),
+                p.kind,
+                p.bucket.as_deref(),
+                p.prefix.as_deref()
+            ),
+            (
+                "s3://my-bucket/db/prod",
+                "s3",
+                Some("my-bucket"),
+                Some("db/prod")
+            )
+        );
+        let p = Place::of_url("swift://backups").unwrap();
+        assert_eq!(
+            (p.url.as_str(), p.container.as_deref(), p.prefix.as_deref()),
+            ("swift://backups", Some("backups"), Some(""))
+        );
+        let p = Place::of_url("file:///srv/repo").unwrap();
+        assert_eq!((p.kind, p.path.as_deref()), ("file", Some("/srv/repo")));
+        assert!(Place::of_url("ftp://x").is_none());
+        assert_eq!(
+            without_userinfo("https://key:hunter2@minio.lan:9000/x"),
+            "https://minio.lan:9000/x"
+        );
+        assert_eq!(without_userinfo("https://minio.lan"), "https://minio.lan");
     }
 
     #[test]

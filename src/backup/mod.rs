@@ -4,6 +4,7 @@ pub mod delta;
 mod dumpfile;
 pub mod files;
 pub mod parts;
+pub mod runlog;
 mod stream;
 
 use std::io::Read;
@@ -51,6 +52,8 @@ pub struct BackupOptions {
     pub wait_lock: Option<std::time::Duration>,
     /// Store no delta blobs (and read nothing back from the repository for them).
     pub no_delta: bool,
+    /// Store the run's log so far (`crate::ui::log`) as `/.cairn/run.log` (`runlog`).
+    pub run_log: bool,
 }
 
 pub struct BackupOutcome {
@@ -71,6 +74,9 @@ pub fn run(repo: &Repository, mut opts: BackupOptions) -> Result<BackupOutcome> 
     };
     if let Source::Paths(paths) = &opts.source {
         parts::check_layout(paths, &dumps)?;
+        if opts.run_log {
+            runlog::check_layout(paths)?;
+        }
     }
     repo.require_backup_key(&opts.host)?;
     let lock = match opts.wait_lock {
@@ -131,10 +137,13 @@ pub fn run(repo: &Repository, mut opts: BackupOptions) -> Result<BackupOutcome> 
                 root.extend(nodes);
                 databases = records;
             }
-            let tree = archiver.store_nodes(root)?;
             for p in opts.excludes.unmatched() {
                 crate::ui::warn(&format!("exclude pattern {p:?} matched nothing"));
             }
+            if opts.run_log {
+                root.push(runlog::node(&up, &archiver.dump_chunker, time)?);
+            }
+            let tree = archiver.store_nodes(root)?;
             let c = &archiver.counters;
             stats.files_new += c.files_new.load(Ordering::Relaxed);
             stats.files_changed = c.files_changed.load(Ordering::Relaxed);
@@ -155,6 +164,10 @@ pub fn run(repo: &Repository, mut opts: BackupOptions) -> Result<BackupOutcome> 
             let progress = Progress::new(None, &name);
             let chunker = repo.config().stream_chunker();
             let parent = parent_tree.content(repo, &[name.as_bytes()]);
+            let log = || match opts.run_log {
+                true => runlog::node(&up, &chunker, time).map(Some),
+                false => Ok(None),
+            };
             let (tree, size) = stream::save(
                 &up,
                 &chunker,
@@ -163,6 +176,7 @@ pub fn run(repo: &Repository, mut opts: BackupOptions) -> Result<BackupOutcome> 
                 allow_empty,
                 time,
                 &progress,
+                &log,
             )?;
             progress.finish();
             stats.files_new = 1;

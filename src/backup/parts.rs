@@ -114,7 +114,8 @@ fn from_io(e: io::Error) -> RepoError {
     }
 }
 
-fn directory(name: &str, time: DateTime<Utc>) -> Node {
+/// A directory of cairn's own in the snapshot's root, readable by its owner only.
+pub(super) fn directory(name: &str, time: DateTime<Utc>) -> Node {
     stream::owned_node(name, NodeKind::Dir, 0o700, time)
 }
 

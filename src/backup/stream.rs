@@ -24,7 +24,9 @@ const BATCH_BYTES: usize = 8 << 20;
 /// Empty input fails unless `allow_empty`: a dump command that exits 0 without printing
 /// anything is the classic silent failure, and its 0-byte snapshot would look like a
 /// good backup until the day it is restored. `parent` is the stream's content in the
-/// parent snapshot, whose chunks serve as delta bases.
+/// parent snapshot, whose chunks serve as delta bases. `more` is a node to store next
+/// to the stream's, made once the stream is read (the run's log).
+#[allow(clippy::too_many_arguments)]
 pub fn save(
     up: &Uploader,
     chunker: &Chunker,
@@ -33,6 +35,7 @@ pub fn save(
     allow_empty: bool,
     time: DateTime<Utc>,
     progress: &Progress,
+    more: &dyn Fn() -> Result<Option<Node>>,
 ) -> Result<(BlobId, u64)> {
     let node = save_node(
         up,
@@ -45,7 +48,10 @@ pub fn save(
         progress,
     )?;
     let size = node.size;
-    let tree = Tree { nodes: vec![node] };
+    let mut nodes = vec![node];
+    nodes.extend(more()?);
+    nodes.sort_by_key(|n| n.name_raw());
+    let tree = Tree { nodes };
     // The last data packs are sealed while the tree (a big stream's many ids) is made.
     let (sealed, tree) = rayon::join(
         || up.seal_data(),

@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 
 use super::{usage, Ctx, Outcome};
+use crate::backend::url::Place;
 use crate::backup::{self, BackupOptions, Source};
 use crate::child::PassEnv;
 use crate::db::plan::{self, DbSpec};
@@ -22,6 +23,22 @@ use crate::ui;
 pub struct Args {
     /// Files and directories to back up
     pub paths: Vec<PathBuf>,
+    /// Back up the paths FILE lists too, one per line: blank lines and lines starting
+    /// with '#' are skipped, relative paths are relative to the working directory, `-`
+    /// reads standard input (repeatable)
+    #[arg(
+        long = "files-from",
+        value_name = "FILE",
+        conflicts_with = "stdin_name"
+    )]
+    pub files_from: Vec<PathBuf>,
+    /// Like --files-from, the paths separated by NUL bytes (`find -print0`), none skipped
+    #[arg(
+        long = "files-from0",
+        value_name = "FILE",
+        conflicts_with = "stdin_name"
+    )]
+    pub files_from0: Vec<PathBuf>,
     /// Back up standard input (or --stdin-from's output) as a file of this name
     #[arg(long, value_name = "NAME")]
     pub stdin_name: Option<String>,
@@ -102,7 +119,7 @@ pub struct Args {
     pub no_delta: bool,
 }
 
-pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
+pub fn run(ctx: &Ctx, mut args: Args) -> Result<Outcome> {
     let time = args
         .time
         .as_deref()
@@ -125,6 +142,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     let pass_env =
         PassEnv::new(args.pass_env.clone()).map_err(|e| usage(format!("--pass-env {e}")))?;
     let specs = database_specs(&args)?;
+    args.paths.extend(listed_paths(&args)?);
     let nothing = args.paths.is_empty() && specs.is_empty();
     let sources = match (&args.stdin_name, nothing) {
         (Some(_), false) => {
@@ -166,6 +184,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     };
     let repo = ctx.open()?;
     let host = args.host.clone().unwrap_or_else(crate::hostname);
+    let place = repo.place();
     let mut outcome = Outcome::Ok;
     let mut failed: Vec<anyhow::Error> = Vec::new();
     let count = sources.len();
@@ -182,6 +201,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                 time,
                 wait_lock: args.wait_lock,
                 no_delta: args.no_delta,
+                run_log: false,
             },
         );
         match out {
@@ -190,8 +210,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                     outcome = Outcome::Partial;
                 }
                 match ctx.json {
-                    true => summaries.push(summary(ctx, &out)),
-                    false => report(&out),
+                    true => summaries.push(summary(ctx, &out, &place)),
+                    false => report(&out, &place),
                 }
             }
             // One database that fails to dump does not keep the others from their
@@ -221,6 +241,31 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
             failed.remove(0)
         )),
     }
+}
+
+/// The paths of the --files-from and --files-from0 lists, in order.
+fn listed_paths(args: &Args) -> Result<Vec<PathBuf>> {
+    use crate::source::list::{self, Separator};
+    let lists = (args.files_from.iter().map(|f| (f, Separator::Line)))
+        .chain(args.files_from0.iter().map(|f| (f, Separator::Nul)));
+    let mut paths = Vec::new();
+    let mut stdin_read = false;
+    for (file, sep) in lists {
+        if file.as_os_str() == "-" && std::mem::replace(&mut stdin_read, true) {
+            return Err(usage("standard input (`-`) can be read as one list only"));
+        }
+        let flag = match sep {
+            Separator::Line => "--files-from",
+            Separator::Nul => "--files-from0",
+        };
+        let entries =
+            list::read(file, sep).with_context(|| format!("{flag} {}", file.display()))?;
+        if entries.is_empty() {
+            bail!("{flag} {}: the list names no path", file.display());
+        }
+        paths.extend(entries.into_iter().map(|(_, p)| p));
+    }
+    Ok(paths)
 }
 
 /// Standard input, read ahead while the key is unlocked and the repository opened
@@ -299,22 +344,24 @@ fn dump_paths(out: &backup::BackupOutcome) -> Vec<&str> {
         .collect()
 }
 
-fn summary(ctx: &Ctx, out: &backup::BackupOutcome) -> serde_json::Value {
+fn summary(ctx: &Ctx, out: &backup::BackupOutcome, place: &Place) -> serde_json::Value {
     serde_json::json!({
         "id": out.id,
+        "repository": place,
         "time": ui::time::rfc3339(ctx.zone, out.snapshot.time),
         "stats": &out.snapshot.stats,
         "databases": dump_paths(out),
     })
 }
 
-fn report(out: &backup::BackupOutcome) {
+fn report(out: &backup::BackupOutcome, place: &Place) {
     let s = &out.snapshot.stats;
     let dumps = dump_paths(out);
     let elapsed = std::time::Duration::from_secs_f64(s.duration_secs.max(0.0));
     ui::info(&format!(
-        "snapshot {} saved: files {} new, {} changed, {} unchanged; {} read of {}, {} added ({} stored) in {:.1}s ({}){}{}",
+        "snapshot {} saved in {}: files {} new, {} changed, {} unchanged; {} read of {}, {} added ({} stored) in {:.1}s ({}){}{}",
         out.id.short(),
+        place.url,
         s.files_new,
         s.files_changed,
         s.files_unchanged,

@@ -1,11 +1,12 @@
 //! `cairn restore`.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 
 use super::{Ctx, Filter, Outcome};
-use crate::pattern;
+use crate::pattern::{self, PatternSpec};
 use crate::restore::{self, Plan, Selector};
 use crate::ui;
 
@@ -14,8 +15,16 @@ pub struct Args {
     /// Snapshot id (prefix) or `latest`
     pub snapshot: String,
     /// Directory to restore into (created if missing)
-    #[arg(long, short = 't')]
-    pub target: PathBuf,
+    #[arg(long, short = 't', required_unless_present = "to_tar")]
+    pub target: Option<PathBuf>,
+    /// Write what would be restored as a tar archive (POSIX pax) to FILE, or to
+    /// standard output for `-`, instead of into a directory
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["target", "keep_setuid", "delete", "dry_run", "verbose", "overwrite"]
+    )]
+    pub to_tar: Option<PathBuf>,
     /// Restore only what matches this pattern (repeatable), e.g. /etc/nginx or '*.conf';
     /// a directory comes with everything below it (rules: docs/PATTERNS.md)
     #[arg(long = "include", short = 'i', value_name = "PATTERN")]
@@ -54,8 +63,13 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
+    let target = match (&args.target, &args.to_tar) {
+        (_, Some(file)) => return to_tar(ctx, &args, file),
+        (Some(t), None) => t.clone(),
+        (None, None) => return Err(super::usage("give --target DIR or --to-tar FILE")),
+    };
     // Said before anything is downloaded, in words that name what the path is.
-    if let Ok(m) = std::fs::metadata(&args.target) {
+    if let Ok(m) = std::fs::metadata(&target) {
         if !m.is_dir() {
             let what = if m.is_file() {
                 "a file"
@@ -64,20 +78,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
             };
             return Err(anyhow!(
                 "restore target {} is {what}; give a directory (created if missing)",
-                args.target.display()
+                target.display()
             ));
         }
     }
-    // Patterns are checked before the repository is opened (and a passphrase asked for).
-    let includes = pattern::gather(
-        &args.includes,
-        &args.include_files,
-        &args.iincludes,
-        &args.iinclude_files,
-    )
-    .map_err(|e| anyhow!(e))?;
-    let excludes = args.exclude.gather()?;
-    let sel = Selector::new(&includes, &excludes).map_err(super::usage)?;
+    let (includes, excludes, sel) = selection(&args)?;
     let repo = ctx.open()?;
     let snap = super::find_snapshot(&repo, &args.snapshot, &args.filter)?;
     let plan = Plan::build(&repo, &snap.snap.tree, &sel)?;
@@ -107,7 +112,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         dry_run: args.dry_run,
         list_changes: args.verbose,
     };
-    let stats = restore::restore(&repo, &plan, &args.target, &opts)?;
+    let stats = restore::restore(&repo, &plan, &target, &opts)?;
     let would = if args.dry_run { "would be " } else { "" };
     if stats.skipped_devices > 0 {
         ui::warn(&format!(
@@ -140,13 +145,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     if ctx.json {
         super::print_json(&serde_json::json!({
             "snapshot": snap.id,
-            "target": args.target.display().to_string(),
+            "target": target.display().to_string(),
             "dry_run": args.dry_run,
             "stats": stats,
             "duration_secs": secs,
         }))?;
     } else {
-        ui::info(&summary(&snap.id.short(), &args, &stats, secs));
+        ui::info(&summary(&snap.id.short(), &args, &target, &stats, secs));
     }
     let lost = stats.lost_files.len() + stats.lost_dirs.len();
     if lost == 0 {
@@ -163,29 +168,21 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
 }
 
 /// The one line a restore ends with: what came back, then what was in the target.
-fn summary(snap: &str, args: &Args, s: &restore::RestoreStats, secs: f64) -> String {
+fn summary(snap: &str, args: &Args, target: &Path, s: &restore::RestoreStats, secs: f64) -> String {
     let verb = if args.dry_run {
         "would restore"
     } else {
         "restored"
     };
     let mut line = format!(
-        "{verb} snapshot {snap} to {}: {}, {}, {}",
-        args.target.display(),
-        ui::count(s.files, "file"),
-        ui::count(s.dirs, "dir"),
-        ui::count(s.symlinks, "symlink")
+        "{verb} snapshot {snap} to {}: {}",
+        target.display(),
+        s.counts.summary()
     );
-    for (n, what) in [(s.hardlinks, "hard link"), (s.specials, "special file")] {
-        if n > 0 {
-            line.push_str(&format!(", {}", ui::count(n, what)));
-        }
-    }
-    line.push_str(&format!(", {}", ui::bytes(s.bytes)));
     if !args.dry_run {
         line.push_str(&format!(
             " in {secs:.1}s ({}/s)",
-            ui::bytes((s.bytes as f64 / secs) as u64)
+            ui::bytes((s.counts.bytes as f64 / secs) as u64)
         ));
     }
     line.push_str(&format!(
@@ -193,4 +190,103 @@ fn summary(snap: &str, args: &Args, s: &restore::RestoreStats, secs: f64) -> Str
         s.replaced, s.unchanged, s.skipped, s.deleted
     ));
     line
+}
+
+/// The --include and --exclude patterns, checked before the repository is opened (and a
+/// passphrase asked for).
+fn selection(args: &Args) -> Result<(Vec<PatternSpec>, Vec<PatternSpec>, Selector)> {
+    let includes = pattern::gather(
+        &args.includes,
+        &args.include_files,
+        &args.iincludes,
+        &args.iinclude_files,
+    )
+    .map_err(|e| anyhow!(e))?;
+    let excludes = args.exclude.gather()?;
+    let sel = Selector::new(&includes, &excludes).map_err(super::usage)?;
+    Ok((includes, excludes, sel))
+}
+
+/// `--to-tar FILE|-`: what the restore would write, as a tar stream.
+fn to_tar(ctx: &Ctx, args: &Args, file: &Path) -> Result<Outcome> {
+    let stdout = file == Path::new("-");
+    if stdout && ctx.json {
+        return Err(super::usage(
+            "--json prints on standard output, where --to-tar - writes the archive; give \
+             --to-tar a file",
+        ));
+    }
+    if stdout {
+        super::dump::refuse_terminal("the archive")?;
+    }
+    let (_, _, sel) = selection(args)?;
+    let repo = ctx.open()?;
+    let snap = super::find_snapshot(&repo, &args.snapshot, &args.filter)?;
+    let started = std::time::Instant::now();
+    let part = restore::tar::Part::Selected(&sel);
+    let written = if stdout {
+        let out = std::io::stdout();
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, out.lock());
+        restore::tar::write(&repo, &snap.snap.tree, part, &mut out)
+            .context("the tar archive on standard output is incomplete")
+    } else {
+        let f = std::fs::File::create(file).with_context(|| file.display().to_string())?;
+        let regular = f.metadata().is_ok_and(|m| m.is_file());
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+        let written = restore::tar::write(&repo, &snap.snap.tree, part, &mut out)
+            .map_err(anyhow::Error::from)
+            .and_then(|s| {
+                let f = out.into_inner().map_err(|e| e.into_error())?;
+                f.sync_all()?;
+                Ok(s)
+            });
+        // A short archive is not left behind to be taken for a whole one.
+        match written {
+            Err(e) if regular => {
+                let what = match std::fs::remove_file(file) {
+                    Ok(()) => "removed",
+                    Err(_) => "could not be removed",
+                };
+                Err(e.context(format!(
+                    "the tar archive {} is incomplete and {what}",
+                    file.display()
+                )))
+            }
+            other => {
+                other.with_context(|| format!("the tar archive {} is incomplete", file.display()))
+            }
+        }
+    }?;
+    for w in sel.unmatched() {
+        ui::warn(&w);
+    }
+    if written.sockets_left_out > 0 {
+        ui::warn(&format!(
+            "{} left out of the archive (tar cannot hold them)",
+            ui::count(written.sockets_left_out, "socket")
+        ));
+    }
+    let secs = started.elapsed().as_secs_f64().max(0.001);
+    if ctx.json {
+        super::print_json(&serde_json::json!({
+            "snapshot": snap.id,
+            "tar": file.display().to_string(),
+            "stats": written,
+            "duration_secs": secs,
+        }))?;
+    } else {
+        let w = &written;
+        ui::info(&format!(
+            "wrote snapshot {} as tar to {}: {} in {secs:.1}s",
+            snap.id.short(),
+            if stdout {
+                "standard output".to_string()
+            } else {
+                file.display().to_string()
+            },
+            w.counts.summary(),
+        ));
+    }
+    std::io::stdout().flush()?;
+    Ok(Outcome::Ok)
 }

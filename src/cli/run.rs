@@ -53,6 +53,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
                 profile: spec.clone(),
                 result: RunResult::Failure,
                 snapshot: None,
+                repository: None,
                 bytes_added: None,
                 duration_secs: 0.0,
                 retention: None,

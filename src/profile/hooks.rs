@@ -13,7 +13,7 @@
 //! (SIGTERM to its process group, SIGKILL after `child::TIMEOUT_GRACE`) and fails: a
 //! hook that never returns would hold the run, and the profile's lock, for ever.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 
 use crate::child::redact::Scrubber;
 use crate::child::{self, PassEnv};
@@ -94,7 +94,7 @@ fn relay(name: &str, from: impl Read, scrub: &Scrubber) {
         let line = scrub.scrub(String::from_utf8_lossy(&line).trim_end());
         // Not `eprintln!`, which panics when stderr is gone (the terminal closed: SIGHUP);
         // this thread must go on draining the pipe, or the hook dies on SIGPIPE.
-        let _ = writeln!(std::io::stderr(), "[hook {name}] {line}");
+        crate::ui::line(&format!("[hook {name}] {line}"));
     }
 }
 

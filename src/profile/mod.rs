@@ -81,6 +81,9 @@ struct File {
     /// The run's CPU and I/O priority, which its hooks and commands inherit.
     nice: Option<crate::priority::Nice>,
     ionice: Option<crate::priority::IoPriority>,
+    /// Store the run's log in the snapshot, as `/.cairn/run.log`.
+    #[serde(default)]
+    store_log: bool,
     #[serde(default)]
     database: Vec<toml::Spanned<DatabaseFile>>,
     mirror: Option<mirror::MirrorFile>,
@@ -109,14 +112,18 @@ struct DatabaseFile {
 #[serde(deny_unknown_fields)]
 struct SourceFile {
     paths: Option<Vec<PathBuf>>,
+    /// Files listing more paths, one per line (`cairn backup --files-from`), relative
+    /// to the profile's directory.
+    #[serde(default, deserialize_with = "one_or_many")]
+    include_file: Vec<PathBuf>,
     #[serde(default)]
     exclude: Vec<String>,
     #[serde(default)]
     iexclude: Vec<String>,
     /// Files of patterns, relative to the profile's directory.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     exclude_file: Vec<PathBuf>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     iexclude_file: Vec<PathBuf>,
     #[serde(default)]
     exclude_caches: bool,
@@ -126,6 +133,22 @@ struct SourceFile {
     stdin_name: Option<String>,
     allow_empty: Option<bool>,
     timeout: Option<Timeout>,
+}
+
+/// A file setting given as one file or a list of them.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<PathBuf>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(PathBuf),
+        Many(Vec<PathBuf>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(p) => vec![p],
+        OneOrMany::Many(v) => v,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -261,6 +284,8 @@ pub struct Profile {
     pub no_delta: bool,
     /// `nice` and `ionice`; `--nice` and `--ionice` win.
     pub priority: Priority,
+    /// Store the run's log in its snapshot (`crate::backup::runlog`).
+    pub store_log: bool,
     pub mirror: Option<mirror::Mirror>,
     /// A second repository the profile's snapshots are copied into after each backup.
     pub copy: Option<copy::CopyTarget>,
@@ -394,6 +419,13 @@ impl Profile {
                 Some(source)
             }
         };
+        if file.store_log && source.is_none() {
+            return Err(invalid(
+                "store_log in a profile that only mirrors would store nothing: it makes no \
+                 snapshot"
+                    .into(),
+            ));
+        }
         if file.snapshot_per_database && databases.is_empty() {
             return Err(invalid(
                 "snapshot_per_database needs at least one [[database]]".into(),
@@ -470,6 +502,7 @@ impl Profile {
                 nice: file.nice,
                 io: file.ionice,
             },
+            store_log: file.store_log,
             mirror,
             copy,
         })
@@ -498,13 +531,17 @@ impl Profile {
 }
 
 fn source(s: SourceFile, base: &Path) -> std::result::Result<Source, String> {
-    match (s.paths, s.command) {
-        (Some(_), Some(_)) => Err("[source]: give either `paths` or `command`, not both: a \
-             command's snapshot is its one stream (for a database next to paths, use \
-             [[database]])"
+    let paths = match (s.paths, s.include_file.is_empty()) {
+        (None, true) => None,
+        (paths, _) => Some(paths.unwrap_or_default()),
+    };
+    match (paths, s.command) {
+        (Some(_), Some(_)) => Err("[source]: give either `paths` (or `include_file`) or \
+             `command`, not both: a command's snapshot is its one stream (for a database next \
+             to paths, use [[database]])"
             .into()),
-        (None, None) => Err("[source]: give `paths = [...]` or `command`".into()),
-        (Some(paths), None) => {
+        (None, None) => Err("[source]: give `paths = [...]`, `include_file` or `command`".into()),
+        (Some(mut paths), None) => {
             if s.stdin_name.is_some() {
                 return Err("[source]: `stdin_name` goes with `command`, not `paths`".into());
             }
@@ -513,6 +550,9 @@ fn source(s: SourceFile, base: &Path) -> std::result::Result<Source, String> {
             }
             if s.timeout.is_some() {
                 return Err("[source]: `timeout` goes with `command`, not `paths`".into());
+            }
+            for f in &s.include_file {
+                paths.extend(include_list(&base.join(f))?);
             }
             if paths.is_empty() {
                 return Err("[source]: `paths` is empty".into());
@@ -566,6 +606,27 @@ fn source(s: SourceFile, base: &Path) -> std::result::Result<Source, String> {
             })
         }
     }
+}
+
+/// The paths an `include_file` lists, which must be absolute.
+fn include_list(file: &Path) -> std::result::Result<Vec<PathBuf>, String> {
+    use crate::source::list::{self, Separator};
+    let shown = file.display();
+    let entries = list::read(file, Separator::Line)
+        .map_err(|e| format!("[source]: include_file {shown}: {e}"))?;
+    if entries.is_empty() {
+        return Err(format!("[source]: include_file {shown} lists no path"));
+    }
+    entries
+        .into_iter()
+        .map(|(line, p)| match p.is_absolute() {
+            true => Ok(p),
+            false => Err(format!(
+                "[source]: include_file {shown}, line {line}: path {} must be absolute",
+                p.display()
+            )),
+        })
+        .collect()
 }
 
 fn database(d: DatabaseFile, base: &Path) -> std::result::Result<DbSpec, String> {
@@ -781,6 +842,50 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("not `command`"), "{e}");
+    }
+
+    #[test]
+    fn include_files_add_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("vm.list"),
+            "# the VM's data\n/srv/a\n\n/srv/b\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("more.list"), "/etc/app\n").unwrap();
+        std::fs::write(dir.path().join("bad.list"), "/ok\nrel/path\n").unwrap();
+        std::fs::write(dir.path().join("ex.txt"), "*.tmp\n").unwrap();
+        let at = dir.path().join("app.toml");
+        let paths = |text: &str| match Profile::parse("app", &at, text).map(|p| p.source) {
+            Ok(Some(Source::Paths { paths, exclude, .. })) => Ok((paths, exclude)),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e.to_string()),
+        };
+        let (got, exclude) = paths(
+            "[source]\npaths = [\"/home\"]\ninclude_file = [\"vm.list\", \"more.list\"]\n\
+             exclude_file = \"ex.txt\"\n",
+        )
+        .unwrap();
+        let want: Vec<PathBuf> = ["/home", "/srv/a", "/srv/b", "/etc/app"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(exclude, [PatternSpec::new("*.tmp", false)]);
+        // Without `paths`, and as one file rather than a list.
+        let (got, _) = paths("[source]\ninclude_file = \"more.list\"\n").unwrap();
+        assert_eq!(got, [PathBuf::from("/etc/app")]);
+        let e = paths("[source]\ninclude_file = \"bad.list\"\n").unwrap_err();
+        assert!(
+            e.contains("bad.list, line 2: path rel/path must be absolute"),
+            "{e}"
+        );
+        let e = paths("[source]\ninclude_file = \"none.list\"\n").unwrap_err();
+        assert!(e.contains("include_file") && e.contains("none.list"), "{e}");
+        let e =
+            paths("[source]\ninclude_file = \"more.list\"\ncommand = \"x\"\nstdin_name = \"a\"\n")
+                .unwrap_err();
+        assert!(e.contains("not both"), "{e}");
     }
 
     #[test]

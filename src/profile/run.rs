@@ -26,6 +26,7 @@ use super::lock::{self, Acquire};
 use super::retention::retention_step;
 use super::settings::{Overrides, Settings};
 use super::{Profile, Source};
+use crate::backend::url::Place;
 use crate::backup::{self, BackupOptions};
 use crate::check::{self, ReadData};
 use crate::ids::SnapshotId;
@@ -65,6 +66,9 @@ pub struct RunReport {
     pub profile: String,
     pub result: RunResult,
     pub snapshot: Option<String>,
+    /// Where the repository lives (for alerts to link to), when the profile names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repository: Option<Place>,
     pub bytes_added: Option<u64>,
     pub duration_secs: f64,
     pub retention: Option<String>,
@@ -89,6 +93,12 @@ impl RunReport {
         let mut s = format!("profile={} result={}", self.profile, self.result.as_str());
         if let Some(id) = &self.snapshot {
             s.push_str(&format!(" snapshot={}", &id[..id.len().min(8)]));
+        }
+        if let Some(r) = &self.repository {
+            match r.url.contains(|c: char| c.is_whitespace() || c == '"') {
+                true => s.push_str(&format!(" repository={:?}", r.url)),
+                false => s.push_str(&format!(" repository={}", r.url)),
+            }
         }
         if let Some(b) = self.bytes_added {
             s.push_str(&format!(" added={b}"));
@@ -150,6 +160,8 @@ impl State {
 #[derive(Default)]
 struct Progress {
     snapshot: Option<SnapshotId>,
+    /// Where the repository lives, as the opened store says.
+    place: Option<Place>,
     bytes_added: Option<u64>,
     unreadable: u64,
     retention: Option<String>,
@@ -182,6 +194,7 @@ pub fn run(profile: &Profile, overrides: &Overrides) -> RunReport {
                 profile: profile.name.clone(),
                 result: RunResult::Busy,
                 snapshot: None,
+                repository: Place::of_url(&settings.repo),
                 bytes_added: None,
                 duration_secs: started.elapsed().as_secs_f64(),
                 retention: None,
@@ -212,6 +225,16 @@ pub fn run(profile: &Profile, overrides: &Overrides) -> RunReport {
             started,
         );
     }
+    // Kept from here for `store_log`: the backup stores what was printed until then.
+    let _log = profile.store_log.then(|| {
+        crate::ui::log::capture(&format!(
+            "cairn {}: run of profile {} on {}, started {}",
+            env!("CARGO_PKG_VERSION"),
+            profile.name,
+            profile.host.clone().unwrap_or_else(crate::hostname),
+            crate::ui::time::rfc3339(settings.zone, Utc::now())
+        ))
+    });
     notifier.start();
     let outcome = steps(profile, &settings, &mut p);
     finish(profile, &notifier, Some(&settings), p, outcome, started)
@@ -255,6 +278,7 @@ fn steps(profile: &Profile, settings: &Settings, p: &mut Progress) -> Result<()>
         Err(e @ HookError::Interrupted { .. }) => Err(e.into()),
         Err(e) => return Err(e.into()),
         Ok(()) => settings.open().and_then(|repo| {
+            p.place = Some(repo.place());
             key_expiry(profile, &repo, p);
             match (&profile.source, &profile.mirror) {
                 (None, Some(m)) => mirror_if_due(m, &repo, settings, &profile.name, p),
@@ -418,6 +442,7 @@ fn backup_step(profile: &Profile, repo: &Repository, host: &str, p: &mut Progres
                 // still run when the nightly backup starts: wait rather than fail the night.
                 wait_lock: Some(BACKUP_LOCK_WAIT),
                 no_delta: profile.no_delta,
+                run_log: profile.store_log,
             },
         );
         match out {
@@ -550,10 +575,14 @@ fn finish(
         )),
         _ => None,
     };
+    let repository = p
+        .place
+        .or_else(|| settings.and_then(|s| Place::of_url(&s.repo)));
     let mut report = RunReport {
         profile: profile.name.clone(),
         result,
         snapshot: p.snapshot.map(|id| id.to_hex()),
+        repository,
         bytes_added: p.bytes_added,
         duration_secs: 0.0,
         retention: p.retention,

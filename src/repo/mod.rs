@@ -445,6 +445,10 @@ impl Repository {
     pub fn location(&self) -> String {
         self.backend.location()
     }
+    /// Where the repository lives, for links to it (`backend::url::Place`).
+    pub fn place(&self) -> crate::backend::url::Place {
+        self.backend.place()
+    }
 
     /// Reads index files the cache has not seen; rebuilds the cached index if some it
     /// had were deleted (by prune). An index object that does not verify (planted by

@@ -6,6 +6,7 @@ mod files;
 mod plan;
 mod report;
 mod survey;
+pub mod tar;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -23,8 +24,8 @@ use crate::repo::{RepoError, Repository, Result};
 use crate::ui::Progress;
 use beneath::Target;
 use files::{io_err, mtime_of, Files, Meta};
-pub use plan::{find_node as plan_find_node, Plan, Selector};
-pub use report::{Change, RestoreStats};
+pub use plan::{find_node as plan_find_node, find_path, Plan, Selector};
+pub use report::{Change, Counts, RestoreStats};
 use rustix::fs::FileType;
 pub use survey::Overwrite;
 use survey::{Act, Survey};
@@ -150,7 +151,7 @@ pub fn restore(
         mut lost,
     } = place_blobs(repo, plan, &survey)?;
     repo.cache().release_pages();
-    let progress = Progress::new(Some(stats.bytes), "restore");
+    let progress = Progress::new(Some(stats.counts.bytes), "restore");
     let files = Files::new(&target, plan, &progress, &meta);
     // Files without blobs have no pack to bring them into being.
     plan.files
@@ -242,8 +243,8 @@ fn drop_lost(
                 .remove(&rel)
                 .map_err(|e| io_err(&target.show(&rel), e))?;
         }
-        stats.files = stats.files.saturating_sub(1);
-        stats.bytes = stats.bytes.saturating_sub(node.size);
+        stats.counts.files = stats.counts.files.saturating_sub(1);
+        stats.counts.bytes = stats.counts.bytes.saturating_sub(node.size);
         stats
             .lost_files
             .push(Path::new("/").join(rel).display().to_string());

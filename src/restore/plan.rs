@@ -30,7 +30,7 @@ impl Selector {
 
     /// Whether `path` (absolute in the snapshot) is restored, given whether its parent
     /// was selected.
-    fn selects(&self, path: &Path, parent_selected: bool) -> bool {
+    pub(super) fn selects(&self, path: &Path, parent_selected: bool) -> bool {
         if self.includes.is_empty() {
             return true;
         }
@@ -43,12 +43,12 @@ impl Selector {
         self.includes.matches(path)
     }
 
-    fn excludes(&self, path: &Path) -> bool {
+    pub(super) fn excludes(&self, path: &Path) -> bool {
         self.excludes.matches(path)
     }
 
     /// Whether something below `path`, a directory not selected itself, may be.
-    fn may_select_below(&self, path: &Path) -> bool {
+    pub(super) fn may_select_below(&self, path: &Path) -> bool {
         self.includes.may_match_below(path)
     }
 
@@ -326,25 +326,43 @@ impl Plan {
 
 /// Finds the node at an absolute path inside a snapshot tree.
 pub fn find_node(repo: &Repository, root: &BlobId, path: &str) -> Result<Node> {
+    let mut nodes = find_path(repo, root, path.as_bytes())?;
+    Ok(nodes.pop().expect("a path has a last part"))
+}
+
+/// The nodes from the root down to the one at an absolute path inside a snapshot tree
+/// (raw bytes, so that a name that is not UTF-8 can be named): the directories on the
+/// way, then the node itself.
+pub fn find_path(repo: &Repository, root: &BlobId, path: &[u8]) -> Result<Vec<Node>> {
+    let shown = || String::from_utf8_lossy(path).into_owned();
     let mut tree = repo.read_tree(root)?;
-    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&[u8]> = path
+        .split(|&b| b == b'/')
+        .filter(|p| !p.is_empty())
+        .collect();
     if parts.is_empty() {
         return Err(RepoError::Invalid("no path given".into()));
     }
+    let mut nodes = Vec::with_capacity(parts.len());
     for (i, part) in parts.iter().enumerate() {
         let node = tree
-            .find(part.as_bytes())
+            .find(part)
             .cloned()
-            .ok_or_else(|| RepoError::Invalid(format!("{path}: not in the snapshot")))?;
-        if i + 1 == parts.len() {
-            return Ok(node);
+            .ok_or_else(|| RepoError::Invalid(format!("{}: not in the snapshot", shown())))?;
+        let last = i + 1 == parts.len();
+        match (last, node.kind, node.subtree) {
+            (true, _, _) => {}
+            (false, NodeKind::Dir, Some(sub)) => tree = repo.read_tree(&sub)?,
+            _ => {
+                return Err(RepoError::Invalid(format!(
+                    "{}: not in the snapshot",
+                    shown()
+                )))
+            }
         }
-        match (node.kind, node.subtree) {
-            (NodeKind::Dir, Some(sub)) => tree = repo.read_tree(&sub)?,
-            _ => return Err(RepoError::Invalid(format!("{path}: not in the snapshot"))),
-        }
+        nodes.push(node);
     }
-    unreachable!("loop returns on the last part")
+    Ok(nodes)
 }
 
 #[cfg(test)]

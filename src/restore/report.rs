@@ -7,17 +7,49 @@ use super::plan::Plan;
 use super::survey::{Act, Survey};
 use crate::repo::tree::NodeKind;
 
-#[derive(Debug, Default, serde::Serialize)]
-pub struct RestoreStats {
+/// What was restored, or written into an archive.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Counts {
     /// Files written from the snapshot's content.
     pub files: u64,
     pub dirs: u64,
     pub symlinks: u64,
-    /// Further names of restored files, made as hard links to them.
+    /// Further names of files, made as hard links to them.
     pub hardlinks: u64,
     /// FIFOs and device nodes.
     pub specials: u64,
+    /// Content bytes of the files.
     pub bytes: u64,
+}
+
+impl Counts {
+    /// For a summary line: files, dirs and symlinks always, hard links and special
+    /// files when there are any, then the bytes.
+    pub fn summary(&self) -> String {
+        let count = crate::ui::count;
+        let mut line = format!(
+            "{}, {}, {}",
+            count(self.files, "file"),
+            count(self.dirs, "dir"),
+            count(self.symlinks, "symlink")
+        );
+        for (n, what) in [
+            (self.hardlinks, "hard link"),
+            (self.specials, "special file"),
+        ] {
+            if n > 0 {
+                line.push_str(&format!(", {}", count(n, what)));
+            }
+        }
+        line.push_str(&format!(", {}", crate::ui::bytes(self.bytes)));
+        line
+    }
+}
+
+#[derive(Debug, Default, serde::Serialize)]
+pub struct RestoreStats {
+    #[serde(flatten)]
+    pub counts: Counts,
     /// Entries of the target replaced by the snapshot's.
     pub replaced: u64,
     /// Entries of the target already like the snapshot's (type, size, mtime), left.
@@ -66,15 +98,15 @@ impl RestoreStats {
         };
         for ((rel, _), &act) in plan.dirs.iter().zip(&survey.dirs) {
             note(&mut s, act, rel);
-            s.dirs += u64::from(act != Act::Keep);
+            s.counts.dirs += u64::from(act != Act::Keep);
         }
         for (i, f) in plan.files.iter().enumerate() {
             let act = survey.files[i];
             if act.writes() && survey.writes_file(i) {
-                s.files += 1;
-                s.bytes += f.size;
+                s.counts.files += 1;
+                s.counts.bytes += f.size;
             } else if act.writes() {
-                s.hardlinks += 1;
+                s.counts.hardlinks += 1;
             }
             if act != Act::Create {
                 note(&mut s, act, &plan.file_path(Path::new(""), f));
@@ -102,8 +134,8 @@ impl RestoreStats {
             note(&mut s, act, rel);
             if act.writes() {
                 match node.kind {
-                    NodeKind::Symlink => s.symlinks += 1,
-                    _ => s.specials += 1,
+                    NodeKind::Symlink => s.counts.symlinks += 1,
+                    _ => s.counts.specials += 1,
                 }
             }
         }

@@ -87,7 +87,7 @@ impl CommandReader {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
                 let line = scrubber.scrub(&line);
-                eprintln!("{line}");
+                crate::ui::line(&line);
                 last.see(&line);
                 *keep.lock().unwrap() = last.summary();
             }

@@ -3,4 +3,5 @@
 
 pub mod command;
 pub mod exclude;
+pub mod list;
 pub mod readahead;

@@ -2,6 +2,7 @@
 //! shapes results take (times, sizes, modes, tables, JSON framing).
 
 pub mod json;
+pub mod log;
 pub mod mode;
 pub mod names;
 mod out;
@@ -27,16 +28,24 @@ pub fn quiet() -> bool {
 
 /// A warning on stderr: always shown, even with --quiet, because it reports lost work.
 pub fn warn(msg: &str) {
-    // `eprintln!` would panic when stderr is a closed pipe; a lost warning there is
-    // unavoidable, a panic is not.
-    let _ = writeln!(std::io::stderr(), "cairn: warning: {msg}");
+    line(&format!("cairn: warning: {msg}"));
 }
 
-/// Informational line on stderr, suppressed by --quiet.
+/// Informational line on stderr, suppressed by --quiet (but kept in a run's log).
 pub fn info(msg: &str) {
-    if !quiet() {
-        let _ = writeln!(std::io::stderr(), "{msg}");
+    match quiet() {
+        true => log::keep(msg),
+        false => line(msg),
     }
+}
+
+/// One line of cairn's log on stderr (a warning, a hook's or a dump tool's output), kept
+/// in the run's log when one is being captured (`log`).
+pub fn line(msg: &str) {
+    // `eprintln!` would panic when stderr is a closed pipe; a lost line there is
+    // unavoidable, a panic is not.
+    let _ = writeln!(std::io::stderr(), "{msg}");
+    log::keep(msg);
 }
 
 /// A size in the one style every summary uses: `512 B`, `1.5 KiB`, `3.0 GiB`.

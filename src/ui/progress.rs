@@ -17,6 +17,14 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// A progress that shows nothing, for something too small to watch.
+    pub fn hidden() -> Progress {
+        Progress {
+            bar: None,
+            processed: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
     pub fn new(total: Option<u64>, what: &str) -> Progress {
         let processed = Arc::new(AtomicU64::new(0));
         if super::quiet() || !std::io::stderr().is_terminal() {

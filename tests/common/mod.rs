@@ -427,7 +427,7 @@ pub fn assert_same_tree(a: &Path, b: &Path) {
         assert_eq!(ma.mode(), mb.mode(), "mode of {}", pa.display());
         if ma.is_dir() {
             assert_same_tree(&pa, &pb);
-        } else {
+        } else if ma.is_file() {
             assert_eq!(ma.len(), mb.len(), "size of {}", pa.display());
             assert!(
                 fs::read(&pa).unwrap() == fs::read(&pb).unwrap(),

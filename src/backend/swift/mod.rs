@@ -326,6 +326,23 @@ impl Backend for SwiftBackend {
             .to_string()
     }
 
+    /// With the storage URL once a request has authenticated (never before: naming the
+    /// place must not cost a request, nor fail).
+    fn place(&self) -> super::url::Place {
+        let storage = self.session.get().and_then(|s| {
+            self.block(async {
+                s.get_endpoint(osauth::services::OBJECT_STORAGE, osauth::client::NO_PATH)
+                    .await
+                    .map_err(|e| self.auth_err(e))
+            })
+            .ok()
+        });
+        super::url::Place {
+            endpoint: storage.map(|u| super::url::without_userinfo(u.as_str())),
+            ..super::url::Place::of_url(&self.location()).expect("a swift:// location parses")
+        }
+    }
+
     fn properties(&self) -> Properties {
         Properties {
             connections: self.connections,
