@@ -2,7 +2,8 @@
 # Installs what the test suite needs (Debian packages; root) and runs every check and
 # test: formatting, clippy, unit and integration tests (real gpg, zstd, PostgreSQL, MariaDB,
 # OpenStack Swift with TempAuth and S3, Keystone v3, all on loopback in a temporary
-# directory), the benches in test mode, and the README demo.
+# directory; the container image built from a Debian base made by mmdebstrap and run
+# with podman, tests/container.rs), the benches in test mode, and the README demo.
 #
 #   tests/run.sh
 #

@@ -11,7 +11,8 @@
 # if that fails). The last line on stdout is a one-line summary.
 #
 # The Swift and Keystone packages (for swift.sh and keystone.sh) are about 140
-# packages on a bare Debian 12; expect 1-3 minutes.
+# packages on a bare Debian 12; expect 1-3 minutes. podman, runc and mmdebstrap (for
+# image.sh) add about 30 more, without their recommended packages.
 set -euo pipefail
 
 PACKAGES=(
@@ -73,6 +74,12 @@ PACKAGES=(
     python3-yaml
     zsh
     fish
+    # image.sh / tests/container.rs: the container image built without an image
+    # registry (a Debian base made by mmdebstrap, imported and built by podman) and
+    # run with runc (crun refuses this machine kind's hybrid cgroup hierarchy)
+    podman
+    runc
+    mmdebstrap
 )
 PACKAGES+=("$@")
 
