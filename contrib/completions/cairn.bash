@@ -317,7 +317,7 @@ _cairn() {
 
     case "${cmd}" in
         cairn)
-            opts="-r -k -q -h -V --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help --version key init backup snapshots ls restore dump diff check stats forget prune repair unlock copy run mirror restore-db profile completions man help"
+            opts="-r -k -q -h -V --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help --version key init backup snapshots ls restore dump diff check stats forget prune repair unlock copy run mirror restore-db profile completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -352,6 +352,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -395,12 +403,20 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__backup)
-            opts="-e -x -r -k -q -h --stdin-name --stdin-from --allow-empty --pass-env --postgres --postgres-all --postgres-globals --mysql --mysql-option-file --mongodb --mongodb-config --exclude-database --snapshot-per-database --exclude --iexclude --exclude-file --iexclude-file --exclude-caches --one-file-system --tag --host --profile --wait-lock --time --no-delta --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-e -x -r -k -q -h --files-from --files-from0 --stdin-name --stdin-from --allow-empty --pass-env --postgres --postgres-all --postgres-globals --mysql --mysql-option-file --mongodb --mongodb-config --exclude-database --snapshot-per-database --exclude --iexclude --exclude-file --iexclude-file --exclude-caches --one-file-system --tag --host --profile --wait-lock --time --no-delta --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --files-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --files-from0)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --stdin-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -513,6 +529,14 @@ _cairn() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -553,7 +577,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__check)
-            opts="-r -k -q -h --read-data --read-data-subset --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --read-data --read-data-subset --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -592,6 +616,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -635,7 +667,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__completions)
-            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help bash zsh fish"
+            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help bash zsh fish"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -670,6 +702,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -713,7 +753,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__copy)
-            opts="-n -r -k -q -h --to --to-key --host --tag --path --dry-run --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-n -r -k -q -h --to --to-key --host --tag --path --dry-run --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -771,6 +811,14 @@ _cairn() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -811,7 +859,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__diff)
-            opts="-r -k -q -h --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -858,6 +906,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -901,12 +957,16 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__dump)
-            opts="-r -k -q -h --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --archive --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --archive)
+                    COMPREPLY=($(compgen -W "tar" -- "${cur}"))
+                    return 0
+                    ;;
                 --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -951,6 +1011,14 @@ _cairn() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -991,7 +1059,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__forget)
-            opts="-n -r -k -q -h --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --keep-within-hourly --keep-within-daily --keep-within-weekly --keep-within-monthly --keep-within-yearly --keep-tag --keep-none --group-by --dry-run --prune --max-unused --max-repack-size --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-n -r -k -q -h --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --keep-within-hourly --keep-within-daily --keep-within-weekly --keep-within-monthly --keep-within-yearly --keep-tag --keep-none --group-by --dry-run --prune --max-unused --max-repack-size --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1102,6 +1170,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1691,7 +1767,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__init)
-            opts="-r -k -q -h --recipient --copy-params-from --from-key --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --recipient --copy-params-from --from-key --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1741,6 +1817,14 @@ _cairn() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1781,7 +1865,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key)
-            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help generate export import-paper add-recipient remove-recipient add-writer remove-writer rewrap rotate-signer passwd info extend help"
+            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help generate export import-paper add-recipient remove-recipient add-writer remove-writer rewrap rotate-signer passwd info extend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1816,6 +1900,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1859,7 +1951,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__add__subcmd__recipient)
-            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1894,6 +1986,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1937,7 +2037,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__add__subcmd__writer)
-            opts="-r -k -q -h --host --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --host --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1976,6 +2076,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2019,7 +2127,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__export)
-            opts="-r -k -q -h --public --secret --paper --out --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --public --secret --paper --out --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2058,6 +2166,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2101,7 +2217,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__extend)
-            opts="-r -k -q -h --expires --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --expires --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2140,6 +2256,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2183,7 +2307,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__generate)
-            opts="-r -k -q -h --out --rsa --user-id --expires --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --out --rsa --user-id --expires --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2230,6 +2354,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2469,7 +2601,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__import__subcmd__paper)
-            opts="-r -k -q -h --out --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --out --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2508,6 +2640,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2551,7 +2691,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__info)
-            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2586,6 +2726,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2629,7 +2777,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__passwd)
-            opts="-r -k -q -h --no-passphrase --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --no-passphrase --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2664,6 +2812,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2707,7 +2863,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__remove__subcmd__recipient)
-            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2742,6 +2898,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2785,7 +2949,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__remove__subcmd__writer)
-            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2820,6 +2984,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2863,7 +3035,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__rewrap)
-            opts="-r -k -q -h --dry-run --sign-with --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --dry-run --sign-with --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2902,6 +3074,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2945,7 +3125,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__rotate__subcmd__signer)
-            opts="-r -k -q -h --new --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --new --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2984,6 +3164,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3027,7 +3215,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__ls)
-            opts="-l -r -k -q -h --long --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-l -r -k -q -h --long --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3077,6 +3265,14 @@ _cairn() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -3117,7 +3313,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__man)
-            opts="-r -k -q -h --out --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --out --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3156,6 +3352,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3199,7 +3403,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__mirror)
-            opts="-j -r -k -q -h --snapshot --database --target --scrub --check --keep --owner --no-privileges --jobs --option-file --dry-run --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-j -r -k -q -h --snapshot --database --target --scrub --check --keep --owner --no-privileges --jobs --option-file --dry-run --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3289,6 +3493,14 @@ _cairn() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -3329,7 +3541,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__profile)
-            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help check list help"
+            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help check list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3364,6 +3576,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3407,7 +3627,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__profile__subcmd__check)
-            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3442,6 +3662,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3541,7 +3769,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__profile__subcmd__list)
-            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3576,6 +3804,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3619,7 +3855,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__prune)
-            opts="-n -r -k -q -h --max-unused --max-repack-size --dry-run --wait-lock --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-n -r -k -q -h --max-unused --max-repack-size --dry-run --wait-lock --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3669,6 +3905,14 @@ _cairn() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -3709,7 +3953,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__repair)
-            opts="-n -r -k -q -h --dry-run --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help index snapshots help"
+            opts="-n -r -k -q -h --dry-run --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help index snapshots help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3744,6 +3988,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3843,7 +4095,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__repair__subcmd__index)
-            opts="-n -r -k -q -h --dry-run --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-n -r -k -q -h --dry-run --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3878,6 +4130,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3921,7 +4181,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__repair__subcmd__snapshots)
-            opts="-n -r -k -q -h --dry-run --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-n -r -k -q -h --dry-run --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3956,6 +4216,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3999,7 +4267,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__restore)
-            opts="-t -i -e -n -v -r -k -q -h --target --include --iinclude --include-file --iinclude-file --exclude --iexclude --exclude-file --iexclude-file --keep-setuid --overwrite --delete --dry-run --verbose --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-t -i -e -n -v -r -k -q -h --target --to-tar --include --iinclude --include-file --iinclude-file --exclude --iexclude --exclude-file --iexclude-file --keep-setuid --overwrite --delete --dry-run --verbose --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4010,6 +4278,10 @@ _cairn() {
                     return 0
                     ;;
                 -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to-tar)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -4101,6 +4373,14 @@ _cairn() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -4141,7 +4421,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__restore__subcmd__db)
-            opts="-j -r -k -q -h --database --to --replace --globals --owner --no-privileges --jobs --option-file --dry-run --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-j -r -k -q -h --database --to --replace --globals --owner --no-privileges --jobs --option-file --dry-run --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4215,6 +4495,14 @@ _cairn() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -4255,7 +4543,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__run)
-            opts="-r -k -q -h --all --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --all --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4290,6 +4578,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -4333,7 +4629,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__snapshots)
-            opts="-r -k -q -h --host --tag --path --databases --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --host --tag --path --databases --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4383,6 +4679,14 @@ _cairn() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -4423,7 +4727,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__stats)
-            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4458,6 +4762,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -4501,7 +4813,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__unlock)
-            opts="-r -k -q -h --remove-all --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --remove-all --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4536,6 +4848,14 @@ _cairn() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ionice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
