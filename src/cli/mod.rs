@@ -94,6 +94,17 @@ pub struct Cli {
     /// Print only errors and warnings
     #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
+    /// Progress of long tasks: auto (a bar on a terminal, JSON events on stderr with
+    /// --json, nothing with --quiet), json (JSON events on stderr, even with --quiet), none
+    #[arg(
+        long,
+        env = "CAIRN_PROGRESS",
+        global = true,
+        help_heading = "Global options",
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    pub progress: crate::ui::ProgressMode,
     /// Show times in UTC (same as --tz utc)
     #[arg(
         long,
@@ -527,6 +538,7 @@ pub fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
 
 pub fn run(cli: Cli) -> Result<Outcome> {
     crate::ui::set_quiet(cli.quiet);
+    crate::ui::configure_progress(cli.progress, cli.json, cli.command.name());
     // Before anything starts a thread: a named zone is set in the environment.
     let zone = match cli.tz {
         _ if cli.utc => Zone::Utc,
