@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use common::postgres::Postgres;
@@ -20,14 +20,9 @@ const FAST: (&str, &str) = ("CAIRN_PROGRESS_INTERVAL_MS", "1");
 /// Twelve MiB of noise in six files: long enough to be seen in flight.
 fn tree(w: &World) -> PathBuf {
     let src = w.path("src");
-    fs::create_dir_all(src.join("d")).unwrap();
+    fs::create_dir_all(&src).unwrap();
     for i in 0..6 {
-        let name = if i % 2 == 0 {
-            format!("f{i}")
-        } else {
-            format!("d/f{i}")
-        };
-        fs::write(src.join(name), noise(2 << 20, i + 1)).unwrap();
+        fs::write(src.join(format!("f{i}")), noise(2 << 20, i + 1)).unwrap();
     }
     src
 }
@@ -50,6 +45,14 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+/// Each data pack stored or read a tenth of a second late (src/backend/fault.rs): a
+/// task then lasts long enough for its bar to be drawn between its first bytes and its
+/// end, however fast the machine.
+const SLOW_PACKS: (&str, &str) = (
+    "CAIRN_TEST_FAULTS",
+    "get@data/:*:delay=100,put@data/:*:delay=100",
+);
+
 /// `cairn ARGS` on a pseudo-terminal; returns what the terminal received.
 fn on_terminal(w: &World, args: &[&str]) -> String {
     let cairn = w.cmd();
@@ -67,6 +70,7 @@ fn on_terminal(w: &World, args: &[&str]) -> String {
     }
     let out = c
         .env(FAST.0, FAST.1)
+        .env(SLOW_PACKS.0, SLOW_PACKS.1)
         .env("TERM", "xterm")
         .stdin(Stdio::null())
         .output()
@@ -130,6 +134,26 @@ fn a_terminal_shows_bars_with_bytes_rate_and_eta() {
     let shown = on_terminal(&w, &["check", "--read-data"]);
     assert_bar(&shown, "read data", &mib(pack_bytes(&w)));
     assert!(shown.contains("no errors"), "{shown}");
+
+    // Prune's repack: half of the data is no longer used.
+    let first = w.snapshots()[0]["id"].as_str().unwrap().to_string();
+    remove_half(&src);
+    w.backup(&[src.to_str().unwrap()]);
+    w.ok(&["forget", &first]);
+    let plan = w.json(&["prune", "--dry-run"]);
+    let repacked = plan["bytes_repacked"].as_u64().unwrap();
+    assert!(repacked > 0, "{plan}");
+    let shown = on_terminal(&w, &["prune"]);
+    assert_bar(&shown, "repack", &mib(repacked));
+    assert!(shown.contains("pruned: "), "{shown}");
+}
+
+/// Every other file of [`tree`]: packs fill with the files of a directory in turn, so
+/// each pack keeps some of its data and loses some.
+fn remove_half(src: &Path) {
+    for i in [1, 3, 5] {
+        fs::remove_file(src.join(format!("f{i}"))).unwrap();
+    }
 }
 
 /// stderr of `cairn ARGS` run as cron runs it: no terminal anywhere.
@@ -137,6 +161,7 @@ fn without_terminal(w: &World, args: &[&str]) -> String {
     let out = w
         .cmd()
         .env(FAST.0, FAST.1)
+        .env(SLOW_PACKS.0, SLOW_PACKS.1)
         .args(args)
         .stdout(Stdio::null())
         .output()
@@ -284,9 +309,7 @@ fn prune_sends_events_for_the_packs_it_rewrites_and_deletes() {
     let src = tree(&w);
     let first = w.backup(&[src.to_str().unwrap()]);
     // Half the data goes: its packs become partly used (repacked) or unused (deleted).
-    for i in [1, 3, 5] {
-        fs::remove_file(src.join(format!("d/f{i}"))).unwrap();
-    }
+    remove_half(&src);
     w.backup(&[src.to_str().unwrap()]);
     w.ok(&["forget", first["id"].as_str().unwrap()]);
 

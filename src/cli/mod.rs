@@ -94,8 +94,7 @@ pub struct Cli {
     /// Print only errors and warnings
     #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
-    /// Progress of long tasks: auto (a bar on a terminal, JSON events on stderr with
-    /// --json, nothing with --quiet), json (JSON events on stderr, even with --quiet), none
+    /// Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")
     #[arg(
         long,
         env = "CAIRN_PROGRESS",

@@ -81,10 +81,12 @@ impl Task {
     }
 
     fn emit(&self, last: bool) {
-        let line = serde_json::to_string(&self.event(last)).expect("an event serialises");
-        // One write of one line, so events and warnings from other threads never mix
-        // within a line; a closed stderr loses the event, nothing more.
-        let _ = writeln!(std::io::stderr().lock(), "{line}");
+        let mut line = serde_json::to_string(&self.event(last)).expect("an event serialises");
+        line.push('\n');
+        // One write of the whole line, so that nothing else written to stderr (a warning
+        // from another thread, a child's message) lands inside it; a closed stderr loses
+        // the event, nothing more.
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
 }
 
@@ -111,7 +113,6 @@ impl Events {
         unit: Unit,
         total: Option<u64>,
         counts: Arc<Counts>,
-        started: Instant,
     ) -> Events {
         let task = Arc::new(Task {
             command,
@@ -119,7 +120,7 @@ impl Events {
             unit,
             total,
             counts,
-            started,
+            started: Instant::now(),
         });
         let (stop, stopped) = bounded::<()>(1);
         let every = interval();

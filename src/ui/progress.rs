@@ -3,12 +3,13 @@
 //!
 //! The rate is what was actually read and processed per second. Files the files cache
 //! shows unchanged advance the bar without being read; counting them in the rate made a
-//! cached re-run claim "9 GiB/s". Until something is read the rate says `unchanged`.
+//! cached re-run claim "9 GiB/s". While everything so far was skipped, the rate says
+//! `unchanged`.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
@@ -135,14 +136,7 @@ impl Progress {
             Show::Bar => (Some(bar(unit, total, what, counts.clone())), None),
             Show::Events(command) => (
                 None,
-                Some(Events::start(
-                    command,
-                    what,
-                    unit,
-                    total,
-                    counts.clone(),
-                    Instant::now(),
-                )),
+                Some(Events::start(command, what, unit, total, counts.clone())),
             ),
         };
         Progress {
@@ -220,7 +214,11 @@ impl Drop for Progress {
 }
 
 fn bar(unit: Unit, total: Option<u64>, what: &str, counts: Arc<Counts>) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
+    // indicatif's usual 20 redraws a second at most, unless a shorter interval (tests)
+    // asks for more.
+    let every = super::events::interval();
+    let hz = (1000 / every.as_millis().max(1)).clamp(20, 250) as u8;
+    let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr_with_hz(hz));
     let template = if total.is_some() {
         "{msg} {bar:30} {done}/{all} {rate} eta {eta}"
     } else {
@@ -251,7 +249,7 @@ fn bar(unit: Unit, total: Option<u64>, what: &str, counts: Arc<Counts>) -> Progr
         bar.set_style(style);
     }
     bar.set_message(what.to_string());
-    bar.enable_steady_tick(super::events::interval().min(Duration::from_millis(200)));
+    bar.enable_steady_tick(every.min(Duration::from_millis(200)));
     bar
 }
 
