@@ -17,6 +17,7 @@ use crate::repo::pack::{Compression, Pack, PackEntry};
 use crate::repo::snapshot::Snapshot;
 use crate::repo::tree::NodeKind;
 use crate::repo::{Repository, Result};
+use crate::ui::Progress;
 
 #[derive(Debug, Clone, Copy)]
 pub enum ReadData {
@@ -107,6 +108,8 @@ pub struct CheckReport {
     pub read_data: String,
     /// Packs downloaded and verified (a percentage rounds up to at least one).
     pub packs_read: usize,
+    /// Stored bytes of the packs read.
+    pub bytes_read: u64,
     pub errors: Vec<String>,
     /// Snapshots that depend on lost data (missing or damaged packs, blobs in no index).
     pub damaged: Vec<DamagedSnapshot>,
@@ -180,7 +183,9 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
     let mut uses: HashMap<BlobId, Vec<SnapshotId>> = HashMap::new();
     let mut seen_trees: HashSet<BlobId> = HashSet::new();
     let mut unreadable: HashSet<SnapshotId> = HashSet::new();
+    let walked = Progress::items(Some(snaps.len() as u64), "snapshots");
     for (id, snap) in &snaps {
+        walked.add(1);
         let id = *id;
         let mut stack = vec![snap.tree];
         let mut this_snap: HashSet<BlobId> = HashSet::new();
@@ -218,6 +223,7 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
             uses.entry(b).or_default().push(id);
         }
     }
+    walked.finish();
     // A delta is only as good as its base: indexed, and a full blob.
     for b in uses.keys() {
         let Some((pack, e)) = index
@@ -267,15 +273,22 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
     // Downloads and decryption run ahead (as many as the store takes at once); the
     // blobs of each pack are verified on all cores.
     let mut damaged: Vec<(PackId, String)> = Vec::new();
+    let reading = (!to_read.is_empty())
+        .then(|| Progress::new(Some(to_read.iter().map(|p| listed[p]).sum()), "read data"));
     let Ok(()) = repo.read_packs_ahead(to_read, |id, pack| {
         let verdict = pack
             .map_err(|e| e.to_string())
             .and_then(|pack| check_pack(repo, &pack, &indexed_packs[&id]));
+        report.bytes_read += listed[&id];
+        if let Some(p) = &reading {
+            p.add(listed[&id]);
+        }
         if let Err(e) = verdict {
             damaged.push((id, e));
         }
         Ok::<(), std::convert::Infallible>(())
     });
+    drop(reading);
     let mut broken: HashSet<PackId> = damaged.iter().map(|(p, _)| *p).collect();
     for (pack, err) in damaged {
         let mut affected: Vec<String> = indexed_packs[&pack]

@@ -119,7 +119,7 @@ fn snapshots(repo: &Repository, dry_run: bool, report: &mut RewrapReport) -> Res
         let current = !stale(repo, &format!("snapshots/{}", s.id), true)?;
         by_content.entry(body).or_default().push((s.id, current));
     }
-    let progress = crate::ui::Progress::new(Some(snaps.len() as u64), "snapshots");
+    let progress = crate::ui::Progress::items(Some(snaps.len() as u64), "snapshots");
     for s in &snaps {
         let Some(group) = by_content.remove(&serde_json::to_string(&s.snap).unwrap()) else {
             continue; // its group was handled with an earlier member

@@ -317,7 +317,7 @@ _cairn() {
 
     case "${cmd}" in
         cairn)
-            opts="-r -k -q -h -V --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help --version key init backup snapshots ls restore dump diff check stats forget prune repair unlock copy run mirror restore-db profile completions man help"
+            opts="-r -k -q -h -V --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help --version key init backup snapshots ls restore dump diff check stats forget prune repair unlock copy run mirror restore-db profile completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -345,6 +345,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -403,7 +407,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__backup)
-            opts="-e -x -r -k -q -h --files-from --files-from0 --stdin-name --stdin-from --allow-empty --pass-env --postgres --postgres-all --postgres-globals --mysql --mysql-option-file --mongodb --mongodb-config --exclude-database --snapshot-per-database --exclude --iexclude --exclude-file --iexclude-file --exclude-caches --one-file-system --tag --host --profile --wait-lock --time --no-delta --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-e -x -r -k -q -h --files-from --files-from0 --stdin-name --stdin-from --allow-empty --pass-env --postgres --postgres-all --postgres-globals --mysql --mysql-option-file --mongodb --mongodb-config --exclude-database --snapshot-per-database --exclude --iexclude --exclude-file --iexclude-file --exclude-caches --one-file-system --tag --host --profile --wait-lock --time --no-delta --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -521,6 +525,10 @@ _cairn() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
+                    return 0
+                    ;;
                 --tz)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -577,7 +585,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__check)
-            opts="-r -k -q -h --read-data --read-data-subset --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --read-data --read-data-subset --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -609,6 +617,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -667,7 +679,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__completions)
-            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help bash zsh fish"
+            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help bash zsh fish"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -695,6 +707,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -753,7 +769,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__copy)
-            opts="-n -r -k -q -h --to --to-key --host --tag --path --dry-run --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-n -r -k -q -h --to --to-key --host --tag --path --dry-run --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -801,6 +817,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -859,7 +879,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__diff)
-            opts="-r -k -q -h --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -899,6 +919,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -957,7 +981,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__dump)
-            opts="-r -k -q -h --archive --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --archive --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1001,6 +1025,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -1059,7 +1087,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__forget)
-            opts="-n -r -k -q -h --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --keep-within-hourly --keep-within-daily --keep-within-weekly --keep-within-monthly --keep-within-yearly --keep-tag --keep-none --group-by --dry-run --prune --max-unused --max-repack-size --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-n -r -k -q -h --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --keep-within-hourly --keep-within-daily --keep-within-weekly --keep-within-monthly --keep-within-yearly --keep-tag --keep-none --group-by --dry-run --prune --max-unused --max-repack-size --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1163,6 +1191,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -1767,7 +1799,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__init)
-            opts="-r -k -q -h --recipient --copy-params-from --from-key --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --recipient --copy-params-from --from-key --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1807,6 +1839,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -1865,7 +1901,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key)
-            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help generate export import-paper add-recipient remove-recipient add-writer remove-writer rewrap rotate-signer passwd info extend help"
+            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help generate export import-paper add-recipient remove-recipient add-writer remove-writer rewrap rotate-signer passwd info extend help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1893,6 +1929,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -1951,7 +1991,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__add__subcmd__recipient)
-            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1979,6 +2019,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -2037,7 +2081,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__add__subcmd__writer)
-            opts="-r -k -q -h --host --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --host --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2069,6 +2113,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -2127,7 +2175,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__export)
-            opts="-r -k -q -h --public --secret --paper --out --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --public --secret --paper --out --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2159,6 +2207,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -2217,7 +2269,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__extend)
-            opts="-r -k -q -h --expires --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --expires --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2249,6 +2301,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -2307,7 +2363,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__generate)
-            opts="-r -k -q -h --out --rsa --user-id --expires --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --out --rsa --user-id --expires --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2347,6 +2403,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -2601,7 +2661,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__import__subcmd__paper)
-            opts="-r -k -q -h --out --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --out --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2633,6 +2693,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -2691,7 +2755,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__info)
-            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2719,6 +2783,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -2777,7 +2845,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__passwd)
-            opts="-r -k -q -h --no-passphrase --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --no-passphrase --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2805,6 +2873,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -2863,7 +2935,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__remove__subcmd__recipient)
-            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2891,6 +2963,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -2949,7 +3025,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__remove__subcmd__writer)
-            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2977,6 +3053,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -3035,7 +3115,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__rewrap)
-            opts="-r -k -q -h --dry-run --sign-with --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --dry-run --sign-with --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3067,6 +3147,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -3125,7 +3209,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__key__subcmd__rotate__subcmd__signer)
-            opts="-r -k -q -h --new --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --new --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3157,6 +3241,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -3215,7 +3303,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__ls)
-            opts="-l -r -k -q -h --long --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-l -r -k -q -h --long --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3255,6 +3343,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -3313,7 +3405,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__man)
-            opts="-r -k -q -h --out --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --out --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3345,6 +3437,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -3403,7 +3499,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__mirror)
-            opts="-j -r -k -q -h --snapshot --database --target --scrub --check --keep --owner --no-privileges --jobs --option-file --dry-run --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-j -r -k -q -h --snapshot --database --target --scrub --check --keep --owner --no-privileges --jobs --option-file --dry-run --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3485,6 +3581,10 @@ _cairn() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
+                    return 0
+                    ;;
                 --tz)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -3541,7 +3641,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__profile)
-            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help check list help"
+            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help check list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3569,6 +3669,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -3627,7 +3731,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__profile__subcmd__check)
-            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3655,6 +3759,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -3769,7 +3877,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__profile__subcmd__list)
-            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3797,6 +3905,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -3855,7 +3967,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__prune)
-            opts="-n -r -k -q -h --max-unused --max-repack-size --dry-run --wait-lock --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-n -r -k -q -h --max-unused --max-repack-size --dry-run --wait-lock --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3895,6 +4007,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -3953,7 +4069,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__repair)
-            opts="-n -r -k -q -h --dry-run --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help index snapshots help"
+            opts="-n -r -k -q -h --dry-run --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help index snapshots help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3981,6 +4097,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -4095,7 +4215,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__repair__subcmd__index)
-            opts="-n -r -k -q -h --dry-run --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-n -r -k -q -h --dry-run --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4123,6 +4243,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -4181,7 +4305,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__repair__subcmd__snapshots)
-            opts="-n -r -k -q -h --dry-run --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-n -r -k -q -h --dry-run --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4209,6 +4333,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -4267,7 +4395,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__restore)
-            opts="-t -i -e -n -v -r -k -q -h --target --to-tar --include --iinclude --include-file --iinclude-file --exclude --iexclude --exclude-file --iexclude-file --keep-setuid --overwrite --delete --dry-run --verbose --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-t -i -e -n -v -r -k -q -h --target --to-tar --include --iinclude --include-file --iinclude-file --exclude --iexclude --exclude-file --iexclude-file --keep-setuid --overwrite --delete --dry-run --verbose --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4365,6 +4493,10 @@ _cairn() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
+                    return 0
+                    ;;
                 --tz)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -4421,7 +4553,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__restore__subcmd__db)
-            opts="-j -r -k -q -h --database --to --replace --globals --owner --no-privileges --jobs --option-file --dry-run --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-j -r -k -q -h --database --to --replace --globals --owner --no-privileges --jobs --option-file --dry-run --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4487,6 +4619,10 @@ _cairn() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
+                    return 0
+                    ;;
                 --tz)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -4543,7 +4679,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__run)
-            opts="-r -k -q -h --all --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --all --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4571,6 +4707,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -4629,7 +4769,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__snapshots)
-            opts="-r -k -q -h --host --tag --path --databases --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --host --tag --path --databases --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4669,6 +4809,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -4727,7 +4871,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__stats)
-            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4755,6 +4899,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)
@@ -4813,7 +4961,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__unlock)
-            opts="-r -k -q -h --remove-all --repo --key --trust-signer --cache-dir --no-cache --json --quiet --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --remove-all --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4841,6 +4989,10 @@ _cairn() {
                     ;;
                 --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto json none" -- "${cur}"))
                     return 0
                     ;;
                 --tz)

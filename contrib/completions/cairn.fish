@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_cairn_global_optspecs
-    string join \n r/repo= k/key= trust-signer= cache-dir= no-cache json q/quiet utc tz= config= nice= ionice= connections= s3-endpoint= s3-path-style= s3-storage-class= s3-sse= s3-sse-kms-key-id= s3-conditional-put= s3-multipart-mib= h/help V/version
+    string join \n r/repo= k/key= trust-signer= cache-dir= no-cache json q/quiet progress= utc tz= config= nice= ionice= connections= s3-endpoint= s3-path-style= s3-storage-class= s3-sse= s3-sse-kms-key-id= s3-conditional-put= s3-multipart-mib= h/help V/version
 end
 
 function __fish_cairn_needs_command
@@ -28,6 +28,9 @@ complete -c cairn -n "__fish_cairn_needs_command" -s r -l repo -d 'Repository: a
 complete -c cairn -n "__fish_cairn_needs_command" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_needs_command" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_needs_command" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_needs_command" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_needs_command" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_needs_command" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_needs_command" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -46,7 +49,7 @@ complete -c cairn -n "__fish_cairn_needs_command" -l no-cache -d 'Keep no cache 
 complete -c cairn -n "__fish_cairn_needs_command" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_needs_command" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_needs_command" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_needs_command" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_needs_command" -s V -l version -d 'Print version'
 complete -c cairn -n "__fish_cairn_needs_command" -f -a "key" -d 'Generate, export or inspect keys'
 complete -c cairn -n "__fish_cairn_needs_command" -f -a "init" -d 'Create a new repository'
@@ -74,6 +77,9 @@ complete -c cairn -n "__fish_cairn_using_subcommand key; and not __fish_seen_sub
 complete -c cairn -n "__fish_cairn_using_subcommand key; and not __fish_seen_subcommand_from generate export import-paper add-recipient remove-recipient add-writer remove-writer rewrap rotate-signer passwd info extend help" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and not __fish_seen_subcommand_from generate export import-paper add-recipient remove-recipient add-writer remove-writer rewrap rotate-signer passwd info extend help" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and not __fish_seen_subcommand_from generate export import-paper add-recipient remove-recipient add-writer remove-writer rewrap rotate-signer passwd info extend help" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand key; and not __fish_seen_subcommand_from generate export import-paper add-recipient remove-recipient add-writer remove-writer rewrap rotate-signer passwd info extend help" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand key; and not __fish_seen_subcommand_from generate export import-paper add-recipient remove-recipient add-writer remove-writer rewrap rotate-signer passwd info extend help" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and not __fish_seen_subcommand_from generate export import-paper add-recipient remove-recipient add-writer remove-writer rewrap rotate-signer passwd info extend help" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and not __fish_seen_subcommand_from generate export import-paper add-recipient remove-recipient add-writer remove-writer rewrap rotate-signer passwd info extend help" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -92,7 +98,7 @@ complete -c cairn -n "__fish_cairn_using_subcommand key; and not __fish_seen_sub
 complete -c cairn -n "__fish_cairn_using_subcommand key; and not __fish_seen_subcommand_from generate export import-paper add-recipient remove-recipient add-writer remove-writer rewrap rotate-signer passwd info extend help" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and not __fish_seen_subcommand_from generate export import-paper add-recipient remove-recipient add-writer remove-writer rewrap rotate-signer passwd info extend help" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and not __fish_seen_subcommand_from generate export import-paper add-recipient remove-recipient add-writer remove-writer rewrap rotate-signer passwd info extend help" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand key; and not __fish_seen_subcommand_from generate export import-paper add-recipient remove-recipient add-writer remove-writer rewrap rotate-signer passwd info extend help" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand key; and not __fish_seen_subcommand_from generate export import-paper add-recipient remove-recipient add-writer remove-writer rewrap rotate-signer passwd info extend help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and not __fish_seen_subcommand_from generate export import-paper add-recipient remove-recipient add-writer remove-writer rewrap rotate-signer passwd info extend help" -f -a "generate" -d 'Generate a new key (Cv25519 unless --rsa); written 0600, never over an existing file'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and not __fish_seen_subcommand_from generate export import-paper add-recipient remove-recipient add-writer remove-writer rewrap rotate-signer passwd info extend help" -f -a "export" -d 'Print the key (-k) armored, as `gpg --import` reads it'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and not __fish_seen_subcommand_from generate export import-paper add-recipient remove-recipient add-writer remove-writer rewrap rotate-signer passwd info extend help" -f -a "import-paper" -d 'Turn a recovery sheet (typed or scanned back into text) into a key file (0600)'
@@ -113,6 +119,9 @@ complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcomm
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from generate" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from generate" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from generate" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from generate" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from generate" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from generate" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from generate" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -132,12 +141,15 @@ complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcomm
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from generate" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from generate" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from generate" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from generate" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from export" -l out -d 'Write to this file (0600) instead of standard output' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from export" -s r -l repo -d 'Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from export" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from export" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from export" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from export" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from export" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from export" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from export" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -159,12 +171,15 @@ complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcomm
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from export" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from export" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from import-paper" -l out -d 'Where to write the key; never over an existing file' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from import-paper" -s r -l repo -d 'Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from import-paper" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from import-paper" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from import-paper" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from import-paper" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from import-paper" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from import-paper" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from import-paper" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -183,11 +198,14 @@ complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcomm
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from import-paper" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from import-paper" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from import-paper" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from import-paper" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from import-paper" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-recipient" -s r -l repo -d 'Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-recipient" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-recipient" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-recipient" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-recipient" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-recipient" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-recipient" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-recipient" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -206,11 +224,14 @@ complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcomm
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-recipient" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-recipient" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-recipient" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-recipient" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-recipient" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-recipient" -s r -l repo -d 'Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-recipient" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-recipient" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-recipient" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-recipient" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-recipient" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-recipient" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-recipient" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -229,12 +250,15 @@ complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcomm
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-recipient" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-recipient" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-recipient" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-recipient" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-recipient" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-writer" -l host -d 'The only host name its snapshots may carry (default: the host in the key\'s user id, as `cairn key generate` writes it)' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-writer" -s r -l repo -d 'Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-writer" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-writer" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-writer" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-writer" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-writer" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-writer" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-writer" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -253,11 +277,14 @@ complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcomm
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-writer" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-writer" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-writer" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-writer" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from add-writer" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-writer" -s r -l repo -d 'Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-writer" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-writer" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-writer" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-writer" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-writer" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-writer" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-writer" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -276,12 +303,15 @@ complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcomm
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-writer" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-writer" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-writer" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-writer" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from remove-writer" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rewrap" -l sign-with -d 'Sign with this key while reading with -k: after `rotate-signer`, read with the old key and sign with the new one' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rewrap" -s r -l repo -d 'Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rewrap" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rewrap" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rewrap" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rewrap" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rewrap" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rewrap" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rewrap" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -301,12 +331,15 @@ complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcomm
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rewrap" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rewrap" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rewrap" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rewrap" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rewrap" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rotate-signer" -l new -d 'The new signing key (a secret key file; its passphrase from CAIRN_NEW_PASSPHRASE_FILE or the usual sources)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rotate-signer" -s r -l repo -d 'Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rotate-signer" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rotate-signer" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rotate-signer" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rotate-signer" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rotate-signer" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rotate-signer" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rotate-signer" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -325,11 +358,14 @@ complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcomm
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rotate-signer" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rotate-signer" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rotate-signer" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rotate-signer" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from rotate-signer" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from passwd" -s r -l repo -d 'Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from passwd" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from passwd" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from passwd" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from passwd" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from passwd" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from passwd" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from passwd" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -349,11 +385,14 @@ complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcomm
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from passwd" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from passwd" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from passwd" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from passwd" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from passwd" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from info" -s r -l repo -d 'Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from info" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from info" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from info" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from info" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from info" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from info" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from info" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -372,12 +411,15 @@ complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcomm
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from info" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from info" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from info" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from info" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from info" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from extend" -l expires -d '`never`, or a time from now (`2y`, `90d`, `12h`, `5s`)' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from extend" -s r -l repo -d 'Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from extend" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from extend" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from extend" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from extend" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from extend" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from extend" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from extend" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -396,7 +438,7 @@ complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcomm
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from extend" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from extend" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from extend" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from extend" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from extend" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "generate" -d 'Generate a new key (Cv25519 unless --rsa); written 0600, never over an existing file'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "export" -d 'Print the key (-k) armored, as `gpg --import` reads it'
 complete -c cairn -n "__fish_cairn_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "import-paper" -d 'Turn a recovery sheet (typed or scanned back into text) into a key file (0600)'
@@ -417,6 +459,9 @@ complete -c cairn -n "__fish_cairn_using_subcommand init" -s r -l repo -d 'Repos
 complete -c cairn -n "__fish_cairn_using_subcommand init" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand init" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand init" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand init" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand init" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand init" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand init" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -435,7 +480,7 @@ complete -c cairn -n "__fish_cairn_using_subcommand init" -l no-cache -d 'Keep n
 complete -c cairn -n "__fish_cairn_using_subcommand init" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand init" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand init" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand init" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand backup" -l files-from -d 'Back up the paths FILE lists too, one per line: blank lines and lines starting with \'#\' are skipped, relative paths are relative to the working directory, `-` reads standard input (repeatable)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand backup" -l files-from0 -d 'Like --files-from, the paths separated by NUL bytes (`find -print0`), none skipped' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand backup" -l stdin-name -d 'Back up standard input (or --stdin-from\'s output) as a file of this name' -r
@@ -463,6 +508,9 @@ complete -c cairn -n "__fish_cairn_using_subcommand backup" -s r -l repo -d 'Rep
 complete -c cairn -n "__fish_cairn_using_subcommand backup" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand backup" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand backup" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand backup" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand backup" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand backup" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand backup" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -487,7 +535,7 @@ complete -c cairn -n "__fish_cairn_using_subcommand backup" -l no-cache -d 'Keep
 complete -c cairn -n "__fish_cairn_using_subcommand backup" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand backup" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand backup" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand backup" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand backup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand snapshots" -l host -d 'Only snapshots of this host' -r
 complete -c cairn -n "__fish_cairn_using_subcommand snapshots" -l tag -d 'Only snapshots with this tag' -r
 complete -c cairn -n "__fish_cairn_using_subcommand snapshots" -l path -d 'Only snapshots that include this path' -r
@@ -495,6 +543,9 @@ complete -c cairn -n "__fish_cairn_using_subcommand snapshots" -s r -l repo -d '
 complete -c cairn -n "__fish_cairn_using_subcommand snapshots" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand snapshots" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand snapshots" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand snapshots" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand snapshots" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand snapshots" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand snapshots" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -514,7 +565,7 @@ complete -c cairn -n "__fish_cairn_using_subcommand snapshots" -l no-cache -d 'K
 complete -c cairn -n "__fish_cairn_using_subcommand snapshots" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand snapshots" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand snapshots" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand snapshots" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand snapshots" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand ls" -l host -d 'Only snapshots of this host' -r
 complete -c cairn -n "__fish_cairn_using_subcommand ls" -l tag -d 'Only snapshots with this tag' -r
 complete -c cairn -n "__fish_cairn_using_subcommand ls" -l path -d 'Only snapshots that include this path' -r
@@ -522,6 +573,9 @@ complete -c cairn -n "__fish_cairn_using_subcommand ls" -s r -l repo -d 'Reposit
 complete -c cairn -n "__fish_cairn_using_subcommand ls" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand ls" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand ls" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand ls" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand ls" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand ls" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand ls" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -541,7 +595,7 @@ complete -c cairn -n "__fish_cairn_using_subcommand ls" -l no-cache -d 'Keep no 
 complete -c cairn -n "__fish_cairn_using_subcommand ls" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand ls" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand ls" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand ls" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand ls" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand restore" -s t -l target -d 'Directory to restore into (created if missing)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand restore" -l to-tar -d 'Write what would be restored as a tar archive (POSIX pax) to FILE, or to standard output for `-`, instead of into a directory' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand restore" -s i -l include -d 'Restore only what matches this pattern (repeatable), e.g. /etc/nginx or \'*.conf\'; a directory comes with everything below it (rules: docs/PATTERNS.md)' -r
@@ -563,6 +617,9 @@ complete -c cairn -n "__fish_cairn_using_subcommand restore" -s r -l repo -d 'Re
 complete -c cairn -n "__fish_cairn_using_subcommand restore" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand restore" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand restore" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand restore" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand restore" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand restore" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand restore" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -594,6 +651,9 @@ complete -c cairn -n "__fish_cairn_using_subcommand dump" -s r -l repo -d 'Repos
 complete -c cairn -n "__fish_cairn_using_subcommand dump" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand dump" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand dump" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand dump" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand dump" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand dump" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand dump" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -620,6 +680,9 @@ complete -c cairn -n "__fish_cairn_using_subcommand diff" -s r -l repo -d 'Repos
 complete -c cairn -n "__fish_cairn_using_subcommand diff" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand diff" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand diff" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand diff" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand diff" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand diff" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand diff" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -638,12 +701,15 @@ complete -c cairn -n "__fish_cairn_using_subcommand diff" -l no-cache -d 'Keep n
 complete -c cairn -n "__fish_cairn_using_subcommand diff" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand diff" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand diff" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand diff" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand check" -l read-data-subset -d 'Verify a subset of packs: N% (random, rounded up to at least one pack) or n/m (the n-th of m fixed buckets; 1/m … m/m in turn read everything)' -r
 complete -c cairn -n "__fish_cairn_using_subcommand check" -s r -l repo -d 'Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX' -r
 complete -c cairn -n "__fish_cairn_using_subcommand check" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand check" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand check" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand check" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand check" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand check" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand check" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -663,11 +729,14 @@ complete -c cairn -n "__fish_cairn_using_subcommand check" -l no-cache -d 'Keep 
 complete -c cairn -n "__fish_cairn_using_subcommand check" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand check" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand check" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand check" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand stats" -s r -l repo -d 'Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX' -r
 complete -c cairn -n "__fish_cairn_using_subcommand stats" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand stats" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand stats" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand stats" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand stats" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand stats" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand stats" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -686,7 +755,7 @@ complete -c cairn -n "__fish_cairn_using_subcommand stats" -l no-cache -d 'Keep 
 complete -c cairn -n "__fish_cairn_using_subcommand stats" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand stats" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand stats" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand stats" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand forget" -l keep-last -d 'Keep the N newest snapshots' -r
 complete -c cairn -n "__fish_cairn_using_subcommand forget" -l keep-hourly -d 'Keep the newest snapshot of each of the N most recent hours that have one' -r
 complete -c cairn -n "__fish_cairn_using_subcommand forget" -l keep-daily -d 'Keep the newest snapshot of each of the N most recent days that have one' -r
@@ -710,6 +779,9 @@ complete -c cairn -n "__fish_cairn_using_subcommand forget" -s r -l repo -d 'Rep
 complete -c cairn -n "__fish_cairn_using_subcommand forget" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand forget" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand forget" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand forget" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand forget" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand forget" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand forget" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -731,7 +803,7 @@ complete -c cairn -n "__fish_cairn_using_subcommand forget" -l no-cache -d 'Keep
 complete -c cairn -n "__fish_cairn_using_subcommand forget" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand forget" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand forget" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand forget" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand forget" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand prune" -l max-unused -d 'Repack a partly used pack when more than this share of it is unused: a percentage, or `unlimited` to only delete packs nothing uses' -r
 complete -c cairn -n "__fish_cairn_using_subcommand prune" -l max-repack-size -d 'Repack at most this many stored bytes in one run (e.g. 500M, 2G)' -r
 complete -c cairn -n "__fish_cairn_using_subcommand prune" -l wait-lock -d 'If another process holds the repository, wait up to this long (e.g. 30s, 10m)' -r
@@ -739,6 +811,9 @@ complete -c cairn -n "__fish_cairn_using_subcommand prune" -s r -l repo -d 'Repo
 complete -c cairn -n "__fish_cairn_using_subcommand prune" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand prune" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand prune" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand prune" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand prune" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand prune" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand prune" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -758,11 +833,14 @@ complete -c cairn -n "__fish_cairn_using_subcommand prune" -l no-cache -d 'Keep 
 complete -c cairn -n "__fish_cairn_using_subcommand prune" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand prune" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand prune" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand prune" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand prune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and not __fish_seen_subcommand_from index snapshots help" -s r -l repo -d 'Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX' -r
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and not __fish_seen_subcommand_from index snapshots help" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and not __fish_seen_subcommand_from index snapshots help" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and not __fish_seen_subcommand_from index snapshots help" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand repair; and not __fish_seen_subcommand_from index snapshots help" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and not __fish_seen_subcommand_from index snapshots help" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and not __fish_seen_subcommand_from index snapshots help" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and not __fish_seen_subcommand_from index snapshots help" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -782,7 +860,7 @@ complete -c cairn -n "__fish_cairn_using_subcommand repair; and not __fish_seen_
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and not __fish_seen_subcommand_from index snapshots help" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and not __fish_seen_subcommand_from index snapshots help" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and not __fish_seen_subcommand_from index snapshots help" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand repair; and not __fish_seen_subcommand_from index snapshots help" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand repair; and not __fish_seen_subcommand_from index snapshots help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and not __fish_seen_subcommand_from index snapshots help" -f -a "index" -d 'Rebuild the index from the headers of the packs in storage (unreadable packs are reported and left alone)'
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and not __fish_seen_subcommand_from index snapshots help" -f -a "snapshots" -d 'Write, for each snapshot that depends on lost data, a repaired snapshot without the lost files (the original stays until `forget`)'
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and not __fish_seen_subcommand_from index snapshots help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -790,6 +868,9 @@ complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subc
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from index" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from index" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from index" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from index" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from index" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from index" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from index" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -809,11 +890,14 @@ complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subc
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from index" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from index" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from index" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from index" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from index" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from snapshots" -s r -l repo -d 'Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX' -r
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from snapshots" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from snapshots" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from snapshots" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from snapshots" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from snapshots" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from snapshots" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from snapshots" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -833,7 +917,7 @@ complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subc
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from snapshots" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from snapshots" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from snapshots" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from snapshots" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from snapshots" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from help" -f -a "index" -d 'Rebuild the index from the headers of the packs in storage (unreadable packs are reported and left alone)'
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from help" -f -a "snapshots" -d 'Write, for each snapshot that depends on lost data, a repaired snapshot without the lost files (the original stays until `forget`)'
 complete -c cairn -n "__fish_cairn_using_subcommand repair; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -841,6 +925,9 @@ complete -c cairn -n "__fish_cairn_using_subcommand unlock" -s r -l repo -d 'Rep
 complete -c cairn -n "__fish_cairn_using_subcommand unlock" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand unlock" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand unlock" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand unlock" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand unlock" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand unlock" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand unlock" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -860,7 +947,7 @@ complete -c cairn -n "__fish_cairn_using_subcommand unlock" -l no-cache -d 'Keep
 complete -c cairn -n "__fish_cairn_using_subcommand unlock" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand unlock" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand unlock" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand unlock" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand unlock" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand copy" -l to -d 'Destination repository: a directory path, file:///path, swift://… or s3://…' -r
 complete -c cairn -n "__fish_cairn_using_subcommand copy" -l to-key -d 'The destination\'s signing key [default: -k/--key]; its passphrase comes from CAIRN_TO_PASSPHRASE_FILE or CAIRN_TO_PASSPHRASE, else as -k\'s does' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand copy" -l host -d 'Only snapshots of this host' -r
@@ -870,6 +957,9 @@ complete -c cairn -n "__fish_cairn_using_subcommand copy" -s r -l repo -d 'Repos
 complete -c cairn -n "__fish_cairn_using_subcommand copy" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand copy" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand copy" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand copy" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand copy" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand copy" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand copy" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -889,11 +979,14 @@ complete -c cairn -n "__fish_cairn_using_subcommand copy" -l no-cache -d 'Keep n
 complete -c cairn -n "__fish_cairn_using_subcommand copy" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand copy" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand copy" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand copy" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand copy" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand run" -s r -l repo -d 'Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX' -r
 complete -c cairn -n "__fish_cairn_using_subcommand run" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand run" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand run" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand run" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand run" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand run" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand run" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -913,7 +1006,7 @@ complete -c cairn -n "__fish_cairn_using_subcommand run" -l no-cache -d 'Keep no
 complete -c cairn -n "__fish_cairn_using_subcommand run" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand run" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand run" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand run" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand mirror" -l snapshot -d 'Snapshot id (prefix) or `latest`: the newest snapshot holding the database' -r
 complete -c cairn -n "__fish_cairn_using_subcommand mirror" -l database -d 'The database in the snapshot, as it was named on the source server' -r
 complete -c cairn -n "__fish_cairn_using_subcommand mirror" -l target -d 'The test database: postgresql://USER@HOST:PORT/DB (no password: .pgpass, PGPASSFILE or PGPASSWORD) or mysql://USER@HOST:PORT/DB (~/.my.cnf, --option-file, MYSQL_PWD)' -r
@@ -930,6 +1023,9 @@ complete -c cairn -n "__fish_cairn_using_subcommand mirror" -s r -l repo -d 'Rep
 complete -c cairn -n "__fish_cairn_using_subcommand mirror" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand mirror" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand mirror" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand mirror" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand mirror" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand mirror" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand mirror" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -950,7 +1046,7 @@ complete -c cairn -n "__fish_cairn_using_subcommand mirror" -l no-cache -d 'Keep
 complete -c cairn -n "__fish_cairn_using_subcommand mirror" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand mirror" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand mirror" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand mirror" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand mirror" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand restore-db" -l database -d 'The database in the snapshot, as it was named on the source server' -r
 complete -c cairn -n "__fish_cairn_using_subcommand restore-db" -l to -d 'Where to restore it: postgresql://USER@HOST:PORT/[DB] or mysql://… (no password; DB defaults to --database)' -r
 complete -c cairn -n "__fish_cairn_using_subcommand restore-db" -l owner -d 'Role that owns the new database and every object restored into it (the connecting role must be a member); without it, the connecting role owns them' -r
@@ -963,6 +1059,9 @@ complete -c cairn -n "__fish_cairn_using_subcommand restore-db" -s r -l repo -d 
 complete -c cairn -n "__fish_cairn_using_subcommand restore-db" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand restore-db" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand restore-db" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand restore-db" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand restore-db" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand restore-db" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand restore-db" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -985,11 +1084,14 @@ complete -c cairn -n "__fish_cairn_using_subcommand restore-db" -l no-cache -d '
 complete -c cairn -n "__fish_cairn_using_subcommand restore-db" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand restore-db" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand restore-db" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand restore-db" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand restore-db" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and not __fish_seen_subcommand_from check list help" -s r -l repo -d 'Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX' -r
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and not __fish_seen_subcommand_from check list help" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and not __fish_seen_subcommand_from check list help" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and not __fish_seen_subcommand_from check list help" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand profile; and not __fish_seen_subcommand_from check list help" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and not __fish_seen_subcommand_from check list help" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and not __fish_seen_subcommand_from check list help" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and not __fish_seen_subcommand_from check list help" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -1008,7 +1110,7 @@ complete -c cairn -n "__fish_cairn_using_subcommand profile; and not __fish_seen
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and not __fish_seen_subcommand_from check list help" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and not __fish_seen_subcommand_from check list help" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and not __fish_seen_subcommand_from check list help" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand profile; and not __fish_seen_subcommand_from check list help" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand profile; and not __fish_seen_subcommand_from check list help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and not __fish_seen_subcommand_from check list help" -f -a "check" -d 'Test a profile without writing anything: it parses, the key and passphrase unlock, the repository opens, the source exists, notification URLs parse'
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and not __fish_seen_subcommand_from check list help" -f -a "list" -d 'List the profiles found by name, and their files'
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and not __fish_seen_subcommand_from check list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -1016,6 +1118,9 @@ complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_sub
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from check" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from check" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from check" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from check" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from check" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from check" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from check" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -1034,11 +1139,14 @@ complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_sub
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from check" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from check" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from list" -s r -l repo -d 'Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX' -r
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from list" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from list" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from list" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from list" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from list" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from list" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from list" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -1057,7 +1165,7 @@ complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_sub
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from list" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from list" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "check" -d 'Test a profile without writing anything: it parses, the key and passphrase unlock, the repository opens, the source exists, notification URLs parse'
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the profiles found by name, and their files'
 complete -c cairn -n "__fish_cairn_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -1065,6 +1173,9 @@ complete -c cairn -n "__fish_cairn_using_subcommand completions" -s r -l repo -d
 complete -c cairn -n "__fish_cairn_using_subcommand completions" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand completions" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand completions" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand completions" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand completions" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand completions" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand completions" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -1083,12 +1194,15 @@ complete -c cairn -n "__fish_cairn_using_subcommand completions" -l no-cache -d 
 complete -c cairn -n "__fish_cairn_using_subcommand completions" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand completions" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand completions" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand man" -l out -d 'Directory to write the pages into (created if missing; pages of the same names are replaced, other files left alone)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand man" -s r -l repo -d 'Repository: a directory path, file:///path, swift://CONTAINER/PREFIX or s3://BUCKET/PREFIX' -r
 complete -c cairn -n "__fish_cairn_using_subcommand man" -s k -l key -d 'Secret key file (armored OpenPGP, e.g. from `cairn key generate` or `gpg --export-secret-keys --armor`)' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand man" -l trust-signer -d 'Fingerprint of the key that must have signed the repository, when reading with a key that is not that key (a recipient or recovery key); recorded on first use' -r
 complete -c cairn -n "__fish_cairn_using_subcommand man" -l cache-dir -d 'Local cache directory [default: $XDG_CACHE_HOME/cairn or ~/.cache/cairn]' -r -F
+complete -c cairn -n "__fish_cairn_using_subcommand man" -l progress -d 'Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")' -r -f -a "auto\t'A bar when stderr is a terminal; JSON events with --json; nothing with --quiet'
+json\t'JSON events on stderr, also with --quiet and without --json'
+none\t'No progress at all'"
 complete -c cairn -n "__fish_cairn_using_subcommand man" -l tz -d 'Time zone of the times shown and of forget\'s days, weeks and months: local (TZ, else /etc/localtime), utc, an offset like +02:00, or a name like Europe/Berlin' -r
 complete -c cairn -n "__fish_cairn_using_subcommand man" -l config -d 'Directory searched first for profiles, NAME.toml (`run`, `profile`) [then ~/.config/cairn/profiles, /etc/cairn/profiles]' -r -F
 complete -c cairn -n "__fish_cairn_using_subcommand man" -l nice -d 'Run at this nice value, from -20 (most CPU) to 19 (least); hooks, source commands and database dumps inherit it. Wins over a profile\'s `nice`' -r
@@ -1107,7 +1221,7 @@ complete -c cairn -n "__fish_cairn_using_subcommand man" -l no-cache -d 'Keep no
 complete -c cairn -n "__fish_cairn_using_subcommand man" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand man" -s q -l quiet -d 'Print only errors and warnings'
 complete -c cairn -n "__fish_cairn_using_subcommand man" -l utc -d 'Show times in UTC (same as --tz utc)'
-complete -c cairn -n "__fish_cairn_using_subcommand man" -s h -l help -d 'Print help'
+complete -c cairn -n "__fish_cairn_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn -n "__fish_cairn_using_subcommand help; and not __fish_seen_subcommand_from key init backup snapshots ls restore dump diff check stats forget prune repair unlock copy run mirror restore-db profile completions man help" -f -a "key" -d 'Generate, export or inspect keys'
 complete -c cairn -n "__fish_cairn_using_subcommand help; and not __fish_seen_subcommand_from key init backup snapshots ls restore dump diff check stats forget prune repair unlock copy run mirror restore-db profile completions man help" -f -a "init" -d 'Create a new repository'
 complete -c cairn -n "__fish_cairn_using_subcommand help; and not __fish_seen_subcommand_from key init backup snapshots ls restore dump diff check stats forget prune repair unlock copy run mirror restore-db profile completions man help" -f -a "backup" -d 'Back up files, standard input or a command\'s output'

@@ -312,7 +312,7 @@ fn estimate(p: &std::path::Path) -> u64 {
             .map(|rd| rd.flatten().map(|e| walk(&e.path(), depth + 1)).sum())
             .unwrap_or(0)
     }
-    if crate::ui::quiet() || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+    if !crate::ui::progress_shown() {
         return 0;
     }
     walk(p, 0)

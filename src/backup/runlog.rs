@@ -51,7 +51,7 @@ pub fn node(up: &Uploader, chunker: &Chunker, time: DateTime<Utc>) -> Result<Nod
         "the run's log: ",
         true,
         time,
-        &Progress::hidden(),
+        &Progress::disabled(),
     )?;
     let tree = Tree { nodes: vec![file] };
     let mut dir = super::parts::directory(DIR, time);

@@ -96,6 +96,16 @@ pub struct Cli {
     /// Print only errors and warnings
     #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
+    /// Where the progress of long tasks goes, on stderr (docs/OUTPUT.md, "Progress")
+    #[arg(
+        long,
+        env = "CAIRN_PROGRESS",
+        global = true,
+        help_heading = "Global options",
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    pub progress: crate::ui::ProgressMode,
     /// Show times in UTC (same as --tz utc)
     #[arg(
         long,
@@ -557,6 +567,7 @@ pub fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
 
 pub fn run(cli: Cli) -> Result<Outcome> {
     crate::ui::set_quiet(cli.quiet);
+    crate::ui::configure_progress(cli.progress, cli.json, cli.command.name());
     // Before anything starts a thread: a named zone is set in the environment.
     let zone = match cli.tz {
         _ if cli.utc => Zone::Utc,

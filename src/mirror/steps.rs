@@ -182,13 +182,15 @@ fn build(
         report.actions.push(msg);
     }
     target.create(&names.new).map_err(|e| restore(e.0))?;
+    let progress = crate::ui::Progress::new(Some(node.size), "restore");
     let mut feed = |w: &mut dyn Write| {
-        crate::restore::dump(repo, node, w)
+        crate::restore::dump(repo, node, &mut progress.writer(w))
             .map_err(|e| format!("reading {} from the repository: {e}", record.path))
     };
     target
         .restore(&names.new, record, &mut feed)
         .map_err(|e| restore(e.0))?;
+    progress.finish();
     let found = target
         .count_rows(&names.new, &record.tables)
         .map_err(|e| restore(e.0))?;

@@ -28,6 +28,7 @@ use crate::repo::lock::{LockGuard, LockKind};
 use crate::repo::snapshot::StoredSnapshot;
 use crate::repo::tree::NodeKind;
 use crate::repo::{pack, RepoError, Repository};
+use crate::ui::Progress;
 use repack::Repacker;
 use scratch::Scratch;
 
@@ -331,6 +332,18 @@ fn needs_new_index(plan: &Plan, index_files: usize, report: &PruneReport) -> boo
         || index_files > needed
 }
 
+/// Progress over the stored bytes of some packs; none at all when there are none, so a
+/// prune with nothing to do shows and sends nothing.
+fn progress<'a>(packs: impl IntoIterator<Item = &'a PackUsage>, what: &str) -> Progress {
+    let (count, total) = packs
+        .into_iter()
+        .fold((0usize, 0u64), |(n, t), p| (n + 1, t + p.size));
+    match count {
+        0 => Progress::disabled(),
+        _ => Progress::new(Some(total), what),
+    }
+}
+
 fn execute(
     repo: &Repository,
     scratch: &Scratch,
@@ -342,11 +355,14 @@ fn execute(
 ) -> Result<()> {
     verify_survivors(repo, scratch, plan)?;
     // 1. New packs. A crash leaves them unindexed: leftovers for the next prune.
+    let repacking = progress(&plan.repack, "repack");
     let mut repacker = Repacker::new(repo);
     for p in &plan.repack {
         repacker.copy(&p.id, &scratch.kept_in(&p.id)?)?;
+        repacking.add(p.size);
     }
     let (new_packs, bytes_written, copied) = repacker.finish()?;
+    repacking.finish();
     report.packs_written = new_packs.len();
     report.bytes_written = bytes_written;
     if copied != report.blobs_repacked {
@@ -389,13 +405,18 @@ fn execute(
     }
     // 4. Old packs. No index names them any more; a crash leaves unindexed leftovers.
     lock.ensure_held()?;
-    let old: Vec<String> = plan
-        .delete
-        .iter()
-        .chain(&plan.repack)
-        .map(|p| pack::pack_name(&p.id))
-        .collect();
-    repo.backend().delete_many(&old).map_err(RepoError::from)?;
+    let doomed: Vec<&PackUsage> = plan.delete.iter().chain(&plan.repack).collect();
+    let deleting = progress(doomed.iter().copied(), "delete");
+    // In batches of what one bulk request deletes (S3's and Swift's usual limit), so
+    // the progress moves without costing requests.
+    for batch in doomed.chunks(1000) {
+        let names: Vec<String> = batch.iter().map(|p| pack::pack_name(&p.id)).collect();
+        repo.backend()
+            .delete_many(&names)
+            .map_err(RepoError::from)?;
+        deleting.add(batch.iter().map(|p| p.size).sum());
+    }
+    deleting.finish();
     // The cached blob index still points into deleted packs; it notices the vanished
     // index files and rebuilds itself from the new ones.
     repo.sync_index()?;

@@ -1,6 +1,7 @@
 //! What people see: results on stdout (`out`), warnings and progress on stderr, and the
 //! shapes results take (times, sizes, modes, tables, JSON framing).
 
+mod events;
 pub mod json;
 pub mod log;
 pub mod mode;
@@ -14,7 +15,10 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use out::out;
-pub use progress::{rate as progress_rate, Progress};
+pub use progress::{
+    configure as configure_progress, rate as progress_rate, shown as progress_shown, Progress,
+    ProgressMode,
+};
 
 static QUIET: AtomicBool = AtomicBool::new(false);
 
