@@ -88,12 +88,7 @@ fn url(pg: &Postgres, user: Option<&str>, db: &str) -> String {
 }
 
 fn psql(pg: &Postgres, db: &str, script: &str) {
-    let out = pg
-        .cmd("psql")
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", script])
-        .output()
-        .unwrap();
-    assert_ok(&out, "psql");
+    pg.script(db, script)
 }
 
 /// The production database `app` on `pg`, backed up with `--postgres`.

@@ -380,14 +380,7 @@ fn events_follow_quiet_unless_asked_for() {
 fn mirror_sends_events_for_the_dump_it_streams() {
     let w = World::new();
     let pg = Postgres::start(&w.path("pg"));
-    let sql = |db: &str, script: &str| {
-        let out = pg
-            .cmd("psql")
-            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", script])
-            .output()
-            .unwrap();
-        assert_ok(&out, "psql");
-    };
+    let sql = |db: &str, script: &str| pg.script(db, script);
     sql("postgres", "CREATE DATABASE app");
     sql(
         "app",

@@ -40,6 +40,16 @@ impl Postgres {
         c
     }
 
+    /// Runs SQL statements in `db`, failing the test at the first error.
+    pub fn script(&self, db: &str, script: &str) {
+        let out = self
+            .cmd("psql")
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", script])
+            .output()
+            .unwrap();
+        assert_ok(&out, "psql");
+    }
+
     pub fn sql(&self, db: &str, query: &str) -> String {
         let out = self
             .cmd("psql")
