@@ -3,7 +3,10 @@
 //! `put:2:transient,get:1:truncate,list:*:delay=50`:
 //! `OP[@PREFIX]:N:FAULT` with OP one of put/get/list/delete/any, PREFIX limiting the rule
 //! to object names that start with it, N the 1-based number of the call the rule matches
-//! (or `*` for every one), FAULT one of `transient`, `permanent`, `truncate`, `delay=MS`.
+//! (or `*` for every one), FAULT one of `transient`, `permanent`, `truncate`, `delay=MS`,
+//! or, for `list` only, `lag=MS`: objects written less than MS ago are left out of the
+//! listing, as an eventually consistent store (Swift under load) leaves them out. The
+//! age comes from the store's own modification time, so it works across processes.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -26,6 +29,8 @@ enum Fault {
     /// Half the object is stored (put) or returned (get).
     Truncate,
     Delay(u64),
+    /// Listings leave out objects younger than this many milliseconds.
+    Lag(u64),
 }
 
 #[derive(Debug)]
@@ -74,6 +79,9 @@ impl<B: Backend> Faulty<B> {
                 Some("truncate") => Fault::Truncate,
                 Some(d) if d.starts_with("delay=") => {
                     Fault::Delay(d[6..].parse().map_err(|_| bad())?)
+                }
+                Some(d) if d.starts_with("lag=") && op == Op::List => {
+                    Fault::Lag(d[4..].parse().map_err(|_| bad())?)
                 }
                 _ => return Err(bad()),
             };
@@ -174,11 +182,17 @@ impl<B: Backend> Backend for Faulty<B> {
         }
     }
     fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>> {
-        match self
-            .fault(Op::List, prefix)
-            .and_then(|f| self.injected(prefix, f))
-        {
-            Some(e) => Err(e),
+        match self.fault(Op::List, prefix) {
+            Some(Fault::Lag(ms)) => {
+                let cutoff = std::time::SystemTime::now() - Duration::from_millis(ms);
+                let mut listed = self.inner.list(prefix)?;
+                listed.retain(|o| o.modified.is_none_or(|m| m <= cutoff));
+                Ok(listed)
+            }
+            Some(f) => match self.injected(prefix, f) {
+                Some(e) => Err(e),
+                None => self.inner.list(prefix),
+            },
             None => self.inner.list(prefix),
         }
     }

@@ -129,6 +129,7 @@ impl Backend for FileBackend {
             // flight holds a pack in memory (see docs/BENCHMARKS.md).
             connections: 1,
             atomic_put_if_absent: true,
+            listing_lag: std::time::Duration::ZERO,
         }
     }
 
@@ -203,6 +204,7 @@ impl Backend for FileBackend {
                     out.push(ObjectInfo {
                         name,
                         size: meta.len(),
+                        modified: meta.modified().ok(),
                     });
                 }
             }

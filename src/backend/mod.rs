@@ -19,6 +19,7 @@ pub mod swift;
 pub mod url;
 
 use std::fmt;
+use std::time::{Duration, SystemTime};
 
 /// What a store can do, as data rather than `if s3` branches.
 #[derive(Debug, Clone)]
@@ -27,12 +28,35 @@ pub struct Properties {
     pub connections: usize,
     /// `put_if_absent` is atomic on this store.
     pub atomic_put_if_absent: bool,
+    /// How long a new object may stay missing from listings on a store whose listings
+    /// are eventually consistent. The lock protocol waits this long between writing its
+    /// lock and listing the others (docs/FORMAT.md, "Locks and the lock protocol").
+    pub listing_lag: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectInfo {
     pub name: String,
     pub size: u64,
+    /// When the store last wrote it, where the listing says.
+    pub modified: Option<SystemTime>,
+}
+
+/// The listing lag to allow for: `CAIRN_LISTING_LAG` (seconds) when the operator knows
+/// the store better than its default, else the store's own figure.
+pub fn listing_lag(backend: &dyn Backend) -> std::result::Result<Duration, String> {
+    match std::env::var("CAIRN_LISTING_LAG") {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && (0.0..=3600.0).contains(s))
+            .map(Duration::from_secs_f64)
+            .ok_or_else(|| {
+                format!("CAIRN_LISTING_LAG: {v:?} is not a number of seconds from 0 to 3600")
+            }),
+        _ => Ok(backend.properties().listing_lag),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

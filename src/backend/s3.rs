@@ -390,6 +390,9 @@ impl Backend for S3Backend {
         Properties {
             connections: self.connections,
             atomic_put_if_absent: self.conditional.load(Ordering::Relaxed),
+            // Listings are strongly consistent on AWS since December 2020, and on
+            // MinIO and Ceph's RGW, which update the bucket index with the write.
+            listing_lag: std::time::Duration::ZERO,
         }
     }
 
@@ -483,6 +486,9 @@ impl Backend for S3Backend {
                     Some(ObjectInfo {
                         name: name.to_string(),
                         size: o.size().unwrap_or(0).max(0) as u64,
+                        modified: o
+                            .last_modified()
+                            .and_then(|t| std::time::SystemTime::try_from(*t).ok()),
                     })
                 }));
                 match page.next_continuation_token() {

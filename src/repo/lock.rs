@@ -393,6 +393,7 @@ impl Repository {
     }
 
     pub fn lock(&self, kind: LockKind, command: &str) -> Result<LockGuard> {
+        let lag = crate::backend::listing_lag(self.backend()).map_err(RepoError::Invalid)?;
         let stamp = Stamp::now();
         let info = LockInfo::ours(kind, command, stamp.wall.into());
         let name = format!("locks/{}", LockId(crate::ids::random_bytes()));
@@ -409,6 +410,13 @@ impl Repository {
             stop: Arc::new(AtomicBool::new(false)),
             refresher: None,
         };
+        // Of two processes locking at about the same time, the later must see the
+        // earlier's lock. On a store whose listings lag behind its writes that holds only
+        // if each lists no sooner than the lag after its own write.
+        // Dropping the guard on the way out removes our lock.
+        if !lag.is_zero() {
+            crate::interrupt::sleep(lag)?;
+        }
         let mut ignored = Vec::new();
         for (other, held) in self.locks()? {
             if other == name {

@@ -45,6 +45,19 @@ const PATH_BYTES: &AsciiSet = &CONTROLS
 /// size on both stores means one conformance test covers the marker loop of both.
 const PAGE: usize = 1_000;
 
+/// Swift updates a container's listing as part of an upload, but when a container
+/// server is busy the object server queues the update for later (an "async pending")
+/// and the upload still succeeds: the object can be read at once and listed only later.
+/// Two seconds covers a container server that answers slowly; a cluster known to lag
+/// longer under load sets `CAIRN_LISTING_LAG`.
+const SWIFT_LISTING_LAG: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A listing's `last_modified`: UTC without a zone, e.g. `2026-12-04T12:00:00.123450`.
+fn listed_time(s: &str) -> Option<std::time::SystemTime> {
+    let t = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").ok()?;
+    Some(t.and_utc().into())
+}
+
 #[derive(Debug)]
 pub struct SwiftBackend {
     creds: Credentials,
@@ -350,6 +363,7 @@ impl Backend for SwiftBackend {
             // commits: two concurrent creators can both succeed (seen in
             // tests/conformance.rs). A later creator is refused.
             atomic_put_if_absent: false,
+            listing_lag: SWIFT_LISTING_LAG,
         }
     }
 
@@ -400,6 +414,8 @@ impl Backend for SwiftBackend {
             name: String,
             #[serde(default)]
             bytes: u64,
+            #[serde(default)]
+            last_modified: Option<String>,
         }
         self.block(async {
             let base = self.url(None).await?;
@@ -427,6 +443,7 @@ impl Backend for SwiftBackend {
                     e.name.strip_prefix(&self.prefix).map(|n| ObjectInfo {
                         name: n.to_string(),
                         size: e.bytes,
+                        modified: e.last_modified.as_deref().and_then(listed_time),
                     })
                 }));
             }
