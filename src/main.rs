@@ -26,6 +26,15 @@ fn return_large_buffers_to_the_system() {}
 
 fn main() -> ExitCode {
     return_large_buffers_to_the_system();
+    // Trees are walked recursively, as deep as backup::files::MAX_DEPTH: the command
+    // and rayon's threads get stacks sized for that, not main's 8 MiB and rayon's 2.
+    let stack = cairn::backup::files::THREAD_STACK;
+    if let Err(e) = rayon::ThreadPoolBuilder::new()
+        .stack_size(stack)
+        .build_global()
+    {
+        cairn::ui::warn(&format!("thread pool: {e}"));
+    }
     let cli = Cli::parse_args();
     let name = cli.command.name();
     if let Err(e) = interrupt::install() {
@@ -33,7 +42,16 @@ fn main() -> ExitCode {
             "cannot handle signals ({e}); an interrupted command may leave a lock behind"
         ));
     }
-    let result = cli::run(cli);
+    let command = std::thread::Builder::new()
+        .name("command".into())
+        .stack_size(stack)
+        .spawn(move || cli::run(cli));
+    let result = match command {
+        Ok(running) => running
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+        Err(e) => Err(anyhow::anyhow!("cannot start the command's thread: {e}")),
+    };
     // Whatever the work made of it, a command stopped by a signal ends as the shell
     // expects of one (128 + the signal's number), with one line saying so.
     if let Some(sig) = interrupt::caught() {

@@ -2,5 +2,6 @@
 //! output). Sources know nothing about repositories or encryption.
 
 pub mod command;
+pub mod dir;
 pub mod exclude;
 pub mod readahead;
