@@ -27,6 +27,7 @@ use crate::repo::uploader::Uploader;
 use crate::repo::{RepoError, Repository, Result};
 use crate::source::dir::{Dir, Stat};
 use crate::source::exclude::Excludes;
+use crate::source::holes::Holes;
 use crate::ui::Progress;
 
 /// Files at least this big are chunked on a thread of their own while their chunks
@@ -352,7 +353,13 @@ impl Archiver<'_, '_> {
         } else {
             &self.chunker
         };
-        let reader = head.as_slice().chain(file);
+        // A sparse file's holes are not read (`Holes`); others are read as they are.
+        let body: Box<dyn Read + Send> = if st.blocks.saturating_mul(512) < st.size {
+            Box::new(Holes::new(file, head.len() as u64))
+        } else {
+            Box::new(file)
+        };
+        let reader = head.as_slice().chain(body);
         // A dump's earlier version gives delta bases for its changed chunks.
         let parent = is_dump
             .then(|| {

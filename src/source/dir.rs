@@ -31,6 +31,8 @@ pub struct Stat {
     pub uid: u32,
     pub gid: u32,
     pub size: u64,
+    /// 512-byte blocks allocated: fewer than the size needs for a sparse file.
+    pub blocks: u64,
     pub mtime_ns: i64,
     pub ctime_ns: i64,
     pub dev: u64,
@@ -50,6 +52,7 @@ impl Stat {
             uid: st.st_uid as u32,
             gid: st.st_gid as u32,
             size: st.st_size as u64,
+            blocks: st.st_blocks as u64,
             mtime_ns: st.st_mtime as i64 * 1_000_000_000 + st.st_mtime_nsec as i64,
             ctime_ns: st.st_ctime as i64 * 1_000_000_000 + st.st_ctime_nsec as i64,
             dev: st.st_dev as u64,

@@ -4,4 +4,5 @@
 pub mod command;
 pub mod dir;
 pub mod exclude;
+pub mod holes;
 pub mod readahead;
