@@ -1,6 +1,7 @@
 //! What people see: results on stdout (`out`), warnings and progress on stderr, and the
 //! shapes results take (times, sizes, modes, tables, JSON framing).
 
+pub mod escape;
 pub mod json;
 pub mod mode;
 pub mod names;
