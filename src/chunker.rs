@@ -440,6 +440,32 @@ mod tests {
         assert_eq!(a, lengths(&c, &data));
     }
 
+    /// Runs of zeros are cut without a scan (`zero_cut`): the same cuts as scanned.
+    #[test]
+    fn zero_runs_are_cut_where_a_scan_cuts_them() {
+        let sizes = ChunkSizes {
+            min: 4 << 10,
+            avg: 16 << 10,
+            max: 64 << 10,
+        };
+        for rows in [false, true] {
+            let c = keyed(sizes, 7).with_rows(rows);
+            let mut data = pseudo_random(100_000, 3);
+            data.resize(1_000_000, 0);
+            data.extend(pseudo_random(50_000, 4));
+            data.resize(1_400_000, 0);
+            let mut scanned = Vec::new();
+            let mut start = 0;
+            while start < data.len() {
+                let len = c.cut(&data[start..]);
+                scanned.push(len);
+                start += len;
+            }
+            assert_eq!(lengths(&c, &data), scanned);
+        }
+        assert!(super::all_zero(&[0; 10_000]) && !super::all_zero(&[0, 0, 1]));
+    }
+
     #[test]
     fn empty_and_tiny_inputs() {
         for c in [
