@@ -16,8 +16,7 @@ use std::path::Path;
 
 use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags};
 
-/// An open directory (an `O_PATH` descriptor: it needs no read permission until its
-/// names are listed, as the path to a named source does not).
+/// An open directory.
 pub struct Dir {
     fd: OwnedFd,
 }
@@ -63,25 +62,31 @@ impl Stat {
     }
 }
 
-const THROUGH: OFlags = OFlags::PATH.union(OFlags::DIRECTORY).union(OFlags::CLOEXEC);
-
 impl Dir {
     /// The directory at `path`, following links on the way as any path given by the
-    /// user is.
+    /// user is. Only looked through (`O_PATH`), as the directories above a named
+    /// source are: it needs no read permission.
     pub fn open(path: &Path) -> io::Result<Dir> {
-        let fd = rfs::open(path, THROUGH, Mode::empty())?;
-        Ok(Dir { fd })
+        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        Ok(Dir {
+            fd: rfs::open(path, flags, Mode::empty())?,
+        })
     }
 
-    /// The subdirectory `name`; a link there is refused, not followed.
+    /// The subdirectory `name`, to be listed; a link there is refused, not followed.
+    /// Opened for reading, as a listing by path would be: that fails where reading is
+    /// not allowed, and mounts an automount point.
     pub fn sub(&self, name: &OsStr) -> io::Result<Dir> {
-        let fd = rfs::openat(&self.fd, name, THROUGH | OFlags::NOFOLLOW, Mode::empty())?;
-        Ok(Dir { fd })
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        Ok(Dir {
+            fd: rfs::openat(&self.fd, name, flags, Mode::empty())?,
+        })
     }
 
     /// The names in the directory, without `.` and `..`.
     pub fn names(&self) -> io::Result<Vec<OsString>> {
-        // Not `Dir::read_from`: it would reopen with this descriptor's `O_PATH`.
+        // Not `Dir::read_from`: it would reopen with this descriptor's flags, `O_PATH`
+        // for one from `open`.
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
         let listing = rfs::openat(&self.fd, ".", flags, Mode::empty())?;
         let mut out = Vec::new();
