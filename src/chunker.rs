@@ -104,6 +104,8 @@ pub struct Chunker {
     masks: (u64, u64),
     gear: Cow<'static, [u64]>,
     gear_ls: Cow<'static, [u64]>,
+    /// Where a run of at least `max` zeros is cut (see `run`), found on first need.
+    zero_cut: std::sync::OnceLock<usize>,
 }
 
 impl Chunker {
@@ -117,6 +119,7 @@ impl Chunker {
             masks,
             gear,
             gear_ls,
+            zero_cut: std::sync::OnceLock::new(),
         }
     }
 
@@ -225,12 +228,28 @@ impl Chunker {
             if start == end {
                 return Ok(total);
             }
-            let len = self.cut(&buf[start..end]);
+            let max_end = start + max;
+            // A cut depends on the first `max` bytes alone: where they are all zero
+            // (the holes of a sparse file, a zeroed disk image) it is always the same,
+            // found here without the per-byte scan.
+            let len = if max_end <= end && all_zero(&buf[start..max_end]) {
+                *self.zero_cut.get_or_init(|| self.cut(&buf[start..max_end]))
+            } else {
+                self.cut(&buf[start..end])
+            };
             each(&buf[start..start + len])?;
             total += len as u64;
             start += len;
         }
     }
+}
+
+/// Whether `data` holds only zeros (compared a block at a time: `memcmp` is far faster
+/// than a byte loop).
+pub fn all_zero(data: &[u8]) -> bool {
+    const BLOCK: usize = 4096;
+    static ZEROS: [u8; BLOCK] = [0; BLOCK];
+    data.chunks(BLOCK).all(|c| c == &ZEROS[..c.len()])
 }
 
 /// Largest buffer kept per thread between inputs.
@@ -419,6 +438,32 @@ mod tests {
         })
         .unwrap();
         assert_eq!(a, lengths(&c, &data));
+    }
+
+    /// Runs of zeros are cut without a scan (`zero_cut`): the same cuts as scanned.
+    #[test]
+    fn zero_runs_are_cut_where_a_scan_cuts_them() {
+        let sizes = ChunkSizes {
+            min: 4 << 10,
+            avg: 16 << 10,
+            max: 64 << 10,
+        };
+        for rows in [false, true] {
+            let c = keyed(sizes, 7).with_rows(rows);
+            let mut data = pseudo_random(100_000, 3);
+            data.resize(1_000_000, 0);
+            data.extend(pseudo_random(50_000, 4));
+            data.resize(1_400_000, 0);
+            let mut scanned = Vec::new();
+            let mut start = 0;
+            while start < data.len() {
+                let len = c.cut(&data[start..]);
+                scanned.push(len);
+                start += len;
+            }
+            assert_eq!(lengths(&c, &data), scanned);
+        }
+        assert!(super::all_zero(&[0; 10_000]) && !super::all_zero(&[0, 0, 1]));
     }
 
     #[test]

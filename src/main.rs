@@ -24,8 +24,34 @@ fn return_large_buffers_to_the_system() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn return_large_buffers_to_the_system() {}
 
+/// The walk of a tree holds a descriptor per directory level it is in (so that no
+/// path grows beyond PATH_MAX), and restore opens files by the hundred: a soft limit of
+/// 1024 would end a backup of a tree a thousand levels deep. Raising it up to the hard
+/// limit is what any process may do.
+fn open_files_up_to_the_hard_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        let raised = Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        let _ = setrlimit(Resource::Nofile, raised);
+    }
+}
+
 fn main() -> ExitCode {
     return_large_buffers_to_the_system();
+    open_files_up_to_the_hard_limit();
+    // Trees are walked recursively, as deep as backup::files::MAX_DEPTH: the command
+    // and rayon's threads get stacks sized for that, not main's 8 MiB and rayon's 2.
+    let stack = cairn::backup::files::THREAD_STACK;
+    if let Err(e) = rayon::ThreadPoolBuilder::new()
+        .stack_size(stack)
+        .build_global()
+    {
+        cairn::ui::warn(&format!("thread pool: {e}"));
+    }
     let cli = Cli::parse_args();
     let name = cli.command.name();
     if let Err(e) = interrupt::install() {
@@ -33,7 +59,16 @@ fn main() -> ExitCode {
             "cannot handle signals ({e}); an interrupted command may leave a lock behind"
         ));
     }
-    let result = cli::run(cli);
+    let command = std::thread::Builder::new()
+        .name("command".into())
+        .stack_size(stack)
+        .spawn(move || cli::run(cli));
+    let result = match command {
+        Ok(running) => running
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+        Err(e) => Err(anyhow::anyhow!("cannot start the command's thread: {e}")),
+    };
     // Whatever the work made of it, a command stopped by a signal ends as the shell
     // expects of one (128 + the signal's number), with one line saying so.
     if let Some(sig) = interrupt::caught() {

@@ -3,19 +3,19 @@
 //! Directories are processed with rayon's nested parallelism: the entries of every
 //! directory are handled in parallel and subdirectories recurse, so small files across
 //! the whole tree keep all cores busy. A file whose size, mtime, ctime and inode match
-//! the files cache is not read again.
+//! the files cache is not read again. Entries are opened relative to their directory's
+//! descriptor (`source::dir`), so a path longer than PATH_MAX is backed up too.
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
-use std::fs::{self, Metadata};
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
+use rustix::fs::FileType;
 
 use super::dumpfile;
 use crate::cache::{FileFacts, FileRow};
@@ -25,12 +25,25 @@ use crate::repo::pack::BlobType;
 use crate::repo::tree::{HardLink, Node, NodeKind, Tree};
 use crate::repo::uploader::Uploader;
 use crate::repo::{RepoError, Repository, Result};
+use crate::source::dir::{Dir, Stat};
 use crate::source::exclude::Excludes;
+use crate::source::holes::Holes;
 use crate::ui::Progress;
 
 /// Files at least this big are chunked on a thread of their own while their chunks
 /// are stored in parallel (two batches of `stream::store`).
 const PIPELINED_FILE: u64 = 16 << 20;
+
+/// How deep below `/` the walk descends: a directory this deep is stored without its
+/// contents, with a warning. The walk recurses once per level (up to ~3 KiB of stack
+/// per level in the debug build, on the command's thread or rayon's), and so do the
+/// walks over stored trees (restore, ls, diff): all of them run on threads with
+/// `THREAD_STACK`, which leaves this depth a margin of two at least.
+pub const MAX_DEPTH: usize = 10_000;
+
+/// The stack size of the thread running a command and of rayon's threads: address
+/// space reserved, of which only the pages a deep tree touches become memory.
+pub const THREAD_STACK: usize = 64 << 20;
 
 #[derive(Default)]
 pub struct FileCounters {
@@ -66,49 +79,38 @@ struct Layout {
     whole: bool,
 }
 
-pub fn node_from_meta(name: &[u8], meta: &Metadata) -> Node {
-    let ft = meta.file_type();
-    let kind = if ft.is_dir() {
-        NodeKind::Dir
-    } else if ft.is_symlink() {
-        NodeKind::Symlink
-    } else if ft.is_fifo() {
-        NodeKind::Fifo
-    } else if ft.is_socket() {
-        NodeKind::Socket
-    } else if ft.is_char_device() {
-        NodeKind::CharDev
-    } else if ft.is_block_device() {
-        NodeKind::BlockDev
-    } else {
-        NodeKind::File
+fn node_from_stat(name: &[u8], st: &Stat) -> Node {
+    let kind = match st.kind {
+        FileType::Directory => NodeKind::Dir,
+        FileType::Symlink => NodeKind::Symlink,
+        FileType::Fifo => NodeKind::Fifo,
+        FileType::Socket => NodeKind::Socket,
+        FileType::CharacterDevice => NodeKind::CharDev,
+        FileType::BlockDevice => NodeKind::BlockDev,
+        _ => NodeKind::File,
     };
     let mut node = Node {
         name: String::new(),
         name_bytes: None,
         kind,
-        mode: meta.mode() & 0o7777,
-        uid: meta.uid(),
-        gid: meta.gid(),
-        mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
-        size: if kind == NodeKind::File {
-            meta.len()
-        } else {
-            0
-        },
+        mode: st.mode,
+        uid: st.uid,
+        gid: st.gid,
+        mtime_ns: st.mtime_ns,
+        size: if kind == NodeKind::File { st.size } else { 0 },
         content: Vec::new(),
         subtree: None,
         target: None,
         target_bytes: None,
         rdev: if matches!(kind, NodeKind::CharDev | NodeKind::BlockDev) {
-            meta.rdev()
+            st.rdev
         } else {
             0
         },
         // Only files: a link group of directories cannot exist, and restoring links
         // between special files is not worth a second way of making them.
         hardlink: if kind == NodeKind::File {
-            HardLink::of(meta.dev(), meta.ino(), meta.nlink())
+            HardLink::of(st.dev, st.ino, st.nlink)
         } else {
             None
         },
@@ -117,12 +119,12 @@ pub fn node_from_meta(name: &[u8], meta: &Metadata) -> Node {
     node
 }
 
-fn facts(meta: &Metadata) -> FileFacts {
+fn facts(st: &Stat) -> FileFacts {
     FileFacts {
-        size: meta.len(),
-        mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
-        ctime_ns: meta.ctime() * 1_000_000_000 + meta.ctime_nsec(),
-        inode: meta.ino(),
+        size: st.size,
+        mtime_ns: st.mtime_ns,
+        ctime_ns: st.ctime_ns,
+        inode: st.ino,
     }
 }
 
@@ -158,12 +160,19 @@ impl Archiver<'_, '_> {
     }
 
     fn layout_nodes(&self, dir: &Path, layout: &Layout) -> Result<Vec<Node>> {
+        let at = match Dir::open(dir) {
+            Ok(d) => d,
+            Err(e) => {
+                self.warn(dir, e);
+                return Ok(Vec::new());
+            }
+        };
         let nodes: Vec<Result<Option<Node>>> = layout
             .children
             .par_iter()
             .map(|(name, child)| {
                 let path = dir.join(name);
-                let meta = match fs::symlink_metadata(&path) {
+                let st = match at.stat(name) {
                     Ok(m) => m,
                     Err(e) => {
                         self.warn(&path, e);
@@ -176,10 +185,10 @@ impl Archiver<'_, '_> {
                     if self.excludes.matches(&path) {
                         return Ok(None);
                     }
-                    let dev = meta.dev();
-                    return self.save_entry(&path, name, meta, dev);
+                    let depth = path.components().count() - 1;
+                    return self.save_entry((&at, name), &path, st, (st.dev, depth));
                 }
-                let mut node = node_from_meta(name.as_bytes(), &meta);
+                let mut node = node_from_stat(name.as_bytes(), &st);
                 node.kind = NodeKind::Dir;
                 node.subtree = Some(self.save_layout(&path, child)?);
                 Ok(Some(node))
@@ -203,38 +212,41 @@ impl Archiver<'_, '_> {
         self.up.add(BlobType::Tree, &Tree { nodes }.to_bytes())
     }
 
-    /// One directory entry; `None` when it was skipped (excluded or unreadable).
+    /// One directory entry, `name` in `dir` (whose path is `path`, `depth` names below
+    /// `/`); `None` when it was skipped (excluded or unreadable).
     fn save_entry(
         &self,
+        (dir, name): (&Dir, &OsStr),
         path: &Path,
-        name: &OsStr,
-        meta: Metadata,
-        dev: u64,
+        st: Stat,
+        (dev, depth): (u64, usize),
     ) -> Result<Option<Node>> {
         // Unchanged files store nothing, so a walk over them would not notice otherwise.
         crate::interrupt::check()?;
-        let mut node = node_from_meta(name.as_bytes(), &meta);
+        let mut node = node_from_stat(name.as_bytes(), &st);
         match node.kind {
             NodeKind::Dir => {
-                if self.excludes.one_file_system && meta.dev() != dev {
+                if self.excludes.one_file_system && st.dev != dev {
                     return Ok(Some(node));
                 }
-                if self.excludes.is_tagged_cache(path) {
-                    return Ok(None);
+                if depth >= MAX_DEPTH {
+                    let deep = format!("directory nested {depth} levels deep, beyond {MAX_DEPTH}");
+                    self.warn(path, format!("{deep}: its contents"));
+                    return Ok(Some(node));
                 }
-                match self.save_dir(path, dev)? {
+                match self.save_dir(dir, name, path, (dev, depth))? {
                     Some(id) => node.subtree = Some(id),
                     None => return Ok(None),
                 }
             }
-            NodeKind::Symlink => match fs::read_link(path) {
-                Ok(t) => node.set_target(t.as_os_str().as_bytes()),
+            NodeKind::Symlink => match dir.read_link(name) {
+                Ok(t) => node.set_target(&t),
                 Err(e) => {
                     self.warn(path, e);
                     return Ok(None);
                 }
             },
-            NodeKind::File => match self.save_file(path, &meta)? {
+            NodeKind::File => match self.save_file((dir, name), path, &st)? {
                 Some((ids, size)) => {
                     node.content = ids;
                     node.size = size;
@@ -246,42 +258,61 @@ impl Archiver<'_, '_> {
         Ok(Some(node))
     }
 
-    fn save_dir(&self, dir: &Path, dev: u64) -> Result<Option<BlobId>> {
-        let entries = match fs::read_dir(dir) {
-            Ok(rd) => rd.collect::<io::Result<Vec<_>>>(),
-            Err(e) => Err(e),
-        };
-        let entries = match entries {
-            Ok(e) => e,
+    /// The tree of the directory `name` in `parent`; `None` when it is left out (a
+    /// tagged cache) or cannot be read.
+    fn save_dir(
+        &self,
+        parent: &Dir,
+        name: &OsStr,
+        path: &Path,
+        (dev, depth): (u64, usize),
+    ) -> Result<Option<BlobId>> {
+        let dir = match parent.sub(name) {
+            Ok(d) => d,
             Err(e) => {
-                self.warn(dir, e);
+                self.warn(path, e);
                 return Ok(None);
             }
         };
-        let nodes: Vec<Result<Option<Node>>> = entries
+        if self.excludes.is_tagged_cache(&dir) {
+            return Ok(None);
+        }
+        let names = match dir.names() {
+            Ok(n) => n,
+            Err(e) => {
+                self.warn(path, e);
+                return Ok(None);
+            }
+        };
+        let nodes: Vec<Result<Option<Node>>> = names
             .par_iter()
-            .map(|entry| {
-                let path = entry.path();
+            .map(|name| {
+                let path = path.join(name);
                 if self.excludes.matches_entry(&path) {
                     return Ok(None);
                 }
-                let meta = match entry.metadata() {
+                let st = match dir.stat(name) {
                     Ok(m) => m,
                     Err(e) => {
                         self.warn(&path, e);
                         return Ok(None);
                     }
                 };
-                self.save_entry(&path, &entry.file_name(), meta, dev)
+                self.save_entry((&dir, name), &path, st, (dev, depth + 1))
             })
             .collect();
         self.store_tree(nodes).map(Some)
     }
 
     /// The file's blob ids and the number of bytes they hold; `None` if unreadable.
-    fn save_file(&self, path: &Path, meta: &Metadata) -> Result<Option<(Vec<BlobId>, u64)>> {
+    fn save_file(
+        &self,
+        (dir, name): (&Dir, &OsStr),
+        path: &Path,
+        st: &Stat,
+    ) -> Result<Option<(Vec<BlobId>, u64)>> {
         let key = path.as_os_str().as_bytes().to_vec();
-        let now = facts(meta);
+        let now = facts(st);
         let cached = self.repo.cache().file(&key)?;
         let was_cached = cached.is_some();
         if let Some((old, ids)) = cached {
@@ -297,7 +328,7 @@ impl Archiver<'_, '_> {
                 return Ok(Some((ids, now.size)));
             }
         }
-        let mut file = match fs::File::open(path) {
+        let mut file = match dir.open_file(name) {
             Ok(f) => f,
             Err(e) => {
                 self.warn(path, e);
@@ -322,7 +353,13 @@ impl Archiver<'_, '_> {
         } else {
             &self.chunker
         };
-        let reader = head.as_slice().chain(file);
+        // A sparse file's holes are not read (`Holes`); others are read as they are.
+        let body: Box<dyn Read + Send> = if st.blocks.saturating_mul(512) < st.size {
+            Box::new(Holes::new(file, head.len() as u64))
+        } else {
+            Box::new(file)
+        };
+        let reader = head.as_slice().chain(body);
         // A dump's earlier version gives delta bases for its changed chunks.
         let parent = is_dump
             .then(|| {

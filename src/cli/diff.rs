@@ -61,7 +61,7 @@ fn walk(
     names.dedup();
     for name in names {
         let (na, nb) = (ea.get(name), eb.get(name));
-        let path = format!("{at}/{}", String::from_utf8_lossy(name));
+        let path = format!("{at}/{}", crate::ui::escape::bytes(name));
         let change = match (na, nb) {
             (None, Some(_)) => Some('+'),
             (Some(_), None) => Some('-'),

@@ -69,9 +69,8 @@ impl Lister {
                 node.size,
                 ui::time::human(*zone, ui::time::from_ns(node.mtime_ns)),
                 path,
-                node.target
-                    .as_deref()
-                    .map(|t| format!(" -> {t}"))
+                node.target_raw()
+                    .map(|t| format!(" -> {}", ui::escape::bytes(&t)))
                     .unwrap_or_default()
             )?,
             Lister::Json { out, zone } => {
@@ -90,7 +89,8 @@ impl Lister {
 
     fn walk(&mut self, repo: &Repository, at: &str, tree: &BlobId) -> Result<()> {
         for node in repo.read_tree(tree)?.nodes {
-            let path = format!("{}/{}", at.trim_end_matches('/'), node.name);
+            let name = ui::escape::bytes(&node.name_raw()).into_owned();
+            let path = format!("{}/{name}", at.trim_end_matches('/'));
             self.show(&path, &node)?;
             if let (NodeKind::Dir, Some(sub)) = (node.kind, node.subtree) {
                 self.walk(repo, &path, &sub)?;

@@ -223,21 +223,18 @@ impl Target {
 
     fn open_at(&self, rel: &Path, flags: OFlags, mode: Mode) -> io::Result<OwnedFd> {
         let flags = flags | OFlags::CLOEXEC | OFlags::NOFOLLOW;
-        if !NO_OPENAT2.load(Ordering::Relaxed) {
-            let resolve =
-                ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
-            match rfs::openat2(&self.dir, rel, flags, mode, resolve) {
-                // Old kernels say ENOSYS; some container seccomp profiles say EPERM for
-                // system calls they do not know. The walk gives the same guarantee.
-                Err(Errno::NOSYS | Errno::PERM) => NO_OPENAT2.store(true, Ordering::Relaxed),
-                r => return Ok(r?),
-            }
+        match step(self.dir.as_fd(), rel, flags, mode) {
+            // A path the kernel takes in one call, or one it refused.
+            Err(Errno::NAMETOOLONG) | Err(Errno::NOSYS) => {}
+            r => return Ok(r?),
         }
         self.walk(rel, flags, mode)
     }
 
-    /// openat2's guarantee by hand: every directory on the way opened with
-    /// `O_NOFOLLOW`, relative to the one before.
+    /// `rel` opened a part at a time, each part relative to the directory before: as
+    /// many names as fit in one openat2 call (a path of PATH_MAX or more is refused
+    /// whole), or one name per `O_NOFOLLOW` openat without openat2, which guards the
+    /// same way.
     fn walk(&self, rel: &Path, flags: OFlags, mode: Mode) -> io::Result<OwnedFd> {
         let mut names = Vec::new();
         for c in rel.components() {
@@ -250,15 +247,50 @@ impl Target {
         let Some((last, dirs)) = names.split_last() else {
             return Ok(rfs::openat(&self.dir, ".", flags, mode)?);
         };
+        let through = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         let mut at: Option<OwnedFd> = None;
-        for name in dirs {
+        let mut rest = dirs;
+        while let Some((first, more)) = rest.split_first() {
+            let mut part = PathBuf::from(first);
+            rest = more;
+            while let Some((next, more)) = rest.split_first() {
+                let fits = part.as_os_str().len() + 1 + next.len() < PART_MAX;
+                if NO_OPENAT2.load(Ordering::Relaxed) || !fits {
+                    break;
+                }
+                part.push(next);
+                rest = more;
+            }
             let from = at.as_ref().map_or(self.dir.as_fd(), |d| d.as_fd());
-            let through = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-            at = Some(rfs::openat(from, *name, through, Mode::empty())?);
+            at = Some(step(from, &part, through, Mode::empty())?);
         }
         let from = at.as_ref().map_or(self.dir.as_fd(), |d| d.as_fd());
-        Ok(rfs::openat(from, *last, flags, mode)?)
+        Ok(step(from, Path::new(last), flags, mode)?)
     }
+}
+
+/// The longest part of a path `walk` gives openat2 at once: below PATH_MAX (4096 with
+/// its terminating NUL).
+const PART_MAX: usize = 4000;
+
+/// Opens `rel` below `from` with openat2, never through a symbolic link nor out of
+/// `from`; without openat2, `rel` must be a single name (opened `O_NOFOLLOW`). Says
+/// ENOSYS the first time openat2 turns out to be missing.
+fn step(from: BorrowedFd, rel: &Path, flags: OFlags, mode: Mode) -> Result<OwnedFd, Errno> {
+    if !NO_OPENAT2.load(Ordering::Relaxed) {
+        let resolve =
+            ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+        match rfs::openat2(from, rel, flags, mode, resolve) {
+            // Old kernels say ENOSYS; some container seccomp profiles say EPERM for
+            // system calls they do not know. The walk gives the same guarantee.
+            Err(Errno::NOSYS | Errno::PERM) => {
+                NO_OPENAT2.store(true, Ordering::Relaxed);
+                return Err(Errno::NOSYS);
+            }
+            r => return r,
+        }
+    }
+    rfs::openat(from, rel, flags, mode)
 }
 
 /// Owner (when given) and times of `name` itself, never of what a link there points to;

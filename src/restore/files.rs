@@ -78,12 +78,18 @@ impl<'a> Files<'a> {
         .map_err(fail)?;
         let mut end = 0u64;
         for (place, d) in blobs {
+            // A hole (`super::HOLE`) is the blob's length of zeros: nothing to write.
             for r in nonzero_runs(d) {
                 f.write_all_at(&d[r.clone()], place.offset + r.start as u64)
                     .map_err(fail)?;
                 end = end.max(place.offset + r.end as u64);
             }
-            self.progress.add(d.len() as u64);
+            let len = if d.is_empty() {
+                u64::from(place.entry.raw_length)
+            } else {
+                d.len() as u64
+            };
+            self.progress.add(len);
         }
         // Full size from the start unless this call writes it to the end: blobs of later
         // packs land with positioned writes, and trailing zeros stay a hole.

@@ -2,7 +2,11 @@
 //! [`crate::pattern`] and docs/PATTERNS.md), directories tagged as caches, and other
 //! file systems.
 
+use std::ffi::OsStr;
+use std::io::Read;
 use std::path::Path;
+
+use super::dir::Dir;
 
 use crate::pattern::{PatternSet, PatternSpec};
 
@@ -42,11 +46,13 @@ impl Excludes {
     }
 
     /// A directory tagged as a cache by a `CACHEDIR.TAG` with the standard signature.
-    pub fn is_tagged_cache(&self, dir: &Path) -> bool {
+    pub fn is_tagged_cache(&self, dir: &Dir) -> bool {
         const SIGNATURE: &[u8] = b"Signature: 8a477f597d28d172789f06886806bc55";
+        let mut head = Vec::new();
         self.exclude_caches
-            && std::fs::read(dir.join("CACHEDIR.TAG"))
-                .map(|b| b.starts_with(SIGNATURE))
-                .unwrap_or(false)
+            && dir
+                .open_file(OsStr::new("CACHEDIR.TAG"))
+                .and_then(|f| f.take(SIGNATURE.len() as u64).read_to_end(&mut head))
+                .is_ok_and(|_| head == SIGNATURE)
     }
 }

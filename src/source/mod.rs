@@ -2,6 +2,8 @@
 //! output). Sources know nothing about repositories or encryption.
 
 pub mod command;
+pub mod dir;
 pub mod exclude;
 pub mod list;
+pub mod holes;
 pub mod readahead;

@@ -2,6 +2,7 @@
 //! shapes results take (times, sizes, modes, tables, JSON framing).
 
 mod events;
+pub mod escape;
 pub mod json;
 pub mod log;
 pub mod mode;
