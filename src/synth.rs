@@ -64,7 +64,7 @@ impl Spec {
     /// Whether the newer snapshot leaves blob `i` out.
     pub fn dropped(&self, i: u64) -> bool {
         let p = self.pack_of(i);
-        p % self.drop_pack_every == 0
+        p.is_multiple_of(self.drop_pack_every)
             || (p % (self.drop_pack_every * 10) == self.thin_pack_offset
                 && i % self.blobs_per_pack >= self.blobs_per_pack / 2)
     }
