@@ -16,7 +16,7 @@ use cairn::repo::Repository;
 use cairn::synth::{self, Spec};
 use common::*;
 
-/// About 35 s for the whole test in the debug build on two cores.
+/// About 20 s for the whole test in the debug build on two cores (40 s beside other builds).
 const BLOBS: u64 = 200_000;
 
 fn open(w: &World) -> Repository {
