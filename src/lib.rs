@@ -27,6 +27,9 @@ pub mod retention;
 pub mod rewrap;
 pub mod secret;
 pub mod source;
+/// Synthetic repositories for scale tests and benchmarks; not part of the interface.
+#[doc(hidden)]
+pub mod synth;
 pub mod ui;
 pub mod units;
 

@@ -4,6 +4,6 @@
 pub mod command;
 pub mod dir;
 pub mod exclude;
-pub mod list;
 pub mod holes;
+pub mod list;
 pub mod readahead;

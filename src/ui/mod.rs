@@ -1,8 +1,8 @@
 //! What people see: results on stdout (`out`), warnings and progress on stderr, and the
 //! shapes results take (times, sizes, modes, tables, JSON framing).
 
-mod events;
 pub mod escape;
+mod events;
 pub mod json;
 pub mod log;
 pub mod mode;
