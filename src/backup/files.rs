@@ -2,23 +2,25 @@
 //!
 //! Directories are processed with rayon's nested parallelism: the entries of every
 //! directory are handled in parallel and subdirectories recurse, so small files across
-//! the whole tree keep all cores busy. A file whose size, mtime, ctime and inode match
-//! the files cache is not read again.
+//! the whole tree keep all cores busy. A directory's metadata and small files are read
+//! ahead by a pool of reading threads (`super::ahead`). A file whose size, mtime, ctime
+//! and inode match the files cache is not read again.
 
 use std::collections::BTreeMap;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::fs::{self, Metadata};
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::os::unix::fs::{DirEntryExt, FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
 
+use super::ahead::{self, Ahead, Item};
 use super::dumpfile;
-use crate::cache::{FileFacts, FileRow};
+use crate::cache::{prefix, DirFile, DirFiles, FileFacts};
 use crate::chunker::Chunker;
 use crate::ids::BlobId;
 use crate::repo::pack::BlobType;
@@ -52,11 +54,24 @@ pub struct Archiver<'a, 'r> {
     pub excludes: &'a Excludes,
     pub counters: FileCounters,
     pub progress: &'a Progress,
-    /// Files cache rows to write once the snapshot is stored.
-    pub seen: Mutex<Vec<FileRow>>,
+    /// Files-cache rows of the directories whose files changed, written in batches.
+    pub seen: Mutex<SeenDirs>,
     /// The parent snapshot, whose version of a dump file gives delta bases.
     pub parent: &'a super::delta::ParentTree,
 }
+
+/// Directory rows of the files cache waiting to be written: (path, encoded row).
+#[derive(Default)]
+pub struct SeenDirs {
+    rows: Vec<(Vec<u8>, Vec<u8>)>,
+    bytes: usize,
+    /// A write failed: warned once, not tried again.
+    failed: bool,
+}
+
+/// Rows held before they are written in one transaction (tune): what the initial
+/// backup of 100 000 small files makes.
+const SEEN_BATCH: usize = 4 << 20;
 
 /// Paths as a tree of names, so `/etc` and `/var/lib/app` share one root.
 #[derive(Default)]
@@ -158,9 +173,21 @@ impl Archiver<'_, '_> {
     }
 
     fn layout_nodes(&self, dir: &Path, layout: &Layout) -> Result<Vec<Node>> {
-        let nodes: Vec<Result<Option<Node>>> = layout
+        // Paths named for backup, each on its own device for --one-file-system.
+        // Walked entries are tested against the excludes as they are met (`save_dir`);
+        // a path named for backup is tested here, with every directory above it.
+        let named: Vec<Item> = layout
+            .children
+            .iter()
+            .filter(|(_, child)| child.whole)
+            .map(|(name, _)| item(dir.join(name), name.clone(), 0))
+            .filter(|i| !self.excludes.matches(&i.path))
+            .collect();
+        let mut nodes = self.save_entries(dir, named, None)?;
+        let between: Vec<Result<Option<Node>>> = layout
             .children
             .par_iter()
+            .filter(|(_, child)| !child.whole)
             .map(|(name, child)| {
                 let path = dir.join(name);
                 let meta = match fs::symlink_metadata(&path) {
@@ -170,30 +197,16 @@ impl Archiver<'_, '_> {
                         return Ok(None);
                     }
                 };
-                if child.whole {
-                    // Walked entries are tested as they are met (`save_dir`); a path
-                    // named for backup is tested here, with every directory above it.
-                    if self.excludes.matches(&path) {
-                        return Ok(None);
-                    }
-                    let dev = meta.dev();
-                    return self.save_entry(&path, name, meta, dev);
-                }
                 let mut node = node_from_meta(name.as_bytes(), &meta);
                 node.kind = NodeKind::Dir;
                 node.subtree = Some(self.save_layout(&path, child)?);
                 Ok(Some(node))
             })
             .collect();
-        nodes.into_iter().filter_map(Result::transpose).collect()
-    }
-
-    fn store_tree(&self, nodes: Vec<Result<Option<Node>>>) -> Result<BlobId> {
-        let nodes = nodes
-            .into_iter()
-            .filter_map(Result::transpose)
-            .collect::<Result<Vec<_>>>()?;
-        self.store_nodes(nodes)
+        for n in between {
+            nodes.extend(n?);
+        }
+        Ok(nodes)
     }
 
     /// Stores a directory's entries, in any order, as its tree blob.
@@ -203,21 +216,149 @@ impl Archiver<'_, '_> {
         self.up.add(BlobType::Tree, &Tree { nodes }.to_bytes())
     }
 
-    /// One directory entry; `None` when it was skipped (excluded or unreadable).
+    /// The entries `items` of directory `dir`, read ahead a window at a time; writes
+    /// the directory's files-cache row if its files changed. `dev` is the device of
+    /// the walk (`None`: each item starts its own, as a path named for backup does).
+    fn save_entries(
+        &self,
+        dir: &Path,
+        mut items: Vec<Item>,
+        dev: Option<u64>,
+    ) -> Result<Vec<Node>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let cache = self.repo.cache();
+        let cached = cache.dir_files(dir.as_os_str().as_bytes())?;
+        let small = u64::from(self.chunker.sizes().min);
+        ahead::order(&mut items);
+        let mut nodes = Vec::with_capacity(items.len());
+        let mut rows: Vec<DirFile> = Vec::new();
+        let mut items = items.into_iter();
+        loop {
+            let window: Vec<Item> = items.by_ref().take(ahead::WINDOW).collect();
+            if window.is_empty() {
+                break;
+            }
+            // Read ahead: small files that the files cache does not vouch for.
+            let read = ahead::read(window, |item, meta| {
+                meta.len() < small
+                    && cached
+                        .get(item.name.as_bytes())
+                        .is_none_or(|(f, _)| *f != facts(meta))
+            });
+            let known = self.unchanged(&read, &cached)?;
+            let done: Vec<Result<Option<(Node, Option<DirFile>)>>> = read
+                .into_par_iter()
+                .zip(known)
+                .map(|(a, known)| {
+                    let was_cached = cached.get(a.item.name.as_bytes()).is_some();
+                    self.save_entry(a, known, was_cached, dev)
+                })
+                .collect();
+            for d in done {
+                if let Some((node, row)) = d? {
+                    nodes.push(node);
+                    rows.extend(row);
+                }
+            }
+        }
+        let rows = DirFiles::new(rows);
+        if rows != cached {
+            self.remember(dir, rows.encode());
+        }
+        Ok(nodes)
+    }
+
+    /// For each item: its blobs if the files cache vouches for it (same size, times
+    /// and inode as when it was last read) and the index still has every one of them.
+    fn unchanged(&self, read: &[Ahead], cached: &DirFiles) -> Result<Vec<Option<Vec<BlobId>>>> {
+        let mut wanted = Vec::new();
+        let vouched: Vec<Option<(usize, usize)>> = read
+            .iter()
+            .map(|a| {
+                let meta = a.meta.as_ref().ok().filter(|m| m.is_file())?;
+                let (old, prefixes) = cached.get(a.item.name.as_bytes())?;
+                (*old == facts(meta)).then(|| {
+                    wanted.extend_from_slice(prefixes);
+                    (wanted.len() - prefixes.len(), wanted.len())
+                })
+            })
+            .collect();
+        if wanted.is_empty() {
+            return Ok(vec![None; read.len()]);
+        }
+        let ids = self.repo.cache().resolve_all(&wanted)?;
+        Ok(vouched
+            .into_iter()
+            .map(|v| v.and_then(|(from, to)| ids[from..to].iter().copied().collect()))
+            .collect())
+    }
+
+    /// Queues a directory's files-cache row, writing the queue once it is big enough.
+    fn remember(&self, dir: &Path, row: Vec<u8>) {
+        let batch = {
+            let mut seen = self.seen.lock().unwrap();
+            seen.bytes += row.len() + dir.as_os_str().len();
+            seen.rows.push((dir.as_os_str().as_bytes().to_vec(), row));
+            if seen.bytes < SEEN_BATCH {
+                return;
+            }
+            seen.bytes = 0;
+            std::mem::take(&mut seen.rows)
+        };
+        self.write_seen(batch);
+    }
+
+    /// Writes what `remember` still holds.
+    pub fn flush_seen(&self) {
+        let batch = std::mem::take(&mut self.seen.lock().unwrap().rows);
+        self.write_seen(batch);
+    }
+
+    /// A row may go in before the snapshot is stored: it only tells where to look in
+    /// the blob index, which learns of this run's blobs once they are stored.
+    fn write_seen(&self, batch: Vec<(Vec<u8>, Vec<u8>)>) {
+        if batch.is_empty() || self.seen.lock().unwrap().failed {
+            return;
+        }
+        if let Err(e) = self.repo.cache().put_dirs(&batch) {
+            self.seen.lock().unwrap().failed = true;
+            crate::ui::warn(&format!("files cache not updated: {e}"));
+        }
+    }
+
+    /// One directory entry with what was read ahead of it, and the files-cache row of
+    /// a file read whole; `None` when it was skipped (excluded or unreadable).
     fn save_entry(
         &self,
-        path: &Path,
-        name: &OsStr,
-        meta: Metadata,
-        dev: u64,
-    ) -> Result<Option<Node>> {
+        a: Ahead,
+        known: Option<Vec<BlobId>>,
+        was_cached: bool,
+        dev: Option<u64>,
+    ) -> Result<Option<(Node, Option<DirFile>)>> {
         // Unchanged files store nothing, so a walk over them would not notice otherwise.
         crate::interrupt::check()?;
-        let mut node = node_from_meta(name.as_bytes(), &meta);
+        let Ahead {
+            item,
+            meta,
+            content,
+        } = a;
+        let path = item.path.as_path();
+        let meta = match meta {
+            Ok(m) => m,
+            Err(e) => {
+                self.warn(path, e);
+                return Ok(None);
+            }
+        };
+        let dev = dev.unwrap_or(meta.dev());
+        let mut node = node_from_meta(item.name.as_bytes(), &meta);
+        let mut row = None;
         match node.kind {
             NodeKind::Dir => {
                 if self.excludes.one_file_system && meta.dev() != dev {
-                    return Ok(Some(node));
+                    return Ok(Some((node, None)));
                 }
                 if self.excludes.is_tagged_cache(path) {
                     return Ok(None);
@@ -234,8 +375,12 @@ impl Archiver<'_, '_> {
                     return Ok(None);
                 }
             },
-            NodeKind::File => match self.save_file(path, &meta)? {
-                Some((ids, size)) => {
+            NodeKind::File => match self.save_file(path, &meta, content, known, was_cached)? {
+                Some((ids, size, vouch)) => {
+                    if vouch {
+                        let prefixes = ids.iter().map(prefix).collect();
+                        row = Some((item.name.as_bytes().to_vec(), facts(&meta), prefixes));
+                    }
                     node.content = ids;
                     node.size = size;
                 }
@@ -243,7 +388,7 @@ impl Archiver<'_, '_> {
             },
             _ => {}
         }
-        Ok(Some(node))
+        Ok(Some((node, row)))
     }
 
     fn save_dir(&self, dir: &Path, dev: u64) -> Result<Option<BlobId>> {
@@ -258,45 +403,80 @@ impl Archiver<'_, '_> {
                 return Ok(None);
             }
         };
-        let nodes: Vec<Result<Option<Node>>> = entries
-            .par_iter()
-            .map(|entry| {
-                let path = entry.path();
-                if self.excludes.matches_entry(&path) {
-                    return Ok(None);
-                }
-                let meta = match entry.metadata() {
-                    Ok(m) => m,
-                    Err(e) => {
-                        self.warn(&path, e);
-                        return Ok(None);
-                    }
-                };
-                self.save_entry(&path, &entry.file_name(), meta, dev)
-            })
+        let items: Vec<Item> = entries
+            .into_iter()
+            .map(|e| item(e.path(), e.file_name(), e.ino()))
+            .filter(|i| !self.excludes.matches_entry(&i.path))
             .collect();
-        self.store_tree(nodes).map(Some)
+        let nodes = self.save_entries(dir, items, Some(dev))?;
+        self.store_nodes(nodes).map(Some)
     }
 
-    /// The file's blob ids and the number of bytes they hold; `None` if unreadable.
-    fn save_file(&self, path: &Path, meta: &Metadata) -> Result<Option<(Vec<BlobId>, u64)>> {
-        let key = path.as_os_str().as_bytes().to_vec();
+    /// The file's blob ids, the number of bytes they hold and whether the files cache
+    /// may vouch for them next time; `None` if unreadable. `content` is the file as
+    /// read ahead, `known` its blobs if the files cache vouched for them.
+    fn save_file(
+        &self,
+        path: &Path,
+        meta: &Metadata,
+        content: Option<io::Result<Vec<u8>>>,
+        known: Option<Vec<BlobId>>,
+        was_cached: bool,
+    ) -> Result<Option<(Vec<BlobId>, u64, bool)>> {
         let now = facts(meta);
-        let cached = self.repo.cache().file(&key)?;
-        let was_cached = cached.is_some();
-        if let Some((old, ids)) = cached {
-            if old == now && self.all_known(&ids)? {
-                self.counters
-                    .files_unchanged
-                    .fetch_add(1, Ordering::Relaxed);
-                self.counters
-                    .total_bytes
-                    .fetch_add(now.size, Ordering::Relaxed);
-                self.progress.skip(now.size);
-                // The cache already holds exactly this row: nothing to write back.
-                return Ok(Some((ids, now.size)));
-            }
+        if let Some(ids) = known {
+            self.counters
+                .files_unchanged
+                .fetch_add(1, Ordering::Relaxed);
+            self.counters
+                .total_bytes
+                .fetch_add(now.size, Ordering::Relaxed);
+            self.progress.skip(now.size);
+            return Ok(Some((ids, now.size, true)));
         }
+        let (ids, read) = match content {
+            Some(Ok(bytes)) => self.store_small(&bytes)?,
+            Some(Err(e)) => {
+                self.warn(path, e);
+                return Ok(None);
+            }
+            None => match self.store_file(path, now.size)? {
+                Some(done) => done,
+                None => return Ok(None),
+            },
+        };
+        let size = match read {
+            Ok(n) => n,
+            Err(e) => {
+                self.warn(path, e);
+                return Ok(None);
+            }
+        };
+        let counter = if was_cached {
+            &self.counters.files_changed
+        } else {
+            &self.counters.files_new
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.counters.total_bytes.fetch_add(size, Ordering::Relaxed);
+        self.counters.bytes_read.fetch_add(size, Ordering::Relaxed);
+        // Only a file that did not change while being read may vouch for itself later.
+        Ok(Some((ids, size, size == now.size)))
+    }
+
+    /// A file read whole ahead: below the chunker's minimum, so one chunk.
+    fn store_small(&self, bytes: &[u8]) -> Result<(Vec<BlobId>, io::Result<u64>)> {
+        let mut ids = Vec::new();
+        if !bytes.is_empty() {
+            let id = crate::chunker::blob_id(self.up.blob_key(), bytes);
+            ids.push(self.up.add_with_base(BlobType::Data, bytes, id, None)?);
+            self.progress.add(bytes.len() as u64);
+        }
+        Ok((ids, Ok(bytes.len() as u64)))
+    }
+
+    /// Reads and stores a file the walk opens itself; `None` if it cannot be opened.
+    fn store_file(&self, path: &Path, size: u64) -> Result<Option<(Vec<BlobId>, io::Result<u64>)>> {
         let mut file = match fs::File::open(path) {
             Ok(f) => f,
             Err(e) => {
@@ -307,7 +487,7 @@ impl Archiver<'_, '_> {
         // Below the files chunker's minimum a file is one chunk whatever it holds, and
         // small enough that a changed dump costs little: not worth a read.
         let mut head = Vec::new();
-        if now.size >= u64::from(self.chunker.sizes().min) {
+        if size >= u64::from(self.chunker.sizes().min) {
             if let Err(e) = (&mut file)
                 .take(dumpfile::HEADER_LEN as u64)
                 .read_to_end(&mut head)
@@ -334,7 +514,7 @@ impl Archiver<'_, '_> {
                 self.parent.content(self.repo, &names)
             })
             .flatten();
-        let (ids, read) = if now.size >= PIPELINED_FILE {
+        let (ids, read) = if size >= PIPELINED_FILE {
             // One big file (a dump, an image) would keep one core busy while the
             // other waits: it is chunked ahead on a thread of its own instead.
             super::stream::store(self.up, chunker, reader, self.progress, parent.as_ref())?
@@ -343,7 +523,7 @@ impl Archiver<'_, '_> {
             let mut repo_err: Option<RepoError> = None;
             let mut bases = super::delta::StreamBases::new(parent.as_ref());
             let key = *self.up.blob_key();
-            let read = chunker.for_each_chunk_sized(reader, Some(now.size), |chunk| {
+            let read = chunker.for_each_chunk_sized(reader, Some(size), |chunk| {
                 let id = crate::chunker::blob_id(&key, chunk);
                 let base = bases.next(&[(id, chunk.len())])[0];
                 match self.up.add_with_base(BlobType::Data, chunk, id, base) {
@@ -361,34 +541,10 @@ impl Archiver<'_, '_> {
             }
             (ids, read)
         };
-        let size = match read {
-            Ok(n) => n,
-            Err(e) => {
-                self.warn(path, e);
-                return Ok(None);
-            }
-        };
-        let counter = if was_cached {
-            &self.counters.files_changed
-        } else {
-            &self.counters.files_new
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        self.counters.total_bytes.fetch_add(size, Ordering::Relaxed);
-        self.counters.bytes_read.fetch_add(size, Ordering::Relaxed);
-        // Only a file that did not change while being read may vouch for itself later.
-        if size == now.size {
-            self.seen.lock().unwrap().push((key, now, ids.clone()));
-        }
-        Ok(Some((ids, size)))
+        Ok(Some((ids, read)))
     }
+}
 
-    fn all_known(&self, ids: &[BlobId]) -> Result<bool> {
-        for id in ids {
-            if !self.up.has(id)? {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    }
+fn item(path: PathBuf, name: OsString, ino: u64) -> Item {
+    Item { path, name, ino }
 }
