@@ -7,7 +7,9 @@
 #   benches/small-files.sh --generate-only N DIR
 #
 #   --files LIST   tree sizes to measure, comma-separated (default 300000)
-#   --tools LIST   comma-separated subset of cairn,restic (default: both)
+#   --tools LIST   comma-separated subset of cairn,restic,cairn-old (default
+#                  cairn,restic); cairn-old is a second cairn binary, $CAIRN_OLD_BIN,
+#                  for a before/after comparison in the same runs
 #   --modes LIST   cold (page cache dropped before each phase: needs root) and/or
 #                  warm (the tree read once before, nothing dropped); default both
 #   --repeat R     runs of every tool, mode and size, interleaved (default 1); the
@@ -19,7 +21,8 @@
 #                  (default ${TMPDIR:-/tmp}/cairn-small/work, removed at the end)
 #   --keep-data    keep the generated trees (they are removed at the end otherwise:
 #                  each takes ~4 KiB of disk per file, 1.2 GB for 300 000 files)
-#   --out FILE     also write the markdown report to FILE
+#   --out FILE     also write the markdown report to FILE (and the raw rows to
+#                  FILE.tsv)
 #
 # The tree of N files has the shape of the issue's measurement: directories of
 # 100 files, 50 such directories in each top directory (N/5000 of them), file
@@ -38,7 +41,8 @@
 # the process exited). The restored tree is compared with the source
 # (untimed, by file count and total bytes).
 #
-# Environment: CAIRN_BIN (default target/release/cairn of this checkout).
+# Environment: CAIRN_BIN (default target/release/cairn of this checkout),
+# CAIRN_OLD_BIN (for the tool cairn-old).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -117,7 +121,8 @@ IFS=, read -r -a MODE_LIST <<< "$MODES"
 for t in "${TOOL_LIST[@]}"; do
     case $t in
         cairn|restic) ;;
-        *) die "unknown tool '$t' (expected cairn or restic)" ;;
+        cairn-old) [[ -x ${CAIRN_OLD_BIN:-} ]] || die "cairn-old needs CAIRN_OLD_BIN" ;;
+        *) die "unknown tool '$t' (expected cairn, restic or cairn-old)" ;;
     esac
 done
 for m in "${MODE_LIST[@]}"; do
@@ -191,11 +196,13 @@ run_tool() {
     mkdir -p "$w/cache" "$w/restore"
     local -a base backup restore
     case $tool in
-        cairn)
+        cairn|cairn-old)
+            local bin=$CAIRN_BIN
+            [[ $tool == cairn ]] || bin=$CAIRN_OLD_BIN
             export CAIRN_CACHE_DIR=$w/cache CAIRN_PIN_DIR=$w/pins
-            "$CAIRN_BIN" -q key generate --out "$w/key" > /dev/null 2>&1
-            "$CAIRN_BIN" -q -r "$w/repo" -k "$w/key" init > /dev/null
-            base=("$CAIRN_BIN" -q -r "$w/repo" -k "$w/key")
+            "$bin" -q key generate --out "$w/key" > /dev/null 2>&1
+            "$bin" -q -r "$w/repo" -k "$w/key" init > /dev/null
+            base=("$bin" -q -r "$w/repo" -k "$w/key")
             backup=("${base[@]}" backup "$tree")
             restore=("${base[@]}" restore latest --target "$w/restore")
             ;;
@@ -241,6 +248,9 @@ report() {
     if [[ ",$TOOLS," == *,cairn,* ]]; then
         echo "- cairn: $("$CAIRN_BIN" --version | head -n 1) (commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'))"
     fi
+    if [[ ",$TOOLS," == *,cairn-old,* ]]; then
+        echo "- cairn-old: $CAIRN_OLD_BIN"
+    fi
     if [[ ",$TOOLS," == *,restic,* ]]; then
         echo "- restic: $(restic version | head -n 1), repository v2, compression auto"
     fi
@@ -251,9 +261,28 @@ report() {
     awk -F '\t' '{ c = ($10 == "-") ? "" : sprintf("%.1f", $10 / 1e6)
                    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %s |\n",
                           $2, $3, $4, $1, $5, $6, $7, $8, $9 / 1024 * 1.048576, c }' "$RESULTS"
+    echo
+    echo "Ranges over the runs (wall seconds min–max, peak RSS and cache MB max):"
+    echo
+    echo "| files | mode | phase | tool | wall s | peak RSS MB | cache MB |"
+    echo "|---:|---|---|---|---:|---:|---:|"
+    awk -F '\t' '
+        { k = $2 FS $3 FS $5 FS $1
+          if (!(k in lo)) { order[++n] = k; lo[k] = $6; hi[k] = $6; r[k] = $9; c[k] = $10 }
+          if ($6 + 0 < lo[k] + 0) lo[k] = $6
+          if ($6 + 0 > hi[k] + 0) hi[k] = $6
+          if ($9 + 0 > r[k] + 0) r[k] = $9
+          if ($10 != "-" && $10 + 0 > c[k] + 0) c[k] = $10 }
+        END { for (i = 1; i <= n; i++) { k = order[i]; split(k, f, FS)
+                  w = (lo[k] == hi[k]) ? lo[k] : lo[k] "–" hi[k]
+                  cm = (c[k] == "-") ? "" : sprintf("%.1f", c[k] / 1e6)
+                  printf "| %s | %s | %s | %s | %s | %.0f | %s |\n",
+                         f[1], f[2], f[3], f[4], w, r[k] / 1024 * 1.048576, cm } }' \
+        "$RESULTS" | sort -t '|' -k2,2n -k3,3 -k4,4 -k5,5
 }
 if [[ -n $OUT ]]; then
     mkdir -p "$(dirname "$OUT")"
+    cp "$RESULTS" "$OUT.tsv"
     report | tee "$OUT"
 else
     report
