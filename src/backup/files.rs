@@ -60,6 +60,10 @@ pub struct Archiver<'a, 'r> {
     pub parent: &'a super::delta::ParentTree,
 }
 
+/// A saved directory entry, and its files-cache row if it is a file that may vouch
+/// for itself next time.
+type Saved = (Node, Option<DirFile>);
+
 /// Directory rows of the files cache waiting to be written: (path, encoded row).
 #[derive(Default)]
 pub struct SeenDirs {
@@ -248,7 +252,7 @@ impl Archiver<'_, '_> {
                         .is_none_or(|(f, _)| *f != facts(meta))
             });
             let known = self.unchanged(&read, &cached)?;
-            let done: Vec<Result<Option<(Node, Option<DirFile>)>>> = read
+            let done: Vec<Result<Option<Saved>>> = read
                 .into_par_iter()
                 .zip(known)
                 .map(|(a, known)| {
@@ -336,7 +340,7 @@ impl Archiver<'_, '_> {
         known: Option<Vec<BlobId>>,
         was_cached: bool,
         dev: Option<u64>,
-    ) -> Result<Option<(Node, Option<DirFile>)>> {
+    ) -> Result<Option<Saved>> {
         // Unchanged files store nothing, so a walk over them would not notice otherwise.
         crate::interrupt::check()?;
         let Ahead {
