@@ -4,7 +4,8 @@
 #   benches/small-files.sh [--files N[,N...]] [--tools cairn,restic]
 #                          [--modes cold,warm] [--repeat R] [--data DIR]
 #                          [--work DIR] [--out FILE] [--keep-data]
-#   benches/small-files.sh --generate-only N DIR
+#                          [--per-dir K]
+#   benches/small-files.sh --generate-only N DIR [K]
 #
 #   --files LIST   tree sizes to measure, comma-separated (default 300000)
 #   --tools LIST   comma-separated subset of cairn,restic,cairn-old (default
@@ -21,11 +22,13 @@
 #                  (default ${TMPDIR:-/tmp}/cairn-small/work, removed at the end)
 #   --keep-data    keep the generated trees (they are removed at the end otherwise:
 #                  each takes ~4 KiB of disk per file, 1.2 GB for 300 000 files)
+#   --per-dir K    files per directory (default 100); with K = N the whole tree
+#                  is one directory, to see what one big directory costs
 #   --out FILE     also write the markdown report to FILE (and the raw rows to
 #                  FILE.tsv)
 #
 # The tree of N files has the shape of the issue's measurement: directories of
-# 100 files, 50 such directories in each top directory (N/5000 of them), file
+# 100 (K) files, 50 such directories in each top directory (N/5000 of them), file
 # sizes spread evenly over 0..692 bytes (346 on average, ~99 MiB per 300 000
 # files), text that zstd compresses to about 3/4, different in every file.
 #
@@ -53,21 +56,21 @@ log() { printf '[small-files] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 usage() { sed -n '2,/^$/{s/^# \{0,1\}//;p}' "$0"; }
 
-# generate N DIR: the tree of N files under DIR/tree (skipped when DIR/tree.info
-# says it is there already).
+# generate N DIR [K]: the tree of N files, K per directory, under DIR/tree
+# (skipped when DIR/tree.info says it is there already).
 generate() {
-    local n=$1 dir=$2
-    if [[ -f $dir/tree.info ]] && grep -q "^files=$n " "$dir/tree.info"; then
+    local n=$1 dir=$2 k=${3:-100}
+    if [[ -f $dir/tree.info ]] && grep -q "^files=$n per_dir=$k " "$dir/tree.info"; then
         return 0
     fi
     log "generating $n files under $dir/tree"
     rm -rf "$dir"
     mkdir -p "$dir"
-    python3 - "$n" "$dir/tree" <<'EOF'
+    python3 - "$n" "$dir/tree" "$k" > /dev/null <<'EOF'
 import base64, os, random, sys
-n, root = int(sys.argv[1]), sys.argv[2]
+n, root, per_dir = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 rng = random.Random(17)
-per_dir, dirs_per_top = 100, 50
+dirs_per_top = 50
 total = 0
 for i in range(n):
     top, rest = divmod(i, per_dir * dirs_per_top)
@@ -84,12 +87,12 @@ for i in range(n):
     total += len(body)
 print(f"files={n} bytes={total}")
 EOF
-    printf 'files=%s bytes=%s\n' "$n" "$(find "$dir/tree" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')" \
+    printf 'files=%s per_dir=%s bytes=%s\n' "$n" "$k" "$(find "$dir/tree" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')" \
         > "$dir/tree.info"
 }
 
 if [[ ${1:-} == --generate-only ]]; then
-    generate "${2:?--generate-only N DIR}" "${3:?--generate-only N DIR}"
+    generate "${2:?--generate-only N DIR}" "${3:?--generate-only N DIR}" "${4:-100}"
     exit 0
 fi
 
@@ -101,6 +104,7 @@ DATA=$BASE/data
 WORK=$BASE/work
 OUT=""
 KEEP_DATA=0
+PER_DIR=100
 while [[ $# -gt 0 ]]; do
     case $1 in
         --files) SIZES=${2:?}; shift 2 ;;
@@ -111,6 +115,7 @@ while [[ $# -gt 0 ]]; do
         --work) WORK=${2:?}; shift 2 ;;
         --out) OUT=${2:?}; shift 2 ;;
         --keep-data) KEEP_DATA=1; shift ;;
+        --per-dir) PER_DIR=${2:?}; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument: $1" ;;
     esac
@@ -228,7 +233,7 @@ run_tool() {
 }
 
 for size in "${SIZE_LIST[@]}"; do
-    generate "$size" "$DATA/$size"
+    generate "$size" "$DATA/$size" "$PER_DIR"
     for mode in "${MODE_LIST[@]}"; do
         for run in $(seq 1 "$REPEAT"); do
             order=("${TOOL_LIST[@]}")

@@ -187,26 +187,30 @@ impl Archiver<'_, '_> {
             .map(|(name, _)| item(dir.join(name), name.clone(), 0))
             .filter(|i| !self.excludes.matches(&i.path))
             .collect();
-        let mut nodes = self.save_entries(dir, named, None)?;
-        let between: Vec<Result<Option<Node>>> = layout
-            .children
-            .par_iter()
-            .filter(|(_, child)| !child.whole)
-            .map(|(name, child)| {
-                let path = dir.join(name);
-                let meta = match fs::symlink_metadata(&path) {
-                    Ok(m) => m,
-                    Err(e) => {
-                        self.warn(&path, e);
-                        return Ok(None);
-                    }
-                };
-                let mut node = node_from_meta(name.as_bytes(), &meta);
-                node.kind = NodeKind::Dir;
-                node.subtree = Some(self.save_layout(&path, child)?);
-                Ok(Some(node))
-            })
-            .collect();
+        // The directories between the root and the named paths.
+        let between = || -> Vec<Result<Option<Node>>> {
+            layout
+                .children
+                .par_iter()
+                .filter(|(_, child)| !child.whole)
+                .map(|(name, child)| {
+                    let path = dir.join(name);
+                    let meta = match fs::symlink_metadata(&path) {
+                        Ok(m) => m,
+                        Err(e) => {
+                            self.warn(&path, e);
+                            return Ok(None);
+                        }
+                    };
+                    let mut node = node_from_meta(name.as_bytes(), &meta);
+                    node.kind = NodeKind::Dir;
+                    node.subtree = Some(self.save_layout(&path, child)?);
+                    Ok(Some(node))
+                })
+                .collect()
+        };
+        let (nodes, between) = rayon::join(|| self.save_entries(dir, named, None), between);
+        let mut nodes = nodes?;
         for n in between {
             nodes.extend(n?);
         }
