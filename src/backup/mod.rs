@@ -1,5 +1,6 @@
 //! A backup run: read the sources, store what is new, write the snapshot.
 
+mod ahead;
 pub mod delta;
 mod dumpfile;
 pub mod files;
@@ -10,7 +11,6 @@ mod stream;
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::Mutex;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -106,7 +106,7 @@ pub fn run(repo: &Repository, mut opts: BackupOptions) -> Result<BackupOutcome> 
     let mut up = Uploader::new(repo, &lock);
     let mut stats = SnapshotStats::default();
     let mut databases: Vec<DumpRecord> = Vec::new();
-    let (tree, paths, source, stream) = match opts.source {
+    let (tree, paths, source, walked) = match opts.source {
         Source::Parts { .. } => unreachable!("made Paths above"),
         Source::Paths(paths) => {
             let total = paths.iter().map(|p| estimate(p)).sum::<u64>();
@@ -120,7 +120,7 @@ pub fn run(repo: &Repository, mut opts: BackupOptions) -> Result<BackupOutcome> 
                 excludes: &opts.excludes,
                 counters: Default::default(),
                 progress: &progress,
-                seen: Mutex::new(Vec::new()),
+                seen: Default::default(),
                 parent: &parent_tree,
             };
             let mut root = archiver.root_nodes(&paths)?;
@@ -152,8 +152,8 @@ pub fn run(repo: &Repository, mut opts: BackupOptions) -> Result<BackupOutcome> 
             stats.total_bytes += c.total_bytes.load(Ordering::Relaxed);
             stats.bytes_read += c.bytes_read.load(Ordering::Relaxed);
             stats.errors = c.errors.load(Ordering::Relaxed);
-            let seen = std::mem::take(&mut *archiver.seen.lock().unwrap());
-            (tree, shown, kind, Some(seen))
+            archiver.flush_seen();
+            (tree, shown, kind, true)
         }
         Source::Stream {
             name,
@@ -183,7 +183,7 @@ pub fn run(repo: &Repository, mut opts: BackupOptions) -> Result<BackupOutcome> 
             stats.total_bytes = size;
             stats.bytes_read = size;
             stats.dirs = 1;
-            (tree, vec![name], kind, None)
+            (tree, vec![name], kind, false)
         }
     };
     // The same group as the one looked up for delta bases, unless a source named
@@ -228,9 +228,10 @@ pub fn run(repo: &Repository, mut opts: BackupOptions) -> Result<BackupOutcome> 
     snapshot.stats.bytes_stored = stats_handle.bytes_stored.load(Ordering::Relaxed);
     snapshot.stats.duration_secs = started.elapsed().as_secs_f64();
     let id = up.finish(Some(&snapshot))?.expect("a snapshot was given");
-    if let Some(seen) = stream {
-        if let Err(e) = repo.cache().put_files(&seen) {
-            crate::ui::warn(&format!("files cache not updated: {e}"));
+    if walked {
+        // After an initial backup most of the cache is new rows, in pages a third empty.
+        if let Err(e) = repo.cache().compact() {
+            crate::ui::warn(&format!("cache not compacted: {e}"));
         }
     }
     Ok(BackupOutcome { id, snapshot })

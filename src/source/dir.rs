@@ -83,17 +83,19 @@ impl Dir {
         })
     }
 
-    /// The names in the directory, without `.` and `..`.
-    pub fn names(&self) -> io::Result<Vec<OsString>> {
+    /// The names in the directory, without `.` and `..`, each with its inode number as
+    /// the listing gives it (by which they are read, `backup::ahead`).
+    pub fn names(&self) -> io::Result<Vec<(OsString, u64)>> {
         // Not `Dir::read_from`: it would reopen with this descriptor's flags, `O_PATH`
         // for one from `open`.
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
         let listing = rfs::openat(&self.fd, ".", flags, Mode::empty())?;
         let mut out = Vec::new();
         for e in rfs::Dir::new(listing)? {
-            let name = e?.file_name().to_bytes().to_vec();
+            let e = e?;
+            let name = e.file_name().to_bytes();
             if name != b"." && name != b".." {
-                out.push(OsString::from_vec(name));
+                out.push((OsString::from_vec(name.to_vec()), e.ino()));
             }
         }
         Ok(out)
@@ -143,8 +145,8 @@ mod tests {
         let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::CLOEXEC;
         let f = rfs::openat(&dir.fd, "leaf", flags, Mode::from_raw_mode(0o644)).unwrap();
         rustix::io::write(&f, b"deep").unwrap();
-        assert_eq!(dir.names().unwrap(), vec![OsString::from("leaf")]);
         let st = dir.stat(OsStr::new("leaf")).unwrap();
+        assert_eq!(dir.names().unwrap(), vec![(OsString::from("leaf"), st.ino)]);
         assert_eq!(
             (st.kind, st.size, st.mode),
             (FileType::RegularFile, 4, 0o644)
