@@ -506,18 +506,29 @@ pub(crate) fn insert_index(
 ) -> rusqlite::Result<()> {
     for p in &index.packs {
         for b in &p.blobs {
-            st.execute(params![
-                &b.id.0[..],
-                &p.id.0[..],
-                b.kind as u8,
-                b.offset as i64,
-                b.length,
-                b.raw_length,
-                b.compression.code(),
-                b.base.as_ref().map(|b| &b.0[..])
-            ])?;
+            insert_blob(st, &&p.id.0[..], b)?;
         }
     }
+    Ok(())
+}
+
+/// Runs `st`, an insert of `BLOB_COLUMNS`, for one blob of the pack `pack` names (its
+/// id, or the cache's number for it).
+fn insert_blob(
+    st: &mut rusqlite::Statement,
+    pack: &dyn rusqlite::ToSql,
+    b: &PackEntry,
+) -> rusqlite::Result<()> {
+    st.execute(params![
+        &b.id.0[..],
+        pack,
+        b.kind as u8,
+        b.offset as i64,
+        b.length,
+        b.raw_length,
+        b.compression.code(),
+        b.base.as_ref().map(|b| &b.0[..])
+    ])?;
     Ok(())
 }
 
@@ -533,16 +544,7 @@ fn insert_numbered(tx: &rusqlite::Transaction, index: &IndexFile) -> rusqlite::R
     for p in &index.packs {
         let n: i64 = number.query_row(params![&p.id.0[..], p.writer], |r| r.get(0))?;
         for b in &p.blobs {
-            st.execute(params![
-                &b.id.0[..],
-                n,
-                b.kind as u8,
-                b.offset as i64,
-                b.length,
-                b.raw_length,
-                b.compression.code(),
-                b.base.as_ref().map(|b| &b.0[..])
-            ])?;
+            insert_blob(&mut st, &n, b)?;
         }
     }
     Ok(())
