@@ -24,25 +24,9 @@ fn return_large_buffers_to_the_system() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn return_large_buffers_to_the_system() {}
 
-/// The walk of a tree holds a descriptor per directory level it is in (so that no
-/// path grows beyond PATH_MAX), and restore opens files by the hundred: a soft limit of
-/// 1024 would end a backup of a tree a thousand levels deep. Raising it up to the hard
-/// limit is what any process may do.
-fn open_files_up_to_the_hard_limit() {
-    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
-    let limit = getrlimit(Resource::Nofile);
-    if limit.current != limit.maximum {
-        let raised = Rlimit {
-            current: limit.maximum,
-            maximum: limit.maximum,
-        };
-        let _ = setrlimit(Resource::Nofile, raised);
-    }
-}
-
 fn main() -> ExitCode {
     return_large_buffers_to_the_system();
-    open_files_up_to_the_hard_limit();
+    cairn::child::open_files_up_to_the_hard_limit();
     // Trees are walked recursively, as deep as backup::files::MAX_DEPTH: the command
     // and rayon's threads get stacks sized for that, not main's 8 MiB and rayon's 2.
     let stack = cairn::backup::files::THREAD_STACK;

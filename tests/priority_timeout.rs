@@ -361,3 +361,48 @@ fn a_hook_that_ignores_sigterm_is_killed_after_the_grace_period() {
     // `after` runs after the backup: the snapshot is there, the run still failed.
     assert_eq!(w.snapshots().len(), 1);
 }
+
+/// cairn raises its own open-files limit (a deep walk holds a descriptor per level)
+/// but gives its children, hooks and the source command alike, the limit it was
+/// started with.
+#[test]
+fn children_get_the_open_files_limit_cairn_was_started_with() {
+    let w = World::new();
+    let log = w.path("limits.log");
+    let record = format!("ulimit -Sn >> {}", log.display());
+    write_profile(
+        &w,
+        "db",
+        &format!(
+            "[source]\ncommand = 'ulimit -Sn'\nstdin_name = \"limit.txt\"\n\
+             [hooks]\nbefore = '{record}'\n"
+        ),
+    );
+    let hard = Command::new("sh")
+        .args(["-c", "ulimit -Hn"])
+        .output()
+        .unwrap();
+    let hard = String::from_utf8(hard.stdout).unwrap();
+    assert!(
+        hard.trim() == "unlimited" || hard.trim().parse::<u64>().unwrap() > 512,
+        "the hard limit ({}) leaves cairn nothing to raise: this test needs more than 512",
+        hard.trim()
+    );
+    // cairn started with a soft limit of 512, through a shell that lowers it.
+    let inner = cmd(&w, &["run", "db"]);
+    let mut outer = Command::new("sh");
+    outer
+        .args(["-c", "ulimit -Sn 512 && exec \"$0\" \"$@\""])
+        .arg(inner.get_program())
+        .args(inner.get_args());
+    for (k, v) in inner.get_envs() {
+        match v {
+            Some(v) => outer.env(k, v),
+            None => outer.env_remove(k),
+        };
+    }
+    let out = outer.output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(&log).unwrap(), "512\n");
+    assert_eq!(w.ok(&["dump", "latest", "limit.txt"]), "512\n");
+}

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rustix::process::{kill_process_group, Pid, Signal};
+use rustix::process::{getrlimit, kill_process_group, setrlimit, Pid, Resource, Rlimit, Signal};
 
 pub use env::PassEnv;
 
@@ -39,7 +39,40 @@ pub fn program(program: &str, pass: &PassEnv) -> Command {
         .stderr(Stdio::piped())
         .process_group(0);
     env::restrict(&mut c, pass);
+    if let Some(limit) = INHERITED_NOFILE.get().copied() {
+        // SAFETY: the closure runs in the forked child before exec and only makes one
+        // system call (setrlimit), which is async-signal-safe; it allocates nothing.
+        #[allow(unsafe_code)]
+        unsafe {
+            c.pre_exec(move || {
+                let _ = setrlimit(Resource::Nofile, limit);
+                Ok(())
+            });
+        }
+    }
     c
+}
+
+/// The open-files limit cairn was started with, given back to what it starts.
+static INHERITED_NOFILE: std::sync::OnceLock<Rlimit> = std::sync::OnceLock::new();
+
+/// The walk of a tree holds a descriptor per directory level it is in (so that no
+/// path grows beyond PATH_MAX), and restore opens files by the hundred: a soft limit of
+/// 1024 would end a backup of a tree a thousand levels deep. Raising it up to the hard
+/// limit is what any process may do. Children get the limit cairn was started with
+/// back ([`program`]): a hook or a dump tool that closes every descriptor up to its
+/// limit, or uses `select`, should not meet a limit of a million.
+pub fn open_files_up_to_the_hard_limit() {
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        let raised = Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        if setrlimit(Resource::Nofile, raised).is_ok() {
+            let _ = INHERITED_NOFILE.set(limit);
+        }
+    }
 }
 
 /// Sends `sig` to the process group a [`shell`] child leads.
