@@ -19,6 +19,9 @@
 
 pub mod delta;
 mod frame;
+mod level;
+
+pub use level::compress_data;
 
 use frame::{FramePos, Inflated};
 
@@ -126,20 +129,27 @@ pub enum PackError {
 /// The blob compressed with zstd, or `None` when that does not shrink it (the caller then
 /// stores the raw bytes it already holds, with no copy).
 pub fn compress(raw: &[u8], level: i32) -> Option<Vec<u8>> {
-    // One context per thread, remade when the level changes: a process may write with
-    // more than one level (a tuned frame level, another repository's config).
+    // One context per level per thread: a thread alternates between levels (the
+    // samples of `compress_data`, delta and tree blobs), and making a context costs
+    // more than compressing a small blob.
+    const KEPT: usize = 4;
     thread_local! {
-        static CTX: std::cell::RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> =
-            const { std::cell::RefCell::new(None) };
+        static CTX: std::cell::RefCell<Vec<(i32, zstd::bulk::Compressor<'static>)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
     }
     CTX.with(|c| {
         let mut c = c.borrow_mut();
-        if c.as_ref().is_none_or(|(l, _)| *l != level) {
-            *c = zstd::bulk::Compressor::new(level).ok().map(|z| (level, z));
-        }
-        c.as_mut()
-            .and_then(|(_, z)| z.compress(raw).ok())
-            .filter(|v| v.len() < raw.len())
+        let i = match c.iter().position(|(l, _)| *l == level) {
+            Some(i) => i,
+            None => {
+                if c.len() >= KEPT {
+                    c.remove(0);
+                }
+                c.push((level, zstd::bulk::Compressor::new(level).ok()?));
+                c.len() - 1
+            }
+        };
+        c[i].1.compress(raw).ok().filter(|v| v.len() < raw.len())
     })
 }
 

@@ -182,6 +182,8 @@ impl<'r> Uploader<'r> {
             && raw.len() <= FRAME_MEMBER_MAX;
         let packed = if framed || delta.is_some() {
             None
+        } else if kind == BlobType::Data {
+            pack::compress_data(raw, config.compression_level)
         } else {
             pack::compress(raw, config.compression_level)
         };

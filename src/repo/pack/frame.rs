@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 
 use super::MAX_DATA_BLOB;
-use super::{compress, decompress, BlobType, Compression, PackEntry, PackWriter, FRAME_BYTES};
+use super::{compress_data, decompress, BlobType, Compression, PackEntry, PackWriter, FRAME_BYTES};
 use crate::ids::BlobId;
 
 /// A frame member's place: `at` bytes into the frame's content, which is `total` long.
@@ -73,7 +73,7 @@ impl PackWriter {
             return;
         }
         let members = std::mem::take(&mut self.frame);
-        match compress(&self.frame_raw, self.level) {
+        match compress_data(&self.frame_raw, self.level) {
             Some(z) => {
                 let offset = self.enc.written();
                 self.enc.write(&z);
