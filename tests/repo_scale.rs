@@ -118,4 +118,65 @@ fn prune_at_scale_removes_exactly_the_unused_blobs() {
     let restored = w.path("small");
     w.ok(&["restore", &small, "--target", restored.to_str().unwrap()]);
     assert_same_tree(&src, &restored.join(src.strip_prefix("/").unwrap()));
+
+    second_prune_leaves_full_index_files_alone(&w);
+}
+
+/// Index objects by name, with how many blobs each lists.
+fn index_sizes(w: &World) -> Vec<(String, usize)> {
+    let repo = open(w);
+    let mut out = Vec::new();
+    for o in repo.backend().list("index/").unwrap() {
+        let blobs = repo
+            .read_index(&o.name)
+            .unwrap()
+            .packs
+            .iter()
+            .map(|p| p.blobs.len())
+            .sum();
+        out.push((o.name, blobs));
+    }
+    out
+}
+
+/// After two small backups, one of them then forgotten, prune replaces only the small
+/// index files (the ones naming the deleted pack and the other small one, merged) and
+/// leaves the full ones alone; the cache it updated instead of rebuilding must not
+/// vouch for the deleted blobs.
+fn second_prune_leaves_full_index_files_alone(w: &World) {
+    let full: Vec<String> = index_sizes(w)
+        .into_iter()
+        .filter(|(_, n)| *n >= 50_000)
+        .map(|(name, _)| name)
+        .collect();
+    assert!(!full.is_empty(), "the first prune left no full index file");
+    let dir = w.path("daily");
+    fs::create_dir_all(&dir).unwrap();
+    let gone = noise(3_000_000, 41);
+    fs::write(dir.join("a.bin"), &gone).unwrap();
+    let first = w.backup(&[dir.to_str().unwrap()])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    fs::write(dir.join("a.bin"), noise(2_000_000, 42)).unwrap();
+    w.backup(&[dir.to_str().unwrap()]);
+    w.ok(&["forget", &first]);
+    let small_before = index_sizes(w).iter().filter(|(_, n)| *n < 50_000).count();
+    assert!(small_before >= 2, "{small_before} small index files");
+
+    let r = w.json(&["prune"]);
+    assert!(r["packs_deleted"].as_u64().unwrap() >= 1, "{r}");
+    assert_eq!(r["index_files_replaced"], small_before, "{r}");
+    let after: Vec<String> = index_sizes(w).into_iter().map(|(name, _)| name).collect();
+    for name in &full {
+        assert!(after.contains(name), "{name} was rewritten: {after:?}");
+    }
+
+    fs::write(dir.join("a.bin"), &gone).unwrap();
+    let again = w.backup(&[dir.to_str().unwrap()]);
+    assert!(
+        again["stats"]["bytes_added"].as_u64().unwrap() >= 3_000_000,
+        "the cache still vouched for the deleted blobs: {again}"
+    );
+    w.ok(&["check", "--read-data"]);
 }

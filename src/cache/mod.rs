@@ -228,6 +228,48 @@ impl Cache {
         .map_err(|e| self.err(e))
     }
 
+    /// Forgets what a prune on this machine removed: the index files it replaced and
+    /// every row of the packs it deleted. What stays is what a rebuild from the
+    /// remaining and new index files would hold, which the next `sync_index` completes
+    /// by reading the new files only: a rebuild was per kept blob. The packs digest
+    /// goes too, so the next backup's listing sets the listed flags anew.
+    pub fn forget_pruned(
+        &self,
+        index_files: &[String],
+        packs: &[PackId],
+    ) -> Result<(), CacheError> {
+        let mut conn = self.conn.lock().unwrap();
+        let tx = conn.transaction().map_err(|e| self.err(e))?;
+        tx.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS gone (n INTEGER PRIMARY KEY); DELETE FROM gone;",
+        )
+        .map_err(|e| self.err(e))?;
+        {
+            let mut st = tx
+                .prepare("INSERT OR IGNORE INTO gone SELECT n FROM packs WHERE id = ?1")
+                .map_err(|e| self.err(e))?;
+            for p in packs {
+                st.execute(params![&p.0[..]]).map_err(|e| self.err(e))?;
+            }
+            let mut st = tx
+                .prepare("DELETE FROM index_files WHERE name = ?1")
+                .map_err(|e| self.err(e))?;
+            for name in index_files {
+                st.execute(params![name]).map_err(|e| self.err(e))?;
+            }
+        }
+        // One pass over the blobs, whose key starts with the blob id, not the pack.
+        tx.execute_batch(
+            "DELETE FROM blobs WHERE pack IN (SELECT n FROM gone);
+             DELETE FROM packs WHERE n IN (SELECT n FROM gone);
+             DELETE FROM gone;",
+        )
+        .map_err(|e| self.err(e))?;
+        tx.execute("DELETE FROM meta WHERE key = ?1", params![PACKS_DIGEST])
+            .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))
+    }
+
     /// The write-only host key that stored `pack`, as verified index objects say.
     pub fn pack_writer(&self, pack: &PackId) -> Result<Option<String>, CacheError> {
         let conn = self.reader();

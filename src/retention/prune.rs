@@ -12,6 +12,7 @@
 //! copy: a prune working from an incomplete picture would destroy data.
 
 mod plan;
+mod reindex;
 mod repack;
 mod scratch;
 
@@ -23,12 +24,12 @@ use rayon::prelude::*;
 pub use crate::units::{parse_duration, parse_size};
 pub use plan::{MaxUnused, PackUsage, Plan};
 
-use crate::repo::index::MAX_BLOBS_PER_INDEX;
 use crate::repo::lock::{LockGuard, LockKind};
 use crate::repo::snapshot::StoredSnapshot;
 use crate::repo::tree::NodeKind;
 use crate::repo::{pack, RepoError, Repository};
 use crate::ui::Progress;
+use reindex::{IndexFileInfo, Reindex};
 use repack::Repacker;
 use scratch::Scratch;
 
@@ -132,7 +133,7 @@ pub fn prune_locked(
             .try_for_each(|(id, size)| s.add_stored(id, *size))
     })?;
     drop(stored);
-    let (index_names, rejected) = load_index(repo, &scratch)?;
+    let (index_files, rejected) = load_index(repo, &scratch)?;
     report.index_files_rejected = rejected.len();
     report.packs_missing_from_storage = scratch.packs_missing_from_storage()?;
 
@@ -164,27 +165,16 @@ pub fn prune_locked(
     report.bytes_repacked = plan.repack.iter().map(|p| p.size).sum();
     report.blobs_repacked = plan.repack.iter().map(|p| p.used_blobs).sum();
     report.bytes_written = plan.repack.iter().map(|p| p.used_bytes).sum();
-    let rewrite_index = opts.force_index
-        || !rejected.is_empty()
-        || needs_new_index(&plan, index_names.len(), &report);
-    if rewrite_index {
-        report.index_files_replaced = index_names.len();
-    }
+    let reindex = reindex::reindex(&index_files, &rejected, &plan.keep, opts.force_index);
+    drop(index_files);
+    report.index_files_replaced = reindex.replace.len();
 
     if !opts.dry_run {
         // Records of snapshots a forget removed without removing them (an older cairn,
         // or one interrupted in between) prove nothing any more.
         let live: std::collections::HashSet<_> = snaps.iter().map(|s| s.id).collect();
         repo.remove_verified_except(&live)?;
-        execute(
-            repo,
-            &scratch,
-            &plan,
-            &index_names,
-            rewrite_index,
-            lock,
-            &mut report,
-        )?;
+        execute(repo, &scratch, &plan, &reindex, lock, &mut report)?;
     }
     report.bytes_freed =
         (report.bytes_deleted + report.bytes_repacked).saturating_sub(report.bytes_written);
@@ -193,11 +183,11 @@ pub fn prune_locked(
 }
 
 /// Reads every index file into the scratch database, a few at a time in parallel (each
-/// is a separate download), and returns the names of all of them and of those that do
-/// not verify. Those are left out: they may be planted (anyone can encrypt to the
+/// is a separate download), and returns what each verified one names and the names of
+/// those that do not verify. Those are left out: they may be planted (anyone can encrypt to the
 /// repository), and what they claim must not steer what is kept. If they held the only
 /// record of a needed blob, `choose_copies` finds it missing and nothing is deleted.
-fn load_index(repo: &Repository, scratch: &Scratch) -> Result<(Vec<String>, Vec<String>)> {
+fn load_index(repo: &Repository, scratch: &Scratch) -> Result<(Vec<IndexFileInfo>, Vec<String>)> {
     let names: Vec<String> = repo
         .backend()
         .list("index/")
@@ -207,12 +197,20 @@ fn load_index(repo: &Repository, scratch: &Scratch) -> Result<(Vec<String>, Vec<
         .collect();
     let width = repo.backend().properties().connections.max(1);
     let mut rejected = Vec::new();
+    let mut infos = Vec::new();
     for group in names.chunks(width) {
         let files: Vec<_> = group.par_iter().map(|n| (n, repo.read_index(n))).collect();
         let mut good = Vec::new();
         for (name, file) in files {
             match file {
-                Ok(f) => good.push(f),
+                Ok(f) => {
+                    infos.push(IndexFileInfo {
+                        name: name.clone(),
+                        packs: f.packs.iter().map(|p| p.id).collect(),
+                        blobs: f.packs.iter().map(|p| p.blobs.len()).sum(),
+                    });
+                    good.push(f)
+                }
                 Err(e @ (RepoError::Object { .. } | RepoError::Invalid(_))) => {
                     crate::ui::warn(&format!("{e}; leaving it out (and removing it)"));
                     rejected.push(name.clone());
@@ -222,7 +220,7 @@ fn load_index(repo: &Repository, scratch: &Scratch) -> Result<(Vec<String>, Vec<
         }
         scratch.batch(|s| good.iter().try_for_each(|f| s.add_index(f)))?;
     }
-    Ok((names, rejected))
+    Ok((infos, rejected))
 }
 
 /// Records every blob the snapshots reach. A tree already recorded was walked already
@@ -321,17 +319,6 @@ fn verify_survivors(repo: &Repository, scratch: &Scratch, plan: &Plan) -> Result
     })
 }
 
-/// Whether the index must be rewritten: it names packs that go (or are gone), or it is
-/// split into more files than its content needs.
-fn needs_new_index(plan: &Plan, index_files: usize, report: &PruneReport) -> bool {
-    let blobs: u64 = plan.keep.iter().map(|p| p.blobs).sum::<u64>() + report.blobs_repacked;
-    let needed = blobs.div_ceil(MAX_BLOBS_PER_INDEX as u64) as usize;
-    !plan.repack.is_empty()
-        || plan.delete.iter().any(|p| p.indexed)
-        || report.packs_missing_from_storage > 0
-        || index_files > needed
-}
-
 /// Progress over the stored bytes of some packs; none at all when there are none, so a
 /// prune with nothing to do shows and sends nothing.
 fn progress<'a>(packs: impl IntoIterator<Item = &'a PackUsage>, what: &str) -> Progress {
@@ -348,8 +335,7 @@ fn execute(
     repo: &Repository,
     scratch: &Scratch,
     plan: &Plan,
-    index_names: &[String],
-    rewrite_index: bool,
+    reindex: &Reindex,
     lock: &LockGuard,
     report: &mut PruneReport,
 ) -> Result<()> {
@@ -372,12 +358,12 @@ fn execute(
         )));
     }
 
-    // 2. The merged index. A crash leaves old and new index side by side: blobs listed
-    // twice, every pack either names still stored.
+    // 2. The new index files: the kept packs of the files replaced, and the new packs.
+    // A crash leaves old and new index side by side: blobs listed twice, every pack
+    // either names still stored.
     let mut new_names = HashSet::new();
-    if rewrite_index {
-        let kept: Vec<_> = plan.keep.iter().map(|p| (p.id, p.size)).collect();
-        for id in repack::write_merged_index(repo, scratch, &kept, new_packs)? {
+    if !reindex.relist.is_empty() || !new_packs.is_empty() {
+        for id in repack::write_merged_index(repo, scratch, &reindex.relist, new_packs)? {
             new_names.insert(format!("index/{id}"));
         }
         report.index_files_written = new_names.len();
@@ -395,14 +381,13 @@ fn execute(
 
     // 3. Old index files. A crash leaves some of them: they name packs not yet deleted.
     // Deleted in bulk where the store can (Swift's bulk middleware, S3 DeleteObjects).
-    if rewrite_index {
-        let old: Vec<String> = index_names
-            .iter()
-            .filter(|n| !new_names.contains(*n))
-            .cloned()
-            .collect();
-        repo.backend().delete_many(&old).map_err(RepoError::from)?;
-    }
+    let old: Vec<String> = reindex
+        .replace
+        .iter()
+        .filter(|n| !new_names.contains(*n))
+        .cloned()
+        .collect();
+    repo.backend().delete_many(&old).map_err(RepoError::from)?;
     // 4. Old packs. No index names them any more; a crash leaves unindexed leftovers.
     lock.ensure_held()?;
     let doomed: Vec<&PackUsage> = plan.delete.iter().chain(&plan.repack).collect();
@@ -417,8 +402,12 @@ fn execute(
         deleting.add(batch.iter().map(|p| p.size).sum());
     }
     deleting.finish();
-    // The cached blob index still points into deleted packs; it notices the vanished
-    // index files and rebuilds itself from the new ones.
+    // This machine's cache drops what went and reads only the new files; other
+    // machines' caches notice the vanished files and rebuild from the index.
+    let gone: Vec<_> = doomed.iter().map(|p| p.id).collect();
+    repo.cache()
+        .forget_pruned(&old, &gone)
+        .map_err(RepoError::from)?;
     repo.sync_index()?;
     Ok(())
 }
