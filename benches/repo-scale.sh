@@ -33,4 +33,12 @@ measure check-cold-cache "$bin" check
 measure forget-prune "$bin" forget --keep-last 1 --prune
 grep -E 'delete|pruned' "$dir/out.forget-prune" | sed 's/^/    /'
 measure check-after "$bin" check
+# The next nights: two more backups of the small tree, then the usual forget --prune.
+# Only the small index objects name what goes; the big ones should not cost anything.
+for f in f1 f2; do
+    head -c 1000000 /dev/urandom > "$dir/src/$f"
+    "$bin" -q backup "$dir/src"
+done
+measure forget-prune-nightly "$bin" forget --keep-last 1 --prune
+grep -E 'delete|pruned' "$dir/out.forget-prune-nightly" | sed 's/^/    /'
 du -sh "$CAIRN_REPO" | sed 's/^/    repository: /'
