@@ -171,6 +171,13 @@ fn second_prune_leaves_full_index_files_alone(w: &World) {
     for name in &full {
         assert!(after.contains(name), "{name} was rewritten: {after:?}");
     }
+    // The cache prune updated in place says what one rebuilt from storage says.
+    let fresh = w.path("fresh-cache");
+    assert_eq!(
+        w.json(&["stats"]),
+        w.json(&["--cache-dir", fresh.to_str().unwrap(), "stats"]),
+        "the cache prune updated differs from a rebuilt one"
+    );
 
     fs::write(dir.join("a.bin"), &gone).unwrap();
     let again = w.backup(&[dir.to_str().unwrap()]);

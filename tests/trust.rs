@@ -362,6 +362,12 @@ fn a_pack_deleted_behind_our_back_is_stored_again() {
     assert!(err.contains("missing from storage"), "{err}");
     w.ok(&["forget", first["id"].as_str().unwrap(), "--prune"]);
     w.ok(&["check", "--read-data"]);
+    // Prune updated its cache in place: it must forget the lost pack as a rebuild would.
+    let fresh = w.path("fresh-cache");
+    assert_eq!(
+        w.json(&["stats"]),
+        w.json(&["--cache-dir", fresh.to_str().unwrap(), "stats"])
+    );
     restores_identically(&w, &src, "r2");
 }
 

@@ -403,11 +403,18 @@ fn execute(
     }
     deleting.finish();
     // This machine's cache drops what went and reads only the new files; other
-    // machines' caches notice the vanished files and rebuild from the index.
-    let gone: Vec<_> = doomed.iter().map(|p| p.id).collect();
-    repo.cache()
-        .forget_pruned(&old, &gone)
-        .map_err(RepoError::from)?;
+    // machines' caches notice the vanished files and rebuild from the index. Index
+    // objects that did not verify may have reached this cache under another trust
+    // setting: then it rebuilds too.
+    if report.index_files_rejected > 0 {
+        repo.cache().reset_index().map_err(RepoError::from)?;
+    } else {
+        let mut gone: Vec<_> = doomed.iter().map(|p| p.id).collect();
+        gone.extend(&reindex.dropped);
+        repo.cache()
+            .forget_pruned(&old, &gone)
+            .map_err(RepoError::from)?;
+    }
     repo.sync_index()?;
     Ok(())
 }

@@ -34,6 +34,9 @@ pub struct Reindex {
     pub replace: Vec<String>,
     /// Kept packs no remaining file names, in the order of `keep`.
     pub relist: Vec<(PackId, u64)>,
+    /// Packs the replaced files name that are not kept (deleted, repacked, or missing
+    /// from storage): no index names them once the replaced files are gone.
+    pub dropped: Vec<PackId>,
 }
 
 /// `force` replaces every file (`key rewrap`: the index must be encrypted anew).
@@ -51,6 +54,13 @@ pub fn reindex(
             || f.packs.iter().any(|p| !kept.contains_key(p))
     });
     let covered: HashSet<PackId> = clean.iter().flat_map(|f| f.packs.iter().copied()).collect();
+    let mut dropped: Vec<PackId> = dirty
+        .iter()
+        .flat_map(|f| f.packs.iter().copied())
+        .filter(|p| !kept.contains_key(p) && !covered.contains(p))
+        .collect();
+    dropped.sort();
+    dropped.dedup();
     Reindex {
         replace: dirty
             .iter()
@@ -62,6 +72,7 @@ pub fn reindex(
             .filter(|p| !covered.contains(&p.id))
             .map(|p| (p.id, p.size))
             .collect(),
+        dropped,
     }
 }
 
@@ -105,6 +116,18 @@ mod tests {
         let r = reindex(&files, &[], &keep, false);
         assert_eq!(r.replace, ["b"]);
         assert_eq!(r.relist, [(pack(3), 1003)]);
+        assert_eq!(r.dropped, [pack(4)]);
+    }
+
+    /// A pack missing from storage is in no plan (the plan covers stored packs), yet
+    /// the file naming it goes, and the pack with it.
+    #[test]
+    fn a_file_naming_a_pack_missing_from_storage_goes_and_drops_it() {
+        let files = [file("a", &[1, 9], FULL), file("b", &[2], FULL)];
+        let r = reindex(&files, &[], &[usage(1), usage(2)], false);
+        assert_eq!(r.replace, ["a"]);
+        assert_eq!(r.relist, [(pack(1), 1001)]);
+        assert_eq!(r.dropped, [pack(9)]);
     }
 
     #[test]
