@@ -172,22 +172,10 @@ fn write_data(repo: &Repository, spec: &Spec) -> Result<()> {
 }
 
 fn node(name: String, kind: NodeKind) -> Node {
-    Node {
-        name,
-        name_bytes: None,
-        kind,
-        mode: if kind == NodeKind::Dir { 0o755 } else { 0o644 },
-        uid: 0,
-        gid: 0,
-        mtime_ns: 1_700_000_000_000_000_000,
-        size: 0,
-        content: Vec::new(),
-        subtree: None,
-        target: None,
-        target_bytes: None,
-        rdev: 0,
-        hardlink: None,
-    }
+    let mode = if kind == NodeKind::Dir { 0o755 } else { 0o644 };
+    let mut n = Node::empty(name.as_bytes(), kind, mode);
+    n.mtime_ns = 1_700_000_000_000_000_000;
+    n
 }
 
 /// One directory per `files_per_dir` files, one file per `blobs_per_file` blobs, each

@@ -408,23 +408,11 @@ fn sample_pack() -> (Vec<u8>, Vec<u8>, Vec<cairn::repo::pack::PackEntry>) {
 
 fn sample_tree() -> Tree {
     let node = |name: &[u8], kind: NodeKind| {
-        let mut n = Node {
-            name: String::new(),
-            name_bytes: None,
-            kind,
-            mode: 0o4755,
-            uid: 1000,
-            gid: 1000,
-            mtime_ns: 1_700_000_000_123_456_789,
-            size: 11,
-            content: vec![BlobId([1; 32])],
-            subtree: None,
-            target: None,
-            target_bytes: None,
-            rdev: 0,
-            hardlink: None,
-        };
-        n.set_name(name);
+        let mut n = Node::empty(name, kind, 0o4755);
+        (n.uid, n.gid) = (1000, 1000);
+        n.mtime_ns = 1_700_000_000_123_456_789;
+        n.size = 11;
+        n.content = vec![BlobId([1; 32])];
         n
     };
     let mut dir = node(b"d", NodeKind::Dir);

@@ -91,24 +91,9 @@ pub fn save_node(
 /// An empty node owned by this process, which is what a stream and the directories of
 /// database sources belong to.
 pub fn owned_node(name: &str, kind: NodeKind, mode: u32, time: DateTime<Utc>) -> Node {
-    let (uid, gid) = process_owner();
-    let mut node = Node {
-        name: String::new(),
-        name_bytes: None,
-        kind,
-        mode,
-        uid,
-        gid,
-        mtime_ns: time.timestamp_nanos_opt().unwrap_or(0),
-        size: 0,
-        content: Vec::new(),
-        subtree: None,
-        target: None,
-        target_bytes: None,
-        rdev: 0,
-        hardlink: None,
-    };
-    node.set_name(name.as_bytes());
+    let mut node = Node::empty(name.as_bytes(), kind, mode);
+    (node.uid, node.gid) = process_owner();
+    node.mtime_ns = time.timestamp_nanos_opt().unwrap_or(0);
     node
 }
 

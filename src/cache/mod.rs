@@ -238,6 +238,11 @@ impl Cache {
         index_files: &[String],
         packs: &[PackId],
     ) -> Result<(), CacheError> {
+        // A prune that changed nothing keeps the digest: the next backup then skips
+        // rewriting the listed flags.
+        if index_files.is_empty() && packs.is_empty() {
+            return Ok(());
+        }
         let mut conn = self.conn.lock().unwrap();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         tx.execute_batch(

@@ -76,6 +76,29 @@ fn is_zero(v: &u64) -> bool {
 }
 
 impl Node {
+    /// A node named `name` with nothing in it, owned by root, time zero: callers set
+    /// what they know.
+    pub fn empty(name: &[u8], kind: NodeKind, mode: u32) -> Node {
+        let mut n = Node {
+            name: String::new(),
+            name_bytes: None,
+            kind,
+            mode,
+            uid: 0,
+            gid: 0,
+            mtime_ns: 0,
+            size: 0,
+            content: Vec::new(),
+            subtree: None,
+            target: None,
+            target_bytes: None,
+            rdev: 0,
+            hardlink: None,
+        };
+        n.set_name(name);
+        n
+    }
+
     pub fn set_name(&mut self, raw: &[u8]) {
         match std::str::from_utf8(raw) {
             Ok(s) => {
@@ -140,24 +163,7 @@ impl Tree {
 /// An empty regular file node named `name`, for unit tests to adjust.
 #[cfg(test)]
 pub fn test_file(name: &[u8]) -> Node {
-    let mut n = Node {
-        name: String::new(),
-        name_bytes: None,
-        kind: NodeKind::File,
-        mode: 0o644,
-        uid: 0,
-        gid: 0,
-        mtime_ns: 0,
-        size: 0,
-        content: vec![],
-        subtree: None,
-        target: None,
-        target_bytes: None,
-        rdev: 0,
-        hardlink: None,
-    };
-    n.set_name(name);
-    n
+    Node::empty(name, NodeKind::File, 0o644)
 }
 
 #[cfg(test)]
