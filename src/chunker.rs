@@ -45,17 +45,19 @@ impl ChunkSizes {
         max: 4 * 1024 * 1024,
     };
     /// For database dumps (streams and dump files): a 1% change in rows must not
-    /// re-store most of the dump, so chunks are much smaller. Measured on a 4-day pgbench
-    /// series (docs/BENCHMARKS.md): with delta blobs (format 3), 16 KiB chunks store the
-    /// least both on the first day (54.7 MB against 58.9 at 8 KiB) and on each later day
-    /// (+4.4 to +5.8 MB against +5.5 to +6.9); without deltas 8 KiB was the better
-    /// choice (2/8/32 KiB in repositories made 2026-12-03, format 2). The maximum stays
-    /// within what frames and deltas take (64 KiB). Repositories keep the sizes their
-    /// config records.
+    /// re-store most of the dump, so chunks are smaller than files'. Measured on a 4-day
+    /// pgbench series (docs/BENCHMARKS.md, "Bigger stream chunks, bigger frames"): with
+    /// delta blobs a changed chunk costs its delta whatever its size, so 64 KiB chunks
+    /// store less than 16 KiB ones both on the first day (49.5 MB against 54.6: a
+    /// quarter of the blob ids in pack headers, index and tree) and on later days
+    /// (+3.5 to +4.5 MB against +4.4 to +5.8). 128 KiB chunks with a 512 KiB maximum
+    /// lost the deltas of their largest chunks (+17 to +20 MB a day). The maximum is
+    /// what frames and deltas take (`FRAME_MEMBER_MAX`). Older repositories keep the
+    /// sizes their config records (4/16/64 or 2/8/32 KiB).
     pub const STREAM: ChunkSizes = ChunkSizes {
-        min: 4 * 1024,
-        avg: 16 * 1024,
-        max: 64 * 1024,
+        min: 16 * 1024,
+        avg: 64 * 1024,
+        max: 256 * 1024,
     };
 }
 

@@ -250,9 +250,11 @@ fn dump_with_one_percent_changed_rows_adds_a_small_fraction() {
         .sum();
     let out = w.ok_stdin(&["--json", "backup", "--stdin-name", "app.dump"], &day2);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // Raw bytes of new chunks: each run of changed rows re-chunks one or two 64 KiB
+    // chunks (up to 256 KiB), 20 runs in all.
     let added = v["stats"]["bytes_added"].as_u64().unwrap();
     assert!(
-        added * 10 < day2.len() as u64,
+        added * 5 < day2.len() as u64,
         "{added} of {} bytes re-stored",
         day2.len()
     );
@@ -261,8 +263,9 @@ fn dump_with_one_percent_changed_rows_adds_a_small_fraction() {
         .iter()
         .map(|p| fs::metadata(p).unwrap().len())
         .sum();
+    // What it costs: the changed chunks are stored as deltas against day 1's.
     assert!(
-        (after - before) * 10 < before,
+        (after - before) * 20 < before,
         "storage grew {before} -> {after}"
     );
     let restored = w

@@ -283,7 +283,7 @@ mod tests {
         let c: Config = serde_json::from_str(OLD).unwrap();
         c.validate().unwrap();
         assert_eq!(c.chunker, ChunkerKind::GearXorSeed);
-        let sizes = ChunkSizes::STREAM;
+        let sizes = c.chunk_sizes_stream;
         let seeded = Chunker::new(sizes, GearTable::XorSeed(816_864_301_223_830_664));
         assert!(cuts(&seeded).len() > 10);
         assert_eq!(cuts(&c.chunker(sizes)), cuts(&seeded));
@@ -301,7 +301,7 @@ mod tests {
         );
         let c: Config = serde_json::from_str(&text).unwrap();
         c.validate().unwrap();
-        let sizes = ChunkSizes::STREAM;
+        let sizes = c.chunk_sizes_stream;
         let keyed = Chunker::new(sizes, GearTable::Keyed(&[0x11; 32]));
         assert_eq!(cuts(&c.chunker(sizes)), cuts(&keyed));
         let no_key = Config {

@@ -36,11 +36,16 @@ pub const ENTRY_LEN: usize = 50;
 pub const MAX_DATA_BLOB: u32 = 64 << 20;
 /// Largest tree blob a reader accepts: a directory of some millions of entries.
 pub const MAX_TREE_BLOB: u32 = 1 << 30;
-/// Raw bytes gathered before a frame of small blobs is compressed (tune): 256 KiB came
-/// within 6% of compressing a dump whole, and bounds the work of reading one blob.
-pub const FRAME_BYTES: usize = 256 << 10;
-/// Data blobs up to this size go into frames; larger ones compress well alone.
-pub const FRAME_MEMBER_MAX: usize = 64 << 10;
+/// Raw bytes gathered before a frame of small blobs is compressed (tune). On the pgbench
+/// dump series (docs/BENCHMARKS.md, "Bigger stream chunks, bigger frames") 2 MiB frames
+/// stored 1 MB less of day 1 than 1 MiB and 2.1 MB less than 256 KiB, for the same CPU;
+/// 4 MiB saved 0.2 MB more for 50 MiB more peak memory. It bounds the work of reading
+/// one blob: inflating 2 MiB takes about a millisecond.
+pub const FRAME_BYTES: usize = 2 << 20;
+/// Data blobs up to this size go into frames and may be deltas: the chunks of streams and
+/// dumps (up to 256 KiB) and small files. Larger blobs are file chunks, which compress
+/// well alone.
+pub const FRAME_MEMBER_MAX: usize = 256 << 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -170,16 +175,27 @@ pub fn decompress_bounded(stored: &[u8], max: usize) -> Option<Vec<u8>> {
 /// The output is bounded by `raw_length` (zstd's one-shot decompression refuses to
 /// write past the capacity it is given), which the header parser bounded in turn.
 fn decompress(stored: &[u8], raw_length: usize) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    decompress_into(stored, raw_length, &mut out)?;
+    Some(out)
+}
+
+/// `decompress` into `out`, whose allocation is reused; `None` if the stream is damaged
+/// or does not give exactly `raw_length` bytes.
+fn decompress_into(stored: &[u8], raw_length: usize, out: &mut Vec<u8>) -> Option<()> {
     thread_local! {
         static CTX: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
             const { std::cell::RefCell::new(None) };
     }
+    out.clear();
+    out.reserve_exact(raw_length);
     CTX.with(|c| {
         let mut c = c.borrow_mut();
         if c.is_none() {
             *c = zstd::bulk::Decompressor::new().ok();
         }
-        c.as_mut()?.decompress(stored, raw_length).ok()
+        let n = c.as_mut()?.decompress_to_buffer(stored, out).ok()?;
+        (n == raw_length).then_some(())
     })
 }
 
@@ -370,7 +386,8 @@ impl Pack {
                     .get(own.offset, stored, pos.total)
                     .ok_or_else(|| bad("its frame does not decompress"))?;
                 let at = pos.at as usize;
-                std::borrow::Cow::Owned(frame[at..at + entry.raw_length as usize].to_vec())
+                let member = frame.get(at..at + entry.raw_length as usize);
+                std::borrow::Cow::Owned(member.ok_or_else(|| bad("outside its frame"))?.to_vec())
             }
         };
         if raw.len() != entry.raw_length as usize

@@ -15,9 +15,9 @@ use crate::ids::{BlobId, PackId};
 use crate::repo::pack::{self, Compression, Pack, PackEntry};
 use crate::repo::{Repository, Result};
 
-/// Bases taken out of a pack at a time (16 KiB chunks: 4 MiB of bases and as much of
+/// Bases taken out of a pack at a time (64 KiB chunks: 4 MiB of bases and as much of
 /// the deltas they complete).
-const BASES_AT_ONCE: usize = 256;
+const BASES_AT_ONCE: usize = 64;
 
 /// The bases to take out of each pack, by pack index.
 pub(super) type BaseEntries = HashMap<u32, Vec<PackEntry>>;

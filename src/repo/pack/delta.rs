@@ -17,7 +17,8 @@ use zstd::zstd_safe::{CCtx, DCtx};
 pub const BASE_LEN: usize = 32;
 
 /// Largest blob stored as a delta, and largest base: the chunks of streams and dumps.
-/// Bigger blobs are file chunks, whose changes deltas were not measured on.
+/// Bigger blobs are file chunks, whose changes deltas were not measured on. A writer's
+/// choice: readers take a delta or a base of any size a blob may have.
 pub const DELTA_MAX: usize = super::FRAME_MEMBER_MAX;
 
 /// zstd's magic at the start of a trained dictionary (little-endian 0xEC30A437).

@@ -4,10 +4,12 @@
 //! member inside its frame from the header's order and keeps the last few inflated
 //! frames, so reading a frame's members one after another inflates it once.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::MAX_DATA_BLOB;
-use super::{compress_data, decompress, BlobType, Compression, PackEntry, PackWriter, FRAME_BYTES};
+use super::{
+    compress_data, decompress_into, BlobType, Compression, PackEntry, PackWriter, FRAME_BYTES,
+};
 use crate::ids::BlobId;
 
 /// A frame member's place: `at` bytes into the frame's content, which is `total` long.
@@ -18,40 +20,76 @@ pub(super) struct FramePos {
 }
 
 /// Frames kept inflated per open pack (tune): enough for the threads of a restore
-/// working on neighbouring blobs, ~1 MiB at most.
+/// working on neighbouring blobs, 8 MiB at most.
 const INFLATED_FRAMES: usize = 4;
+
+/// A frame's content, inflated by the first thread that asks for it while the others
+/// asking for the same frame wait: restore decodes a frame's members on all cores at
+/// once, and each thread used to inflate the whole frame for its own member.
+type Slot = Arc<OnceLock<Option<Arc<FrameBuf>>>>;
+
+/// Buffers of frames no longer read, for the next frames inflated. A fresh buffer per
+/// frame is mapped, faulted in page by page and unmapped again (large buffers go
+/// straight to the system, see main.rs): that was half of a dump's restore time, in
+/// the kernel.
+static SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+/// Spare buffers kept (tune): about what the threads of a restore have in flight.
+const SPARE_BUFFERS: usize = 8;
+
+/// An inflated frame's content; its buffer goes back to `SPARE` when the last reader
+/// (the pack's cache, or a blob read from it) lets go.
+pub(super) struct FrameBuf(Vec<u8>);
+
+impl std::ops::Deref for FrameBuf {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for FrameBuf {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.0);
+        // A frame far above what writers make (an old or a forged one) is not kept.
+        if buf.capacity() > 2 * FRAME_BYTES {
+            return;
+        }
+        let mut spare = SPARE.lock().unwrap();
+        if spare.len() < SPARE_BUFFERS {
+            spare.push(buf);
+        }
+    }
+}
 
 /// The frames of one pack decompressed lately, by offset.
 #[derive(Default)]
-pub(super) struct Inflated(Mutex<Vec<(u64, Arc<Vec<u8>>)>>);
+pub(super) struct Inflated(Mutex<Vec<(u64, Slot)>>);
 
 impl Inflated {
     /// The content of the frame at `offset` whose stored bytes are `stored`.
-    pub fn get(&self, offset: u64, stored: &[u8], total: u32) -> Option<Arc<Vec<u8>>> {
-        let find = |cache: &Vec<(u64, Arc<Vec<u8>>)>| {
-            cache
-                .iter()
-                .find(|(at, _)| *at == offset)
-                .map(|(_, f)| f.clone())
+    pub fn get(&self, offset: u64, stored: &[u8], total: u32) -> Option<Arc<FrameBuf>> {
+        let slot = {
+            let mut cache = self.0.lock().unwrap();
+            match cache.iter().find(|(at, _)| *at == offset) {
+                Some((_, slot)) => slot.clone(),
+                None => {
+                    if cache.len() >= INFLATED_FRAMES {
+                        cache.remove(0);
+                    }
+                    let slot = Slot::default();
+                    cache.push((offset, slot.clone()));
+                    slot
+                }
+            }
         };
-        if let Some(f) = find(&self.0.lock().unwrap()) {
-            return Some(f);
-        }
-        // Inflated without the lock: other threads go on with other frames meanwhile.
-        let content = decompress(stored, total as usize)?;
-        if content.len() != total as usize {
-            return None;
-        }
-        let content = Arc::new(content);
-        let mut cache = self.0.lock().unwrap();
-        if let Some(f) = find(&cache) {
-            return Some(f);
-        }
-        if cache.len() >= INFLATED_FRAMES {
-            cache.remove(0);
-        }
-        cache.push((offset, content.clone()));
-        Some(content)
+        // Inflated outside the cache's lock: other threads go on with other frames.
+        slot.get_or_init(|| {
+            let mut buf = SPARE.lock().unwrap().pop().unwrap_or_default();
+            decompress_into(stored, total as usize, &mut buf).map(|()| Arc::new(FrameBuf(buf)))
+        })
+        .clone()
     }
 }
 

@@ -216,20 +216,33 @@ impl Scratch {
 
     /// Per stored pack: its size, its indexed blobs and how much of it the kept copies use.
     /// The members of a zstd frame share its bytes (one offset and length): a frame
-    /// counts once, and as used in whole while any member is kept.
+    /// counts once, and its kept members use its bytes in proportion to their raw
+    /// lengths (all of them when every member is kept). Counting a frame as used in whole while any member was kept left 2 MiB
+    /// frames of a dump stored for good once one unchanged chunk pinned them: prune
+    /// never saw their dead members, which repacking reclaims.
     pub fn usage(&self) -> Result<Vec<PackUsage>, PruneError> {
         let mut st = self
             .conn
             .prepare(
-                "SELECT s.pack, s.size,
+                "WITH frames AS (
+                    SELECT pack, offset, SUM(raw_length) AS raw FROM loc
+                    WHERE compression = 2 GROUP BY pack, offset),
+                 kept_at AS (
+                    SELECT l.pack, l.offset, l.length, l.compression,
+                        COUNT(*) AS n, SUM(l.raw_length) AS raw
+                    FROM keep k JOIN loc l ON l.id = k.id AND l.pack = k.pack
+                    GROUP BY l.pack, l.offset),
+                 kept AS (
+                    SELECT a.pack, SUM(a.n) AS n, SUM(CASE WHEN a.compression = 2
+                        THEN a.length * a.raw / MAX(f.raw, 1) ELSE a.length END) AS bytes
+                    FROM kept_at a LEFT JOIN frames f ON f.pack = a.pack AND f.offset = a.offset
+                    GROUP BY a.pack)
+                 SELECT s.pack, s.size,
                     (SELECT COUNT(*) FROM loc l WHERE l.pack = s.pack),
                     (SELECT COALESCE(SUM(length), 0) FROM
                         (SELECT DISTINCT l.offset, l.length FROM loc l WHERE l.pack = s.pack)),
-                    (SELECT COUNT(*) FROM keep k WHERE k.pack = s.pack),
-                    (SELECT COALESCE(SUM(length), 0) FROM
-                        (SELECT DISTINCT l.offset, l.length FROM keep k
-                            JOIN loc l ON l.id = k.id AND l.pack = k.pack WHERE k.pack = s.pack))
-                 FROM stored s",
+                    COALESCE(kept.n, 0), COALESCE(kept.bytes, 0)
+                 FROM stored s LEFT JOIN kept ON kept.pack = s.pack",
             )
             .map_err(|e| self.err(e))?;
         let rows = st
@@ -333,5 +346,75 @@ impl Scratch {
             .optional()
             .map(|n| n.unwrap_or(0) as u64)
             .map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::index::IndexPack;
+    use crate::repo::pack::{BlobType, Compression};
+
+    fn entry(n: u8, offset: u64, length: u32, raw_length: u32, c: Compression) -> PackEntry {
+        PackEntry {
+            id: BlobId([n; 32]),
+            kind: BlobType::Data,
+            offset,
+            length,
+            raw_length,
+            compression: c,
+            base: None,
+        }
+    }
+
+    /// Pack 1: a frame of four members (raw 100, 100, 100, 300; 601 bytes stored, so
+    /// that the shares do not divide evenly) and one blob compressed alone (50 bytes).
+    fn scratch(kept: &[u8]) -> (PackUsage, Scratch) {
+        let s = Scratch::create().unwrap();
+        let pack = PackId([1; 32]);
+        let frame = |n, raw| entry(n, 0, 601, raw, Compression::ZstdFrame);
+        let blobs = vec![
+            frame(10, 100),
+            frame(11, 100),
+            frame(12, 100),
+            frame(13, 300),
+            entry(20, 601, 50, 80, Compression::Zstd),
+        ];
+        let index = IndexFile {
+            packs: vec![IndexPack {
+                id: pack,
+                size: 701,
+                blobs,
+                writer: None,
+            }],
+        };
+        s.add_stored(&pack, 701).unwrap();
+        s.add_index(&index).unwrap();
+        for n in kept {
+            s.mark_used(&BlobId([*n; 32])).unwrap();
+        }
+        s.choose_copies(0).unwrap();
+        let mut usage = s.usage().unwrap();
+        assert_eq!(usage.len(), 1);
+        (usage.remove(0), s)
+    }
+
+    #[test]
+    fn kept_frame_members_use_their_share_of_the_frame() {
+        let (u, _s) = scratch(&[10, 20]);
+        assert_eq!((u.blobs, u.used_blobs), (5, 2));
+        // A sixth of the frame (100 of 600 raw bytes) and the lone blob.
+        assert_eq!((u.used_bytes, u.unused_bytes), (100 + 50, 501));
+        let (u, _s) = scratch(&[13]);
+        assert_eq!((u.used_bytes, u.unused_bytes), (300, 351));
+    }
+
+    #[test]
+    fn a_fully_kept_frame_leaves_nothing_unused() {
+        // Shares that do not divide evenly still add up to the whole frame.
+        let (u, _s) = scratch(&[10, 11, 12, 13, 20]);
+        assert_eq!((u.used_bytes, u.unused_bytes), (651, 0));
+        let (u, _s) = scratch(&[]);
+        assert_eq!((u.used_blobs, u.used_bytes, u.unused_bytes), (0, 0, 651));
     }
 }
