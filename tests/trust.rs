@@ -399,6 +399,15 @@ fn prune_of_an_old_repository_checks_the_copy_it_keeps() {
     let planted = plant_index(&w, home.path(), &fpr, &lie);
 
     let before = w.objects("data").len();
+    // Nothing repacked: the newest pack goes, and the copy said to survive in the
+    // oldest is read before anything is deleted.
+    let err = w.fails(&["prune", "--max-unused", "unlimited"], 1);
+    assert!(
+        err.contains(&low) && err.contains("does not hold blob"),
+        "{err}"
+    );
+    assert_eq!(w.objects("data").len(), before, "nothing deleted");
+    // Even when every pack with unused bytes is repacked: the oldest pack is all used.
     let err = w.fails(&["prune", "--max-unused", "0%"], 1);
     assert!(
         err.contains(&low) && err.contains("does not hold blob"),

@@ -217,7 +217,9 @@ impl Scratch {
     /// Per stored pack: its size, its indexed blobs and how much of it the kept copies use.
     /// The members of a zstd frame share its bytes (one offset and length): a frame
     /// counts once, and its kept members use its bytes in proportion to their raw
-    /// lengths (all of them when every member is kept). Counting a frame as used in whole while any member was kept left 2 MiB
+    /// lengths (all of them when every member is kept). Bytes are grouped by offset and
+    /// length as the pack's total is, so a pack whose every entry is kept shows nothing
+    /// unused, whatever an index claims. Counting a frame as used in whole while any member was kept left 2 MiB
     /// frames of a dump stored for good once one unchanged chunk pinned them: prune
     /// never saw their dead members, which repacking reclaims.
     pub fn usage(&self) -> Result<Vec<PackUsage>, PruneError> {
@@ -225,17 +227,19 @@ impl Scratch {
             .conn
             .prepare(
                 "WITH frames AS (
-                    SELECT pack, offset, SUM(raw_length) AS raw FROM loc
-                    WHERE compression = 2 GROUP BY pack, offset),
+                    SELECT pack, offset, length, SUM(raw_length) AS raw FROM loc
+                    WHERE compression = 2 GROUP BY pack, offset, length),
                  kept_at AS (
-                    SELECT l.pack, l.offset, l.length, l.compression,
+                    SELECT l.pack, l.offset, l.length, MAX(l.compression = 2) AS framed,
                         COUNT(*) AS n, SUM(l.raw_length) AS raw
                     FROM keep k JOIN loc l ON l.id = k.id AND l.pack = k.pack
-                    GROUP BY l.pack, l.offset),
+                    GROUP BY l.pack, l.offset, l.length),
                  kept AS (
-                    SELECT a.pack, SUM(a.n) AS n, SUM(CASE WHEN a.compression = 2
-                        THEN a.length * a.raw / MAX(f.raw, 1) ELSE a.length END) AS bytes
-                    FROM kept_at a LEFT JOIN frames f ON f.pack = a.pack AND f.offset = a.offset
+                    SELECT a.pack, SUM(a.n) AS n, SUM(CASE WHEN a.framed
+                        THEN a.length * MIN(a.raw, f.raw) / MAX(f.raw, 1) ELSE a.length END)
+                        AS bytes
+                    FROM kept_at a LEFT JOIN frames f
+                        ON f.pack = a.pack AND f.offset = a.offset AND f.length = a.length
                     GROUP BY a.pack)
                  SELECT s.pack, s.size,
                     (SELECT COUNT(*) FROM loc l WHERE l.pack = s.pack),
