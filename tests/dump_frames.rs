@@ -63,6 +63,40 @@ fn new_repositories_are_format_3_and_cut_streams_at_rows() {
     assert_eq!(config["chunk_sizes_stream"]["avg"], 65536);
 }
 
+/// `init --stream-chunk-size` picks smaller chunks for repositories backed up with
+/// `--no-delta`; the config records them and a backup cuts by them.
+#[test]
+fn init_takes_a_smaller_stream_chunk_size() {
+    let w = World::bare();
+    w.ok(&["key", "generate", "--out", w.key.to_str().unwrap()]);
+    for bad in ["12K", "4K", "128K", "lots"] {
+        let err = w.fails(&["init", "--stream-chunk-size", bad], 2);
+        assert!(
+            err.contains("not one of 8K, 16K, 32K, 64K") || err.contains(bad),
+            "{err}"
+        );
+    }
+    assert!(!w.repo.exists());
+    w.ok(&["init", "--stream-chunk-size", "16K"]);
+    let home = gpg_with(&w);
+    let config = decrypted_config(home.path(), &w.repo);
+    assert_eq!(config["chunk_sizes_stream"]["min"], 4096);
+    assert_eq!(config["chunk_sizes_stream"]["avg"], 16384);
+    assert_eq!(config["chunk_sizes_stream"]["max"], 65536);
+    let dump = dump_rows(100_000, |_| false);
+    bytes_added(&w, &dump);
+    let blobs = index_blobs(&w, home.path());
+    stop_agent(home.path());
+    let data: Vec<u64> = blobs
+        .iter()
+        .filter(|b| b["type"] == "data")
+        .map(|b| b["raw_length"].as_u64().unwrap())
+        .collect();
+    // About 6 MB in chunks of 16 KiB on average, none above 64 KiB.
+    assert!(data.len() > 200, "{} chunks", data.len());
+    assert!(data.iter().all(|&n| n <= 65536), "{data:?}");
+}
+
 #[test]
 fn a_dump_in_frames_restores_checks_and_dumps_byte_identical() {
     let w = World::new();

@@ -1799,7 +1799,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__init)
-            opts="-r -k -q -h --recipient --copy-params-from --from-key --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-r -k -q -h --recipient --copy-params-from --from-key --stream-chunk-size --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1814,6 +1814,10 @@ _cairn() {
                     return 0
                     ;;
                 --from-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream-chunk-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
