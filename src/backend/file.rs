@@ -195,7 +195,13 @@ impl Backend for FileBackend {
                 } else {
                     format!("{rel}/{fname}")
                 };
-                let meta = entry.metadata().map_err(|e| self.err(&name, e))?;
+                let meta = match entry.metadata() {
+                    Ok(m) => m,
+                    // Deleted between the directory read and the stat (a lock released,
+                    // a pack pruned): not there, as a listing a moment later would say.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(self.err(&name, e)),
+                };
                 if meta.is_dir() {
                     if prefix.starts_with(&name) || name.starts_with(prefix) {
                         stack.push(name);
@@ -232,6 +238,35 @@ impl Backend for FileBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Locks come and go while others list them: an object deleted between the
+    /// directory read and its stat is left out, never an error (a backup once failed
+    /// with "locks/…: not found" while another released its lock).
+    #[test]
+    fn listing_while_objects_are_deleted_never_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = FileBackend::new(dir.path().join("repo"));
+        b.create().unwrap();
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut i = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let name = format!("locks/{:04}", i % 64);
+                    b.put(&name, b"lock").unwrap();
+                    b.delete(&format!("locks/{:04}", (i + 32) % 64)).unwrap();
+                    i += 1;
+                }
+            });
+            for _ in 0..20_000 {
+                if let Err(e) = b.list("locks/") {
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                    panic!("{e}");
+                }
+            }
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+    }
 
     #[test]
     fn put_get_list_delete_and_put_if_absent() {
