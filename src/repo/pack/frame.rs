@@ -37,8 +37,8 @@ static SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 /// Spare buffers kept (tune): about what the threads of a restore have in flight.
 const SPARE_BUFFERS: usize = 8;
 
-/// An inflated frame's content; its buffer goes back to `SPARE` when the last reader
-/// (the pack's cache, or a blob read from it) lets go.
+/// An inflated frame's content; its buffer goes back to `SPARE` when the last holder
+/// (the pack's cache, or a thread copying a member out) lets go.
 pub(super) struct FrameBuf(Vec<u8>);
 
 impl std::ops::Deref for FrameBuf {
