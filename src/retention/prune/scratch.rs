@@ -17,7 +17,7 @@ use super::PruneError;
 use crate::cache::{blob_row, id32, insert_index, BLOB_COLUMNS};
 use crate::ids::{BlobId, PackId};
 use crate::repo::index::IndexFile;
-use crate::repo::pack::PackEntry;
+use crate::repo::pack::{Compression, PackEntry};
 
 /// Page cache of the scratch database, in KiB.
 const CACHE_KIB: i64 = 64 * 1024;
@@ -314,19 +314,26 @@ impl Scratch {
         }
         let mut st = self
             .conn
-            .prepare(
-                "SELECT l.pack, l.offset, l.length, l.raw_length, l.compression = 2,
+            .prepare(&format!(
+                "SELECT l.pack, l.offset, l.length, l.raw_length, l.compression = {},
                     k.id IS NOT NULL
                  FROM loc l LEFT JOIN keep k ON k.id = l.id AND k.pack = l.pack
                  ORDER BY l.pack",
-            )
+                Compression::ZstdFrame.code()
+            ))
             .map_err(|e| self.err(e))?;
         let mut rows = st.query([]).map_err(|e| self.err(e))?;
+        // The pack of the rows being read, and its place in `out` with its spans so far
+        // (none for a pack that storage does not hold): looked up once per pack, not
+        // once per row.
+        let mut current: Option<[u8; 32]> = None;
         let mut pack: Option<(usize, PackSpans)> = None;
         while let Some(r) = rows.next().map_err(|e| self.err(e))? {
             let read = || -> rusqlite::Result<_> {
+                let id = r.get_ref(0)?.as_blob()?;
+                let same = current.as_ref().is_some_and(|c| c[..] == *id);
                 Ok((
-                    PackId(id32(r, 0)?),
+                    (!same).then(|| id32(r, 0)).transpose()?,
                     Span {
                         offset: r.get::<_, i64>(1)? as u64,
                         length: r.get::<_, i64>(2)? as u64,
@@ -336,18 +343,17 @@ impl Scratch {
                     r.get::<_, bool>(5)?,
                 ))
             };
-            let (id, span, raw, framed, kept) = read().map_err(|e| self.err(e))?;
-            let Some(&i) = at.get(&id) else {
-                continue;
-            };
-            if pack.as_ref().is_none_or(|(j, _)| *j != i) {
+            let (new_pack, span, raw, framed, kept) = read().map_err(|e| self.err(e))?;
+            if let Some(id) = new_pack {
                 if let Some((j, spans)) = pack.take() {
                     spans.sum_into(&mut out[j]);
                 }
-                pack = Some((i, PackSpans::default()));
+                pack = at.get(&PackId(id)).map(|&i| (i, PackSpans::default()));
+                current = Some(id);
             }
-            let (_, spans) = pack.as_mut().expect("just set");
-            spans.add(span, raw, framed, kept);
+            if let Some((_, spans)) = pack.as_mut() {
+                spans.add(span, raw, framed, kept);
+            }
         }
         if let Some((j, spans)) = pack {
             spans.sum_into(&mut out[j]);
@@ -444,7 +450,7 @@ impl Scratch {
 mod tests {
     use super::*;
     use crate::repo::index::IndexPack;
-    use crate::repo::pack::{BlobType, Compression};
+    use crate::repo::pack::BlobType;
 
     fn entry(n: u8, offset: u64, length: u32, raw_length: u32, c: Compression) -> PackEntry {
         PackEntry {
