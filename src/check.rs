@@ -11,12 +11,13 @@ use std::collections::{HashMap, HashSet};
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
+use crate::cache::Reading;
 use crate::damage::{Lost, Walker};
 use crate::ids::{BlobId, PackId, SnapshotId};
 use crate::repo::pack::{Compression, Pack, PackEntry};
 use crate::repo::snapshot::Snapshot;
 use crate::repo::tree::NodeKind;
-use crate::repo::{Repository, Result};
+use crate::repo::{RepoError, Repository, Result};
 use crate::ui::Progress;
 
 #[derive(Debug, Clone, Copy)]
@@ -123,53 +124,14 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
     };
     let listed: HashMap<PackId, u64> = repo.pack_ids()?.into_iter().collect();
     report.packs = listed.len();
-
-    // Each entry once, in its pack's list; the chosen copy of a blob is a place in
-    // those lists (8 bytes, not a second copy of the entry: ~170 bytes a blob less).
-    let mut indexed_packs: HashMap<PackId, Vec<PackEntry>> = HashMap::new();
-    let mut pack_ids: Vec<PackId> = Vec::new();
-    let mut pack_no: HashMap<PackId, u32> = HashMap::new();
-    let mut index: HashMap<BlobId, (u32, u32)> = HashMap::new();
-    repo.cache().for_each_blob(|pack, entry| {
-        let n = *pack_no.entry(pack).or_insert_with(|| {
-            pack_ids.push(pack);
-            pack_ids.len() as u32 - 1
-        });
-        let entries = indexed_packs.entry(pack).or_default();
-        let place = (n, entries.len() as u32);
-        // A copy in a stored pack is the one that counts, a full one before a delta
-        // (as readers choose).
-        let better = match index.get(&entry.id) {
-            None => true,
-            Some(&(p, i)) => {
-                let p = pack_ids[p as usize];
-                let old = &indexed_packs[&p][i as usize];
-                !listed.contains_key(&p)
-                    || (listed.contains_key(&pack)
-                        && old.compression == Compression::Delta
-                        && entry.compression != Compression::Delta)
-            }
-        };
-        if better {
-            index.insert(entry.id, place);
-        }
-        indexed_packs
-            .get_mut(&pack)
-            .expect("added above")
-            .push(entry);
-    })?;
-    drop(pack_no);
-    let chosen = |b: &BlobId| -> Option<(PackId, &PackEntry)> {
-        let &(p, i) = index.get(b)?;
-        let p = pack_ids[p as usize];
-        Some((p, &indexed_packs[&p][i as usize]))
-    };
-    for pack in indexed_packs.keys() {
-        if !listed.contains_key(pack) {
-            report.errors.push(format!(
-                "pack {pack}: in the index but missing from storage"
-            ));
-        }
+    let mut packs = Packs::load(repo, &listed)?;
+    let mut missing_packs: Vec<&IndexedPack> = packs.by_no.values().filter(|p| !p.stored).collect();
+    missing_packs.sort_by_key(|p| p.id);
+    for p in missing_packs {
+        report.errors.push(format!(
+            "pack {}: in the index but missing from storage",
+            p.id
+        ));
     }
 
     // Index objects the cache left out did not verify when it was synced; say why.
@@ -200,23 +162,70 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
         .filter_map(|(id, s)| s.repaired.as_ref().map(|r| (r.original, *id)))
         .collect();
 
-    // Every tree once, however many snapshots share it: the blobs they reach go into
-    // one set. Walking each snapshot whole kept a list of snapshots per blob and read
-    // shared trees again for every snapshot: gigabytes and hours at ten million blobs
-    // and a month of snapshots. Which snapshots a blob matters to is worked out again
-    // (`Users`) only when something is wrong.
-    let mut used: HashSet<BlobId> = HashSet::new();
+    // The data first, so that the walk below knows which packs failed and judges every
+    // blob it meets once, against the packs as they are.
+    let mut readable: Vec<PackId> = packs
+        .by_no
+        .values()
+        .filter(|p| p.stored)
+        .map(|p| p.id)
+        .collect();
+    // Sorted so that a bucket's packs are read in the same order every time.
+    readable.sort();
+    let to_read = read.choose(readable);
+    report.packs_read = to_read.len();
+    // Downloads and decryption run ahead (as many as the store takes at once); the
+    // blobs of each pack are verified on all cores.
+    let mut damaged: Vec<(u32, String)> = Vec::new();
+    let reading = (!to_read.is_empty())
+        .then(|| Progress::new(Some(to_read.iter().map(|p| listed[p]).sum()), "read data"));
+    repo.read_packs_ahead(to_read, |id, pack| {
+        let n = packs.no[&id];
+        let verdict = match pack {
+            Err(e) => Err(e.to_string()),
+            Ok(pack) => check_pack(repo, &pack, n, packs.by_no[&n].blobs)?,
+        };
+        report.bytes_read += listed[&id];
+        if let Some(p) = &reading {
+            p.add(listed[&id]);
+        }
+        if let Err(e) = verdict {
+            damaged.push((n, e));
+        }
+        Ok::<(), RepoError>(())
+    })?;
+    drop(reading);
+    // Once interrupted, every read failed and would be listed as damage that is not there.
+    crate::interrupt::check()?;
+    for (n, _) in &damaged {
+        packs
+            .by_no
+            .get_mut(n)
+            .expect("read packs are indexed")
+            .sound = false;
+    }
+
+    // Every tree once, however many snapshots share it, and each blob it names judged
+    // as it is met. Nothing is kept per blob (a set of used blobs was ~40% of check's
+    // memory at a million blobs); which snapshots a blob matters to is worked out
+    // again (`Users`) only when something is wrong.
+    let mut trees: HashSet<BlobId> = HashSet::new();
+    let mut verdicts = Verdicts::default();
     let mut bad_trees = false;
     let walked = Progress::items(Some(snaps.len() as u64), "snapshots");
     for (_, snap) in &snaps {
         walked.add(1);
         let mut stack = vec![snap.tree];
         while let Some(tree_id) = stack.pop() {
-            if !used.insert(tree_id) {
+            if !trees.insert(tree_id) {
                 continue;
             }
             report.trees += 1;
-            let Ok(tree) = repo.read_tree(&tree_id) else {
+            let tree = repo.read_tree(&tree_id);
+            // One read transaction a tree: the tree and the blobs it names.
+            let reading = repo.cache().reading()?;
+            verdicts.judge(&reading, &packs, &tree_id)?;
+            let Ok(tree) = tree else {
                 bad_trees = true;
                 continue;
             };
@@ -224,56 +233,66 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
                 if node.kind == NodeKind::Dir {
                     stack.extend(node.subtree);
                 }
-                used.extend(node.content);
+                for b in &node.content {
+                    verdicts.judge(&reading, &packs, b)?;
+                }
             }
         }
     }
     walked.finish();
+    drop(trees);
+
+    // What went wrong and whom it affects: the blobs of failed and missing packs, and
+    // the used blobs with no usable copy.
+    let broken: HashSet<u32> = packs
+        .by_no
+        .iter()
+        .filter(|(_, p)| !p.sound)
+        .map(|(n, _)| *n)
+        .collect();
+    let mut broken_blobs: HashMap<u32, Vec<BlobId>> = HashMap::new();
+    if !broken.is_empty() {
+        repo.cache().for_each_blob_in(&broken, |n, e| {
+            broken_blobs.entry(n).or_default().push(e.id)
+        })?;
+    }
+    let lost: HashSet<BlobId> = verdicts
+        .unindexed
+        .iter()
+        .chain(&verdicts.unusable)
+        .copied()
+        .collect();
+    let wanted: HashSet<BlobId> = lost
+        .iter()
+        .chain(broken_blobs.values().flatten())
+        .copied()
+        .collect();
     let users = Users {
         repo,
         snaps: &snaps,
     };
-    let mut unreadable: HashSet<SnapshotId> = HashSet::new();
-    if bad_trees {
-        for (id, tree_id, e) in users.of(&HashSet::new()).1 {
-            unreadable.insert(id);
-            if !replaced.contains_key(&id) || !e.is_damage() {
-                report.errors.push(format!(
-                    "snapshot {}: tree {}: {e}",
-                    id.short(),
-                    tree_id.short()
-                ));
-            }
-        }
-    }
-    // A delta is only as good as its base: indexed, and a full blob.
-    for b in &used {
-        let Some((pack, e)) = chosen(b).filter(|(_, e)| e.compression == Compression::Delta) else {
-            continue;
-        };
-        let base = e.base.unwrap_or(*b);
-        match chosen(&base) {
-            None => report.errors.push(format!(
-                "pack {pack}: blob {b}: its delta base {base} is not in any index"
-            )),
-            Some((_, be)) if be.compression == Compression::Delta => report.errors.push(format!(
-                "pack {pack}: blob {b}: its delta base {base} is itself a delta"
-            )),
-            Some(_) => {}
-        }
-    }
-    let unindexed: HashSet<BlobId> = used
-        .iter()
-        .filter(|b| !index.contains_key(*b))
-        .copied()
-        .collect();
-    let uses = if unindexed.is_empty() {
-        HashMap::new()
+    let (uses, tree_errors) = if wanted.is_empty() && !bad_trees {
+        (HashMap::new(), Vec::new())
     } else {
-        users.of(&unindexed).0
+        users.of(&wanted)
     };
+    let mut unreadable: HashSet<SnapshotId> = HashSet::new();
+    for (id, tree_id, e) in tree_errors {
+        unreadable.insert(id);
+        if !replaced.contains_key(&id) || !e.is_damage() {
+            report.errors.push(format!(
+                "snapshot {}: tree {}: {e}",
+                id.short(),
+                tree_id.short()
+            ));
+        }
+    }
+    report.errors.append(&mut verdicts.errors);
     let mut missing_blobs = 0usize;
-    let mut unindexed: Vec<(&BlobId, &Vec<SnapshotId>)> = uses.iter().collect();
+    let mut unindexed: Vec<(&BlobId, &Vec<SnapshotId>)> = uses
+        .iter()
+        .filter(|(b, _)| verdicts.unindexed.contains(*b))
+        .collect();
     // The same first 20 on every run.
     unindexed.sort();
     for (b, users) in unindexed {
@@ -292,91 +311,21 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
             missing_blobs - 20
         ));
     }
-
-    let mut readable: Vec<PackId> = indexed_packs
-        .keys()
-        .filter(|p| listed.contains_key(*p))
-        .copied()
-        .collect();
-    // Sorted so that a bucket's packs are read in the same order every time.
-    readable.sort();
-    let to_read = read.choose(readable);
-    report.packs_read = to_read.len();
-    // Downloads and decryption run ahead (as many as the store takes at once); the
-    // blobs of each pack are verified on all cores.
-    let mut damaged: Vec<(PackId, String)> = Vec::new();
-    let reading = (!to_read.is_empty())
-        .then(|| Progress::new(Some(to_read.iter().map(|p| listed[p]).sum()), "read data"));
-    let Ok(()) = repo.read_packs_ahead(to_read, |id, pack| {
-        let verdict = pack
-            .map_err(|e| e.to_string())
-            .and_then(|pack| check_pack(repo, &pack, &indexed_packs[&id]));
-        report.bytes_read += listed[&id];
-        if let Some(p) = &reading {
-            p.add(listed[&id]);
-        }
-        if let Err(e) = verdict {
-            damaged.push((id, e));
-        }
-        Ok::<(), std::convert::Infallible>(())
-    });
-    drop(reading);
-    // Once interrupted, every read failed and would be listed as damage that is not there.
-    crate::interrupt::check()?;
-    let mut broken: HashSet<PackId> = damaged.iter().map(|(p, _)| *p).collect();
-    broken.extend(indexed_packs.keys().filter(|p| !listed.contains_key(*p)));
-    let stored = || {
-        indexed_packs
-            .iter()
-            .filter(|(p, _)| listed.contains_key(*p) && !broken.contains(*p))
-            .flat_map(|(_, entries)| entries.iter())
-    };
-    // A delta is usable only with its base, which is always a full blob. With no pack
-    // broken or missing, a blob's chosen copy says it (the chosen copy is a full one
-    // whenever there is one, as readers choose), so the two sets over every stored blob
-    // (~100 bytes a blob) are built only when some pack failed.
-    let usable: Option<HashSet<BlobId>> = (!broken.is_empty()).then(|| {
-        let full: HashSet<BlobId> = stored()
-            .filter(|e| e.compression != Compression::Delta)
-            .map(|e| e.id)
-            .collect();
-        stored()
-            .filter(|e| {
-                e.compression != Compression::Delta || e.base.is_some_and(|b| full.contains(&b))
-            })
-            .map(|e| e.id)
-            .collect()
-    });
-    let is_usable = |b: &BlobId| match &usable {
-        Some(set) => set.contains(b),
-        None => chosen(b).is_some_and(|(_, e)| {
-            e.compression != Compression::Delta
-                || e.base
-                    .and_then(|base| chosen(&base))
-                    .is_some_and(|(_, base)| base.compression != Compression::Delta)
-        }),
-    };
-    // The used blobs of broken packs, and those with no usable copy: who uses them?
-    let suspects: HashSet<BlobId> = broken
-        .iter()
-        .flat_map(|p| indexed_packs[p].iter().map(|e| e.id))
-        .chain(used.iter().filter(|b| !is_usable(b)).copied())
-        .filter(|b| used.contains(b))
-        .collect();
-    let uses = if suspects.is_empty() {
-        uses
-    } else {
-        users.of(&suspects).0
-    };
-    for (pack, err) in damaged {
-        let mut affected: Vec<String> = indexed_packs[&pack]
-            .iter()
-            .filter_map(|e| uses.get(&e.id))
+    let affected = |n: u32| -> Vec<String> {
+        let mut affected: Vec<String> = broken_blobs
+            .get(&n)
+            .into_iter()
+            .flatten()
+            .filter_map(|b| uses.get(b))
             .flatten()
             .map(|s| s.short())
             .collect();
         affected.sort();
         affected.dedup();
+        affected
+    };
+    for (n, err) in damaged {
+        let affected = affected(n);
         let affected = if affected.is_empty() {
             "no snapshot uses it".to_string()
         } else {
@@ -385,32 +334,27 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
         report.errors.push(format!("{err}; {affected}"));
     }
     // Missing packs affect snapshots too: say which.
-    for (pack, entries) in &indexed_packs {
-        if listed.contains_key(pack) {
-            continue;
-        }
-        let mut affected: Vec<String> = entries
-            .iter()
-            .filter_map(|e| uses.get(&e.id))
-            .flatten()
-            .map(|s| s.short())
-            .collect();
-        affected.sort();
-        affected.dedup();
+    let mut missing: Vec<(&u32, &IndexedPack)> =
+        packs.by_no.iter().filter(|(_, p)| !p.stored).collect();
+    missing.sort_by_key(|(_, p)| p.id);
+    for (n, p) in missing {
+        let affected = affected(*n);
         if !affected.is_empty() {
             report.errors.push(format!(
-                "pack {pack} is missing; affects snapshots {}",
+                "pack {} is missing; affects snapshots {}",
+                p.id,
                 affected.join(", ")
             ));
         }
     }
     let mut hit: HashSet<SnapshotId> = unreadable;
     for (b, users) in &uses {
-        if !is_usable(b) {
+        if lost.contains(b) {
             hit.extend(users);
         }
     }
-    let lost_blob = |b: &BlobId| Ok(!is_usable(b));
+    // Every blob the damaged snapshots reach was judged by the walk above.
+    let lost_blob = |b: &BlobId| Ok(lost.contains(b));
     let mut walker = Walker::new(repo, &lost_blob);
     for (id, snap) in snaps.iter().filter(|(id, _)| hit.contains(id)) {
         let lost = walker.lost(&snap.tree)?;
@@ -429,6 +373,127 @@ pub fn check(repo: &Repository, read: ReadData) -> Result<CheckReport> {
     report.damaged.sort_by_key(|d| (d.time, d.id));
     repo.forget_cached_packs();
     Ok(report)
+}
+
+/// The packs the index names, by their number in the cache: what check keeps per
+/// pack. Nothing is kept per blob: the cache answers for each blob as the walk meets
+/// it, so check's memory grows with packs and trees, not with the blobs they hold.
+struct Packs {
+    by_no: HashMap<u32, IndexedPack>,
+    no: HashMap<PackId, u32>,
+}
+
+struct IndexedPack {
+    id: PackId,
+    /// How many blobs the index places in it.
+    blobs: u64,
+    /// Storage lists it.
+    stored: bool,
+    /// Stored, and not found damaged when read.
+    sound: bool,
+}
+
+impl Packs {
+    fn load(repo: &Repository, listed: &HashMap<PackId, u64>) -> Result<Packs> {
+        let mut packs = Packs {
+            by_no: HashMap::new(),
+            no: HashMap::new(),
+        };
+        for (n, id, blobs) in repo.cache().indexed_packs()? {
+            let stored = listed.contains_key(&id);
+            packs.no.insert(id, n);
+            packs.by_no.insert(
+                n,
+                IndexedPack {
+                    id,
+                    blobs,
+                    stored,
+                    sound: stored,
+                },
+            );
+        }
+        Ok(packs)
+    }
+
+    /// Every copy of a blob the index names, with its pack (a copy a backup indexed
+    /// while check ran, in a pack check did not see, is left out).
+    fn copies(&self, cache: &Reading, b: &BlobId) -> Result<Vec<(&IndexedPack, PackEntry)>> {
+        Ok(cache
+            .copies(b)?
+            .into_iter()
+            .filter_map(|(n, e)| Some((self.by_no.get(&n)?, e)))
+            .collect())
+    }
+
+    /// The copy readers choose: one in a stored pack, a full one before a delta.
+    fn chosen<'c>(
+        copies: &'c [(&IndexedPack, PackEntry)],
+    ) -> Option<&'c (&'c IndexedPack, PackEntry)> {
+        copies
+            .iter()
+            .min_by_key(|(p, e)| (!p.stored, e.compression == Compression::Delta))
+    }
+
+    /// Whether a blob can be read: a full copy in a sound pack, or a delta in one whose
+    /// base has a full copy in a sound pack.
+    fn usable(&self, cache: &Reading, copies: &[(&IndexedPack, PackEntry)]) -> Result<bool> {
+        let full =
+            |(p, e): &&(&IndexedPack, PackEntry)| p.sound && e.compression != Compression::Delta;
+        if copies.iter().any(|c| full(&c)) {
+            return Ok(true);
+        }
+        for (p, e) in copies {
+            if let Some(base) = e.base.filter(|_| p.sound) {
+                if self.copies(cache, &base)?.iter().any(|c| full(&c)) {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// What the walk found wrong with the blobs it met: bounded by the damage, not by the
+/// repository.
+#[derive(Default)]
+struct Verdicts {
+    /// Used and in no index.
+    unindexed: HashSet<BlobId>,
+    /// Used and indexed, with no copy that can be read.
+    unusable: HashSet<BlobId>,
+    /// Deltas already reported for their base.
+    bad_bases: HashSet<BlobId>,
+    errors: Vec<String>,
+}
+
+impl Verdicts {
+    fn judge(&mut self, cache: &Reading, packs: &Packs, b: &BlobId) -> Result<()> {
+        let copies = packs.copies(cache, b)?;
+        let Some((pack, e)) = Packs::chosen(&copies) else {
+            self.unindexed.insert(*b);
+            return Ok(());
+        };
+        // A delta is only as good as its base: indexed, and a full blob.
+        if e.compression == Compression::Delta {
+            let base = e.base.unwrap_or(*b);
+            let base_copies = packs.copies(cache, &base)?;
+            let problem = match Packs::chosen(&base_copies) {
+                None => Some("is not in any index"),
+                Some((_, be)) if be.compression == Compression::Delta => Some("is itself a delta"),
+                Some(_) => None,
+            };
+            if let Some(problem) = problem.filter(|_| self.bad_bases.insert(*b)) {
+                self.errors.push(format!(
+                    "pack {}: blob {b}: its delta base {base} {problem}",
+                    pack.id
+                ));
+            }
+        }
+        if !packs.usable(cache, &copies)? {
+            self.unusable.insert(*b);
+        }
+        Ok(())
+    }
 }
 
 /// A snapshot that depends on lost data, and the paths it loses.
@@ -473,31 +538,50 @@ impl DamagedSnapshot {
     }
 }
 
+/// A pack's verdict (`Err` names what is wrong with it) against the index's `blobs`
+/// entries for it (pack number `n` in the cache). Each entry the pack's own header
+/// lists is compared with the index's; an index entry the pack lacks shows as a count
+/// short, and only then are the index's entries for the pack read to name it.
 fn check_pack(
     repo: &Repository,
     pack: &Pack,
-    indexed: &[PackEntry],
-) -> std::result::Result<(), String> {
+    n: u32,
+    blobs: u64,
+) -> Result<std::result::Result<(), String>> {
     let id = pack.id;
-    for entry in indexed {
-        let Some(stored) = pack.entry(&entry.id) else {
-            return Err(format!(
-                "pack {id}: blob {} is indexed but not in the pack",
-                entry.id
-            ));
+    let mut indexed: HashSet<BlobId> = HashSet::new();
+    let reading = repo.cache().reading()?;
+    for entry in &pack.entries {
+        let Some(in_index) = reading.copy_in(&entry.id, n)? else {
+            continue;
         };
-        if stored != entry {
-            return Err(format!(
+        if in_index != *entry {
+            return Ok(Err(format!(
                 "pack {id}: blob {} differs from the index",
                 entry.id
-            ));
+            )));
+        }
+        indexed.insert(entry.id);
+    }
+    drop(reading);
+    if (indexed.len() as u64) < blobs {
+        let mut absent = None;
+        repo.cache().for_each_blob_in(&HashSet::from([n]), |_, e| {
+            if !indexed.contains(&e.id) {
+                absent.get_or_insert(e.id);
+            }
+        })?;
+        if let Some(b) = absent {
+            return Ok(Err(format!(
+                "pack {id}: blob {b} is indexed but not in the pack"
+            )));
         }
     }
-    pack.entries.par_iter().try_for_each(|entry| {
+    Ok(pack.entries.par_iter().try_for_each(|entry| {
         repo.blob_in(pack, entry)
             .map(drop)
             .map_err(|e| e.to_string())
-    })
+    }))
 }
 
 /// Which snapshots use some blobs, by walking each snapshot's trees (shared ones again

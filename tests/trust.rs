@@ -414,6 +414,14 @@ fn prune_of_an_old_repository_checks_the_copy_it_keeps() {
         "{err}"
     );
     assert_eq!(w.objects("data").len(), before, "nothing deleted");
+    // check reads the oldest pack and finds the blobs the lie places there missing
+    // (the index's entries for a pack are counted, not held, and named when short).
+    let err = w.fails(&["check", "--read-data"], 1);
+    assert!(
+        err.contains(&format!("pack {low}: blob"))
+            && err.contains("is indexed but not in the pack"),
+        "{err}"
+    );
     fs::remove_file(planted).unwrap();
     w.ok(&["check", "--read-data"]);
     let t = w.path("restored");

@@ -13,7 +13,7 @@ mod dirs;
 pub use dirs::{prefix, DirFile, DirFiles, IdPrefix};
 
 use crate::ids::{BlobId, PackId};
-use crate::repo::index::IndexFile;
+use crate::repo::index::{IndexFile, IndexPack};
 use crate::repo::pack::{BlobType, Compression, PackEntry};
 
 #[derive(Debug, thiserror::Error)]
@@ -408,6 +408,70 @@ impl Cache {
         Ok(())
     }
 
+    /// Every pack the index names a blob in: its number in the cache, its id and how many
+    /// blobs the index places in it. `check` keeps this (per pack, not per blob) and asks
+    /// the cache about each blob as it meets it.
+    pub fn indexed_packs(&self) -> Result<Vec<(u32, PackId, u64)>, CacheError> {
+        let conn = self.reader();
+        // Counted here, not with GROUP BY: SQLite sorted every row to group them, in
+        // memory (~30 bytes a blob).
+        let mut counts: std::collections::HashMap<u32, u64> = std::collections::HashMap::new();
+        let mut st = conn
+            .prepare("SELECT pack FROM blobs")
+            .map_err(|e| self.err(e))?;
+        let mut rows = st.query([]).map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            *counts
+                .entry(r.get(0).map_err(|e| self.err(e))?)
+                .or_default() += 1;
+        }
+        drop(rows);
+        let mut st = conn
+            .prepare_cached("SELECT id FROM packs WHERE n = ?1")
+            .map_err(|e| self.err(e))?;
+        counts
+            .into_iter()
+            .map(|(n, k)| {
+                let id = st
+                    .query_row(params![n], |r| id32(r, 0))
+                    .map_err(|e| self.err(e))?;
+                Ok((n, PackId(id), k))
+            })
+            .collect()
+    }
+
+    /// A read transaction for many lookups in a row: the file lock is taken once for
+    /// all of them, not once per query (two `fcntl` calls each, a third of `check`'s
+    /// time at a million blobs). It holds one of the read connections: no other lookup
+    /// may run on this thread until it is dropped.
+    pub fn reading(&self) -> Result<Reading<'_>, CacheError> {
+        let conn = self.reader();
+        conn.execute_batch("BEGIN").map_err(|e| self.err(e))?;
+        Ok(Reading { conn, cache: self })
+    }
+
+    /// Calls `each` for every blob the index places in one of `packs` (by number). The
+    /// blobs are not ordered by pack, so this reads the whole index: for the few packs
+    /// something is wrong with.
+    pub fn for_each_blob_in(
+        &self,
+        packs: &std::collections::HashSet<u32>,
+        mut each: impl FnMut(u32, PackEntry),
+    ) -> Result<(), CacheError> {
+        let conn = self.reader();
+        let mut st = conn
+            .prepare(&format!("SELECT {NUMBERED_COLUMNS} FROM blobs b"))
+            .map_err(|e| self.err(e))?;
+        let rows = st.query_map([], numbered_row).map_err(|e| self.err(e))?;
+        for row in rows {
+            let (pack, entry) = row.map_err(|e| self.err(e))?;
+            if packs.contains(&pack) {
+                each(pack, entry);
+            }
+        }
+        Ok(())
+    }
+
     /// What the files cache holds for the files of directory `dir` (absolute path),
     /// as of the last backup that read it; empty if nothing (or something unreadable).
     pub fn dir_files(&self, dir: &[u8]) -> Result<DirFiles, CacheError> {
@@ -551,12 +615,31 @@ pub(crate) fn insert_index(
     st: &mut rusqlite::Statement,
     index: &IndexFile,
 ) -> rusqlite::Result<()> {
-    for p in &index.packs {
-        for b in &p.blobs {
-            insert_blob(st, &&p.id.0[..], b)?;
-        }
+    for (pack, b) in by_blob_id(index, |p| &p.id.0[..]) {
+        insert_blob(st, &pack, b)?;
     }
     Ok(())
+}
+
+/// An index's blobs in blob id order, each with `key(its pack)`. Tables keyed by blob id
+/// take rows in that order at neighbouring places of their b-tree; in an index's own
+/// order (random ids) every insert lands on another page, and once the table outgrows
+/// the page cache each one reads and writes a page (prune at a million blobs spent half
+/// its time loading the index).
+fn by_blob_id<'i, K: Copy>(
+    index: &'i IndexFile,
+    key: impl Fn(&'i IndexPack) -> K,
+) -> Vec<(K, &'i PackEntry)> {
+    let mut rows: Vec<(K, &PackEntry)> = index
+        .packs
+        .iter()
+        .flat_map(|p| {
+            let k = key(p);
+            p.blobs.iter().map(move |b| (k, b))
+        })
+        .collect();
+    rows.sort_unstable_by_key(|r| r.1.id);
+    rows
 }
 
 /// Runs `st`, an insert of `BLOB_COLUMNS`, for one blob of the pack `pack` names (its
@@ -588,11 +671,13 @@ fn insert_numbered(tx: &rusqlite::Transaction, index: &IndexFile) -> rusqlite::R
     )?;
     let mut st =
         tx.prepare_cached("INSERT OR REPLACE INTO blobs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
+    let mut numbers = std::collections::HashMap::new();
     for p in &index.packs {
         let n: i64 = number.query_row(params![&p.id.0[..], p.writer], |r| r.get(0))?;
-        for b in &p.blobs {
-            insert_blob(&mut st, &n, b)?;
-        }
+        numbers.insert(p.id, n);
+    }
+    for (n, b) in by_blob_id(index, |p| numbers[&p.id]) {
+        insert_blob(&mut st, &n, b)?;
     }
     Ok(())
 }
@@ -666,41 +751,91 @@ pub(crate) fn id32(r: &rusqlite::Row, i: usize) -> rusqlite::Result<[u8; 32]> {
     })
 }
 
+/// Lookups inside one read transaction (`Cache::reading`).
+pub struct Reading<'c> {
+    conn: std::sync::MutexGuard<'c, Connection>,
+    cache: &'c Cache,
+}
+
+impl Reading<'_> {
+    /// Every copy of a blob the index names, each with its pack's number (see
+    /// `Cache::indexed_packs`).
+    pub fn copies(&self, id: &BlobId) -> Result<Vec<(u32, PackEntry)>, CacheError> {
+        self.rows("b.id = ?1", params![&id.0[..]])
+    }
+
+    /// The index's entry for a blob in the pack numbered `pack`.
+    pub fn copy_in(&self, id: &BlobId, pack: u32) -> Result<Option<PackEntry>, CacheError> {
+        let rows = self.rows("b.id = ?1 AND b.pack = ?2", params![&id.0[..], pack])?;
+        Ok(rows.into_iter().next().map(|(_, e)| e))
+    }
+
+    fn rows(
+        &self,
+        filter: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<(u32, PackEntry)>, CacheError> {
+        let err = |e| self.cache.err(e);
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {NUMBERED_COLUMNS} FROM blobs b WHERE {filter}"
+            ))
+            .map_err(err)?;
+        let rows = st.query_map(params, numbered_row).map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+}
+
+impl Drop for Reading<'_> {
+    fn drop(&mut self) {
+        // A read transaction has nothing to lose; ending it lets checkpoints proceed.
+        let _ = self.conn.execute_batch("COMMIT");
+    }
+}
+
+/// A blob row with its pack's number in the second column (`numbered_row`).
+const NUMBERED_COLUMNS: &str =
+    "b.id, b.pack, b.type, b.offset, b.length, b.raw_length, b.compression, b.base";
+
+fn numbered_row(r: &rusqlite::Row) -> rusqlite::Result<(u32, PackEntry)> {
+    Ok((r.get(1)?, entry_row(r)?))
+}
+
 pub(crate) fn blob_row(r: &rusqlite::Row) -> rusqlite::Result<(PackId, PackEntry)> {
+    Ok((PackId(id32(r, 1)?), entry_row(r)?))
+}
+
+/// The entry of a blob row: id first, then the pack (read by the caller), type, offset,
+/// length, raw length, compression and base.
+fn entry_row(r: &rusqlite::Row) -> rusqlite::Result<PackEntry> {
     let kind: u8 = r.get(2)?;
     let comp: u8 = r.get(6)?;
-    Ok((
-        PackId(id32(r, 1)?),
-        PackEntry {
-            id: BlobId(id32(r, 0)?),
-            kind: if kind == 1 {
-                BlobType::Tree
-            } else {
-                BlobType::Data
-            },
-            offset: r.get::<_, i64>(3)? as u64,
-            length: r.get(4)?,
-            raw_length: r.get(5)?,
-            compression: Compression::from_code(comp).ok_or_else(|| {
-                rusqlite::Error::InvalidColumnType(
-                    6,
-                    "compression".into(),
-                    rusqlite::types::Type::Integer,
-                )
-            })?,
-            base: r
-                .get::<_, Option<Vec<u8>>>(7)?
-                .map(|v| v.try_into().map(BlobId))
-                .transpose()
-                .map_err(|_| {
-                    rusqlite::Error::InvalidColumnType(
-                        7,
-                        "base".into(),
-                        rusqlite::types::Type::Blob,
-                    )
-                })?,
+    Ok(PackEntry {
+        id: BlobId(id32(r, 0)?),
+        kind: if kind == 1 {
+            BlobType::Tree
+        } else {
+            BlobType::Data
         },
-    ))
+        offset: r.get::<_, i64>(3)? as u64,
+        length: r.get(4)?,
+        raw_length: r.get(5)?,
+        compression: Compression::from_code(comp).ok_or_else(|| {
+            rusqlite::Error::InvalidColumnType(
+                6,
+                "compression".into(),
+                rusqlite::types::Type::Integer,
+            )
+        })?,
+        base: r
+            .get::<_, Option<Vec<u8>>>(7)?
+            .map(|v| v.try_into().map(BlobId))
+            .transpose()
+            .map_err(|_| {
+                rusqlite::Error::InvalidColumnType(7, "base".into(), rusqlite::types::Type::Blob)
+            })?,
+    })
 }
 
 /// Where caches live unless told otherwise: `$XDG_CACHE_HOME/cairn` or `~/.cache/cairn`.
@@ -716,7 +851,7 @@ pub fn default_dir() -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::repo::index::IndexPack;
+    use std::collections::{HashMap, HashSet};
 
     fn entry(id: u8) -> PackEntry {
         PackEntry {
@@ -935,6 +1070,48 @@ mod tests {
         assert_eq!(rows, 40 * 500, "every row kept");
         drop(c);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn copies_name_every_pack_by_its_number() {
+        let c = Cache::in_memory().unwrap();
+        c.add_index("index/a", &index(7, &[1, 2])).unwrap();
+        c.add_index("index/b", &index(9, &[1, 3, 4])).unwrap();
+        let mut packs = c.indexed_packs().unwrap();
+        packs.sort_by_key(|p| p.1);
+        let numbers: HashMap<PackId, u32> = packs.iter().map(|p| (p.1, p.0)).collect();
+        let counts: Vec<(PackId, u64)> = packs.iter().map(|p| (p.1, p.2)).collect();
+        assert_eq!(counts, [(PackId([7; 32]), 2), (PackId([9; 32]), 3)]);
+        let (seven, nine) = (numbers[&PackId([7; 32])], numbers[&PackId([9; 32])]);
+        let reading = c.reading().unwrap();
+        let mut copies: Vec<u32> = reading
+            .copies(&BlobId([1; 32]))
+            .unwrap()
+            .into_iter()
+            .map(|(n, e)| {
+                assert_eq!(e, entry(1));
+                n
+            })
+            .collect();
+        copies.sort();
+        let mut both = vec![seven, nine];
+        both.sort();
+        assert_eq!(copies, both);
+        assert!(reading.copies(&BlobId([5; 32])).unwrap().is_empty());
+        assert_eq!(
+            reading.copy_in(&BlobId([2; 32]), seven).unwrap(),
+            Some(entry(2))
+        );
+        assert_eq!(reading.copy_in(&BlobId([2; 32]), nine).unwrap(), None);
+        drop(reading);
+        let mut in_nine = Vec::new();
+        c.for_each_blob_in(&HashSet::from([nine]), |n, e| {
+            assert_eq!(n, nine);
+            in_nine.push(e.id.0[0]);
+        })
+        .unwrap();
+        in_nine.sort();
+        assert_eq!(in_nine, [1, 3, 4]);
     }
 
     #[test]

@@ -134,6 +134,7 @@ pub fn prune_locked(
     })?;
     drop(stored);
     let (index_files, rejected) = load_index(repo, &scratch)?;
+    scratch.loaded()?;
     report.index_files_rejected = rejected.len();
     report.packs_missing_from_storage = scratch.packs_missing_from_storage()?;
 
