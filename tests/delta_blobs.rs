@@ -41,9 +41,11 @@ fn a_stream_backed_up_twice_stores_deltas_and_restores_byte_identical() {
     let deltas = stat(&second, "deltas_added");
     let candidates = stat(&second, "delta_candidates");
     assert!(deltas > 10, "{second}");
-    // Every changed chunk found its place in the parent, and nearly all paid off.
+    // Every changed chunk found its place in the parent, and nearly all paid off (of
+    // 20-34 chunks, cut by the repository's secret gear table, now and then one or two
+    // do not).
     assert_eq!(candidates, stat(&second, "blobs_added") - 1, "{second}");
-    assert!(deltas * 10 >= candidates * 9, "{second}");
+    assert!(deltas * 5 >= candidates * 4, "{second}");
     assert!(stat(&second, "bytes_read_back") > 0, "{second}");
     assert_eq!(delta_blobs(&w), deltas);
     // The deltas cost a fraction of what the same chunks cost stored whole.
@@ -138,8 +140,10 @@ fn a_damaged_base_pack_costs_the_files_of_its_deltas_naming_the_delta_blob() {
     stdin_backup(&w, &day1, &[]);
     let before: Vec<_> = w.stored("data");
     let second = stdin_backup(&w, &day2, &[]);
+    // 20-34 blobs, cut by the repository's secret gear table: the tree and now and
+    // then a chunk or two that a delta does not pay for (40 runs: at most 3).
     assert!(
-        stat(&second, "deltas_added") * 10 >= stat(&second, "blobs_added") * 9,
+        stat(&second, "deltas_added") * 5 >= stat(&second, "blobs_added") * 4,
         "{second}"
     );
     // Day 1's data pack is its biggest.
