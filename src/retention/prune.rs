@@ -249,11 +249,12 @@ fn mark_used(repo: &Repository, scratch: &Scratch, snaps: &[StoredSnapshot]) -> 
                     stack.extend(node.subtree);
                 }
                 for b in &node.content {
-                    scratch.mark_used(b)?;
+                    scratch.mark_used_later(b)?;
                 }
             }
         }
     }
+    scratch.flush_used()?;
     for s in originals {
         let mut stack = vec![s.snap.tree];
         while let Some(id) = stack.pop() {

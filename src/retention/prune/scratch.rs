@@ -115,7 +115,13 @@ type Choice = (bool, bool, [u8; 32]);
 
 pub struct Scratch {
     conn: Connection,
+    /// Data blobs met by the walk and not yet written to `used` (`mark_used_later`).
+    later: std::cell::RefCell<Vec<[u8; 32]>>,
 }
+
+/// Data blob ids gathered before they are written to `used` in id order (tune): the
+/// walk meets them in random order, and each insert on its own lands on a random page.
+const LATER_BATCH: usize = 1 << 16;
 
 /// Where SQLite puts the file, for messages (its own search order, see `create`).
 fn scratch_place() -> String {
@@ -138,7 +144,10 @@ impl Scratch {
             path: scratch_place(),
             cause: e.to_string(),
         })?;
-        let s = Scratch { conn };
+        let s = Scratch {
+            conn,
+            later: Default::default(),
+        };
         s.conn
             .execute_batch(&format!("{SCHEMA} PRAGMA cache_size = -{CACHE_KIB};"))
             .map_err(|e| s.err(e))?;
@@ -177,6 +186,37 @@ impl Scratch {
             .prepare_cached("INSERT OR IGNORE INTO used VALUES (?1)")
             .map_err(|e| self.err(e))?;
         Ok(st.execute(params![&id.0[..]]).map_err(|e| self.err(e))? == 1)
+    }
+
+    /// Records a referenced data blob some time before `mark_bases` or `used_count`
+    /// (`flush_used` writes the rest): whether it was new does not matter to the walk.
+    pub fn mark_used_later(&self, id: &BlobId) -> Result<(), PruneError> {
+        let full = {
+            let mut later = self.later.borrow_mut();
+            later.push(id.0);
+            later.len() >= LATER_BATCH
+        };
+        if full {
+            self.flush_used()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the blobs `mark_used_later` gathered, in id order.
+    pub fn flush_used(&self) -> Result<(), PruneError> {
+        let mut later = std::mem::take(&mut *self.later.borrow_mut());
+        later.sort_unstable();
+        later.dedup();
+        let mut st = self
+            .conn
+            .prepare_cached("INSERT OR IGNORE INTO used VALUES (?1)")
+            .map_err(|e| self.err(e))?;
+        for id in &later {
+            st.execute(params![&id[..]]).map_err(|e| self.err(e))?;
+        }
+        later.clear();
+        *self.later.borrow_mut() = later;
+        Ok(())
     }
 
     /// Records the base of every copy of every recorded blob, until no new one turns
