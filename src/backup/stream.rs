@@ -19,7 +19,8 @@ use crate::repo::uploader::Uploader;
 use crate::repo::{RepoError, Result};
 use crate::ui::Progress;
 
-const BATCH_BYTES: usize = 8 << 20;
+/// Bytes of stream in one batch (tune; see `in_flight`).
+const BATCH_BYTES: usize = 2 << 20;
 
 /// The first batch's size; each next one doubles up to `BATCH_BYTES`. The cores wait for
 /// the first batch to be chunked, on one thread: 8 MiB of it (what read-ahead holds
@@ -141,17 +142,24 @@ impl Batch {
     }
 }
 
-/// Batches stored at once (tune). With one, every batch ended with a core idle while
-/// the other finished the batch's last chunk, frame or pack: a 200 MB dump kept 1.6
-/// cores busy. The next batch now starts while the last one finishes.
-const IN_FLIGHT: usize = 2;
+/// Batches stored at once (tune). A batch is done only when its every chunk is, and a
+/// chunk that fills a frame or a pack compresses 2 MiB or encrypts 8 MiB before it
+/// returns. Worse, rayon nests: a worker waiting inside one batch runs a chunk of
+/// another, so one long chunk can hold up two or three batches. With one 8 MiB batch
+/// at a time a 200 MB dump kept 1.6 cores busy; with two, 1.75 (a timeline showed the
+/// other core idle while one worker sealed a pack). Three per worker of 2 MiB each keep
+/// both cores busy (1.86), in less memory than two of 8 MiB (docs/BENCHMARKS.md,
+/// "A single large stream: smaller batches, more in flight").
+fn in_flight() -> usize {
+    (3 * rayon::current_num_threads()).clamp(4, 48)
+}
 
 /// A stored batch: its place in the stream, the blob ids in order (or the repository
 /// error), and the batch to hand back to the reader.
 type Stored = (usize, Result<Vec<BlobId>>, Batch);
 
 /// Chunks `reader` on a thread of its own and stores the chunks in parallel, batch by
-/// batch, up to `IN_FLIGHT` batches at once: the blob ids in order, and the bytes read
+/// batch, up to `in_flight()` batches at once: the blob ids in order, and the bytes read
 /// or the error that ended reading. A repository error is the outer one; a read error
 /// is left to the caller, for whom it may be a warning (an unreadable file) rather than
 /// the end of the backup. With a `parent` list, new chunks are offered the parent's
@@ -165,10 +173,11 @@ pub fn store<R: Read + Send>(
     parent: Option<&ParentList>,
 ) -> Result<(Vec<BlobId>, std::io::Result<u64>)> {
     let mut bases = StreamBases::new(parent);
+    let in_flight = in_flight();
     let (tx, rx) = bounded::<Batch>(2);
     // Batches go back to the reader once stored, so the same few buffers carry the
-    // whole stream instead of a fresh (mapped, zeroed, unmapped) one every 8 MiB.
-    let (back_tx, back_rx) = bounded::<Batch>(IN_FLIGHT + 2);
+    // whole stream instead of a fresh (mapped, zeroed, unmapped) one every batch.
+    let (back_tx, back_rx) = bounded::<Batch>(in_flight + 2);
     let mut ids: Vec<BlobId> = Vec::new();
     std::thread::scope(|s| {
         let reader_thread = s.spawn(move || {
@@ -223,7 +232,7 @@ pub fn store<R: Read + Send>(
             // Leaving the loop drops the receiver, so the reader's next send fails and
             // it stops reading the source.
             for batch in rx {
-                while sent - finished >= IN_FLIGHT {
+                while sent - finished >= in_flight {
                     take(&mut failure);
                     finished += 1;
                 }
