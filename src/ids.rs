@@ -37,9 +37,9 @@ macro_rules! id_type {
         impl FromStr for $name {
             type Err = InvalidId;
             fn from_str(s: &str) -> Result<Self, InvalidId> {
-                let mut out = [0u8; 32];
-                hex::decode_to_slice(s, &mut out).map_err(|_| InvalidId(s.to_string()))?;
-                Ok($name(out))
+                decode_hex32(s.as_bytes())
+                    .map($name)
+                    .ok_or_else(|| InvalidId(s.to_string()))
             }
         }
 
@@ -51,8 +51,7 @@ macro_rules! id_type {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(d)?;
-                s.parse().map_err(serde::de::Error::custom)
+                d.deserialize_str(HexId).map($name)
             }
         }
     };
@@ -83,6 +82,44 @@ id_type!(
 #[error("not a 64-digit hex id: {0:?}")]
 pub struct InvalidId(pub String);
 
+/// The 32 bytes 64 hex digits (either case) spell. Every index entry and tree node
+/// holds ids, so a prune or check at a million blobs decodes millions of them: a byte
+/// pair at a time, with no error value built per digit.
+fn decode_hex32(s: &[u8]) -> Option<[u8; 32]> {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
+        *o = nibble(pair[0])? << 4 | nibble(pair[1])?;
+    }
+    Some(out)
+}
+
+/// Reads an id from the string a parser hands over, borrowed where it can: a `String`
+/// per id was an allocation per index entry and tree node.
+struct HexId;
+
+impl serde::de::Visitor<'_> for HexId {
+    type Value = [u8; 32];
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a 64-digit hex id")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<[u8; 32], E> {
+        decode_hex32(v.as_bytes()).ok_or_else(|| E::custom(InvalidId(v.to_string())))
+    }
+}
+
 /// Random 32 bytes from the operating system's generator.
 pub fn random_bytes() -> [u8; 32] {
     use rand::RngCore;
@@ -104,5 +141,24 @@ mod tests {
         assert!(id.to_hex()[..62].parse::<BlobId>().is_err());
         let json = serde_json::to_string(&id).unwrap();
         assert_eq!(serde_json::from_str::<BlobId>(&json).unwrap(), id);
+        let upper = format!("{:?}", id.to_hex().to_uppercase());
+        assert_eq!(serde_json::from_str::<BlobId>(&upper).unwrap(), id);
+        for bad in [
+            "\"zz\"",
+            "\"\"",
+            "7",
+            &format!("{:?}", &id.to_hex()[1..]),
+            &format!("\"g{}\"", &id.to_hex()[1..]),
+        ] {
+            let e = serde_json::from_str::<BlobId>(bad).unwrap_err().to_string();
+            assert!(e.contains("hex id"), "{bad}: {e}");
+        }
+        // Escapes in a JSON string are undone before the digits are read.
+        let escaped = format!("\"\\u0030{}\"", &id.to_hex()[1..]);
+        let want = format!("0{}", &id.to_hex()[1..]);
+        assert_eq!(
+            serde_json::from_str::<BlobId>(&escaped).unwrap(),
+            want.parse().unwrap()
+        );
     }
 }
