@@ -45,7 +45,10 @@ macro_rules! id_type {
 
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&self.to_hex())
+                // Spelled on the stack: an index rewrite serializes millions of ids.
+                let mut hex = [0u8; 64];
+                hex::encode_to_slice(self.0, &mut hex).expect("64 digits for 32 bytes");
+                s.serialize_str(std::str::from_utf8(&hex).expect("hex digits are ASCII"))
             }
         }
 

@@ -275,16 +275,18 @@ impl Cache {
         tx.commit().map_err(|e| self.err(e))
     }
 
-    /// The write-only host key that stored `pack`, as verified index objects say.
-    pub fn pack_writer(&self, pack: &PackId) -> Result<Option<String>, CacheError> {
+    /// The write-only host key (fingerprint) of every pack one stored, from the
+    /// verified index: a pack missing here was stored by a repository key. One query
+    /// for a whole index rewrite (a few hosts' packs) instead of one per pack.
+    pub fn pack_writers(&self) -> Result<std::collections::HashMap<PackId, String>, CacheError> {
         let conn = self.reader();
         let mut st = conn
-            .prepare_cached("SELECT writer FROM packs WHERE id = ?1")
+            .prepare("SELECT id, writer FROM packs WHERE writer IS NOT NULL")
             .map_err(|e| self.err(e))?;
-        st.query_row(params![&pack.0[..]], |r| r.get::<_, Option<String>>(0))
-            .optional()
-            .map(Option::flatten)
-            .map_err(|e| self.err(e))
+        let rows = st
+            .query_map([], |r| Ok((PackId(id32(r, 0)?), r.get::<_, String>(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
     /// The packs stored by write-only host keys other than `me`.

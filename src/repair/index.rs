@@ -65,6 +65,7 @@ pub fn repair_index(repo: &Repository, dry_run: bool) -> Result<IndexReport> {
     ids.sort();
 
     let mut packs: Vec<IndexPack> = Vec::new();
+    let writers = repo.cache().pack_writers()?;
     let progress = crate::ui::Progress::new(Some(sizes.values().sum()), "repair index");
     repo.read_packs_ahead(ids, |id, pack| {
         progress.add(sizes[&id]);
@@ -73,7 +74,7 @@ pub fn repair_index(repo: &Repository, dry_run: bool) -> Result<IndexReport> {
                 id,
                 size: sizes[&id],
                 blobs: p.entries.clone(),
-                writer: repo.cache().pack_writer(&id)?,
+                writer: writers.get(&id).cloned(),
             }),
             Err(e) if e.is_damage() => report.unreadable.push(Unreadable {
                 pack: id,

@@ -120,12 +120,13 @@ pub fn write_merged_index(
     kept: &[(PackId, u64)],
     new: Vec<IndexPack>,
 ) -> Result<Vec<IndexId>, PruneError> {
+    let writers = repo.cache().pack_writers().map_err(RepoError::from)?;
     let old = kept.iter().map(|(id, size)| {
         Ok::<_, PruneError>(IndexPack {
             id: *id,
             size: *size,
             blobs: scratch.all_in(id)?,
-            writer: repo.cache().pack_writer(id).map_err(RepoError::from)?,
+            writer: writers.get(id).cloned(),
         })
     });
     let mut written = Vec::new();

@@ -350,12 +350,14 @@ impl Scratch {
 
     /// Indexes the loaded rows by pack, once every index file is in. Built at once
     /// from sorted rows instead of kept up to date row by row (a second b-tree in
-    /// random order while loading), and covering what `usage` reads, so that its scan
-    /// in pack order never leaves the index for the row.
+    /// random order while loading), and covering every column (the key's are in any
+    /// index), so that neither `usage`'s scan in pack order nor the new index's reading
+    /// of each kept pack (`all_in`) leaves it for the row: looking up each row of the
+    /// 55,000 packs relisted at a million blobs took 2.4 s.
     pub fn loaded(&self) -> Result<(), PruneError> {
         self.conn
             .execute_batch(
-                "CREATE INDEX loc_pack ON loc (pack, offset, length, raw_length, compression)",
+                "CREATE INDEX loc_pack ON loc (pack, offset, length, raw_length, compression, type, base)",
             )
             .map_err(|e| self.err(e))
     }
