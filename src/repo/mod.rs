@@ -471,27 +471,23 @@ impl Repository {
         // A few files at a time, each into the cache before the next are read: all of
         // them at once held the whole index in memory (~170 bytes a blob, measured in
         // docs/BENCHMARKS.md "Repository scale"), on every cold cache and after every prune.
-        let width = rayon::current_num_threads().max(self.backend.properties().connections);
+        let in_memory = rayon::current_num_threads().max(self.backend.properties().connections);
         let mut not_for_host = 0;
-        for group in missing.chunks(width.max(1)) {
-            let loaded: Vec<Result<(String, IndexFile)>> = group
-                .par_iter()
-                .map(|name| Ok(((*name).clone(), self.read_index(name)?)))
-                .collect();
-            for r in loaded {
-                match r {
-                    Ok((name, idx)) => self.cache.add_index(&name, &idx)?,
-                    Err(RepoError::Object {
-                        cause: crypto::Error::NotForUs,
-                        ..
-                    }) if self.host_key.is_some() => not_for_host += 1,
-                    Err(e @ (RepoError::Object { .. } | RepoError::Invalid(_))) => {
-                        crate::ui::warn(&format!("{e}; ignoring it"))
-                    }
-                    Err(e) => return Err(e),
+        let missing: Vec<String> = missing.into_iter().cloned().collect();
+        self.read_indexes_ahead(&missing, in_memory, |name, r| {
+            match r {
+                Ok(idx) => self.cache.add_index(&name, &idx)?,
+                Err(RepoError::Object {
+                    cause: crypto::Error::NotForUs,
+                    ..
+                }) if self.host_key.is_some() => not_for_host += 1,
+                Err(e @ (RepoError::Object { .. } | RepoError::Invalid(_))) => {
+                    crate::ui::warn(&format!("{e}; ignoring it"))
                 }
+                Err(e) => return Err(e),
             }
-        }
+            Ok(())
+        })?;
         static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
         if not_for_host > 0 && !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
             crate::ui::warn(&format!(
@@ -514,6 +510,41 @@ impl Repository {
             ids.retain(|id| !others.contains(id));
         }
         Ok(self.cache.set_listed_packs(&ids)?)
+    }
+
+    /// Reads the index objects `names` in groups on other threads, while `each` takes
+    /// the group read before on this one, in the order of `names`: reading (download,
+    /// decryption, JSON) and what the caller does with a file (SQLite rows, one writer)
+    /// each took about half of the time, one after the other. At most `in_memory` files
+    /// are held at once, two groups of half as many (a rendezvous channel), so memory
+    /// does not grow with the index. An error from `each` stops the reading.
+    pub fn read_indexes_ahead<E>(
+        &self,
+        names: &[String],
+        in_memory: usize,
+        mut each: impl FnMut(String, Result<IndexFile>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let (tx, rx) = crossbeam_channel::bounded(0);
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                for group in names.chunks((in_memory / 2).max(1)) {
+                    let files: Vec<_> = group
+                        .par_iter()
+                        .map(|n| (n.clone(), self.read_index(n)))
+                        .collect();
+                    // A closed channel: `each` failed and the loop below has ended.
+                    if tx.send(files).is_err() {
+                        break;
+                    }
+                }
+            });
+            for files in rx {
+                for (name, file) in files {
+                    each(name, file)?;
+                }
+            }
+            Ok(())
+        })
     }
 
     pub fn read_index(&self, name: &str) -> Result<IndexFile> {

@@ -19,8 +19,6 @@ mod scratch;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
-
 pub use crate::units::{parse_duration, parse_size};
 pub use plan::{MaxUnused, PackUsage, Plan};
 
@@ -188,10 +186,8 @@ pub fn prune_locked(
 /// those that do not verify. Those are left out: they may be planted (anyone can encrypt to the
 /// repository), and what they claim must not steer what is kept. If they held the only
 /// record of a needed blob, `choose_copies` finds it missing and nothing is deleted.
-///
-/// The next group is read (downloaded, decrypted, parsed) on other threads while this
-/// one writes the last into the scratch database, which only one thread can: one after
-/// the other they took 2.4 s at a million blobs.
+/// The next files are read while this thread writes the last into the scratch database
+/// (`read_indexes_ahead`).
 fn load_index(repo: &Repository, scratch: &Scratch) -> Result<(Vec<IndexFileInfo>, Vec<String>)> {
     let names: Vec<String> = repo
         .backend()
@@ -200,46 +196,28 @@ fn load_index(repo: &Repository, scratch: &Scratch) -> Result<(Vec<IndexFileInfo
         .into_iter()
         .map(|o| o.name)
         .collect();
-    let width = repo.backend().properties().connections.max(1);
+    // One file read while one is written on a local disk; as many downloads as
+    // connections on a store.
+    let in_memory = repo.backend().properties().connections.max(2);
     let mut rejected = Vec::new();
     let mut infos = Vec::new();
-    // Rendezvous: one group read while one is written, never more in memory.
-    let (tx, rx) = crossbeam_channel::bounded(0);
-    std::thread::scope(|scope| -> Result<()> {
-        scope.spawn(move || {
-            for group in names.chunks(width) {
-                let files: Vec<_> = group
-                    .par_iter()
-                    .map(|n| (n.clone(), repo.read_index(n)))
-                    .collect();
-                // A closed channel: the loop below stopped at an error.
-                if tx.send(files).is_err() {
-                    break;
-                }
+    repo.read_indexes_ahead(&names, in_memory, |name, file| {
+        match file {
+            Ok(f) => {
+                infos.push(IndexFileInfo {
+                    name,
+                    packs: f.packs.iter().map(|p| p.id).collect(),
+                    blobs: f.packs.iter().map(|p| p.blobs.len()).sum(),
+                });
+                scratch.batch(|s| s.add_index(&f))?;
             }
-        });
-        for files in rx {
-            let mut good = Vec::new();
-            for (name, file) in files {
-                match file {
-                    Ok(f) => {
-                        infos.push(IndexFileInfo {
-                            name,
-                            packs: f.packs.iter().map(|p| p.id).collect(),
-                            blobs: f.packs.iter().map(|p| p.blobs.len()).sum(),
-                        });
-                        good.push(f)
-                    }
-                    Err(e @ (RepoError::Object { .. } | RepoError::Invalid(_))) => {
-                        crate::ui::warn(&format!("{e}; leaving it out (and removing it)"));
-                        rejected.push(name);
-                    }
-                    Err(e) => return Err(e.into()),
-                }
+            Err(e @ (RepoError::Object { .. } | RepoError::Invalid(_))) => {
+                crate::ui::warn(&format!("{e}; leaving it out (and removing it)"));
+                rejected.push(name);
             }
-            scratch.batch(|s| good.iter().try_for_each(|f| s.add_index(f)))?;
+            Err(e) => return Err(e.into()),
         }
-        Ok(())
+        Ok::<_, PruneError>(())
     })?;
     Ok((infos, rejected))
 }
