@@ -161,3 +161,63 @@ fn failures_at_the_end_of_a_stream_leave_no_snapshot_and_no_false_cache() {
     common::assert_ok(&dumped, "dump");
     assert!(dumped.stdout == data, "the stream comes back whole");
 }
+
+/// Index objects are read ahead of the thread that stores them (prune's scratch
+/// database, a cache rebuilt from storage). An object that cannot be read stops either
+/// with one line naming it, prune deleting nothing, and the run without the fault then
+/// succeeds.
+#[test]
+fn an_unreadable_index_object_stops_prune_and_a_cache_rebuild_deleting_nothing() {
+    let w = World::new();
+    let src = tree(&w);
+    let s = src.to_str().unwrap();
+    w.backup(&[s]);
+    fs::write(src.join("new.bin"), common::noise(2_000_000, 24)).unwrap();
+    w.backup(&[s]);
+    fs::remove_file(src.join("new.bin")).unwrap();
+    w.backup(&[s]);
+    // The second snapshot goes: its new.bin is what a prune would delete.
+    let second = w.snapshots()[1]["id"].as_str().unwrap().to_string();
+    w.ok(&["forget", &second]);
+    let before = w.objects("data");
+    for (faults, args) in [
+        ("get@index/:2:permanent", vec!["prune"]),
+        ("get@index/:1:permanent", vec!["prune", "--dry-run"]),
+    ] {
+        let out = w.with_faults(faults, &args);
+        let last = common::error_line(&out, faults);
+        assert!(
+            last.starts_with("cairn prune: ")
+                && last.contains("index/")
+                && last.contains("injected"),
+            "{faults}: {last}"
+        );
+        assert_eq!(w.objects("data"), before, "{faults}: nothing deleted");
+    }
+    let fresh = w.path("fresh-cache");
+    let out = w
+        .cmd()
+        .env("CAIRN_CACHE_DIR", &fresh)
+        .env("CAIRN_TEST_FAULTS", "get@index/:2:permanent")
+        .env("CAIRN_RETRY_FAST", "1")
+        .args(["check"])
+        .output()
+        .unwrap();
+    let last = common::error_line(&out, "check on a cold cache");
+    assert!(
+        last.starts_with("cairn check: ") && last.contains("index/") && last.contains("injected"),
+        "{last}"
+    );
+    w.ok(&["prune"]);
+    assert!(
+        w.objects("data").len() < before.len(),
+        "the prune without faults deletes"
+    );
+    let out = w
+        .cmd()
+        .env("CAIRN_CACHE_DIR", &fresh)
+        .args(["check", "--read-data"])
+        .output()
+        .unwrap();
+    common::assert_ok(&out, "check with a cache rebuilt from storage");
+}
