@@ -270,6 +270,45 @@ fn one_database_and_all_databases_restore_with_pg_restore_to_the_same_contents()
     for p in &paths {
         assert!(listing.contains(&format!("/{p}\n")), "{listing}");
     }
+    // `ls -l` shows each dump's manifest record after it, `--json` the whole record.
+    let long = w.ok(&["ls", "-l", "latest"]);
+    let line = |path: &str| {
+        long.lines()
+            .find(|l| l.contains(&format!("/{path}  [")))
+            .unwrap_or_else(|| panic!("no annotated {path} in\n{long}"))
+            .to_string()
+    };
+    let app = snap["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["path"] == "postgresql/app.pgdump")
+        .unwrap();
+    let tables = app["tables"].as_array().unwrap();
+    let rows: u64 = tables.iter().map(|t| t["rows"].as_u64().unwrap()).sum();
+    let app_line = line("postgresql/app.pgdump");
+    assert!(
+        app_line.contains(&format!("[{srv}/app, {} table", tables.len()))
+            && app_line.contains(&format!(" {rows} rows, dumped in "))
+            && app_line.contains(app["client_version"].as_str().unwrap()),
+        "{app_line}"
+    );
+    let globals_line = line("postgresql/globals.sql");
+    assert!(
+        globals_line.contains(&format!("[{srv} (globals), dumped in "))
+            && globals_line.contains("pg_dumpall"),
+        "{globals_line}"
+    );
+    let mut listed: Vec<String> = w
+        .ok(&["--json", "ls", "latest"])
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter_map(|r| r["dump"]["path"].as_str().map(str::to_string))
+        .collect();
+    listed.sort();
+    let mut want: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
+    want.sort();
+    assert_eq!(listed, want);
 
     // The same as a URL without a database, leaving one out.
     ok(

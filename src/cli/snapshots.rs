@@ -154,36 +154,15 @@ fn dumps(ctx: &Ctx, snaps: &[crate::repo::snapshot::StoredSnapshot]) -> Result<(
     for s in snaps {
         for d in &s.snap.databases {
             n += 1;
-            let rows: u64 = d.tables.iter().map(|t| t.rows).sum();
-            // "~": some counts are the planner's estimate (tables above the exact limit).
-            let approx = if d.tables.iter().all(|t| t.exact) {
-                ""
-            } else {
-                "~"
-            };
+            let (tables, rows) = d.counts();
             table.row(vec![
                 s.id.short(),
                 ui::time::human(ctx.zone, s.snap.time),
-                match &d.database {
-                    Some(db) => format!("{}/{db}", d.server),
-                    // `--no-role-passwords`: what the globals leave out shows.
-                    None => match d.options.is_empty() {
-                        true => format!("{} (globals)", d.server),
-                        false => format!("{} (globals {})", d.server, d.options.join(" ")),
-                    },
-                },
+                d.label(),
                 d.path.clone(),
                 ui::bytes(d.bytes),
-                if d.database.is_some() {
-                    d.tables.len().to_string()
-                } else {
-                    "-".into()
-                },
-                if d.database.is_some() {
-                    format!("{approx}{rows}")
-                } else {
-                    "-".into()
-                },
+                tables,
+                rows,
                 format!("{:.1}s", d.duration_secs),
                 format!("{} {}", d.engine, d.server_version),
                 d.client_version.clone(),

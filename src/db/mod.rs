@@ -79,6 +79,34 @@ pub struct DumpRecord {
     pub options: Vec<String>,
 }
 
+impl DumpRecord {
+    /// The dumped database as lists show it: its URL, or the server's globals with the
+    /// options that leave something out of them (`--no-role-passwords`).
+    pub fn label(&self) -> String {
+        match (&self.database, self.options.is_empty()) {
+            (Some(db), _) => format!("{}/{db}", self.server),
+            (None, true) => format!("{} (globals)", self.server),
+            (None, false) => format!("{} (globals {})", self.server, self.options.join(" ")),
+        }
+    }
+
+    /// Tables and rows as lists show them: `-` for a server-wide dump, and `~` before
+    /// a sum of rows some of which are the planner's estimate (tables above the exact
+    /// limit).
+    pub fn counts(&self) -> (String, String) {
+        if self.database.is_none() {
+            return ("-".into(), "-".into());
+        }
+        let rows: u64 = self.tables.iter().map(|t| t.rows).sum();
+        let approx = if self.tables.iter().all(|t| t.exact) {
+            ""
+        } else {
+            "~"
+        };
+        (self.tables.len().to_string(), format!("{approx}{rows}"))
+    }
+}
+
 /// Rows of one table when it was dumped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableRows {
