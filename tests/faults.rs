@@ -12,6 +12,29 @@ fn tree(w: &World) -> std::path::PathBuf {
     common::small_tree(w, 21)
 }
 
+/// The tree, backed up once.
+fn backed_up_tree(w: &World) -> std::path::PathBuf {
+    let src = tree(w);
+    w.backup(&[src.to_str().unwrap()]);
+    src
+}
+
+/// Runs cairn with its cache in `cache` (a cache rebuilt from storage when new) and,
+/// given, injected `faults`.
+fn with_cache(
+    w: &World,
+    cache: &std::path::Path,
+    faults: Option<&str>,
+    args: &[&str],
+) -> std::process::Output {
+    let mut cmd = w.cmd();
+    cmd.env("CAIRN_CACHE_DIR", cache);
+    if let Some(f) = faults {
+        cmd.env("CAIRN_TEST_FAULTS", f).env("CAIRN_RETRY_FAST", "1");
+    }
+    cmd.args(args).output().unwrap()
+}
+
 #[test]
 fn transient_failures_are_retried_and_reported() {
     let w = World::new();
@@ -44,9 +67,8 @@ fn transient_failures_are_retried_and_reported() {
 #[test]
 fn persistent_or_permanent_failures_fail_fast_and_lose_nothing() {
     let w = World::new();
-    let src = tree(&w);
+    let src = backed_up_tree(&w);
     let s = src.to_str().unwrap();
-    w.backup(&[s]);
     fs::write(src.join("new.bin"), common::noise(2_000_000, 22)).unwrap();
     for faults in [
         "put@data/:1:permanent",
@@ -145,19 +167,9 @@ fn failures_at_the_end_of_a_stream_leave_no_snapshot_and_no_false_cache() {
     // rows would have left out.
     w.ok_stdin(&["backup", "--stdin-name", "big.bin"], &data);
     let fresh = w.path("fresh-cache");
-    let out = w
-        .cmd()
-        .env("CAIRN_CACHE_DIR", &fresh)
-        .args(["check", "--read-data"])
-        .output()
-        .unwrap();
+    let out = with_cache(&w, &fresh, None, &["check", "--read-data"]);
     common::assert_ok(&out, "check with a cache rebuilt from storage");
-    let dumped = w
-        .cmd()
-        .env("CAIRN_CACHE_DIR", &fresh)
-        .args(["dump", "latest", "big.bin"])
-        .output()
-        .unwrap();
+    let dumped = with_cache(&w, &fresh, None, &["dump", "latest", "big.bin"]);
     common::assert_ok(&dumped, "dump");
     assert!(dumped.stdout == data, "the stream comes back whole");
 }
@@ -169,9 +181,8 @@ fn failures_at_the_end_of_a_stream_leave_no_snapshot_and_no_false_cache() {
 #[test]
 fn an_unreadable_index_object_stops_prune_and_a_cache_rebuild_deleting_nothing() {
     let w = World::new();
-    let src = tree(&w);
+    let src = backed_up_tree(&w);
     let s = src.to_str().unwrap();
-    w.backup(&[s]);
     fs::write(src.join("new.bin"), common::noise(2_000_000, 24)).unwrap();
     w.backup(&[s]);
     fs::remove_file(src.join("new.bin")).unwrap();
@@ -195,14 +206,7 @@ fn an_unreadable_index_object_stops_prune_and_a_cache_rebuild_deleting_nothing()
         assert_eq!(w.objects("data"), before, "{faults}: nothing deleted");
     }
     let fresh = w.path("fresh-cache");
-    let out = w
-        .cmd()
-        .env("CAIRN_CACHE_DIR", &fresh)
-        .env("CAIRN_TEST_FAULTS", "get@index/:2:permanent")
-        .env("CAIRN_RETRY_FAST", "1")
-        .args(["check"])
-        .output()
-        .unwrap();
+    let out = with_cache(&w, &fresh, Some("get@index/:2:permanent"), &["check"]);
     let last = common::error_line(&out, "check on a cold cache");
     assert!(
         last.starts_with("cairn check: ") && last.contains("index/") && last.contains("injected"),
@@ -213,11 +217,6 @@ fn an_unreadable_index_object_stops_prune_and_a_cache_rebuild_deleting_nothing()
         w.objects("data").len() < before.len(),
         "the prune without faults deletes"
     );
-    let out = w
-        .cmd()
-        .env("CAIRN_CACHE_DIR", &fresh)
-        .args(["check", "--read-data"])
-        .output()
-        .unwrap();
+    let out = with_cache(&w, &fresh, None, &["check", "--read-data"]);
     common::assert_ok(&out, "check with a cache rebuilt from storage");
 }

@@ -133,7 +133,9 @@ fn dump_note(d: &DumpRecord) -> String {
 }
 
 /// The snapshot's dump records by their path in its tree (no leading slash).
-type Dumps<'s> = std::collections::HashMap<&'s str, &'s DumpRecord>;
+/// Keyed as the listing spells paths (`ui::escape`, which leaves `/` alone), so that a
+/// database whose name the listing escapes still finds its record.
+type Dumps<'s> = std::collections::HashMap<std::borrow::Cow<'s, str>, &'s DumpRecord>;
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
     let repo = ctx.open()?;
@@ -142,7 +144,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         .snap
         .databases
         .iter()
-        .map(|d| (d.path.as_str(), d))
+        .map(|d| (ui::escape::bytes(d.path.as_bytes()), d))
         .collect();
     let mut lister = Lister::new(ctx, args.long);
     match args
@@ -154,7 +156,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Outcome> {
         Some(p) => {
             let node = plan_find_node(&repo, &snap.snap.tree, p)?;
             let shown = format!("/{}", p.trim_matches('/'));
-            lister.show(&shown, &node, dumps.get(p.trim_matches('/')).copied())?;
+            let key = ui::escape::bytes(p.trim_matches('/').as_bytes());
+            lister.show(&shown, &node, dumps.get(&key).copied())?;
             if let (NodeKind::Dir, Some(sub)) = (node.kind, node.subtree) {
                 lister.walk(&repo, &dumps, &shown, &sub)?;
             }
