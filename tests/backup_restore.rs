@@ -143,6 +143,66 @@ fn second_backup_of_unchanged_tree_adds_nothing_and_reads_nothing() {
     w.ok(&["check", "--read-data"]);
 }
 
+/// Sets the access time of `p` (a file or a directory) to one before its modification
+/// time, which a `relatime` mount updates at the next read.
+fn set_old_atime(p: &Path) {
+    let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+    let f = fs::File::open(p).unwrap();
+    f.set_times(fs::FileTimes::new().set_accessed(old)).unwrap();
+}
+
+fn atime(p: &Path) -> i64 {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(p).unwrap().atime()
+}
+
+#[test]
+fn backup_reads_without_touching_access_times_and_reads_what_it_may_not_keep_them_on() {
+    let w = World::new();
+    let src = w.path("src");
+    fs::create_dir_all(src.join("d")).unwrap();
+    fs::write(src.join("d/f"), b"read me").unwrap();
+    let (dir, file) = (src.join("d"), src.join("d/f"));
+
+    // The test can fail only where reads update access times: show that they do here.
+    set_old_atime(&file);
+    set_old_atime(&dir);
+    fs::read(&file).unwrap();
+    fs::read_dir(&dir).unwrap().for_each(drop);
+    assert!(
+        atime(&file) > 1_000_000 && atime(&dir) > 1_000_000,
+        "this file system does not update access times on read (mounted noatime?)"
+    );
+
+    set_old_atime(&file);
+    set_old_atime(&dir);
+    let first = w.backup(&[src.to_str().unwrap()]);
+    assert_eq!(first["stats"]["bytes_read"], 7, "{first}");
+    assert_eq!(
+        atime(&file),
+        1_000_000,
+        "the backup touched the file's atime"
+    );
+    assert_eq!(
+        atime(&dir),
+        1_000_000,
+        "the backup touched the directory's atime"
+    );
+
+    // O_NOATIME is for the owner (or CAP_FOWNER) only: as `nobody`, root's readable
+    // tree is read the ordinary way rather than refused.
+    if common::is_root() {
+        let outside = tempfile::tempdir().unwrap();
+        fs::set_permissions(outside.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        fs::write(outside.path().join("g"), b"not mine").unwrap();
+        let path = outside.path().to_str().unwrap();
+        let out = common::run_as_nobody(&w, &["--json", "backup", path]);
+        common::assert_ok(&out, "backup as nobody of root's files");
+        let landed = restore_latest(&w, &w.path("restored"), outside.path());
+        assert_eq!(fs::read(landed.join("g")).unwrap(), b"not mine");
+    }
+}
+
 #[test]
 fn stdin_and_command_streams_round_trip_through_dump() {
     let w = World::new();

@@ -297,26 +297,37 @@ fn normalize(p: &std::path::Path) -> PathBuf {
     out
 }
 
-/// Bytes below a path, for the progress bar only (cheap: metadata, no reads).
+/// Bytes below a path, for the progress bar only (cheap: metadata, no reads). Listed
+/// through `Dir` as the backup lists them, leaving access times alone.
 fn estimate(p: &std::path::Path) -> u64 {
-    fn walk(p: &std::path::Path, depth: usize) -> u64 {
-        let Ok(meta) = std::fs::symlink_metadata(p) else {
+    use crate::source::dir::Dir;
+    use rustix::fs::FileType;
+    fn walk(dir: &Dir, depth: usize) -> u64 {
+        let Ok(names) = dir.names() else {
             return 0;
         };
-        if meta.is_file() {
-            return meta.len();
+        let mut total = 0;
+        for (name, _) in names {
+            match dir.stat(&name) {
+                Ok(st) if st.kind == FileType::RegularFile => total += st.size,
+                Ok(st) if st.kind == FileType::Directory && depth < 64 => {
+                    if let Ok(sub) = dir.sub(&name) {
+                        total += walk(&sub, depth + 1);
+                    }
+                }
+                _ => {}
+            }
         }
-        if !meta.is_dir() || depth > 64 {
-            return 0;
-        }
-        std::fs::read_dir(p)
-            .map(|rd| rd.flatten().map(|e| walk(&e.path(), depth + 1)).sum())
-            .unwrap_or(0)
+        total
     }
     if !crate::ui::progress_shown() {
         return 0;
     }
-    walk(p, 0)
+    match std::fs::symlink_metadata(p) {
+        Ok(meta) if meta.is_file() => meta.len(),
+        Ok(meta) if meta.is_dir() => Dir::open(p).map_or(0, |d| walk(&d, 0)),
+        _ => 0,
+    }
 }
 
 fn latest_of_group(

@@ -89,7 +89,7 @@ impl Dir {
         // Not `Dir::read_from`: it would reopen with this descriptor's flags, `O_PATH`
         // for one from `open`.
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-        let listing = rfs::openat(&self.fd, ".", flags, Mode::empty())?;
+        let listing = open_noatime(&self.fd, OsStr::new("."), flags)?;
         let mut out = Vec::new();
         for e in rfs::Dir::new(listing)? {
             let e = e?;
@@ -113,17 +113,27 @@ impl Dir {
     /// The regular file `name`, for reading.
     pub fn open_file(&self, name: &OsStr) -> io::Result<File> {
         let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        Ok(File::from(rfs::openat(
-            &self.fd,
-            name,
-            flags,
-            Mode::empty(),
-        )?))
+        Ok(File::from(open_noatime(&self.fd, name, flags)?))
     }
 
     /// The target of the link `name`, as bytes.
     pub fn read_link(&self, name: &OsStr) -> io::Result<Vec<u8>> {
         Ok(rfs::readlinkat(&self.fd, name, Vec::new())?.into_bytes())
+    }
+}
+
+/// Opens `name` for reading without touching its access time where the kernel allows
+/// it (the caller owns the file, or has `CAP_FOWNER` as root does). On a file system
+/// mounted `relatime`, the first read of a file written since it was last read updates
+/// its atime: an inode written back for every new file a backup reads, which on a cold
+/// cache costs as many random writes as the backup does reads. Backups must not look
+/// like use either (`find -atime`, tiering by access). `EPERM` is the kernel's answer
+/// to `O_NOATIME` on someone else's file, and only to that: such a file is opened as
+/// before.
+fn open_noatime(dir: &OwnedFd, name: &OsStr, flags: OFlags) -> io::Result<OwnedFd> {
+    match rfs::openat(dir, name, flags | OFlags::NOATIME, Mode::empty()) {
+        Err(rustix::io::Errno::PERM) => Ok(rfs::openat(dir, name, flags, Mode::empty())?),
+        r => Ok(r?),
     }
 }
 
