@@ -591,7 +591,7 @@ complete -c cairn -n "__fish_cairn_using_subcommand ls" -l s3-sse-kms-key-id -d 
 complete -c cairn -n "__fish_cairn_using_subcommand ls" -l s3-conditional-put -d 'Use If-None-Match conditional PUTs; `off` for stores that ignore the header' -r -f -a "on\t''
 off\t''"
 complete -c cairn -n "__fish_cairn_using_subcommand ls" -l s3-multipart-mib -d 'Objects at least this large are uploaded in parts (MiB)' -r
-complete -c cairn -n "__fish_cairn_using_subcommand ls" -s l -l long -d 'Show mode, owner, group, size and modification time, like `ls -l`'
+complete -c cairn -n "__fish_cairn_using_subcommand ls" -s l -l long -d 'Show mode, owner, group, size and modification time, like `ls -l`; a database dump is followed by what the snapshot records of it (database, tables, rows, dump duration, server and dump tool versions)'
 complete -c cairn -n "__fish_cairn_using_subcommand ls" -l no-cache -d 'Keep no cache on disk (slower; for one-off restores on a bare machine)'
 complete -c cairn -n "__fish_cairn_using_subcommand ls" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand ls" -s q -l quiet -d 'Print only errors and warnings'

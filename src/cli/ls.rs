@@ -19,7 +19,9 @@ pub struct Args {
     pub snapshot: String,
     /// List only below this path
     pub path: Option<String>,
-    /// Show mode, owner, group, size and modification time, like `ls -l`
+    /// Show mode, owner, group, size and modification time, like `ls -l`; a database
+    /// dump is followed by what the snapshot records of it (database, tables, rows,
+    /// dump duration, server and dump tool versions)
     #[arg(long, short = 'l')]
     pub long: bool,
     #[command(flatten)]
