@@ -1,5 +1,5 @@
-//! Correctness at scale, at sizes that fit CI: a tree of 50k files, a directory of
-//! 200k entries, a 50 GB sparse file, a path longer than PATH_MAX, names that are not
+//! Correctness at scale, at sizes that fit CI: a tree of 50k files, a backup of more
+//! blobs than one index file holds, a directory of 200k entries, a 50 GB sparse file, a path longer than PATH_MAX, names that are not
 //! UTF-8 and a tree 1000 levels deep each back up and restore identically.
 //!
 //! Trees that no path can reach (beyond PATH_MAX) are made and compared relative to
@@ -245,6 +245,36 @@ fn fifty_thousand_files_back_up_once_then_from_the_files_cache_and_restore_ident
         let first = back.join(format!("t{top:02}/s0/f001.dat"));
         assert_eq!(ino(first), ino(back.join(format!("t{top:02}/s9/hard.dat"))));
     }
+}
+
+/// More blobs than one index file holds (100,000): the backup writes two index files and
+/// the cache learns the blobs of both (in one pass), so the same files under another
+/// name are read again but none is stored again: only the trees above them are new.
+#[test]
+fn a_backup_of_more_blobs_than_an_index_file_holds_indexes_every_one() {
+    let w = World::new();
+    let src = w.path("many");
+    timed("110k: make tree", || {
+        for d in 0..2 {
+            let dir = src.join(format!("d{d}"));
+            fs::create_dir_all(&dir).unwrap();
+            for i in 0..55_000 {
+                fs::write(dir.join(format!("{i}")), format!("file {i} of {d}\n")).unwrap();
+            }
+        }
+    });
+    let first = timed("110k: backup", || w.backup(&[src.to_str().unwrap()]));
+    assert_eq!(first["stats"]["files_new"], 110_000, "{first}");
+    assert_eq!(w.objects("index").len(), 2, "one backup, two index files");
+
+    let moved = w.path("moved");
+    fs::rename(&src, &moved).unwrap();
+    let again = timed("110k: moved", || w.backup(&[moved.to_str().unwrap()]))["stats"].clone();
+    assert_eq!(again["files_new"], 110_000, "another path: {again}");
+    assert!(again["bytes_read"].as_u64().unwrap() > 1_000_000, "{again}");
+    let above = moved.components().count() as u64;
+    assert!(again["blobs_added"].as_u64().unwrap() <= above, "{again}");
+    w.ok(&["check", "--read-data"]);
 }
 
 #[test]

@@ -309,31 +309,38 @@ impl Cache {
     }
 
     pub fn add_index(&self, name: &str, index: &IndexFile) -> Result<(), CacheError> {
-        self.add_index_when(index, || Some(name.to_string()))
+        self.add_indexes_when(&[index], || Some(vec![name.to_string()]))
             .map(|_| ())
     }
 
-    /// Adds an index's blobs in one transaction that commits only if `stored` then
-    /// returns the name the index object was stored under (`None` rolls it back): the
-    /// rows go in while the object is still being encrypted and written, yet the cache
-    /// never names a blob that no stored index names. `stored` is not called if the
-    /// rows fail to go in. Whether the rows were committed.
-    pub fn add_index_when(
+    /// Adds the blobs of some indexes in one transaction that commits only if `stored`
+    /// then returns the names the index objects were stored under (`None` rolls it
+    /// back): the rows go in while the objects are still being encrypted and written,
+    /// yet the cache never names a blob that no stored index names. `stored` is not
+    /// called if the rows fail to go in. Whether the rows were committed.
+    ///
+    /// All indexes' rows go in as one pass in blob id order: a backup's index files,
+    /// added one transaction each, rewrote most of the table's pages once per file
+    /// (the ids are random), so the pages written grew with the files backed up times
+    /// the size of the table (8.6 GB written for 1.1 GB of repository at 3M files).
+    pub fn add_indexes_when(
         &self,
-        index: &IndexFile,
-        stored: impl FnOnce() -> Option<String>,
+        indexes: &[&IndexFile],
+        stored: impl FnOnce() -> Option<Vec<String>>,
     ) -> Result<bool, CacheError> {
         let mut conn = self.conn.lock().unwrap();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
-        insert_numbered(&tx, index).map_err(|e| self.err(e))?;
-        let Some(name) = stored() else {
+        insert_numbered(&tx, indexes).map_err(|e| self.err(e))?;
+        let Some(names) = stored() else {
             return Ok(false);
         };
-        tx.execute(
-            "INSERT OR IGNORE INTO index_files VALUES (?1)",
-            params![name],
-        )
-        .map_err(|e| self.err(e))?;
+        let mut st = tx
+            .prepare_cached("INSERT OR IGNORE INTO index_files VALUES (?1)")
+            .map_err(|e| self.err(e))?;
+        for name in names {
+            st.execute(params![name]).map_err(|e| self.err(e))?;
+        }
+        drop(st);
         tx.commit().map_err(|e| self.err(e))?;
         Ok(true)
     }
@@ -617,7 +624,7 @@ pub(crate) fn insert_index(
     st: &mut rusqlite::Statement,
     index: &IndexFile,
 ) -> rusqlite::Result<()> {
-    for (pack, b) in by_blob_id(index, |p| &p.id.0[..]) {
+    for (pack, b) in by_blob_id(&[index], |p| &p.id.0[..]) {
         insert_blob(st, &pack, b)?;
     }
     Ok(())
@@ -629,12 +636,12 @@ pub(crate) fn insert_index(
 /// the page cache each one reads and writes a page (prune at a million blobs spent half
 /// its time loading the index).
 fn by_blob_id<'i, K: Copy>(
-    index: &'i IndexFile,
+    indexes: &[&'i IndexFile],
     key: impl Fn(&'i IndexPack) -> K,
 ) -> Vec<(K, &'i PackEntry)> {
-    let mut rows: Vec<(K, &PackEntry)> = index
-        .packs
+    let mut rows: Vec<(K, &PackEntry)> = indexes
         .iter()
+        .flat_map(|index| &index.packs)
         .flat_map(|p| {
             let k = key(p);
             p.blobs.iter().map(move |b| (k, b))
@@ -664,9 +671,9 @@ fn insert_blob(
     Ok(())
 }
 
-/// Inserts an index's blobs into the cache's `blobs`, each naming its pack by number
+/// Inserts indexes' blobs into the cache's `blobs`, each naming its pack by number
 /// (numbering packs not seen before), and records the packs' writers.
-fn insert_numbered(tx: &rusqlite::Transaction, index: &IndexFile) -> rusqlite::Result<()> {
+fn insert_numbered(tx: &rusqlite::Transaction, indexes: &[&IndexFile]) -> rusqlite::Result<()> {
     let mut number = tx.prepare_cached(
         "INSERT INTO packs (id, writer) VALUES (?1, ?2) ON CONFLICT (id)
          DO UPDATE SET writer = coalesce(excluded.writer, writer) RETURNING n",
@@ -674,11 +681,11 @@ fn insert_numbered(tx: &rusqlite::Transaction, index: &IndexFile) -> rusqlite::R
     let mut st =
         tx.prepare_cached("INSERT OR REPLACE INTO blobs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
     let mut numbers = std::collections::HashMap::new();
-    for p in &index.packs {
+    for p in indexes.iter().flat_map(|i| &i.packs) {
         let n: i64 = number.query_row(params![&p.id.0[..], p.writer], |r| r.get(0))?;
         numbers.insert(p.id, n);
     }
-    for (n, b) in by_blob_id(index, |p| numbers[&p.id]) {
+    for (n, b) in by_blob_id(indexes, |p| numbers[&p.id]) {
         insert_blob(&mut st, &n, b)?;
     }
     Ok(())
@@ -1072,6 +1079,27 @@ mod tests {
         assert_eq!(rows, 40 * 500, "every row kept");
         drop(c);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A backup's index files go in together: every blob and file name, or (when an
+    /// object was not stored) none at all.
+    #[test]
+    fn indexes_added_together_commit_all_their_rows_or_none() {
+        let c = Cache::in_memory().unwrap();
+        let (a, b) = (index(7, &[5, 1, 3]), index(9, &[4, 2, 1]));
+        assert!(!c.add_indexes_when(&[&a, &b], || None).unwrap());
+        assert!(c.index_files().unwrap().is_empty());
+        assert!(c.indexed_packs().unwrap().is_empty(), "rolled back");
+        let names = vec!["index/a".to_string(), "index/b".to_string()];
+        assert!(c.add_indexes_when(&[&a, &b], || Some(names)).unwrap());
+        let mut files = c.index_files().unwrap();
+        files.sort();
+        assert_eq!(files, ["index/a", "index/b"]);
+        let mut rows = Vec::new();
+        c.for_each_blob(|pack, e| rows.push((e.id.0[0], pack.0[0])))
+            .unwrap();
+        rows.sort();
+        assert_eq!(rows, [(1, 7), (1, 9), (2, 9), (3, 7), (4, 9), (5, 7)]);
     }
 
     #[test]

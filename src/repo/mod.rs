@@ -595,40 +595,62 @@ impl Repository {
     }
 
     /// Stores an index file whose compressed JSON is `packed` and adds it to the cache.
-    /// The cache's rows go in while the object is encrypted and written, on another
-    /// thread; they are committed once it is stored.
     pub fn store_index(&self, index: &IndexFile, packed: Vec<u8>) -> Result<IndexId> {
+        let ids = self.store_indexes(&[index], vec![packed], &|| Ok(()))?;
+        Ok(ids[0])
+    }
+
+    /// Stores index files (`packed[i]` the compressed JSON of `indexes[i]`), calling
+    /// `before_each` before each is written, and adds them all to the cache. The cache's rows go in while
+    /// the objects are encrypted and written, on another thread, and are committed
+    /// once every one is stored: if one fails, those stored before it reach this cache
+    /// at its next sync with storage, as other machines' indexes do.
+    pub fn store_indexes(
+        &self,
+        indexes: &[&IndexFile],
+        packed: Vec<Vec<u8>>,
+        before_each: &(dyn Fn() -> Result<()> + Sync),
+    ) -> Result<Vec<IndexId>> {
         let mut put = None;
         // Indexing what an interrupted backup stored is cleanup work, on both threads.
         let cleaning = crate::interrupt::cleaning_up();
         let added = std::thread::scope(|s| {
-            let writing = s.spawn(move || -> Result<(IndexId, String)> {
+            let writing = s.spawn(move || -> Result<Vec<(IndexId, String)>> {
                 crate::interrupt::cleanup_if(cleaning, || {
-                    let body = pad::zstd(packed);
-                    let stored = crypto::encrypt(&self.shared, Some(self.writer()), &body)?;
-                    let id = IndexId(*blake3::hash(&stored).as_bytes());
-                    let name = format!("index/{id}");
-                    self.backend.put(&name, &stored)?;
-                    Ok((id, name))
+                    packed
+                        .into_iter()
+                        .map(|packed| {
+                            before_each()?;
+                            let body = pad::zstd(packed);
+                            let stored = crypto::encrypt(&self.shared, Some(self.writer()), &body)?;
+                            let id = IndexId(*blake3::hash(&stored).as_bytes());
+                            let name = format!("index/{id}");
+                            self.backend.put(&name, &stored)?;
+                            Ok((id, name))
+                        })
+                        .collect()
                 })
             });
-            self.cache.add_index_when(index, || {
+            self.cache.add_indexes_when(indexes, || {
                 let r = writing.join().expect("index writer does not panic");
-                let name = r.as_ref().ok().map(|(_, name)| name.clone());
+                let names = r
+                    .as_ref()
+                    .ok()
+                    .map(|w| w.iter().map(|(_, name)| name.clone()).collect());
                 put = Some(r);
-                name
+                names
             })
         });
-        // When the rows failed to go in, the object may still have been stored (as
+        // When the rows failed to go in, the objects may still have been stored (as
         // before: the cache is rebuilt from storage when needed).
-        let (id, _) = match put {
+        let written = match put {
             Some(r) => r?,
             None => return Err(added.expect_err("rows not added").into()),
         };
         added?;
         self.cache
-            .add_listed_packs(index.packs.iter().map(|p| &p.id))?;
-        Ok(id)
+            .add_listed_packs(indexes.iter().flat_map(|i| &i.packs).map(|p| &p.id))?;
+        Ok(written.into_iter().map(|(id, _)| id).collect())
     }
 
     pub fn write_snapshot(&self, snap: &Snapshot) -> Result<SnapshotId> {

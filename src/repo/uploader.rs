@@ -345,11 +345,14 @@ impl<'r> Uploader<'r> {
     /// Writes the index of the packs stored so far (and not yet indexed).
     fn index_stored(&self) -> Result<()> {
         let drafts = std::mem::take(&mut *self.done.lock().unwrap());
-        for draft in drafts {
-            let (index, packed) = draft.finish();
-            self.lock.ensure_held()?;
-            self.repo.store_index(&index, packed)?;
+        if drafts.is_empty() {
+            return Ok(());
         }
+        let (indexes, packed): (Vec<_>, Vec<_>) =
+            drafts.into_iter().map(IndexDraft::finish).unzip();
+        let indexes: Vec<_> = indexes.iter().collect();
+        self.repo
+            .store_indexes(&indexes, packed, &|| self.lock.ensure_held())?;
         Ok(())
     }
 }
