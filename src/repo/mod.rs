@@ -601,10 +601,11 @@ impl Repository {
     }
 
     /// Stores index files (`packed[i]` the compressed JSON of `indexes[i]`), calling
-    /// `before_each` before each is written, and adds them all to the cache. The cache's rows go in while
-    /// the objects are encrypted and written, on another thread, and are committed
-    /// once every one is stored: if one fails, those stored before it reach this cache
-    /// at its next sync with storage, as other machines' indexes do.
+    /// `before_each` before each is written, and adds them all to the cache. The
+    /// cache's rows go in while the objects are encrypted and written, on another
+    /// thread, and are committed once every one is stored: if one fails, those stored
+    /// before it reach this cache at its next sync with storage, as other machines'
+    /// indexes do.
     pub fn store_indexes(
         &self,
         indexes: &[&IndexFile],
@@ -622,7 +623,8 @@ impl Repository {
                         .map(|packed| {
                             before_each()?;
                             let body = pad::zstd(packed);
-                            let stored = crypto::encrypt(&self.shared, Some(self.writer()), &body)?;
+                            let writer = Some(self.writer());
+                            let stored = crypto::encrypt(&self.shared, writer, &body)?;
                             let id = IndexId(*blake3::hash(&stored).as_bytes());
                             let name = format!("index/{id}");
                             self.backend.put(&name, &stored)?;
