@@ -275,6 +275,30 @@ fn a_backup_of_more_blobs_than_an_index_file_holds_indexes_every_one() {
     let above = moved.components().count() as u64;
     assert!(again["blobs_added"].as_u64().unwrap() <= above, "{again}");
     w.ok(&["check", "--read-data"]);
+
+    // The second index object fails to store: no snapshot, and the cache learns
+    // nothing of that run at once. The next backup finds the first index object in
+    // storage and deduplicates against it: only the blobs of the second (and trees)
+    // are stored again.
+    let other = World::new();
+    let path = moved.to_str().unwrap();
+    let faults = "put@index/:2:permanent";
+    let out = other.with_faults(faults, &["backup", path]);
+    let last = common::error_line(&out, faults);
+    assert!(
+        last.contains("index/") && last.contains("injected"),
+        "{last}"
+    );
+    assert!(other.snapshots().is_empty());
+    assert_eq!(other.objects("index").len(), 1);
+    let next = timed("110k: after a failed index", || other.backup(&[path]))["stats"].clone();
+    // The files cache of the failed run names both halves; those whose blobs the
+    // first index names are unchanged, the others read and stored again.
+    let added = next["blobs_added"].as_u64().unwrap();
+    let unchanged = next["files_unchanged"].as_u64().unwrap();
+    assert!(unchanged >= 1_000 && added >= 1_000, "{next}");
+    assert!(added <= 110_000 - unchanged + above, "{next}");
+    other.ok(&["check", "--read-data"]);
 }
 
 #[test]
