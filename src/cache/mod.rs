@@ -345,6 +345,23 @@ impl Cache {
         Ok(true)
     }
 
+    /// Starts taking index files one by one to add them all at the end
+    /// (`BulkIndex::finish`), as a rebuild from storage does with every index file.
+    pub fn bulk_index(&self) -> Result<BulkIndex<'_>, CacheError> {
+        let conn = self.conn.lock().unwrap();
+        conn.execute_batch(
+            "PRAGMA temp_store = FILE; DROP TABLE IF EXISTS temp.staged;
+             CREATE TEMP TABLE staged (id BLOB NOT NULL, pack INTEGER NOT NULL,
+                type INTEGER NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL,
+                raw_length INTEGER NOT NULL, compression INTEGER NOT NULL, base BLOB);",
+        )
+        .map_err(|e| self.err(e))?;
+        Ok(BulkIndex {
+            cache: self,
+            names: Vec::new(),
+        })
+    }
+
     /// Replaces the set of packs storage holds with what it just listed. Usually the
     /// set has not changed since this machine's last backup (which added its own packs),
     /// and then nothing is written: a write at the start of a backup would checkpoint
@@ -674,21 +691,31 @@ fn insert_blob(
 /// Inserts indexes' blobs into the cache's `blobs`, each naming its pack by number
 /// (numbering packs not seen before), and records the packs' writers.
 fn insert_numbered(tx: &rusqlite::Transaction, indexes: &[&IndexFile]) -> rusqlite::Result<()> {
+    let numbers = number_packs(tx, indexes)?;
+    let mut st =
+        tx.prepare_cached("INSERT OR REPLACE INTO blobs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
+    for (n, b) in by_blob_id(indexes, |p| numbers[&p.id]) {
+        insert_blob(&mut st, &n, b)?;
+    }
+    Ok(())
+}
+
+/// The cache's number of each pack the indexes name (numbering those not seen before),
+/// recording the packs' writers.
+fn number_packs(
+    tx: &rusqlite::Transaction,
+    indexes: &[&IndexFile],
+) -> rusqlite::Result<std::collections::HashMap<PackId, i64>> {
     let mut number = tx.prepare_cached(
         "INSERT INTO packs (id, writer) VALUES (?1, ?2) ON CONFLICT (id)
          DO UPDATE SET writer = coalesce(excluded.writer, writer) RETURNING n",
     )?;
-    let mut st =
-        tx.prepare_cached("INSERT OR REPLACE INTO blobs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
     let mut numbers = std::collections::HashMap::new();
     for p in indexes.iter().flat_map(|i| &i.packs) {
         let n: i64 = number.query_row(params![&p.id.0[..], p.writer], |r| r.get(0))?;
         numbers.insert(p.id, n);
     }
-    for (n, b) in by_blob_id(indexes, |p| numbers[&p.id]) {
-        insert_blob(&mut st, &n, b)?;
-    }
-    Ok(())
+    Ok(numbers)
 }
 
 /// The meta key of the page count `compact` left.
@@ -758,6 +785,58 @@ pub(crate) fn id32(r: &rusqlite::Row, i: usize) -> rusqlite::Result<[u8; 32]> {
     v.try_into().map_err(|_| {
         rusqlite::Error::InvalidColumnType(i, "id".into(), rusqlite::types::Type::Blob)
     })
+}
+
+/// Index files going into the cache together (`Cache::bulk_index`). Each file's rows
+/// are appended to a temporary table as it comes; `finish` moves them all into `blobs`
+/// in one pass in blob id order (SQLite's sorter spills to a file: memory stays flat).
+/// Added one transaction each, every file rewrote most pages of the growing blob table
+/// (its ids are random): a rebuild at a million blobs wrote 4.8 times the cache's size,
+/// and the factor grows with the number of files.
+pub struct BulkIndex<'c> {
+    cache: &'c Cache,
+    names: Vec<String>,
+}
+
+impl BulkIndex<'_> {
+    pub fn add(&mut self, name: &str, index: &IndexFile) -> Result<(), CacheError> {
+        let c = self.cache;
+        let mut conn = c.conn.lock().unwrap();
+        let tx = conn.transaction().map_err(|e| c.err(e))?;
+        let numbers = number_packs(&tx, &[index]).map_err(|e| c.err(e))?;
+        let mut st = tx
+            .prepare_cached("INSERT INTO temp.staged VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+            .map_err(|e| c.err(e))?;
+        for p in &index.packs {
+            for b in &p.blobs {
+                insert_blob(&mut st, &numbers[&p.id], b).map_err(|e| c.err(e))?;
+            }
+        }
+        drop(st);
+        tx.commit().map_err(|e| c.err(e))?;
+        self.names.push(name.to_string());
+        Ok(())
+    }
+
+    /// Adds every file taken, rows and names, in one transaction.
+    pub fn finish(self) -> Result<(), CacheError> {
+        let c = self.cache;
+        let mut conn = c.conn.lock().unwrap();
+        let tx = conn.transaction().map_err(|e| c.err(e))?;
+        tx.execute_batch(&format!(
+            "INSERT OR REPLACE INTO blobs SELECT {BLOB_COLUMNS} FROM temp.staged
+             ORDER BY id, pack; DROP TABLE temp.staged;"
+        ))
+        .map_err(|e| c.err(e))?;
+        let mut st = tx
+            .prepare_cached("INSERT OR IGNORE INTO index_files VALUES (?1)")
+            .map_err(|e| c.err(e))?;
+        for name in &self.names {
+            st.execute(params![name]).map_err(|e| c.err(e))?;
+        }
+        drop(st);
+        tx.commit().map_err(|e| c.err(e))
+    }
 }
 
 /// Lookups inside one read transaction (`Cache::reading`).
@@ -1100,6 +1179,33 @@ mod tests {
             .unwrap();
         rows.sort();
         assert_eq!(rows, [(1, 7), (1, 9), (2, 9), (3, 7), (4, 9), (5, 7)]);
+    }
+
+    /// A rebuild's files go in together at the end; one stopped before (an error, a
+    /// signal) leaves neither rows nor names, so the next sync reads every file again.
+    #[test]
+    fn bulk_index_adds_every_file_at_the_end_and_nothing_when_stopped() {
+        let c = Cache::in_memory().unwrap();
+        let (a, b) = (index(7, &[5, 1, 3]), index(9, &[4, 2, 1]));
+        let mut bulk = c.bulk_index().unwrap();
+        bulk.add("index/a", &a).unwrap();
+        drop(bulk);
+        assert!(c.index_files().unwrap().is_empty());
+        assert!(c.indexed_packs().unwrap().is_empty());
+        let mut bulk = c.bulk_index().unwrap();
+        bulk.add("index/a", &a).unwrap();
+        bulk.add("index/b", &b).unwrap();
+        bulk.finish().unwrap();
+        let mut files = c.index_files().unwrap();
+        files.sort();
+        assert_eq!(files, ["index/a", "index/b"]);
+        let mut rows = Vec::new();
+        c.for_each_blob(|pack, e| rows.push((e.id.0[0], pack.0[0], e)))
+            .unwrap();
+        rows.sort_by_key(|r| (r.0, r.1));
+        let got: Vec<(u8, u8)> = rows.iter().map(|r| (r.0, r.1)).collect();
+        assert_eq!(got, [(1, 7), (1, 9), (2, 9), (3, 7), (4, 9), (5, 7)]);
+        assert!(rows.iter().all(|r| r.2 == entry(r.0)));
     }
 
     #[test]

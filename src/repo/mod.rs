@@ -468,15 +468,20 @@ impl Repository {
             self.cache.reset_index()?;
             listed.iter().collect()
         };
-        // A few files at a time, each into the cache before the next are read: all of
-        // them at once held the whole index in memory (~170 bytes a blob, measured in
-        // docs/BENCHMARKS.md "Repository scale"), on every cold cache and after every prune.
+        // A few files at a time, each staged in the cache before the next are read: all
+        // of them at once held the whole index in memory (~170 bytes a blob, measured in
+        // docs/BENCHMARKS.md "Repository scale"), on every cold cache and after every
+        // prune. Their rows go into the blob index together at the end.
         let in_memory = rayon::current_num_threads().max(self.backend.properties().connections);
         let mut not_for_host = 0;
         let missing: Vec<String> = missing.into_iter().cloned().collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let mut bulk = self.cache.bulk_index()?;
         self.read_indexes_ahead(&missing, in_memory, |name, r| {
             match r {
-                Ok(idx) => self.cache.add_index(&name, &idx)?,
+                Ok(idx) => bulk.add(&name, &idx)?,
                 Err(RepoError::Object {
                     cause: crypto::Error::NotForUs,
                     ..
@@ -488,6 +493,7 @@ impl Repository {
             }
             Ok(())
         })?;
+        bulk.finish()?;
         static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
         if not_for_host > 0 && !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
             crate::ui::warn(&format!(
