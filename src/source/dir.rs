@@ -128,8 +128,8 @@ impl Dir {
 /// its atime: an inode written back for every new file a backup reads, which on a cold
 /// cache costs as many random writes as the backup does reads. Backups must not look
 /// like use either (`find -atime`, tiering by access). `EPERM` is the kernel's answer
-/// to `O_NOATIME` on someone else's file, and only to that: such a file is opened as
-/// before.
+/// to `O_NOATIME` on someone else's file: it is opened again without it, and any other
+/// cause of `EPERM` is then reported by that second open.
 fn open_noatime(dir: &OwnedFd, name: &OsStr, flags: OFlags) -> io::Result<OwnedFd> {
     match rfs::openat(dir, name, flags | OFlags::NOATIME, Mode::empty()) {
         Err(rustix::io::Errno::PERM) => Ok(rfs::openat(dir, name, flags, Mode::empty())?),
