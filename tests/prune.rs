@@ -513,3 +513,167 @@ fn backup_that_opened_the_repository_before_a_prune_does_not_reuse_deleted_blobs
     w.ok(&["check", "--read-data"]);
     assert!(dump(&w, &snap, "x.bin") == data, "restored stream differs");
 }
+
+/// `cairn --json ...` with another machine's cache directory, as JSON.
+fn json_on(w: &World, cache: &Path, args: &[&str]) -> Value {
+    let out = w
+        .cmd()
+        .env("CAIRN_CACHE_DIR", cache)
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
+    common::assert_ok(&out, &args.join(" "));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("warning"), "{args:?}: {err}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A small deterministic generator, so that a failure replays.
+struct Steps(u64);
+
+impl Steps {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % below
+    }
+}
+
+#[test]
+fn the_ledger_agrees_with_a_count_from_scratch_through_backups_forgets_and_prunes_on_two_machines()
+{
+    let w = World::new();
+    let src = w.path("src");
+    fs::create_dir_all(src.join("sub")).unwrap();
+    for i in 0..30u64 {
+        fs::write(src.join(format!("f{i:02}")), noise(30_000, i)).unwrap();
+    }
+    // Two machines prune the same repository, each with its own cache and ledger: each
+    // finds index files and packs the other replaced, and snapshots it never saw.
+    let machines = [w.cache.clone(), w.path("cache-b")];
+    let mut steps = Steps(17);
+    let mut counted_by_ledger = 0;
+    for step in 0..12u64 {
+        for _ in 0..4 {
+            let i = steps.next(30);
+            let dir = if i % 3 == 0 { "sub" } else { "" };
+            fs::write(
+                src.join(dir).join(format!("f{i:02}")),
+                noise(10_000 + 5_000 * steps.next(8) as usize, 100 * step + i),
+            )
+            .unwrap();
+        }
+        if step % 4 == 2 {
+            fs::remove_dir_all(src.join("sub")).unwrap();
+            fs::create_dir_all(src.join("sub")).unwrap();
+        }
+        let m = &machines[steps.next(2) as usize];
+        json_on(&w, m, &["backup", src.to_str().unwrap()]);
+        // A dump series: its changed chunks are stored as deltas of the last day's,
+        // which keep their bases alive after that day is forgotten.
+        let day = common::dump_rows(20_000, |r| (r as u64 + step) % 311 == 0);
+        w.ok_stdin(&["backup", "--stdin-name", "app.sql"], &day);
+        let snaps = w.snapshots();
+        if snaps.len() > 3 && steps.next(3) > 0 {
+            let victim = &snaps[steps.next(snaps.len() as u64 - 1) as usize];
+            w.ok(&["forget", victim["id"].as_str().unwrap()]);
+        }
+        let max_unused = ["0", "10%", "unlimited"][steps.next(3) as usize];
+        // The machine that prunes changes every four steps. The other one's ledger
+        // then counts snapshots whose trees are gone: it counts from scratch once and
+        // builds its ledger again.
+        let m = &machines[(step / 4 % 2) as usize];
+        let done = json_on(&w, m, &["prune", "--max-unused", max_unused]);
+        let how = done["counting"].as_str().unwrap();
+        let fits = match step {
+            0 | 4 => how == "ledger built",
+            _ if step % 4 == 0 => {
+                how.starts_with("ledger updated") || how == "counted from scratch, ledger discarded"
+            }
+            _ => how.starts_with("ledger updated"),
+        };
+        assert!(fits, "step {step}: {done}");
+        counted_by_ledger += u64::from(how.starts_with("ledger updated"));
+        // The same machine's ledger against a count from scratch: equal, or the
+        // recount says so and this fails.
+        let again = json_on(&w, m, &["prune", "-n", "--recount"]);
+        let how = again["counting"].as_str().unwrap();
+        assert!(
+            how.ends_with("checked against a count from scratch"),
+            "step {step}: {again}"
+        );
+        assert_eq!(
+            (
+                again["packs_deleted"].as_u64(),
+                again["blobs_used"].as_u64()
+            ),
+            (Some(0), done["blobs_used"].as_u64()),
+            "step {step}: {again}\n{done}"
+        );
+    }
+    assert!(
+        counted_by_ledger >= 6,
+        "the ledger was brought up to date, not rebuilt"
+    );
+    w.ok(&["check", "--read-data"]);
+    let latest = w
+        .snapshots()
+        .into_iter()
+        .rev()
+        .find(|s| s["paths"].to_string().contains("src"))
+        .unwrap();
+    let target = w.path("restored");
+    w.ok(&[
+        "restore",
+        latest["id"].as_str().unwrap(),
+        "--target",
+        target.to_str().unwrap(),
+    ]);
+    assert_same_tree(&src, &target.join(src.strip_prefix("/").unwrap()));
+}
+
+#[test]
+fn a_ledger_that_disagrees_with_the_repository_is_caught_by_the_recount_and_deletes_nothing() {
+    let w = World::new();
+    let half = half_used_packs(&w);
+    prune(&w, &["--max-unused", "unlimited"]);
+    // A ledger that forgot every blob in use (damage, or a bug): it alone would delete
+    // every pack.
+    let ledger = fs::read_dir(&w.cache)
+        .unwrap()
+        .map(|e| e.unwrap().path().join("prune-ledger.sqlite"))
+        .find(|p| p.exists())
+        .expect("prune keeps a ledger in the cache");
+    let db = rusqlite::Connection::open(&ledger).unwrap();
+    db.execute_batch(
+        "DELETE FROM keep; DELETE FROM refs;
+         UPDATE usage SET used_blobs = 0, used_bytes = 0, unused_bytes = used_bytes + unused_bytes;",
+    )
+    .unwrap();
+    drop(db);
+    let packs = stored(&w, "data").len();
+    let believed = prune(&w, &["-n"]);
+    assert_eq!(
+        believed["packs_deleted"].as_u64(),
+        Some(packs as u64),
+        "{believed}"
+    );
+
+    let out = w.run(&["--json", "prune", "--recount"]);
+    common::assert_ok(&out, "prune --recount");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("disagreed with a count from scratch"), "{err}");
+    let done: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        done["counting"], "counted from scratch, ledger discarded",
+        "{done}"
+    );
+    assert_eq!(done["packs_deleted"].as_u64(), Some(0), "{done}");
+    w.ok(&["check", "--read-data"]);
+    half.assert_restores(&w, "after the recount");
+    // The next prune builds the ledger again, from storage.
+    assert_eq!(prune(&w, &["-n"])["counting"], "ledger built");
+}

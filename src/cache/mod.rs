@@ -137,6 +137,13 @@ impl Cache {
         Ok(cache)
     }
 
+    /// The directory of this repository's cache; none for a cache in memory.
+    pub fn dir(&self) -> Option<PathBuf> {
+        (self.path != ":memory:")
+            .then(|| Path::new(&self.path).parent().map(Path::to_path_buf))
+            .flatten()
+    }
+
     /// The calling thread's read connection.
     fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
         match self.readers.len() {

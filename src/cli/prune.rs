@@ -16,6 +16,11 @@ pub struct RepackFlags {
     /// Repack at most this many stored bytes in one run (e.g. 500M, 2G)
     #[arg(long, value_name = "SIZE")]
     pub max_repack_size: Option<String>,
+    /// Also count every blob in use from scratch (every index file read, every snapshot
+    /// walked) and compare with the ledger kept in the cache; prune does this by itself
+    /// every 30 runs
+    #[arg(long)]
+    pub recount: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -37,6 +42,7 @@ impl RepackFlags {
             max_repack_size: optional(&self.max_repack_size, "max-repack-size", prune::parse_size)?,
             dry_run,
             wait_lock: optional(wait_lock, "wait-lock", prune::parse_duration)?,
+            recount: self.recount,
             ..PruneOptions::default()
         })
     }
@@ -76,11 +82,12 @@ pub fn report(r: &PruneReport) {
 fn print_plan(r: &PruneReport) {
     let verb = if r.dry_run { "would " } else { "" };
     ui::info(&format!(
-        "{} use {}; {} ({} not in any index)",
+        "{} use {}; {} ({} not in any index); {}",
         ui::count(r.snapshots as u64, "snapshot"),
         ui::count(r.blobs_used, "blob"),
         ui::count(r.packs as u64, "pack"),
-        r.packs_unindexed
+        r.packs_unindexed,
+        r.counting
     ));
     ui::info(&format!(
         "{verb}delete {} unused packs ({}), {verb}repack {} packs ({}, {} blobs kept), {verb}replace {} index files",

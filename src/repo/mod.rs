@@ -392,6 +392,23 @@ impl Repository {
         crypto::decrypt_signed_by(&self.identity, stored, Some(&self.signers[..1])).is_ok()
     }
 
+    /// What decides whether an index object verifies here: whether index objects must
+    /// be signed, by whom, and who decrypts. State derived from verified objects (prune's
+    /// ledger) is valid only while this stays the same.
+    pub fn index_trust(&self) -> String {
+        let signers: Vec<String> = self
+            .signers
+            .iter()
+            .map(|c| c.fingerprint().to_hex())
+            .collect();
+        format!(
+            "signed={} signers={} reader={}",
+            self.config.index_signed,
+            signers.join(","),
+            self.identity.fingerprint()
+        )
+    }
+
     /// Writing needs the repository's signing key: snapshots are verified against it.
     pub fn require_signer(&self) -> Result<()> {
         let writer = self.writer();

@@ -11,6 +11,7 @@
 //! Nothing is deleted when a snapshot cannot be read or a referenced blob has no stored
 //! copy: a prune working from an incomplete picture would destroy data.
 
+mod ledger;
 mod plan;
 mod reindex;
 mod repack;
@@ -22,11 +23,13 @@ use std::time::{Duration, Instant};
 pub use crate::units::{parse_duration, parse_size};
 pub use plan::{MaxUnused, PackUsage, Plan};
 
+use crate::ids::{BlobId, PackId};
 use crate::repo::lock::{LockGuard, LockKind};
 use crate::repo::snapshot::StoredSnapshot;
 use crate::repo::tree::NodeKind;
 use crate::repo::{pack, RepoError, Repository};
 use crate::ui::Progress;
+use ledger::Ledger;
 use reindex::{IndexFileInfo, Reindex};
 use repack::Repacker;
 use scratch::Scratch;
@@ -37,6 +40,11 @@ pub enum PruneError {
     Repo(#[from] RepoError),
     #[error("prune's scratch database ({path}): {cause}")]
     Scratch { path: String, cause: String },
+    #[error("prune's ledger {path}: {cause}; deleting the file makes the next prune count everything again")]
+    Ledger { path: String, cause: String },
+    /// A tree the ledger must read to count a snapshot in or out cannot be read.
+    #[error("{0}")]
+    LedgerBehind(String),
     #[error("refusing to prune, nothing deleted: {0}; remove a damaged snapshot with `cairn forget` first")]
     BadSnapshot(String),
     #[error("refusing to prune, nothing deleted: {count} blobs used by snapshots have no stored copy in any index (first: {first}); run `cairn check` to see the affected snapshots")]
@@ -63,6 +71,8 @@ pub struct PruneOptions {
     pub force_repack: std::collections::HashSet<crate::ids::PackId>,
     /// Write a new index even if nothing else asks for one (`key rewrap`).
     pub force_index: bool,
+    /// Count from scratch as well and compare with the ledger.
+    pub recount: bool,
 }
 
 /// What prune did (or, with `dry_run`, would do). Byte counts are stored bytes.
@@ -90,6 +100,9 @@ pub struct PruneReport {
     pub packs_missing_from_storage: u64,
     pub bytes_freed: u64,
     pub duration_secs: f64,
+    /// How the blobs in use were counted: by the ledger (built, or updated from what
+    /// changed) or from scratch.
+    pub counting: String,
 }
 
 /// Takes the exclusive lock (a shared one for a dry run, which deletes nothing and so
@@ -116,7 +129,6 @@ pub fn prune_locked(
     lock: &LockGuard,
 ) -> Result<PruneReport> {
     let started = Instant::now();
-    let scratch = Scratch::create()?;
     let mut report = PruneReport {
         dry_run: opts.dry_run,
         ..Default::default()
@@ -125,36 +137,34 @@ pub fn prune_locked(
     // Storage is listed first: a pack that appears later is never considered.
     let stored = repo.pack_ids()?;
     report.packs = stored.len();
-    scratch.batch(|s| {
-        stored
-            .iter()
-            .try_for_each(|(id, size)| s.add_stored(id, *size))
-    })?;
-    drop(stored);
-    let (index_files, rejected) = load_index(repo, &scratch)?;
-    scratch.loaded()?;
-    report.index_files_rejected = rejected.len();
-    report.packs_missing_from_storage = scratch.packs_missing_from_storage()?;
-
+    let names: Vec<String> = repo
+        .backend()
+        .list("index/")
+        .map_err(RepoError::from)?
+        .into_iter()
+        .map(|o| o.name)
+        .collect();
     let (snaps, bad) = repo.snapshots_checked()?;
     if let Some(first) = bad.first() {
         return Err(PruneError::BadSnapshot(first.clone()));
     }
     report.snapshots = snaps.len();
-    scratch.batch(|s| mark_used(repo, s, &snaps))?;
-    scratch.mark_bases()?;
+    let counted = count(repo, opts, &stored, &names, &snaps)?;
+    drop(stored);
     repo.forget_cached_packs();
-    report.blobs_used = scratch.used_count()?;
-    let (missing, first) = scratch.choose_copies(3)?;
-    if missing > 0 {
-        let first: Vec<String> = first.iter().map(|b| b.to_hex()).collect();
+    report.counting = counted.how.clone();
+    report.index_files_rejected = counted.rejected.len();
+    report.packs_missing_from_storage = counted.packs_missing_from_storage;
+    report.blobs_used = counted.used;
+    if counted.missing > 0 {
+        let first: Vec<String> = counted.first_missing.iter().map(|b| b.to_hex()).collect();
         return Err(PruneError::Missing {
-            count: missing,
+            count: counted.missing,
             first: first.join(", "),
         });
     }
 
-    let usage = scratch.usage()?;
+    let usage = counted.usage;
     report.packs_unindexed = usage.iter().filter(|p| !p.indexed).count();
     let mut plan = plan::plan(usage, opts.max_unused, opts.max_repack_size);
     plan.force_repack(&opts.force_repack);
@@ -164,8 +174,12 @@ pub fn prune_locked(
     report.bytes_repacked = plan.repack.iter().map(|p| p.size).sum();
     report.blobs_repacked = plan.repack.iter().map(|p| p.used_blobs).sum();
     report.bytes_written = plan.repack.iter().map(|p| p.used_bytes).sum();
-    let reindex = reindex::reindex(&index_files, &rejected, &plan.keep, opts.force_index);
-    drop(index_files);
+    let reindex = reindex::reindex(
+        &counted.files,
+        &counted.rejected,
+        &plan.keep,
+        opts.force_index,
+    );
     report.index_files_replaced = reindex.replace.len();
 
     if !opts.dry_run {
@@ -173,12 +187,180 @@ pub fn prune_locked(
         // or one interrupted in between) prove nothing any more.
         let live: std::collections::HashSet<_> = snaps.iter().map(|s| s.id).collect();
         repo.remove_verified_except(&live)?;
-        execute(repo, &scratch, &plan, &reindex, lock, &mut report)?;
+        execute(
+            repo,
+            counted.db.scratch(),
+            &plan,
+            &reindex,
+            lock,
+            &mut report,
+        )?;
     }
     report.bytes_freed =
         (report.bytes_deleted + report.bytes_repacked).saturating_sub(report.bytes_written);
     report.duration_secs = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Where the counts live: the ledger, or a scratch database for this run alone.
+enum Db {
+    Ledger(Ledger),
+    Scratch(Scratch),
+}
+
+impl Db {
+    fn scratch(&self) -> &Scratch {
+        match self {
+            Db::Ledger(l) => &l.scratch,
+            Db::Scratch(s) => s,
+        }
+    }
+}
+
+/// What prune knows once it has counted: which copy of each used blob it keeps, and
+/// how much of each stored pack those copies use.
+struct Counted {
+    db: Db,
+    files: Vec<IndexFileInfo>,
+    rejected: Vec<String>,
+    usage: Vec<PackUsage>,
+    used: u64,
+    missing: u64,
+    first_missing: Vec<BlobId>,
+    packs_missing_from_storage: u64,
+    how: String,
+}
+
+/// Counts with the ledger where there is one to keep, from scratch otherwise, and from
+/// scratch as well when the ledger is due for a comparison.
+fn count(
+    repo: &Repository,
+    opts: &PruneOptions,
+    stored: &[(PackId, u64)],
+    names: &[String],
+    snaps: &[StoredSnapshot],
+) -> Result<Counted> {
+    let Some(path) = Ledger::path(repo) else {
+        return count_from_scratch(repo, stored, names, snaps);
+    };
+    // A damaged snapshot that a repaired one replaces counts only what still has a
+    // stored copy (`mark_used`): not a reference count the ledger can keep.
+    if snaps.iter().any(|s| s.snap.repaired.is_some()) {
+        ledger::discard(&path);
+        return count_from_scratch(repo, stored, names, snaps);
+    }
+    let updated = Ledger::open(&path, &repo.index_trust())
+        .and_then(|l| l.update(repo, stored, names, snaps).map(|u| (l, u)));
+    let (ledger, u) = match updated {
+        Ok(lu) => lu,
+        Err(
+            e @ (PruneError::LedgerBehind(_)
+            | PruneError::Inconsistent(_)
+            | PruneError::Ledger { .. }),
+        ) =>
+        // The count from scratch says what is wrong when the repository is (a tree in
+        // use without a stored copy); when it is not, the ledger could not follow, most
+        // often because another machine's prune deleted trees of the snapshots it
+        // forgot, which the ledger must read to count their children out.
+        {
+            let full = count_from_scratch(repo, stored, names, snaps)?;
+            if full.missing > 0 {
+                return Ok(full);
+            }
+            ledger::discard(&path);
+            let line = format!(
+                "prune's ledger {} could not be brought up to date ({e}); counted from scratch, and the next prune builds it again",
+                path.display()
+            );
+            match e {
+                PruneError::LedgerBehind(_) => crate::ui::info(&line),
+                _ => crate::ui::warn(&line),
+            }
+            return Ok(Counted {
+                how: "counted from scratch, ledger discarded".into(),
+                ..full
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    let mut how = if u.built {
+        "ledger built".to_string()
+    } else {
+        format!(
+            "ledger updated, {} read",
+            crate::ui::count(u.trees_read, "tree")
+        )
+    };
+    if opts.recount || (!u.built && u.runs > ledger::RECOUNT_EVERY) {
+        let full = count_from_scratch(repo, stored, names, snaps)?;
+        let (blobs, packs) = ledger.differences(full.db.scratch(), &full.usage)?;
+        if blobs > 0 || packs > 0 {
+            crate::ui::warn(&format!(
+                "prune's ledger {} disagreed with a count from scratch ({} and {} differ); going by the count from scratch and building the ledger again next time",
+                ledger.file().display(),
+                crate::ui::count(blobs, "blob"),
+                crate::ui::count(packs, "pack")
+            ));
+            drop(ledger);
+            ledger::discard(&path);
+            return Ok(Counted {
+                how: "counted from scratch, ledger discarded".into(),
+                ..full
+            });
+        }
+        ledger.recounted()?;
+        how.push_str(", checked against a count from scratch");
+    }
+    let (used, missing, first_missing) = ledger.used(3)?;
+    Ok(Counted {
+        usage: ledger.usage()?,
+        packs_missing_from_storage: ledger.packs_missing_from_storage()?,
+        files: u.files,
+        rejected: u.rejected,
+        used,
+        missing,
+        first_missing,
+        how,
+        db: Db::Ledger(ledger),
+    })
+}
+
+/// Counts everything again in a database of this run's own: every index file read,
+/// every snapshot walked.
+fn count_from_scratch(
+    repo: &Repository,
+    stored: &[(PackId, u64)],
+    names: &[String],
+    snaps: &[StoredSnapshot],
+) -> Result<Counted> {
+    let scratch = Scratch::create()?;
+    scratch.batch(|s| {
+        stored
+            .iter()
+            .try_for_each(|(id, size)| s.add_stored(id, *size))
+    })?;
+    let (files, rejected) = load_index(repo, &scratch, names)?;
+    scratch.loaded()?;
+    let packs_missing_from_storage = scratch.packs_missing_from_storage()?;
+    scratch.batch(|s| mark_used(repo, s, snaps))?;
+    scratch.mark_bases()?;
+    let used = scratch.used_count()?;
+    let (missing, first_missing) = scratch.choose_copies(3)?;
+    Ok(Counted {
+        usage: if missing > 0 {
+            Vec::new()
+        } else {
+            scratch.usage()?
+        },
+        db: Db::Scratch(scratch),
+        files,
+        rejected,
+        used,
+        missing,
+        first_missing,
+        packs_missing_from_storage,
+        how: "counted from scratch".into(),
+    })
 }
 
 /// Reads every index file into the scratch database, a few at a time in parallel (each
@@ -188,20 +370,17 @@ pub fn prune_locked(
 /// record of a needed blob, `choose_copies` finds it missing and nothing is deleted.
 /// The next files are read while this thread writes the last into the scratch database
 /// (`read_indexes_ahead`).
-fn load_index(repo: &Repository, scratch: &Scratch) -> Result<(Vec<IndexFileInfo>, Vec<String>)> {
-    let names: Vec<String> = repo
-        .backend()
-        .list("index/")
-        .map_err(RepoError::from)?
-        .into_iter()
-        .map(|o| o.name)
-        .collect();
+fn load_index(
+    repo: &Repository,
+    scratch: &Scratch,
+    names: &[String],
+) -> Result<(Vec<IndexFileInfo>, Vec<String>)> {
     // One file read while one is written on a local disk; as many downloads as
     // connections on a store.
     let in_memory = repo.backend().properties().connections.max(2);
     let mut rejected = Vec::new();
     let mut infos = Vec::new();
-    repo.read_indexes_ahead(&names, in_memory, |name, file| {
+    repo.read_indexes_ahead(names, in_memory, |name, file| {
         match file {
             Ok(f) => {
                 infos.push(IndexFileInfo {

@@ -39,15 +39,15 @@ CREATE TABLE hosted (pack BLOB PRIMARY KEY) WITHOUT ROWID;
 
 /// Where a stored blob or a frame sits in its pack.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-struct Span {
-    offset: u64,
-    length: u64,
+pub(super) struct Span {
+    pub offset: u64,
+    pub length: u64,
 }
 
 /// One pack's index rows, by the span they occupy: entries counted, and per span its
 /// frame members' raw bytes, all and kept.
 #[derive(Default)]
-struct PackSpans {
+pub(super) struct PackSpans {
     blobs: u64,
     kept: u64,
     spans: std::collections::HashMap<Span, SpanUse>,
@@ -62,7 +62,7 @@ struct SpanUse {
 }
 
 impl PackSpans {
-    fn add(&mut self, span: Span, raw: u64, framed: bool, kept: bool) {
+    pub fn add(&mut self, span: Span, raw: u64, framed: bool, kept: bool) {
         self.blobs += 1;
         self.kept += u64::from(kept);
         let u = self.spans.entry(span).or_default();
@@ -74,7 +74,7 @@ impl PackSpans {
         }
     }
 
-    fn sum_into(self, p: &mut PackUsage) {
+    pub fn sum_into(self, p: &mut PackUsage) {
         let (mut all, mut used) = (0u64, 0u64);
         for (span, u) in &self.spans {
             all += span.length;
@@ -108,10 +108,12 @@ fn choose_copies_sql() -> String {
 
 /// How good a copy is, best first (`choose_copies`): a delta, in a write-only host's
 /// pack, the pack id.
-type Choice = (bool, bool, [u8; 32]);
+pub(super) type Choice = (bool, bool, [u8; 32]);
 
 pub struct Scratch {
-    conn: Connection,
+    pub(super) conn: Connection,
+    /// The file, for messages; `None` for the temporary database.
+    path: Option<String>,
     /// Data blobs met by the walk and not yet written to `used` (`mark_used_later`).
     later: std::cell::RefCell<Vec<[u8; 32]>>,
 }
@@ -141,20 +143,36 @@ impl Scratch {
             path: scratch_place(),
             cause: e.to_string(),
         })?;
+        Scratch::with_schema(conn, None, SCHEMA)
+    }
+
+    /// The same tables in a database that outlives the run (the ledger), with its own.
+    pub(super) fn with_schema(
+        conn: Connection,
+        path: Option<String>,
+        schema: &str,
+    ) -> Result<Scratch, PruneError> {
         let s = Scratch {
             conn,
+            path,
             later: Default::default(),
         };
         s.conn
-            .execute_batch(&format!("{SCHEMA} PRAGMA cache_size = -{CACHE_KIB};"))
+            .execute_batch(&format!("{schema} PRAGMA cache_size = -{CACHE_KIB};"))
             .map_err(|e| s.err(e))?;
         Ok(s)
     }
 
-    fn err(&self, e: rusqlite::Error) -> PruneError {
-        PruneError::Scratch {
-            path: scratch_place(),
-            cause: e.to_string(),
+    pub(super) fn err(&self, e: rusqlite::Error) -> PruneError {
+        match &self.path {
+            Some(path) => PruneError::Ledger {
+                path: path.clone(),
+                cause: e.to_string(),
+            },
+            None => PruneError::Scratch {
+                path: scratch_place(),
+                cause: e.to_string(),
+            },
         }
     }
 
@@ -483,6 +501,8 @@ impl Scratch {
     /// blob that also has a copy in a pack this prune removes, with those chosen
     /// entries: removing the other copy is safe only if this one really exists, which
     /// prune checks by reading these packs' headers before deleting anything.
+    /// Read from the doomed packs' rows outwards (`CROSS JOIN` fixes SQLite's join
+    /// order): starting from every kept blob made it grow with the repository.
     pub fn survivors(
         &self,
         doomed: &[PackId],
@@ -504,11 +524,11 @@ impl Scratch {
             .conn
             .prepare(
                 "SELECT DISTINCT c.id, c.pack, c.type, c.offset, c.length, c.raw_length, c.compression, c.base
-                 FROM keep k
-                 JOIN loc c ON c.id = k.id AND c.pack = k.pack
-                 JOIN loc o ON o.id = k.id AND o.pack != k.pack
-                 WHERE o.pack IN (SELECT pack FROM doomed)
-                   AND k.pack NOT IN (SELECT pack FROM doomed)
+                 FROM doomed d
+                 CROSS JOIN loc o ON o.pack = d.pack
+                 CROSS JOIN keep k ON k.id = o.id AND k.pack != o.pack
+                 CROSS JOIN loc c ON c.id = k.id AND c.pack = k.pack
+                 WHERE k.pack NOT IN (SELECT pack FROM doomed)
                  ORDER BY c.pack",
             )
             .map_err(|e| self.err(e))?;
