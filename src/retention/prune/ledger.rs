@@ -54,6 +54,7 @@ pub const RECOUNT_EVERY: u64 = 30;
 
 const SCHEMA: &str = "
 PRAGMA journal_mode = WAL;
+PRAGMA journal_size_limit = 67108864;
 PRAGMA synchronous = NORMAL;
 PRAGMA temp_store = FILE;
 PRAGMA busy_timeout = 600000;
@@ -271,7 +272,9 @@ impl Ledger {
              INSERT OR IGNORE INTO dirty_blob
                  SELECT l.id FROM came_went w CROSS JOIN loc l ON l.pack = w.pack;
              DELETE FROM stored WHERE pack NOT IN (SELECT pack FROM now_stored);
-             INSERT OR REPLACE INTO stored SELECT pack, size FROM now_stored;",
+             INSERT OR REPLACE INTO stored
+                 SELECT n.pack, n.size FROM now_stored n LEFT JOIN stored s ON s.pack = n.pack
+                 WHERE s.pack IS NULL OR s.size != n.size;",
         )
         .map_err(|e| self.err(e))?;
         Ok(stored.iter().map(|(id, _)| id.0).collect())
@@ -616,31 +619,51 @@ impl Ledger {
             let rows = st.query_map([], |r| id32(r, 0)).map_err(|e| self.err(e))?;
             rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?
         };
-        let dirty: Vec<([u8; 32], bool, Option<Option<Vec<u8>>>)> = {
-            let mut st = c
-                .prepare(
-                    "SELECT d.id, r.id IS NOT NULL AND (r.n > 0 OR r.b > 0), k.id IS NOT NULL, k.pack
-                     FROM dirty_blob d
-                     LEFT JOIN refs r ON r.id = d.id
-                     LEFT JOIN keep k ON k.id = d.id
-                     ORDER BY d.id",
-                )
-                .map_err(|e| self.err(e))?;
-            let rows = st
-                .query_map([], |r| {
-                    let had: bool = r.get(2)?;
-                    Ok((id32(r, 0)?, r.get(1)?, had.then(|| r.get(3)).transpose()?))
-                })
-                .map_err(|e| self.err(e))?;
-            rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?
-        };
+        // A slice at a time (every blob is dirty when the ledger is built), read before
+        // `keep` is written.
+        let mut slice_st = c
+            .prepare(
+                "SELECT d.id, r.id IS NOT NULL AND (r.n > 0 OR r.b > 0), k.id IS NOT NULL, k.pack
+                 FROM dirty_blob d
+                 LEFT JOIN refs r ON r.id = d.id
+                 LEFT JOIN keep k ON k.id = d.id
+                 WHERE d.id > ?1 ORDER BY d.id LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
         let mut copies_st = c
             .prepare_cached(&format!(
                 "SELECT pack, compression = {} FROM loc WHERE id = ?1",
                 Compression::Delta.code()
             ))
             .map_err(|e| self.err(e))?;
-        for (id, used, old) in dirty {
+        let mut after = Vec::new();
+        loop {
+            let slice: Vec<([u8; 32], bool, Option<Option<Vec<u8>>>)> = {
+                let rows = slice_st
+                    .query_map(params![&after[..], DATA_BATCH as i64], |r| {
+                        let had: bool = r.get(2)?;
+                        Ok((id32(r, 0)?, r.get(1)?, had.then(|| r.get(3)).transpose()?))
+                    })
+                    .map_err(|e| self.err(e))?;
+                rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?
+            };
+            let Some(last) = slice.last() else {
+                return Ok(());
+            };
+            after = last.0.to_vec();
+            self.choose_slice(slice, stored, &hosted, &mut copies_st)?;
+        }
+    }
+
+    fn choose_slice(
+        &self,
+        slice: Vec<([u8; 32], bool, Option<Option<Vec<u8>>>)>,
+        stored: &HashSet<[u8; 32]>,
+        hosted: &HashSet<[u8; 32]>,
+        copies_st: &mut rusqlite::CachedStatement,
+    ) -> Result<(), PruneError> {
+        let c = self.conn();
+        for (id, used, old) in slice {
             let new: Option<Option<[u8; 32]>> = if used {
                 let rows = copies_st
                     .query_map([&id[..]], |r| Ok((id32(r, 0)?, r.get::<_, bool>(1)?)))
