@@ -659,7 +659,7 @@ pub(crate) fn insert_index(
 /// order (random ids) every insert lands on another page, and once the table outgrows
 /// the page cache each one reads and writes a page (prune at a million blobs spent half
 /// its time loading the index).
-fn by_blob_id<'i, K: Copy>(
+pub(crate) fn by_blob_id<'i, K: Copy>(
     indexes: &[&'i IndexFile],
     key: impl Fn(&'i IndexPack) -> K,
 ) -> Vec<(K, &'i PackEntry)> {
@@ -676,12 +676,12 @@ fn by_blob_id<'i, K: Copy>(
 }
 
 /// Runs `st`, an insert of `BLOB_COLUMNS`, for one blob of the pack `pack` names (its
-/// id, or the cache's number for it).
-fn insert_blob(
+/// id, or the cache's number for it); returns how many rows it added.
+pub(crate) fn insert_blob(
     st: &mut rusqlite::Statement,
     pack: &dyn rusqlite::ToSql,
     b: &PackEntry,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<usize> {
     st.execute(params![
         &b.id.0[..],
         pack,
@@ -691,8 +691,7 @@ fn insert_blob(
         b.raw_length,
         b.compression.code(),
         b.base.as_ref().map(|b| &b.0[..])
-    ])?;
-    Ok(())
+    ])
 }
 
 /// Inserts indexes' blobs into the cache's `blobs`, each naming its pack by number

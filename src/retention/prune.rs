@@ -187,14 +187,7 @@ pub fn prune_locked(
         // or one interrupted in between) prove nothing any more.
         let live: std::collections::HashSet<_> = snaps.iter().map(|s| s.id).collect();
         repo.remove_verified_except(&live)?;
-        execute(
-            repo,
-            counted.db.scratch(),
-            &plan,
-            &reindex,
-            lock,
-            &mut report,
-        )?;
+        execute(repo, &counted.db, &plan, &reindex, lock, &mut report)?;
     }
     report.bytes_freed =
         (report.bytes_deleted + report.bytes_repacked).saturating_sub(report.bytes_written);
@@ -512,12 +505,13 @@ fn progress<'a>(packs: impl IntoIterator<Item = &'a PackUsage>, what: &str) -> P
 
 fn execute(
     repo: &Repository,
-    scratch: &Scratch,
+    db: &Db,
     plan: &Plan,
     reindex: &Reindex,
     lock: &LockGuard,
     report: &mut PruneReport,
 ) -> Result<()> {
+    let scratch = db.scratch();
     verify_survivors(repo, scratch, plan)?;
     // 1. New packs. A crash leaves them unindexed: leftovers for the next prune.
     let repacking = progress(&plan.repack, "repack");
@@ -542,7 +536,14 @@ fn execute(
     // either names still stored.
     let mut new_names = HashSet::new();
     if !reindex.relist.is_empty() || !new_packs.is_empty() {
-        for id in repack::write_merged_index(repo, scratch, &reindex.relist, new_packs)? {
+        // The ledger counts the files it is about to see as soon as they are stored: it
+        // knows them, and downloading them again next time would cost as much as
+        // writing them did.
+        let counted = |name: &str, file: &crate::repo::index::IndexFile| match db {
+            Db::Ledger(l) => l.record_written(name, file),
+            Db::Scratch(_) => Ok(()),
+        };
+        for id in repack::write_merged_index(repo, scratch, &reindex.relist, new_packs, counted)? {
             new_names.insert(format!("index/{id}"));
         }
         report.index_files_written = new_names.len();

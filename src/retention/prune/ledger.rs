@@ -38,7 +38,7 @@ use super::plan::PackUsage;
 use super::reindex::IndexFileInfo;
 use super::scratch::{Choice, PackSpans, Scratch, Span};
 use super::PruneError;
-use crate::cache::{id32, insert_index, BLOB_COLUMNS};
+use crate::cache::{by_blob_id, id32, insert_blob, BLOB_COLUMNS};
 use crate::ids::{BlobId, PackId};
 use crate::repo::index::IndexFile;
 use crate::repo::pack::Compression;
@@ -83,8 +83,8 @@ CREATE TABLE IF NOT EXISTS usage (
     pack BLOB PRIMARY KEY, indexed INTEGER NOT NULL, blobs INTEGER NOT NULL,
     used_blobs INTEGER NOT NULL, used_bytes INTEGER NOT NULL, unused_bytes INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE TEMP TABLE IF NOT EXISTS dirty_blob (id BLOB PRIMARY KEY) WITHOUT ROWID;
-CREATE TEMP TABLE IF NOT EXISTS dirty_pack (pack BLOB PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dirty_blob (id BLOB PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dirty_pack (pack BLOB PRIMARY KEY) WITHOUT ROWID;
 CREATE TEMP TABLE IF NOT EXISTS now_stored (pack BLOB PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;
 ";
 
@@ -190,7 +190,7 @@ impl Ledger {
         snaps: &[StoredSnapshot],
     ) -> Result<Updated, PruneError> {
         self.conn()
-            .execute_batch("BEGIN IMMEDIATE; DELETE FROM dirty_blob; DELETE FROM dirty_pack;")
+            .execute_batch("BEGIN IMMEDIATE")
             .map_err(|e| self.err(e))?;
         match self.update_in(repo, stored, names, snaps) {
             Ok(u) => {
@@ -220,6 +220,9 @@ impl Ledger {
         let trees_read = self.update_snapshots(repo, snaps)?;
         self.choose_dirty(&stored_set)?;
         self.sum_dirty(stored)?;
+        self.conn()
+            .execute_batch("DELETE FROM dirty_blob; DELETE FROM dirty_pack;")
+            .map_err(|e| self.err(e))?;
         let runs = self
             .meta("runs")?
             .and_then(|r| r.parse().ok())
@@ -373,6 +376,8 @@ impl Ledger {
         Ok(())
     }
 
+    /// Counts an index file in. Only rows not yet known change anything: a file that
+    /// relists packs another file listed (prune's merged files) costs a lookup a row.
     fn add_file(&self, name: &str, index: &IndexFile) -> Result<(), PruneError> {
         let c = self.conn();
         let blobs: usize = index.packs.iter().map(|p| p.blobs.len()).sum();
@@ -381,55 +386,70 @@ impl Ledger {
             params![name, blobs as i64],
         )
         .map_err(|e| self.err(e))?;
-        // Delta rows not yet known hold their base once they are in, if their blob is
-        // used; known ones already do.
-        let mut new_deltas = Vec::new();
+        let mut hosted_now = Vec::new();
         for p in &index.packs {
             c.prepare_cached("INSERT OR IGNORE INTO file_packs VALUES (?1, ?2)")
                 .and_then(|mut st| st.execute(params![&p.id.0[..], name]))
                 .map_err(|e| self.err(e))?;
             if p.writer.is_some() {
-                c.prepare_cached("INSERT OR IGNORE INTO hosted VALUES (?1)")
+                let added = c
+                    .prepare_cached("INSERT OR IGNORE INTO hosted VALUES (?1)")
                     .and_then(|mut st| st.execute([&p.id.0[..]]))
                     .map_err(|e| self.err(e))?;
-            }
-            self.dirty_pack(&p.id.0)?;
-            for b in p.blobs.iter().filter(|b| b.base.is_some()) {
-                let known = c
-                    .prepare_cached("SELECT 1 FROM loc WHERE id = ?1 AND pack = ?2")
-                    .and_then(|mut st| st.exists(params![&b.id.0[..], &p.id.0[..]]))
-                    .map_err(|e| self.err(e))?;
-                if !known {
-                    new_deltas.push((b.id, b.base));
+                if added == 1 {
+                    hosted_now.push(p.id.0);
                 }
             }
         }
-        {
-            let mut st = c
-                .prepare_cached(&format!(
-                    "INSERT OR IGNORE INTO loc ({BLOB_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-                ))
-                .map_err(|e| self.err(e))?;
-            insert_index(&mut st, index).map_err(|e| self.err(e))?;
-        }
-        let mut ids: Vec<[u8; 32]> = index
-            .packs
-            .iter()
-            .flat_map(|p| p.blobs.iter().map(|b| b.id.0))
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        for id in &ids {
-            self.dirty_blob(id)?;
-        }
-        for (id, base) in new_deltas {
-            if let Some(base) = base {
-                if self.is_used(&id.0)? {
+        let mut st = c
+            .prepare_cached(&format!(
+                "INSERT OR IGNORE INTO loc ({BLOB_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            ))
+            .map_err(|e| self.err(e))?;
+        let mut changed_packs = HashSet::new();
+        for (pack, b) in by_blob_id(&[index], |p| p.id.0) {
+            if insert_blob(&mut st, &&pack[..], b).map_err(|e| self.err(e))? == 0 {
+                continue;
+            }
+            changed_packs.insert(pack);
+            self.dirty_blob(&b.id.0)?;
+            // A used delta holds its base through every copy of it.
+            if let Some(base) = b.base {
+                if self.is_used(&b.id.0)? {
                     self.bump(&base.0, 0, 1)?;
                 }
             }
         }
+        for pack in &changed_packs {
+            self.dirty_pack(pack)?;
+        }
+        // A copy in a write-only host's pack is the last choice: the pack's blobs may
+        // now keep another copy.
+        for pack in hosted_now {
+            c.execute(
+                "INSERT OR IGNORE INTO dirty_blob SELECT id FROM loc WHERE pack = ?1",
+                [&pack[..]],
+            )
+            .map_err(|e| self.err(e))?;
+            self.dirty_pack(&pack)?;
+        }
         Ok(())
+    }
+
+    /// Counts in an index file this process has just stored (prune's merged index), so
+    /// that the next run need not download it again. What it changes is summed at the
+    /// next update, with the rest.
+    pub fn record_written(&self, name: &str, index: &IndexFile) -> Result<(), PruneError> {
+        self.conn()
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))?;
+        match self.add_file(name, index) {
+            Ok(()) => self.conn().execute_batch("COMMIT").map_err(|e| self.err(e)),
+            Err(e) => {
+                let _ = self.conn().execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
     }
 
     /// New snapshots first, then the vanished ones: a tree both gain and lose a

@@ -113,12 +113,14 @@ impl<'r> Repacker<'r> {
 }
 
 /// Writes index files listing every blob of `kept` packs plus the `new` packs; only one
-/// index file's worth of entries is in memory at a time.
+/// index file's worth of entries is in memory at a time. `stored` hears of each file
+/// once it is stored.
 pub fn write_merged_index(
     repo: &Repository,
     scratch: &Scratch,
     kept: &[(PackId, u64)],
     new: Vec<IndexPack>,
+    mut stored: impl FnMut(&str, &IndexFile) -> Result<(), PruneError>,
 ) -> Result<Vec<IndexId>, PruneError> {
     let writers = repo.cache().pack_writers().map_err(RepoError::from)?;
     let old = kept.iter().map(|(id, size)| {
@@ -131,7 +133,9 @@ pub fn write_merged_index(
     });
     let mut written = Vec::new();
     IndexFile::split_with::<PruneError>(old.chain(new.into_iter().map(Ok)), |file| {
-        written.push(repo.write_index(&file)?);
+        let id = repo.write_index(&file)?;
+        stored(&format!("index/{id}"), &file)?;
+        written.push(id);
         Ok(())
     })?;
     Ok(written)
