@@ -356,33 +356,43 @@ fn count_from_scratch(
     })
 }
 
-/// Reads every index file into the scratch database, a few at a time in parallel (each
-/// is a separate download), and returns what each verified one names and the names of
-/// those that do not verify. Those are left out: they may be planted (anyone can encrypt to the
-/// repository), and what they claim must not steer what is kept. If they held the only
-/// record of a needed blob, `choose_copies` finds it missing and nothing is deleted.
-/// The next files are read while this thread writes the last into the scratch database
-/// (`read_indexes_ahead`).
+/// Reads every index file into the scratch database; returns what each verified one
+/// names and the names of those that do not verify (`read_verified`).
 fn load_index(
     repo: &Repository,
     scratch: &Scratch,
     names: &[String],
 ) -> Result<(Vec<IndexFileInfo>, Vec<String>)> {
+    let mut infos = Vec::new();
+    let rejected = read_verified(repo, names, |name, f| {
+        infos.push(IndexFileInfo {
+            name,
+            packs: f.packs.iter().map(|p| p.id).collect(),
+            blobs: f.packs.iter().map(|p| p.blobs.len()).sum(),
+        });
+        scratch.batch(|s| s.add_index(&f))
+    })?;
+    Ok((infos, rejected))
+}
+
+/// Reads index files a few at a time in parallel (each is a separate download), hands
+/// each verified one to `each`, and returns the names of those that do not verify.
+/// Those are left out: they may be planted (anyone can encrypt to the repository), and
+/// what they claim must not steer what is kept. If they held the only record of a
+/// needed blob, that blob is found missing and nothing is deleted. The next files are
+/// read while `each` takes the last (`read_indexes_ahead`).
+fn read_verified(
+    repo: &Repository,
+    names: &[String],
+    mut each: impl FnMut(String, crate::repo::index::IndexFile) -> Result<()>,
+) -> Result<Vec<String>> {
     // One file read while one is written on a local disk; as many downloads as
     // connections on a store.
     let in_memory = repo.backend().properties().connections.max(2);
     let mut rejected = Vec::new();
-    let mut infos = Vec::new();
     repo.read_indexes_ahead(names, in_memory, |name, file| {
         match file {
-            Ok(f) => {
-                infos.push(IndexFileInfo {
-                    name,
-                    packs: f.packs.iter().map(|p| p.id).collect(),
-                    blobs: f.packs.iter().map(|p| p.blobs.len()).sum(),
-                });
-                scratch.batch(|s| s.add_index(&f))?;
-            }
+            Ok(f) => each(name, f)?,
             Err(e @ (RepoError::Object { .. } | RepoError::Invalid(_))) => {
                 crate::ui::warn(&format!("{e}; leaving it out (and removing it)"));
                 rejected.push(name);
@@ -391,7 +401,7 @@ fn load_index(
         }
         Ok::<_, PruneError>(())
     })?;
-    Ok((infos, rejected))
+    Ok(rejected)
 }
 
 /// Records every blob the snapshots reach. A tree already recorded was walked already

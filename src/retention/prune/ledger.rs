@@ -73,8 +73,6 @@ CREATE TABLE IF NOT EXISTS loc (
     length INTEGER NOT NULL, raw_length INTEGER NOT NULL, compression INTEGER NOT NULL,
     base BLOB, PRIMARY KEY (id, pack)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS loc_pack
-    ON loc (pack, offset, length, raw_length, compression, type, base);
 CREATE TABLE IF NOT EXISTS stored (pack BLOB PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS hosted (pack BLOB PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS keep (id BLOB PRIMARY KEY, pack BLOB) WITHOUT ROWID;
@@ -87,6 +85,10 @@ CREATE TABLE IF NOT EXISTS dirty_blob (id BLOB PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dirty_pack (pack BLOB PRIMARY KEY) WITHOUT ROWID;
 CREATE TEMP TABLE IF NOT EXISTS now_stored (pack BLOB PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;
 ";
+
+/// The index of the rows by pack, covering the columns the usage sums read.
+const LOC_PACK: &str = "CREATE INDEX IF NOT EXISTS loc_pack
+    ON loc (pack, offset, length, raw_length, compression, type, base)";
 
 /// Data blobs' reference changes gathered before they are applied in id order.
 const DATA_BATCH: usize = 1 << 16;
@@ -124,7 +126,11 @@ impl Ledger {
                 path: path.display().to_string(),
                 cause: e.to_string(),
             })?;
-            let scratch = Scratch::with_schema(conn, Some(path.display().to_string()), SCHEMA)?;
+            let scratch = Scratch::with_schema(
+                conn,
+                Some(path.display().to_string()),
+                &format!("{SCHEMA} {LOC_PACK};"),
+            )?;
             Ok(Ledger {
                 scratch,
                 path: path.to_path_buf(),
@@ -216,7 +222,22 @@ impl Ledger {
         let built = self.count("SELECT COUNT(*) FROM snaps")? == 0
             && self.count("SELECT COUNT(*) FROM files")? == 0;
         let stored_set = self.update_stored(stored)?;
-        let rejected = self.update_files(repo, names)?;
+        // Building, every row is new: the pack index is made once from sorted rows and
+        // every blob marked at once, instead of both row by row in random order.
+        if built {
+            self.conn()
+                .execute_batch("DROP INDEX IF EXISTS loc_pack")
+                .map_err(|e| self.err(e))?;
+        }
+        let rejected = self.update_files(repo, names, !built)?;
+        if built {
+            self.conn()
+                .execute_batch(&format!(
+                    "{LOC_PACK}; INSERT OR IGNORE INTO dirty_blob SELECT id FROM loc;
+                     INSERT OR IGNORE INTO dirty_pack SELECT pack FROM file_packs;"
+                ))
+                .map_err(|e| self.err(e))?;
+        }
         let trees_read = self.update_snapshots(repo, snaps)?;
         self.choose_dirty(&stored_set)?;
         self.sum_dirty(stored)?;
@@ -285,7 +306,12 @@ impl Ledger {
 
     /// Drops the files storage no longer lists (and the rows of packs no other file
     /// lists), reads the new ones; returns the names of those that did not verify.
-    fn update_files(&self, repo: &Repository, names: &[String]) -> Result<Vec<String>, PruneError> {
+    fn update_files(
+        &self,
+        repo: &Repository,
+        names: &[String],
+        mark: bool,
+    ) -> Result<Vec<String>, PruneError> {
         let known: HashSet<String> = self.strings("SELECT name FROM files")?;
         let listed: HashSet<&String> = names.iter().collect();
         for gone in known.iter().filter(|n| !listed.contains(n)) {
@@ -296,20 +322,7 @@ impl Ledger {
             .filter(|n| !known.contains(*n))
             .cloned()
             .collect();
-        let in_memory = repo.backend().properties().connections.max(2);
-        let mut rejected = Vec::new();
-        repo.read_indexes_ahead(&new, in_memory, |name, file| {
-            match file {
-                Ok(f) => self.add_file(&name, &f)?,
-                Err(e @ (RepoError::Object { .. } | RepoError::Invalid(_))) => {
-                    crate::ui::warn(&format!("{e}; leaving it out (and removing it)"));
-                    rejected.push(name);
-                }
-                Err(e) => return Err(e.into()),
-            }
-            Ok::<_, PruneError>(())
-        })?;
-        Ok(rejected)
+        super::read_verified(repo, &new, |name, f| self.add_file(&name, &f, mark))
     }
 
     fn strings(&self, sql: &str) -> Result<HashSet<String>, PruneError> {
@@ -360,25 +373,32 @@ impl Ledger {
                 .map_err(|e| self.err(e))?;
             rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?
         };
+        // A delta row goes one at a time, after its base is counted down: a blob that
+        // stops being used on the way counts down the bases of the rows still there,
+        // and these must be exactly the rows it has not counted down yet.
+        for (id, base) in &rows {
+            self.dirty_blob(id)?;
+            if let Some(base) = base {
+                if self.is_used(id)? {
+                    self.bump(&to_id(base)?, 0, -1)?;
+                }
+                c.prepare_cached("DELETE FROM loc WHERE id = ?1 AND pack = ?2")
+                    .and_then(|mut st| st.execute([&id[..], &pack[..]]))
+                    .map_err(|e| self.err(e))?;
+            }
+        }
         c.execute("DELETE FROM loc WHERE pack = ?1", [&pack[..]])
             .map_err(|e| self.err(e))?;
         c.execute("DELETE FROM hosted WHERE pack = ?1", [&pack[..]])
             .map_err(|e| self.err(e))?;
         self.dirty_pack(pack)?;
-        for (id, base) in rows {
-            self.dirty_blob(&id)?;
-            if let Some(base) = base {
-                if self.is_used(&id)? {
-                    self.bump(&to_id(&base)?, 0, -1)?;
-                }
-            }
-        }
         Ok(())
     }
 
     /// Counts an index file in. Only rows not yet known change anything: a file that
     /// relists packs another file listed (prune's merged files) costs a lookup a row.
-    fn add_file(&self, name: &str, index: &IndexFile) -> Result<(), PruneError> {
+    /// `mark` false leaves marking what changed to the caller.
+    fn add_file(&self, name: &str, index: &IndexFile, mark: bool) -> Result<(), PruneError> {
         let c = self.conn();
         let blobs: usize = index.packs.iter().map(|p| p.blobs.len()).sum();
         c.execute(
@@ -411,8 +431,10 @@ impl Ledger {
             if insert_blob(&mut st, &&pack[..], b).map_err(|e| self.err(e))? == 0 {
                 continue;
             }
-            changed_packs.insert(pack);
-            self.dirty_blob(&b.id.0)?;
+            if mark {
+                changed_packs.insert(pack);
+                self.dirty_blob(&b.id.0)?;
+            }
             // A used delta holds its base through every copy of it.
             if let Some(base) = b.base {
                 if self.is_used(&b.id.0)? {
@@ -425,7 +447,7 @@ impl Ledger {
         }
         // A copy in a write-only host's pack is the last choice: the pack's blobs may
         // now keep another copy.
-        for pack in hosted_now {
+        for pack in hosted_now.into_iter().filter(|_| mark) {
             c.execute(
                 "INSERT OR IGNORE INTO dirty_blob SELECT id FROM loc WHERE pack = ?1",
                 [&pack[..]],
@@ -443,7 +465,7 @@ impl Ledger {
         self.conn()
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(|e| self.err(e))?;
-        match self.add_file(name, index) {
+        match self.add_file(name, index, true) {
             Ok(()) => self.conn().execute_batch("COMMIT").map_err(|e| self.err(e)),
             Err(e) => {
                 let _ = self.conn().execute_batch("ROLLBACK");
@@ -732,13 +754,17 @@ impl Ledger {
             let rows = st.query_map([], |r| id32(r, 0)).map_err(|e| self.err(e))?;
             rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?
         };
+        // Both read through their pack index, in order: looking each row's blob up in
+        // `keep` by id instead went to a random page per row once the ledger outgrew
+        // its page cache.
         let mut rows_st = c
             .prepare_cached(&format!(
-                "SELECT l.offset, l.length, l.raw_length, l.compression = {}, k.id IS NOT NULL
-                 FROM loc l LEFT JOIN keep k ON k.id = l.id AND k.pack = l.pack
-                 WHERE l.pack = ?1",
+                "SELECT id, offset, length, raw_length, compression = {} FROM loc WHERE pack = ?1",
                 Compression::ZstdFrame.code()
             ))
+            .map_err(|e| self.err(e))?;
+        let mut kept_st = c
+            .prepare_cached("SELECT id FROM keep WHERE pack = ?1")
             .map_err(|e| self.err(e))?;
         for pack in dirty {
             let Some(&size) = sizes.get(&pack) else {
@@ -747,23 +773,27 @@ impl Ledger {
                     .map_err(|e| self.err(e))?;
                 continue;
             };
+            let kept: HashSet<[u8; 32]> = kept_st
+                .query_map([&pack[..]], |r| id32(r, 0))
+                .and_then(|rows| rows.collect())
+                .map_err(|e| self.err(e))?;
             let mut spans = PackSpans::default();
             let rows = rows_st
                 .query_map([&pack[..]], |r| {
                     Ok((
+                        id32(r, 0)?,
                         Span {
-                            offset: r.get::<_, i64>(0)? as u64,
-                            length: r.get::<_, i64>(1)? as u64,
+                            offset: r.get::<_, i64>(1)? as u64,
+                            length: r.get::<_, i64>(2)? as u64,
                         },
-                        r.get::<_, i64>(2)? as u64,
-                        r.get::<_, bool>(3)?,
+                        r.get::<_, i64>(3)? as u64,
                         r.get::<_, bool>(4)?,
                     ))
                 })
                 .map_err(|e| self.err(e))?;
             for row in rows {
-                let (span, raw, framed, kept) = row.map_err(|e| self.err(e))?;
-                spans.add(span, raw, framed, kept);
+                let (id, span, raw, framed) = row.map_err(|e| self.err(e))?;
+                spans.add(span, raw, framed, kept.contains(&id));
             }
             let mut u = PackUsage {
                 id: PackId(pack),
