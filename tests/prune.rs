@@ -559,7 +559,7 @@ fn the_ledger_agrees_with_a_count_from_scratch_through_backups_forgets_and_prune
     for step in 0..12u64 {
         for _ in 0..4 {
             let i = steps.next(30);
-            let dir = if i % 3 == 0 { "sub" } else { "" };
+            let dir = if i.is_multiple_of(3) { "sub" } else { "" };
             fs::write(
                 src.join(dir).join(format!("f{i:02}")),
                 noise(10_000 + 5_000 * steps.next(8) as usize, 100 * step + i),
@@ -574,7 +574,7 @@ fn the_ledger_agrees_with_a_count_from_scratch_through_backups_forgets_and_prune
         json_on(&w, m, &["backup", src.to_str().unwrap()]);
         // A dump series: its changed chunks are stored as deltas of the last day's,
         // which keep their bases alive after that day is forgotten.
-        let day = common::dump_rows(20_000, |r| (r as u64 + step) % 311 == 0);
+        let day = common::dump_rows(20_000, |r| (r as u64 + step).is_multiple_of(311));
         w.ok_stdin(&["backup", "--stdin-name", "app.sql"], &day);
         let snaps = w.snapshots();
         if snaps.len() > 3 && steps.next(3) > 0 {

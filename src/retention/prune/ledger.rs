@@ -53,8 +53,7 @@ const VERSION: &str = "1";
 pub const RECOUNT_EVERY: u64 = 30;
 
 const SCHEMA: &str = "
-PRAGMA journal_mode = WAL;
-PRAGMA journal_size_limit = 67108864;
+PRAGMA journal_mode = TRUNCATE;
 PRAGMA synchronous = NORMAL;
 PRAGMA temp_store = FILE;
 PRAGMA busy_timeout = 600000;
@@ -89,6 +88,13 @@ CREATE TEMP TABLE IF NOT EXISTS now_stored (pack BLOB PRIMARY KEY, size INTEGER 
 /// The index of the rows by pack, covering the columns the usage sums read.
 const LOC_PACK: &str = "CREATE INDEX IF NOT EXISTS loc_pack
     ON loc (pack, offset, length, raw_length, compression, type, base)";
+
+/// A blob whose copy is chosen again: its id, whether it is used, and its kept row
+/// before (none; a row without a copy; a row naming a pack).
+type Dirty = ([u8; 32], bool, Option<Option<Vec<u8>>>);
+
+/// A kept row: a blob and the pack of its kept copy, if it has one.
+type Kept = ([u8; 32], Option<Vec<u8>>);
 
 /// Data blobs' reference changes gathered before they are applied in id order.
 const DATA_BATCH: usize = 1 << 16;
@@ -680,7 +686,7 @@ impl Ledger {
             .map_err(|e| self.err(e))?;
         let mut after = Vec::new();
         loop {
-            let slice: Vec<([u8; 32], bool, Option<Option<Vec<u8>>>)> = {
+            let slice: Vec<Dirty> = {
                 let rows = slice_st
                     .query_map(params![&after[..], DATA_BATCH as i64], |r| {
                         let had: bool = r.get(2)?;
@@ -699,7 +705,7 @@ impl Ledger {
 
     fn choose_slice(
         &self,
-        slice: Vec<([u8; 32], bool, Option<Option<Vec<u8>>>)>,
+        slice: Vec<Dirty>,
         stored: &HashSet<[u8; 32]>,
         hosted: &HashSet<[u8; 32]>,
         copies_st: &mut rusqlite::CachedStatement,
@@ -929,7 +935,7 @@ impl Ledger {
         full: &Scratch,
         full_usage: &[PackUsage],
     ) -> Result<(u64, u64), PruneError> {
-        let read = |s: &Scratch| -> Result<Vec<([u8; 32], Option<Vec<u8>>)>, PruneError> {
+        let read = |s: &Scratch| -> Result<Vec<Kept>, PruneError> {
             let mut st = s
                 .conn
                 .prepare("SELECT id, pack FROM keep ORDER BY id")
