@@ -1,10 +1,11 @@
 //! The prune ledger: prune's working set kept between runs in the cache directory, so
 //! that a prune reads and counts only what changed since the last one.
 //!
-//! Counting from scratch costs every prune about 7.5 µs per blob the repository keeps
+//! Counting from scratch costs every prune 7.5–11 µs per blob the repository keeps
 //! (loading every index file, walking every snapshot, choosing a copy of every blob and
-//! summing every pack: docs/BENCHMARKS.md, "Prune's time"), so a nightly prune of a
-//! repository of ten million blobs would spend over a minute on blobs it does not touch.
+//! summing every pack), so a nightly prune of a repository of ten million blobs would
+//! spend about two minutes on blobs it does not touch (docs/BENCHMARKS.md, "Prune's
+//! time: the ledger").
 //! The ledger holds the same tables as the scratch database plus reference counts, and
 //! brings them up to date from the differences between what it counted and what storage
 //! holds now:
