@@ -202,68 +202,65 @@ impl Ledger {
         names: &[String],
         snaps: &[StoredSnapshot],
     ) -> Result<Updated, PruneError> {
+        self.atomically(|| {
+            let built = self.count("SELECT COUNT(*) FROM snaps")? == 0
+                && self.count("SELECT COUNT(*) FROM files")? == 0;
+            let stored_set = self.update_stored(stored)?;
+            // Building, every row is new: the pack index is made once from sorted rows and
+            // every blob marked at once, instead of both row by row in random order.
+            if built {
+                self.conn()
+                    .execute_batch("DROP INDEX IF EXISTS loc_pack")
+                    .map_err(|e| self.err(e))?;
+            }
+            let rejected = self.update_files(repo, names, !built)?;
+            if built {
+                self.conn()
+                    .execute_batch(&format!(
+                        "{LOC_PACK}; INSERT OR IGNORE INTO dirty_blob SELECT id FROM loc;
+                         INSERT OR IGNORE INTO dirty_pack SELECT pack FROM file_packs;"
+                    ))
+                    .map_err(|e| self.err(e))?;
+            }
+            let trees_read = self.update_snapshots(repo, snaps)?;
+            self.choose_dirty(&stored_set)?;
+            self.sum_dirty(stored)?;
+            self.conn()
+                .execute_batch("DELETE FROM dirty_blob; DELETE FROM dirty_pack;")
+                .map_err(|e| self.err(e))?;
+            let runs = self
+                .meta("runs")?
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(0u64)
+                + 1;
+            self.set_meta("runs", &runs.to_string())?;
+            Ok(Updated {
+                files: self.files()?,
+                rejected,
+                built,
+                trees_read,
+                runs,
+            })
+        })
+    }
+
+    /// Runs `f` in one transaction, taken for writing at once: all of it or nothing.
+    fn atomically<T>(&self, f: impl FnOnce() -> Result<T, PruneError>) -> Result<T, PruneError> {
         self.conn()
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(|e| self.err(e))?;
-        match self.update_in(repo, stored, names, snaps) {
-            Ok(u) => {
+        match f() {
+            Ok(v) => {
                 self.conn()
                     .execute_batch("COMMIT")
                     .map_err(|e| self.err(e))?;
-                Ok(u)
+                Ok(v)
             }
             Err(e) => {
                 let _ = self.conn().execute_batch("ROLLBACK");
                 Err(e)
             }
         }
-    }
-
-    fn update_in(
-        &self,
-        repo: &Repository,
-        stored: &[(PackId, u64)],
-        names: &[String],
-        snaps: &[StoredSnapshot],
-    ) -> Result<Updated, PruneError> {
-        let built = self.count("SELECT COUNT(*) FROM snaps")? == 0
-            && self.count("SELECT COUNT(*) FROM files")? == 0;
-        let stored_set = self.update_stored(stored)?;
-        // Building, every row is new: the pack index is made once from sorted rows and
-        // every blob marked at once, instead of both row by row in random order.
-        if built {
-            self.conn()
-                .execute_batch("DROP INDEX IF EXISTS loc_pack")
-                .map_err(|e| self.err(e))?;
-        }
-        let rejected = self.update_files(repo, names, !built)?;
-        if built {
-            self.conn()
-                .execute_batch(&format!(
-                    "{LOC_PACK}; INSERT OR IGNORE INTO dirty_blob SELECT id FROM loc;
-                     INSERT OR IGNORE INTO dirty_pack SELECT pack FROM file_packs;"
-                ))
-                .map_err(|e| self.err(e))?;
-        }
-        let trees_read = self.update_snapshots(repo, snaps)?;
-        self.choose_dirty(&stored_set)?;
-        self.sum_dirty(stored)?;
-        self.conn()
-            .execute_batch("DELETE FROM dirty_blob; DELETE FROM dirty_pack;")
-            .map_err(|e| self.err(e))?;
-        let runs = self
-            .meta("runs")?
-            .and_then(|r| r.parse().ok())
-            .unwrap_or(0u64)
-            + 1;
-        self.set_meta("runs", &runs.to_string())?;
-        Ok(Updated {
-            files: self.files()?,
-            rejected,
-            built,
-            trees_read,
-            runs,
-        })
     }
 
     fn count(&self, sql: &str) -> Result<u64, PruneError> {
@@ -342,15 +339,9 @@ impl Ledger {
 
     fn drop_file(&self, name: &str) -> Result<(), PruneError> {
         let c = self.conn();
-        let packs: Vec<[u8; 32]> = {
-            let mut st = c
-                .prepare_cached("SELECT pack FROM file_packs WHERE name = ?1")
-                .map_err(|e| self.err(e))?;
-            let rows = st
-                .query_map([name], |r| id32(r, 0))
-                .map_err(|e| self.err(e))?;
-            rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?
-        };
+        let packs: Vec<[u8; 32]> = self
+            .scratch
+            .ids("SELECT pack FROM file_packs WHERE name = ?1", [name])?;
         c.execute("DELETE FROM file_packs WHERE name = ?1", [name])
             .map_err(|e| self.err(e))?;
         c.execute("DELETE FROM files WHERE name = ?1", [name])
@@ -389,9 +380,10 @@ impl Ledger {
                 if self.is_used(id)? {
                     self.bump(&to_id(base)?, 0, -1)?;
                 }
-                c.prepare_cached("DELETE FROM loc WHERE id = ?1 AND pack = ?2")
-                    .and_then(|mut st| st.execute([&id[..], &pack[..]]))
-                    .map_err(|e| self.err(e))?;
+                self.run(
+                    "DELETE FROM loc WHERE id = ?1 AND pack = ?2",
+                    [&id[..], &pack[..]],
+                )?;
             }
         }
         c.execute("DELETE FROM loc WHERE pack = ?1", [&pack[..]])
@@ -415,14 +407,12 @@ impl Ledger {
         .map_err(|e| self.err(e))?;
         let mut hosted_now = Vec::new();
         for p in &index.packs {
-            c.prepare_cached("INSERT OR IGNORE INTO file_packs VALUES (?1, ?2)")
-                .and_then(|mut st| st.execute(params![&p.id.0[..], name]))
-                .map_err(|e| self.err(e))?;
+            self.run(
+                "INSERT OR IGNORE INTO file_packs VALUES (?1, ?2)",
+                params![&p.id.0[..], name],
+            )?;
             if p.writer.is_some() {
-                let added = c
-                    .prepare_cached("INSERT OR IGNORE INTO hosted VALUES (?1)")
-                    .and_then(|mut st| st.execute([&p.id.0[..]]))
-                    .map_err(|e| self.err(e))?;
+                let added = self.run("INSERT OR IGNORE INTO hosted VALUES (?1)", [&p.id.0[..]])?;
                 if added == 1 {
                     hosted_now.push(p.id.0);
                 }
@@ -469,16 +459,7 @@ impl Ledger {
     /// that the next run need not download it again. What it changes is summed at the
     /// next update, with the rest.
     pub fn record_written(&self, name: &str, index: &IndexFile) -> Result<(), PruneError> {
-        self.conn()
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(|e| self.err(e))?;
-        match self.add_file(name, index, true) {
-            Ok(()) => self.conn().execute_batch("COMMIT").map_err(|e| self.err(e)),
-            Err(e) => {
-                let _ = self.conn().execute_batch("ROLLBACK");
-                Err(e)
-            }
-        }
+        self.atomically(|| self.add_file(name, index, true))
     }
 
     /// New snapshots first, then the vanished ones: a tree both gain and lose a
@@ -605,10 +586,7 @@ impl Ledger {
             crossed |= (old_n > 0) != (n > 0);
             let (was, is) = (old_n > 0 || old_b > 0, n > 0 || b > 0);
             if n == 0 && b == 0 {
-                self.conn()
-                    .prepare_cached("DELETE FROM refs WHERE id = ?1")
-                    .and_then(|mut st| st.execute([&id[..]]))
-                    .map_err(|e| self.err(e))?;
+                self.run("DELETE FROM refs WHERE id = ?1", [&id[..]])?;
             }
             if was != is {
                 self.dirty_blob(&id)?;
@@ -623,14 +601,10 @@ impl Ledger {
 
     /// The bases of every delta copy of a blob.
     fn bases_of(&self, id: &[u8; 32]) -> Result<Vec<[u8; 32]>, PruneError> {
-        let mut st = self
-            .conn()
-            .prepare_cached("SELECT base FROM loc WHERE id = ?1 AND base IS NOT NULL")
-            .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([&id[..]], |r| id32(r, 0))
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        self.scratch.ids(
+            "SELECT base FROM loc WHERE id = ?1 AND base IS NOT NULL",
+            [&id[..]],
+        )
     }
 
     fn is_used(&self, id: &[u8; 32]) -> Result<bool, PruneError> {
@@ -640,20 +614,22 @@ impl Ledger {
             .map_err(|e| self.err(e))
     }
 
-    fn dirty_blob(&self, id: &[u8; 32]) -> Result<(), PruneError> {
+    /// Runs one statement (prepared once per connection); returns the rows it changed.
+    fn run(&self, sql: &str, params: impl rusqlite::Params) -> Result<usize, PruneError> {
         self.conn()
-            .prepare_cached("INSERT OR IGNORE INTO dirty_blob VALUES (?1)")
-            .and_then(|mut st| st.execute([&id[..]]))
-            .map(|_| ())
+            .prepare_cached(sql)
+            .and_then(|mut st| st.execute(params))
             .map_err(|e| self.err(e))
     }
 
-    fn dirty_pack(&self, pack: &[u8; 32]) -> Result<(), PruneError> {
-        self.conn()
-            .prepare_cached("INSERT OR IGNORE INTO dirty_pack VALUES (?1)")
-            .and_then(|mut st| st.execute([&pack[..]]))
+    fn dirty_blob(&self, id: &[u8; 32]) -> Result<(), PruneError> {
+        self.run("INSERT OR IGNORE INTO dirty_blob VALUES (?1)", [&id[..]])
             .map(|_| ())
-            .map_err(|e| self.err(e))
+    }
+
+    fn dirty_pack(&self, pack: &[u8; 32]) -> Result<(), PruneError> {
+        self.run("INSERT OR IGNORE INTO dirty_pack VALUES (?1)", [&pack[..]])
+            .map(|_| ())
     }
 
     /// Chooses again the kept copy of every blob whose references or copies changed,
@@ -661,13 +637,7 @@ impl Ledger {
     /// are summed again.
     fn choose_dirty(&self, stored: &HashSet<[u8; 32]>) -> Result<(), PruneError> {
         let c = self.conn();
-        let hosted: HashSet<[u8; 32]> = {
-            let mut st = c
-                .prepare("SELECT pack FROM hosted")
-                .map_err(|e| self.err(e))?;
-            let rows = st.query_map([], |r| id32(r, 0)).map_err(|e| self.err(e))?;
-            rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?
-        };
+        let hosted: HashSet<[u8; 32]> = self.scratch.ids("SELECT pack FROM hosted", [])?;
         // A slice at a time (every blob is dirty when the ledger is built), read before
         // `keep` is written.
         let mut slice_st = c
@@ -711,7 +681,6 @@ impl Ledger {
         hosted: &HashSet<[u8; 32]>,
         copies_st: &mut rusqlite::CachedStatement,
     ) -> Result<(), PruneError> {
-        let c = self.conn();
         for (id, used, old) in slice {
             let new: Option<Option<[u8; 32]>> = if used {
                 let rows = copies_st
@@ -735,14 +704,12 @@ impl Ledger {
                 continue;
             }
             match new {
-                Some(pack) => c
-                    .prepare_cached("INSERT OR REPLACE INTO keep VALUES (?1, ?2)")
-                    .and_then(|mut st| st.execute(params![&id[..], pack.as_ref().map(|p| &p[..])])),
-                None => c
-                    .prepare_cached("DELETE FROM keep WHERE id = ?1")
-                    .and_then(|mut st| st.execute([&id[..]])),
-            }
-            .map_err(|e| self.err(e))?;
+                Some(pack) => self.run(
+                    "INSERT OR REPLACE INTO keep VALUES (?1, ?2)",
+                    params![&id[..], pack.as_ref().map(|p| &p[..])],
+                )?,
+                None => self.run("DELETE FROM keep WHERE id = ?1", [&id[..]])?,
+            };
             for pack in [old.flatten(), new.flatten()].into_iter().flatten() {
                 self.dirty_pack(&pack)?;
             }
@@ -754,13 +721,9 @@ impl Ledger {
     fn sum_dirty(&self, stored: &[(PackId, u64)]) -> Result<(), PruneError> {
         let sizes: HashMap<[u8; 32], u64> = stored.iter().map(|(id, s)| (id.0, *s)).collect();
         let c = self.conn();
-        let dirty: Vec<[u8; 32]> = {
-            let mut st = c
-                .prepare("SELECT pack FROM dirty_pack ORDER BY pack")
-                .map_err(|e| self.err(e))?;
-            let rows = st.query_map([], |r| id32(r, 0)).map_err(|e| self.err(e))?;
-            rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?
-        };
+        let dirty: Vec<[u8; 32]> = self
+            .scratch
+            .ids("SELECT pack FROM dirty_pack ORDER BY pack", [])?;
         // Both read through their pack index, in order: looking each row's blob up in
         // `keep` by id instead went to a random page per row once the ledger outgrew
         // its page cache.
@@ -770,20 +733,14 @@ impl Ledger {
                 Compression::ZstdFrame.code()
             ))
             .map_err(|e| self.err(e))?;
-        let mut kept_st = c
-            .prepare_cached("SELECT id FROM keep WHERE pack = ?1")
-            .map_err(|e| self.err(e))?;
         for pack in dirty {
             let Some(&size) = sizes.get(&pack) else {
-                c.prepare_cached("DELETE FROM usage WHERE pack = ?1")
-                    .and_then(|mut st| st.execute([&pack[..]]))
-                    .map_err(|e| self.err(e))?;
+                self.run("DELETE FROM usage WHERE pack = ?1", [&pack[..]])?;
                 continue;
             };
-            let kept: HashSet<[u8; 32]> = kept_st
-                .query_map([&pack[..]], |r| id32(r, 0))
-                .and_then(|rows| rows.collect())
-                .map_err(|e| self.err(e))?;
+            let kept: HashSet<[u8; 32]> = self
+                .scratch
+                .ids("SELECT id FROM keep WHERE pack = ?1", [&pack[..]])?;
             let mut spans = PackSpans::default();
             let rows = rows_st
                 .query_map([&pack[..]], |r| {
@@ -802,28 +759,19 @@ impl Ledger {
                 let (id, span, raw, framed) = row.map_err(|e| self.err(e))?;
                 spans.add(span, raw, framed, kept.contains(&id));
             }
-            let mut u = PackUsage {
-                id: PackId(pack),
-                size,
-                indexed: false,
-                blobs: 0,
-                used_blobs: 0,
-                used_bytes: 0,
-                unused_bytes: 0,
-            };
+            let mut u = PackUsage::unindexed(PackId(pack), size);
             spans.sum_into(&mut u);
-            c.prepare_cached("INSERT OR REPLACE INTO usage VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-                .and_then(|mut st| {
-                    st.execute(params![
-                        &pack[..],
-                        u.indexed,
-                        u.blobs as i64,
-                        u.used_blobs as i64,
-                        u.used_bytes as i64,
-                        u.unused_bytes as i64
-                    ])
-                })
-                .map_err(|e| self.err(e))?;
+            self.run(
+                "INSERT OR REPLACE INTO usage VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    &pack[..],
+                    u.indexed,
+                    u.blobs as i64,
+                    u.used_blobs as i64,
+                    u.used_bytes as i64,
+                    u.unused_bytes as i64
+                ],
+            )?;
         }
         Ok(())
     }

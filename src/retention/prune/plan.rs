@@ -19,6 +19,19 @@ pub struct PackUsage {
 }
 
 impl PackUsage {
+    /// A stored pack before any index row is counted in.
+    pub fn unindexed(id: PackId, size: u64) -> PackUsage {
+        PackUsage {
+            id,
+            size,
+            indexed: false,
+            blobs: 0,
+            used_blobs: 0,
+            used_bytes: 0,
+            unused_bytes: 0,
+        }
+    }
+
     /// Unused share of the pack's blob bytes, 0.0..=1.0.
     pub fn unused_share(&self) -> f64 {
         let total = self.used_bytes + self.unused_bytes;

@@ -310,8 +310,8 @@ impl Scratch {
         // in `loc` and every copy's pack up in `stored`: 3.3 s at a million blobs (a
         // subquery per blob sorting its copies took 6 s before that). In one
         // transaction: committing each row walks the whole page cache.
-        let stored = self.pack_set("SELECT pack FROM stored")?;
-        let hosted = self.pack_set("SELECT pack FROM hosted")?;
+        let stored: std::collections::HashSet<_> = self.ids("SELECT pack FROM stored", [])?;
+        let hosted: std::collections::HashSet<_> = self.ids("SELECT pack FROM hosted", [])?;
         self.batch(|s| {
             let mut used_st = s.conn.prepare(CHOOSE_USED_SQL).map_err(|e| s.err(e))?;
             let mut copies_st = s.conn.prepare(&choose_copies_sql()).map_err(|e| s.err(e))?;
@@ -380,10 +380,16 @@ impl Scratch {
             .map_err(|e| self.err(e))
     }
 
-    /// The pack ids a query returns, as a set.
-    fn pack_set(&self, sql: &str) -> Result<std::collections::HashSet<[u8; 32]>, PruneError> {
-        let mut st = self.conn.prepare(sql).map_err(|e| self.err(e))?;
-        let rows = st.query_map([], |r| id32(r, 0)).map_err(|e| self.err(e))?;
+    /// The ids in the first column of what a query returns.
+    pub(super) fn ids<C: FromIterator<[u8; 32]>>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<C, PruneError> {
+        let mut st = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let rows = st
+            .query_map(params, |r| id32(r, 0))
+            .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
@@ -427,15 +433,7 @@ impl Scratch {
             for row in rows {
                 let (id, size) = row.map_err(|e| self.err(e))?;
                 at.insert(id, out.len());
-                out.push(PackUsage {
-                    id,
-                    size,
-                    indexed: false,
-                    blobs: 0,
-                    used_blobs: 0,
-                    used_bytes: 0,
-                    unused_bytes: 0,
-                });
+                out.push(PackUsage::unindexed(id, size));
             }
         }
         let mut st = self
