@@ -1087,7 +1087,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__forget)
-            opts="-n -r -k -q -h --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --keep-within-hourly --keep-within-daily --keep-within-weekly --keep-within-monthly --keep-within-yearly --keep-tag --keep-none --group-by --dry-run --prune --max-unused --max-repack-size --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-n -r -k -q -h --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --keep-within-hourly --keep-within-daily --keep-within-weekly --keep-within-monthly --keep-within-yearly --keep-tag --keep-none --group-by --dry-run --prune --max-unused --max-repack-size --recount --host --tag --path --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3971,7 +3971,7 @@ _cairn() {
             return 0
             ;;
         cairn__subcmd__prune)
-            opts="-n -r -k -q -h --max-unused --max-repack-size --dry-run --wait-lock --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
+            opts="-n -r -k -q -h --max-unused --max-repack-size --recount --dry-run --wait-lock --repo --key --trust-signer --cache-dir --no-cache --json --quiet --progress --utc --tz --config --nice --ionice --connections --s3-endpoint --s3-path-style --s3-storage-class --s3-sse --s3-sse-kms-key-id --s3-conditional-put --s3-multipart-mib --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

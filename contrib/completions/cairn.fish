@@ -800,6 +800,7 @@ complete -c cairn -n "__fish_cairn_using_subcommand forget" -l s3-multipart-mib 
 complete -c cairn -n "__fish_cairn_using_subcommand forget" -l keep-none -d 'Allow removing every snapshot of a group, or with no policy every selected snapshot'
 complete -c cairn -n "__fish_cairn_using_subcommand forget" -s n -l dry-run -d 'Show what would be removed, and why each snapshot stays, without changing anything'
 complete -c cairn -n "__fish_cairn_using_subcommand forget" -l prune -d 'Prune right after, under the same lock (as `cairn prune` would)'
+complete -c cairn -n "__fish_cairn_using_subcommand forget" -l recount -d 'Also count every blob in use from scratch (every index file read, every snapshot walked) and compare with the ledger kept in the cache; prune does this by itself every 30 runs'
 complete -c cairn -n "__fish_cairn_using_subcommand forget" -l no-cache -d 'Keep no cache on disk (slower; for one-off restores on a bare machine)'
 complete -c cairn -n "__fish_cairn_using_subcommand forget" -l json -d 'Print machine-readable JSON on stdout'
 complete -c cairn -n "__fish_cairn_using_subcommand forget" -s q -l quiet -d 'Print only errors and warnings'
@@ -829,6 +830,7 @@ complete -c cairn -n "__fish_cairn_using_subcommand prune" -l s3-sse-kms-key-id 
 complete -c cairn -n "__fish_cairn_using_subcommand prune" -l s3-conditional-put -d 'Use If-None-Match conditional PUTs; `off` for stores that ignore the header' -r -f -a "on\t''
 off\t''"
 complete -c cairn -n "__fish_cairn_using_subcommand prune" -l s3-multipart-mib -d 'Objects at least this large are uploaded in parts (MiB)' -r
+complete -c cairn -n "__fish_cairn_using_subcommand prune" -l recount -d 'Also count every blob in use from scratch (every index file read, every snapshot walked) and compare with the ledger kept in the cache; prune does this by itself every 30 runs'
 complete -c cairn -n "__fish_cairn_using_subcommand prune" -s n -l dry-run -d 'Show what would be deleted and repacked; change nothing'
 complete -c cairn -n "__fish_cairn_using_subcommand prune" -l no-cache -d 'Keep no cache on disk (slower; for one-off restores on a bare machine)'
 complete -c cairn -n "__fish_cairn_using_subcommand prune" -l json -d 'Print machine-readable JSON on stdout'
