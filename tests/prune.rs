@@ -677,3 +677,55 @@ fn a_ledger_that_disagrees_with_the_repository_is_caught_by_the_recount_and_dele
     // The next prune builds the ledger again, from storage.
     assert_eq!(prune(&w, &["-n"])["counting"], "ledger built");
 }
+
+#[test]
+fn a_ledger_whose_forgotten_trees_another_machine_deleted_counts_from_scratch_once() {
+    let w = World::new();
+    let src = w.path("src");
+    fs::create_dir_all(src.join("only-in-first")).unwrap();
+    fs::write(src.join("only-in-first/a"), noise(50_000, 1)).unwrap();
+    fs::write(src.join("b"), noise(50_000, 2)).unwrap();
+    let first = w.backup(&[src.to_str().unwrap()]);
+    fs::remove_dir_all(src.join("only-in-first")).unwrap();
+    w.backup(&[src.to_str().unwrap()]);
+    // Machine B counts both snapshots into its ledger.
+    let b = w.path("cache-b");
+    assert_eq!(
+        json_on(&w, &b, &["prune", "-n"])["counting"],
+        "ledger built"
+    );
+    // Machine A forgets the first snapshot and prunes: its trees are deleted.
+    w.ok(&["forget", first["id"].as_str().unwrap()]);
+    let a = prune(&w, &[]);
+    assert!(a["packs_deleted"].as_u64().unwrap() > 0, "{a}");
+    // B must read those trees to count the snapshot out: it says so in one line,
+    // counts from scratch, deletes nothing more, and builds its ledger again next time.
+    let out = w
+        .cmd()
+        .env("CAIRN_CACHE_DIR", &b)
+        .args(["--json", "prune"])
+        .output()
+        .unwrap();
+    common::assert_ok(&out, "prune on B");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("could not be brought up to date")
+            && err.contains("the next prune builds it again"),
+        "{err}"
+    );
+    let done: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        done["counting"], "counted from scratch, ledger discarded",
+        "{done}"
+    );
+    assert_eq!(done["packs_deleted"].as_u64(), Some(0), "{done}");
+    assert_eq!(
+        json_on(&w, &b, &["prune", "-n"])["counting"],
+        "ledger built"
+    );
+    assert!(json_on(&w, &b, &["prune", "-n"])["counting"]
+        .as_str()
+        .unwrap()
+        .starts_with("ledger updated"));
+    w.ok(&["check", "--read-data"]);
+}
