@@ -546,9 +546,8 @@ fn execute(
     // either names still stored.
     let mut new_names = HashSet::new();
     if !reindex.relist.is_empty() || !new_packs.is_empty() {
-        // The ledger counts the files it is about to see as soon as they are stored: it
-        // knows them, and downloading them again next time would cost as much as
-        // writing them did.
+        // The ledger counts each new file in as soon as it is stored: this process
+        // wrote it, and downloading it at the next prune would cost as much again.
         let counted = |name: &str, file: &crate::repo::index::IndexFile| match db {
             Db::Ledger(l) => l.record_written(name, file),
             Db::Scratch(_) => Ok(()),
