@@ -547,10 +547,16 @@ fn execute(
     let mut new_names = HashSet::new();
     if !reindex.relist.is_empty() || !new_packs.is_empty() {
         // The ledger counts each new file in as soon as it is stored: this process
-        // wrote it, and downloading it at the next prune would cost as much again.
-        let counted = |name: &str, file: &crate::repo::index::IndexFile| match db {
-            Db::Ledger(l) => l.record_written(name, file),
-            Db::Scratch(_) => Ok(()),
+        // wrote it, and downloading it at the next prune would cost as much again. If
+        // that fails (a full disk), the next prune reads the file like any other new
+        // one: no reason to stop this one.
+        let counted = |name: &str, file: &crate::repo::index::IndexFile| {
+            if let Db::Ledger(l) = db {
+                if let Err(e) = l.record_written(name, file) {
+                    crate::ui::warn(&format!("{e}; the next prune reads {name} again"));
+                }
+            }
+            Ok(())
         };
         for id in repack::write_merged_index(repo, scratch, &reindex.relist, new_packs, counted)? {
             new_names.insert(format!("index/{id}"));
