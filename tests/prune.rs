@@ -729,3 +729,29 @@ fn a_ledger_whose_forgotten_trees_another_machine_deleted_counts_from_scratch_on
         .starts_with("ledger updated"));
     w.ok(&["check", "--read-data"]);
 }
+
+#[test]
+fn a_ledger_built_over_a_snapshot_whose_data_no_index_lists_refuses_to_prune() {
+    let w = World::new();
+    let src = w.path("src");
+    fs::create_dir_all(&src).unwrap();
+    fs::write(src.join("x"), noise(200_000, 1)).unwrap();
+    let first = w.backup(&[src.to_str().unwrap()]);
+    let first_index = w.objects("index");
+    // The second snapshot's trees are new (its directory gained a file); its old file's
+    // data is listed only by the first backup's index object, which then goes.
+    fs::write(src.join("y"), noise(200_000, 2)).unwrap();
+    w.backup(&[src.to_str().unwrap()]);
+    drop_snapshot(&w, &first["id"]);
+    for p in &first_index {
+        fs::remove_file(p).unwrap();
+    }
+    let before = w.listing();
+    let err = w.fails(&["prune"], 1);
+    assert!(
+        err.starts_with("cairn prune: refusing to prune, nothing deleted:")
+            && err.contains("have no stored copy in any index"),
+        "{err}"
+    );
+    assert!(w.listing() == before, "prune changed the repository");
+}

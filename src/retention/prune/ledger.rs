@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS loc (
     length INTEGER NOT NULL, raw_length INTEGER NOT NULL, compression INTEGER NOT NULL,
     base BLOB, PRIMARY KEY (id, pack)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS loc_delta ON loc (id, base) WHERE base IS NOT NULL;
 CREATE TABLE IF NOT EXISTS stored (pack BLOB PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS hosted (pack BLOB PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS keep (id BLOB PRIMARY KEY, pack BLOB) WITHOUT ROWID;
@@ -103,6 +104,8 @@ const DATA_BATCH: usize = 1 << 16;
 pub struct Ledger {
     pub scratch: Scratch,
     path: PathBuf,
+    /// Every blob is marked already (a build): `bump` need not mark the ones it flips.
+    all_dirty: std::cell::Cell<bool>,
 }
 
 /// What one update read and found.
@@ -141,6 +144,7 @@ impl Ledger {
             Ok(Ledger {
                 scratch,
                 path: path.to_path_buf(),
+                all_dirty: Default::default(),
             })
         };
         let ledger = open()?;
@@ -221,8 +225,17 @@ impl Ledger {
                          INSERT OR IGNORE INTO dirty_pack SELECT pack FROM file_packs;"
                     ))
                     .map_err(|e| self.err(e))?;
+                self.all_dirty.set(true);
             }
-            let trees_read = self.update_snapshots(repo, snaps)?;
+            let trees_read = self.update_snapshots(repo, snaps);
+            if self.all_dirty.replace(false) {
+                // Blobs in use that no index lists were marked by nobody: they must get
+                // their row without a copy, which makes prune refuse.
+                self.conn()
+                    .execute_batch("INSERT OR IGNORE INTO dirty_blob SELECT id FROM refs")
+                    .map_err(|e| self.err(e))?;
+            }
+            let trees_read = trees_read?;
             self.choose_dirty(&stored_set)?;
             self.sum_dirty(stored)?;
             self.conn()
@@ -589,7 +602,9 @@ impl Ledger {
                 self.run("DELETE FROM refs WHERE id = ?1", [&id[..]])?;
             }
             if was != is {
-                self.dirty_blob(&id)?;
+                if !self.all_dirty.get() {
+                    self.dirty_blob(&id)?;
+                }
                 let sign = if is { 1 } else { -1 };
                 for base in self.bases_of(&id)? {
                     work.push((base, 0, sign));
@@ -601,8 +616,10 @@ impl Ledger {
 
     /// The bases of every delta copy of a blob.
     fn bases_of(&self, id: &[u8; 32]) -> Result<Vec<[u8; 32]>, PruneError> {
+        // Through the index of delta rows alone: a few pages, where a lookup in the
+        // whole table costs a random read per blob once it outgrows the page cache.
         self.scratch.ids(
-            "SELECT base FROM loc WHERE id = ?1 AND base IS NOT NULL",
+            "SELECT base FROM loc INDEXED BY loc_delta WHERE id = ?1 AND base IS NOT NULL",
             [&id[..]],
         )
     }
