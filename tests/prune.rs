@@ -431,6 +431,20 @@ fn stale_lock_of_a_killed_backup_is_reported_and_removed_by_unlock() {
     w.ok(&["check"]);
 }
 
+/// Prune stops in one line, naming blobs in use without a stored copy, and changes
+/// nothing in the repository.
+fn refuses_over_missing_blobs(w: &World) {
+    let before = w.listing();
+    let err = w.fails(&["prune"], 1);
+    assert!(
+        err.starts_with("cairn prune: refusing to prune, nothing deleted:")
+            && err.contains("have no stored copy in any index")
+            && err.lines().count() == 1,
+        "{err}"
+    );
+    assert!(w.listing() == before, "prune changed the repository");
+}
+
 #[test]
 fn prune_refuses_and_deletes_nothing_when_a_used_blob_is_not_indexed() {
     let w = World::new();
@@ -446,15 +460,7 @@ fn prune_refuses_and_deletes_nothing_when_a_used_blob_is_not_indexed() {
     for p in &lost {
         fs::remove_file(p).unwrap();
     }
-    let before = w.listing();
-    let err = w.fails(&["prune"], 1);
-    assert!(
-        err.starts_with("cairn prune: refusing to prune, nothing deleted:")
-            && err.contains("have no stored copy in any index")
-            && err.lines().count() == 1,
-        "{err}"
-    );
-    assert!(w.listing() == before, "prune changed the repository");
+    refuses_over_missing_blobs(&w);
 
     // A manifest that does not verify also stops it: its blobs are unknown.
     let w = World::new();
@@ -746,12 +752,5 @@ fn a_ledger_built_over_a_snapshot_whose_data_no_index_lists_refuses_to_prune() {
     for p in &first_index {
         fs::remove_file(p).unwrap();
     }
-    let before = w.listing();
-    let err = w.fails(&["prune"], 1);
-    assert!(
-        err.starts_with("cairn prune: refusing to prune, nothing deleted:")
-            && err.contains("have no stored copy in any index"),
-        "{err}"
-    );
-    assert!(w.listing() == before, "prune changed the repository");
+    refuses_over_missing_blobs(&w);
 }
