@@ -261,8 +261,14 @@ fn count(
                 return Ok(full);
             }
             ledger::discard(&path);
+            // The ledger's own errors name the file and say what deleting it does:
+            // this line says both already.
+            let why = match &e {
+                PruneError::Ledger { cause, .. } => cause.clone(),
+                e => e.to_string(),
+            };
             let line = format!(
-                "prune's ledger {} could not be brought up to date ({e}); counted from scratch, and the next prune builds it again",
+                "prune's ledger {} could not be brought up to date ({why}); counted from scratch, and the next prune builds it again",
                 path.display()
             );
             match e {
@@ -286,6 +292,11 @@ fn count(
     };
     if opts.recount || (!u.built && u.runs > ledger::RECOUNT_EVERY) {
         let full = count_from_scratch(repo, stored, names, snaps)?;
+        // Blobs without a copy stop the prune whatever the ledger says, and the count
+        // from scratch sums no usage then: nothing to compare.
+        if full.missing > 0 {
+            return Ok(full);
+        }
         let (blobs, packs) = ledger.differences(full.db.scratch(), &full.usage)?;
         if blobs > 0 || packs > 0 {
             crate::ui::warn(&format!(

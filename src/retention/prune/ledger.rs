@@ -104,7 +104,8 @@ const DATA_BATCH: usize = 1 << 16;
 pub struct Ledger {
     pub scratch: Scratch,
     path: PathBuf,
-    /// Every blob is marked already (a build): `bump` need not mark the ones it flips.
+    /// A build is counting: every blob is marked at its end, so neither `add_file`
+    /// nor `bump` marks the ones it changes.
     all_dirty: std::cell::Cell<bool>,
 }
 
@@ -217,25 +218,24 @@ impl Ledger {
                     .execute_batch("DROP INDEX IF EXISTS loc_pack")
                     .map_err(|e| self.err(e))?;
             }
-            let rejected = self.update_files(repo, names, !built)?;
+            self.all_dirty.set(built);
+            let counted = self
+                .update_files(repo, names)
+                .and_then(|rejected| Ok((rejected, self.update_snapshots(repo, snaps)?)));
+            self.all_dirty.set(false);
+            let (rejected, trees_read) = counted?;
             if built {
+                // Every blob indexed, and every blob in use (those no index lists must
+                // get their row without a copy, which makes prune refuse).
                 self.conn()
                     .execute_batch(&format!(
-                        "{LOC_PACK}; INSERT OR IGNORE INTO dirty_blob SELECT id FROM loc;
+                        "{LOC_PACK};
+                         INSERT OR IGNORE INTO dirty_blob SELECT id FROM loc;
+                         INSERT OR IGNORE INTO dirty_blob SELECT id FROM refs;
                          INSERT OR IGNORE INTO dirty_pack SELECT pack FROM file_packs;"
                     ))
                     .map_err(|e| self.err(e))?;
-                self.all_dirty.set(true);
             }
-            let trees_read = self.update_snapshots(repo, snaps);
-            if self.all_dirty.replace(false) {
-                // Blobs in use that no index lists were marked by nobody: they must get
-                // their row without a copy, which makes prune refuse.
-                self.conn()
-                    .execute_batch("INSERT OR IGNORE INTO dirty_blob SELECT id FROM refs")
-                    .map_err(|e| self.err(e))?;
-            }
-            let trees_read = trees_read?;
             self.choose_dirty(&stored_set)?;
             self.sum_dirty(stored)?;
             self.conn()
@@ -323,12 +323,7 @@ impl Ledger {
 
     /// Drops the files storage no longer lists (and the rows of packs no other file
     /// lists), reads the new ones; returns the names of those that did not verify.
-    fn update_files(
-        &self,
-        repo: &Repository,
-        names: &[String],
-        mark: bool,
-    ) -> Result<Vec<String>, PruneError> {
+    fn update_files(&self, repo: &Repository, names: &[String]) -> Result<Vec<String>, PruneError> {
         let known: HashSet<String> = self.strings("SELECT name FROM files")?;
         let listed: HashSet<&String> = names.iter().collect();
         for gone in known.iter().filter(|n| !listed.contains(n)) {
@@ -339,7 +334,7 @@ impl Ledger {
             .filter(|n| !known.contains(*n))
             .cloned()
             .collect();
-        super::read_verified(repo, &new, |name, f| self.add_file(&name, &f, mark))
+        super::read_verified(repo, &new, |name, f| self.add_file(&name, &f))
     }
 
     fn strings(&self, sql: &str) -> Result<HashSet<String>, PruneError> {
@@ -409,8 +404,8 @@ impl Ledger {
 
     /// Counts an index file in. Only rows not yet known change anything: a file that
     /// relists packs another file listed (prune's merged files) costs a lookup a row.
-    /// `mark` false leaves marking what changed to the caller.
-    fn add_file(&self, name: &str, index: &IndexFile, mark: bool) -> Result<(), PruneError> {
+    fn add_file(&self, name: &str, index: &IndexFile) -> Result<(), PruneError> {
+        let mark = !self.all_dirty.get();
         let c = self.conn();
         let blobs: usize = index.packs.iter().map(|p| p.blobs.len()).sum();
         c.execute(
@@ -472,7 +467,7 @@ impl Ledger {
     /// that the next run need not download it again. What it changes is summed at the
     /// next update, with the rest.
     pub fn record_written(&self, name: &str, index: &IndexFile) -> Result<(), PruneError> {
-        self.atomically(|| self.add_file(name, index, true))
+        self.atomically(|| self.add_file(name, index))
     }
 
     /// New snapshots first, then the vanished ones: a tree both gain and lose a
@@ -895,63 +890,71 @@ impl Ledger {
     }
 
     /// Compares the kept copies and the packs' usage with a count from scratch;
-    /// returns how many blobs and packs differ.
+    /// returns how many blobs and packs differ. The kept rows are merged as both
+    /// databases return them, in blob id order: memory does not grow with the blobs.
     pub fn differences(
         &self,
         full: &Scratch,
         full_usage: &[PackUsage],
     ) -> Result<(u64, u64), PruneError> {
-        let read = |s: &Scratch| -> Result<Vec<Kept>, PruneError> {
-            let mut st = s
-                .conn
-                .prepare("SELECT id, pack FROM keep ORDER BY id")
-                .map_err(|e| s.err(e))?;
-            let rows = st
-                .query_map([], |r| Ok((id32(r, 0)?, r.get(1)?)))
-                .map_err(|e| s.err(e))?;
-            rows.collect::<Result<_, _>>().map_err(|e| s.err(e))
-        };
-        let (mine, theirs) = (read(&self.scratch)?, read(full)?);
-        let (mut a, mut b) = (mine.iter().peekable(), theirs.iter().peekable());
+        const KEPT: &str = "SELECT id, pack FROM keep ORDER BY id";
+        let kept_row =
+            |r: &rusqlite::Row| -> rusqlite::Result<Kept> { Ok((id32(r, 0)?, r.get(1)?)) };
+        let mut mine_st = self.conn().prepare(KEPT).map_err(|e| self.err(e))?;
+        let mut theirs_st = full.conn.prepare(KEPT).map_err(|e| full.err(e))?;
+        let mut mine = mine_st
+            .query_map([], kept_row)
+            .map_err(|e| self.err(e))?
+            .map(|r| r.map_err(|e| self.err(e)));
+        let mut theirs = theirs_st
+            .query_map([], kept_row)
+            .map_err(|e| full.err(e))?
+            .map(|r| r.map_err(|e| full.err(e)));
+        let (mut x, mut y) = (mine.next().transpose()?, theirs.next().transpose()?);
         let mut blobs = 0u64;
         loop {
-            match (a.peek(), b.peek()) {
+            let (step_mine, step_theirs) = match (&x, &y) {
                 (None, None) => break,
-                (Some(x), Some(y)) if x.0 == y.0 => {
-                    blobs += u64::from(x.1 != y.1);
-                    a.next();
-                    b.next();
+                (Some(a), Some(b)) if a.0 == b.0 => {
+                    blobs += u64::from(a.1 != b.1);
+                    (true, true)
                 }
-                (Some(x), Some(y)) if x.0 < y.0 => {
+                (Some(a), Some(b)) if a.0 < b.0 => {
                     blobs += 1;
-                    a.next();
+                    (true, false)
                 }
                 (Some(_), None) => {
                     blobs += 1;
-                    a.next();
+                    (true, false)
                 }
                 _ => {
                     blobs += 1;
-                    b.next();
+                    (false, true)
                 }
+            };
+            if step_mine {
+                x = mine.next().transpose()?;
+            }
+            if step_theirs {
+                y = theirs.next().transpose()?;
             }
         }
-        let mut mine = self.usage()?;
-        let mut theirs = full_usage.to_vec();
-        mine.sort_by_key(|u| u.id);
-        theirs.sort_by_key(|u| u.id);
-        let packs = if mine.len() != theirs.len() {
-            mine.len().abs_diff(theirs.len()) as u64
-        } else {
-            mine.iter().zip(&theirs).filter(|(x, y)| x != y).count() as u64
-        };
+        let theirs: HashMap<PackId, &PackUsage> = full_usage.iter().map(|u| (u.id, u)).collect();
+        let mine = self.usage()?;
+        let matched = mine
+            .iter()
+            .filter(|u| theirs.get(&u.id).is_some_and(|t| *t == *u))
+            .count();
+        let packs = (mine.len() - matched + theirs.len() - matched) as u64;
         Ok((blobs, packs))
     }
 }
 
-/// Deletes a ledger and its WAL files; the next prune builds it again.
+/// Deletes a ledger and its journal; the next prune builds it again. A journal left
+/// behind by a killed run would otherwise be rolled back into the next ledger made
+/// under the same name (and "-wal", "-shm": ledgers made before the rollback journal).
 pub fn discard(path: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-journal", "-wal", "-shm"] {
         let mut p = path.as_os_str().to_owned();
         p.push(suffix);
         let _ = std::fs::remove_file(PathBuf::from(p));
